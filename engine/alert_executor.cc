@@ -1,0 +1,263 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/alert_executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/status_macros.h"
+#include "engine/delivery_sink.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/enumerable_thread_specific.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
+#include "s2/s2cell.h"
+#include "s2/s2cell_id.h"
+
+namespace fanout {
+namespace {
+
+double MillisSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-6; }
+
+void AppendRange(std::vector<ScanRange>* out, size_t begin, size_t end, bool needs_test) {
+  if (!out->empty() && out->back().end == begin && out->back().needs_test == needs_test) {
+    out->back().end = end;
+  } else {
+    out->push_back(ScanRange{begin, end, needs_test});
+  }
+}
+
+// Plans one cell of the covering, refining boundary cells where the index is
+// dense. [lo, hi) bounds the search to the parent's slice.
+void PlanCell(const SortedRun& run, const AlertArea& area, S2CellId id, bool interior,
+              size_t lo, size_t hi, size_t refine_min_entries, std::vector<ScanRange>* out) {
+  auto [b, e] = run.EqualRange(id.range_min().id(), id.range_max().id(), lo, hi);
+  if (b == e) return;
+  if (interior) return AppendRange(out, b, e, false);
+  if (e - b <= refine_min_entries || id.is_leaf()) return AppendRange(out, b, e, true);
+  S2Cell cell(id);
+  if (area.Contains(cell)) return AppendRange(out, b, e, false);
+  if (!area.MayIntersect(cell)) return;
+  for (int k = 0; k < 4; ++k) {
+    PlanCell(run, area, id.child(k), false, b, e, refine_min_entries, out);
+  }
+}
+
+// Per-thread, per-shard buffers, merged once per shard at the end (workers
+// never share a growing vector).
+class ShardedCollector {
+ public:
+  explicit ShardedCollector(const ShardPolicy& policy)
+      : policy_(policy),
+        buffers_([n = policy.shards()] { return std::vector<std::vector<uint64_t>>(n); }) {}
+
+  std::vector<std::vector<uint64_t>>& Local() { return buffers_.local(); }
+
+  // Appends every user of entries [begin, end) of `run`.
+  void TakeAll(const SortedRun& run, size_t begin, size_t end,
+               std::vector<std::vector<uint64_t>>& local) const {
+    const uint64_t* users = run.users.data();
+    for (size_t i = begin; i < end; ++i) local[policy_.ShardOf(users[i])].push_back(users[i]);
+  }
+
+  // Appends the users of entries [begin, end) whose location is in `area`.
+  void TakeContained(const SortedRun& run, size_t begin, size_t end, const AlertArea& area,
+                     std::vector<std::vector<uint64_t>>& local) const {
+    const uint64_t* cells = run.cells.data();
+    const uint64_t* users = run.users.data();
+    for (size_t i = begin; i < end; ++i) {
+      if (area.Contains(S2CellId(cells[i]).ToPoint())) {
+        local[policy_.ShardOf(users[i])].push_back(users[i]);
+      }
+    }
+  }
+
+  DeliveryLists Merge() {
+    DeliveryLists lists;
+    const uint32_t shards = policy_.shards();
+    lists.shards.resize(shards);
+    std::vector<std::vector<std::vector<uint64_t>>*> parts;
+    for (auto& local : buffers_) parts.push_back(&local);
+    tbb::parallel_for(tbb::blocked_range<uint32_t>(0, shards), [&](const auto& r) {
+      for (uint32_t s = r.begin(); s < r.end(); ++s) {
+        std::vector<uint64_t>& out = lists.shards[s];
+        if (parts.size() == 1) {  // One worker: hand its buffer over, no copy.
+          out = std::move((*parts[0])[s]);
+          continue;
+        }
+        size_t total = 0;
+        for (auto* p : parts) total += (*p)[s].size();
+        out.reserve(total);
+        for (auto* p : parts) {
+          out.insert(out.end(), (*p)[s].begin(), (*p)[s].end());
+          std::vector<uint64_t>().swap((*p)[s]);
+        }
+      }
+    });
+    return lists;
+  }
+
+ private:
+  const ShardPolicy& policy_;
+  tbb::enumerable_thread_specific<std::vector<std::vector<uint64_t>>> buffers_;
+};
+
+// A unit of parallel work: slices [first, last) of the sliced plan.
+struct WorkItem {
+  size_t first;
+  size_t last;
+};
+
+// Cuts the plan into work items of about `chunk` entries each, splitting
+// long ranges, so that work is balanced by entries rather than by cells.
+void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<ScanRange>* slices,
+               std::vector<WorkItem>* items) {
+  size_t in_item = 0;
+  size_t item_first = 0;
+  for (const ScanRange& r : plan) {
+    size_t b = r.begin;
+    while (b < r.end) {
+      size_t take = std::min(r.end - b, chunk - in_item);
+      slices->push_back(ScanRange{b, b + take, r.needs_test});
+      b += take;
+      in_item += take;
+      if (in_item == chunk) {
+        items->push_back(WorkItem{item_first, slices->size()});
+        item_first = slices->size();
+        in_item = 0;
+      }
+    }
+  }
+  if (item_first < slices->size()) items->push_back(WorkItem{item_first, slices->size()});
+}
+
+}  // namespace
+
+absl::Status AlertExecutor::Options::Validate() const {
+  if (shards < 1 || shards > ShardPolicy::kMaxShards) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shards must be in 1..", ShardPolicy::kMaxShards, ", got ", shards));
+  }
+  if (refine_min_entries < 1) return absl::InvalidArgumentError("refine_min_entries must be >= 1");
+  if (chunk_entries < 1) return absl::InvalidArgumentError("chunk_entries must be >= 1");
+  return covering.Validate();
+}
+
+std::vector<ScanRange> AlertExecutor::Plan(const AlertArea& area,
+                                           const AreaCovering& covering) const {
+  // The interior and boundary cells, merged in cell order (they are disjoint).
+  struct PlanCellRef {
+    S2CellId id;
+    bool interior;
+  };
+  std::vector<PlanCellRef> cells;
+  cells.reserve(covering.interior.num_cells() + covering.boundary.num_cells());
+  for (S2CellId id : covering.interior) cells.push_back({id, true});
+  for (S2CellId id : covering.boundary) cells.push_back({id, false});
+  std::sort(cells.begin(), cells.end(),
+            [](const PlanCellRef& a, const PlanCellRef& b) { return a.id < b.id; });
+
+  const SortedRun run = index_.run();
+  std::vector<std::vector<ScanRange>> per_cell(cells.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, cells.size()), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) {
+      PlanCell(run, area, cells[i].id, cells[i].interior, 0, run.size(),
+               options_.refine_min_entries, &per_cell[i]);
+    }
+  });
+  std::vector<ScanRange> plan;
+  for (const auto& ranges : per_cell) {
+    for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test);
+  }
+  return plan;
+}
+
+absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
+                                                     AlertSummary* summary) const {
+  RETURN_IF_ERROR(options_.Validate());
+  ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
+
+  int64_t t0 = absl::GetCurrentTimeNanos();
+  AreaCovering covering = CoverArea(area, options_.covering);
+  double cover_ms = MillisSince(t0);
+
+  int64_t t1 = absl::GetCurrentTimeNanos();
+  std::vector<ScanRange> plan = Plan(area, covering);
+  uint64_t interior_entries = 0, tested_entries = 0;
+  for (const ScanRange& r : plan) (r.needs_test ? tested_entries : interior_entries) += r.end - r.begin;
+  const int threads = tbb::this_task_arena::max_concurrency();
+  size_t total = interior_entries + tested_entries;
+  size_t chunk = std::min<size_t>(options_.chunk_entries,
+                                  std::max<size_t>(4096, total / (8 * size_t(threads))));
+  std::vector<ScanRange> slices;
+  std::vector<WorkItem> items;
+  SplitWork(plan, chunk, &slices, &items);
+  double plan_ms = MillisSince(t1);
+
+  int64_t t2 = absl::GetCurrentTimeNanos();
+  const SortedRun run = index_.run();
+  ShardedCollector collector(policy);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 1), [&](const auto& r) {
+    auto& local = collector.Local();
+    for (size_t w = r.begin(); w < r.end(); ++w) {
+      for (size_t s = items[w].first; s < items[w].last; ++s) {
+        const ScanRange& slice = slices[s];
+        if (slice.needs_test) {
+          collector.TakeContained(run, slice.begin, slice.end, area, local);
+        } else {
+          collector.TakeAll(run, slice.begin, slice.end, local);
+        }
+      }
+    }
+  });
+  DeliveryLists lists = collector.Merge();
+  double scan_ms = MillisSince(t2);
+
+  if (summary != nullptr) {
+    summary->shards = options_.shards;
+    summary->per_shard.resize(lists.shards.size());
+    summary->matched = 0;
+    for (size_t s = 0; s < lists.shards.size(); ++s) {
+      summary->per_shard[s] = lists.shards[s].size();
+      summary->matched += lists.shards[s].size();
+    }
+    summary->index_users = index_.size();
+    summary->covering_interior_cells = covering.interior.num_cells();
+    summary->covering_boundary_cells = covering.boundary.num_cells();
+    summary->ranges = plan.size();
+    summary->interior_entries = interior_entries;
+    summary->tested_entries = tested_entries;
+    summary->worker_threads = threads;
+    summary->timings.cover_ms = cover_ms;
+    summary->timings.plan_ms = plan_ms;
+    summary->timings.scan_ms = scan_ms;
+  }
+  return lists;
+}
+
+absl::Status AlertExecutor::Execute(const AlertArea& area, DeliverySink& sink,
+                                    AlertSummary* summary) const {
+  AlertSummary local_summary;
+  AlertSummary* s = summary != nullptr ? summary : &local_summary;
+  ASSIGN_OR_RETURN(DeliveryLists lists, Execute(area, s));
+  int64_t t = absl::GetCurrentTimeNanos();
+  RETURN_IF_ERROR(sink.Deliver(lists, *s));
+  s->timings.emit_ms = MillisSince(t);
+  return absl::OkStatus();
+}
+
+DeliveryLists BruteForceScan(const LocationIndex& index, const AlertArea& area,
+                             const ShardPolicy& policy) {
+  const SortedRun run = index.run();
+  ShardedCollector collector(policy);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, run.size(), 1 << 14), [&](const auto& r) {
+    collector.TakeContained(run, r.begin(), r.end(), area, collector.Local());
+  });
+  return collector.Merge();
+}
+
+}  // namespace fanout

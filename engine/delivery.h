@@ -1,0 +1,59 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_DELIVERY_H_
+#define FANOUT_ENGINE_DELIVERY_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fanout {
+
+// The result of an alert: one list of user ids per shard. Every user inside
+// the area appears exactly once, in the list of its shard; the order inside
+// a list is unspecified.
+struct DeliveryLists {
+  std::vector<std::vector<uint64_t>> shards;
+
+  uint64_t total() const {
+    uint64_t n = 0;
+    for (const auto& s : shards) n += s.size();
+    return n;
+  }
+};
+
+// Wall-clock milliseconds per stage (DESIGN §4 summary.json "timings_ms").
+struct StageTimings {
+  double parse_ms = 0;  // alert text -> AlertArea (filled by the caller)
+  double cover_ms = 0;  // AlertArea -> interior and boundary cells
+  double plan_ms = 0;   // cells -> index ranges, refined where dense
+  double scan_ms = 0;   // ranges -> per-shard lists (tests, scatter, merge)
+  double emit_ms = 0;   // lists -> sink
+  double total_ms = 0;
+};
+
+// What an alert did, for summary.json and for the caller's logs.
+struct AlertSummary {
+  uint64_t matched = 0;
+  uint32_t shards = 0;
+  std::vector<uint64_t> per_shard;
+  StageTimings timings;
+
+  // Scale of the work.
+  uint64_t index_users = 0;
+  uint64_t covering_interior_cells = 0;
+  uint64_t covering_boundary_cells = 0;
+  uint64_t ranges = 0;             // index ranges scanned
+  uint64_t interior_entries = 0;   // entries taken without a test
+  uint64_t tested_entries = 0;     // entries given an exact point test
+  int worker_threads = 0;
+
+  // Free-form facts about the input (source, edge model, ...), written to
+  // summary.json under "alert" in insertion order.
+  std::vector<std::pair<std::string, std::string>> alert_info;
+};
+
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_DELIVERY_H_

@@ -1,0 +1,190 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/directory_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "base/status_macros.h"
+#include "engine/summary_json.h"
+#include "oneapi/tbb/parallel_for.h"
+
+namespace fanout {
+namespace fs = std::filesystem;
+namespace {
+
+absl::Status SysError(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SysError("cannot write", path);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+// Writes `path` from `fill`, which appends bytes to a buffer and flushes it
+// through `emit` as it grows, so memory stays bounded for huge shards.
+template <typename Fill>
+absl::Status WriteFile(const std::string& path, bool sync, Fill fill) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return SysError("cannot create", path);
+  absl::Cleanup closer = [fd] { ::close(fd); };
+  absl::Status status = absl::OkStatus();
+  auto emit = [&](const char* data, size_t size) {
+    if (status.ok()) status = WriteAll(fd, data, size, path);
+  };
+  fill(emit);
+  RETURN_IF_ERROR(status);
+  if (sync && ::fsync(fd) != 0) return SysError("cannot fsync", path);
+  return absl::OkStatus();
+}
+
+absl::Status WriteShard(const std::string& path, ListFormat format, bool sync,
+                        const std::vector<uint64_t>& ids) {
+  return WriteFile(path, sync, [&](auto& emit) {
+    if (format == ListFormat::kBinary) {
+      // The lists are little-endian on the only platforms we build for.
+      static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host required");
+      emit(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint64_t));
+      return;
+    }
+    constexpr size_t kBuffer = 1 << 20;
+    std::vector<char> buffer(kBuffer + 32);
+    size_t used = 0;
+    for (uint64_t id : ids) {
+      char* end = std::to_chars(buffer.data() + used, buffer.data() + used + 21, id).ptr;
+      *end++ = '\n';
+      used = static_cast<size_t>(end - buffer.data());
+      if (used >= kBuffer) {
+        emit(buffer.data(), used);
+        used = 0;
+      }
+    }
+    emit(buffer.data(), used);
+  });
+}
+
+absl::Status SyncDirectory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return SysError("cannot open", path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return SysError("cannot fsync", path);
+  return absl::OkStatus();
+}
+
+std::string UniqueSuffix() {
+  std::random_device rd;
+  return absl::StrFormat("%d-%08x", ::getpid(), rd());
+}
+
+}  // namespace
+
+absl::StatusOr<ListFormat> ParseListFormat(absl::string_view text) {
+  if (text == "csv") return ListFormat::kCsv;
+  if (text == "bin") return ListFormat::kBinary;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown list format '", text, "' (expected csv or bin)"));
+}
+
+absl::Status DirectorySink::CheckTarget() const {
+  if (out_dir_.empty()) return absl::InvalidArgumentError("output directory name is empty");
+  fs::path target(out_dir_);
+  std::error_code ec;
+  fs::file_status st = fs::symlink_status(target, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(out_dir_, " exists and is not a directory; refusing to replace it"));
+    }
+    if (!options_.overwrite) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(out_dir_, " already exists (use --force to replace it)"));
+    }
+  }
+  fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parent folder of ", out_dir_, " does not exist: ", parent.string()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSummary& summary) {
+  const int64_t start = absl::GetCurrentTimeNanos();
+  RETURN_IF_ERROR(CheckTarget());
+  fs::path target = fs::path(out_dir_).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string name = target.filename().string();
+  const fs::path tmp = parent / absl::StrCat(".", name, ".tmp-", UniqueSuffix());
+  if (::mkdir(tmp.c_str(), 0755) != 0) return SysError("cannot create", tmp.string());
+  bool committed = false;
+  absl::Cleanup remove_tmp = [&] {
+    std::error_code ec;
+    if (!committed) fs::remove_all(tmp, ec);
+  };
+
+  const char* ext = options_.format == ListFormat::kBinary ? "bin" : "csv";
+  std::mutex mu;
+  absl::Status first_error = absl::OkStatus();
+  tbb::parallel_for(size_t{0}, lists.shards.size(), [&](size_t s) {
+    std::string path = (tmp / absl::StrFormat("shard-%05d.%s", s, ext)).string();
+    absl::Status status = WriteShard(path, options_.format, options_.fsync, lists.shards[s]);
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.ok()) first_error = status;
+    }
+  });
+  RETURN_IF_ERROR(first_error);
+
+  AlertSummary final_summary = summary;
+  final_summary.timings.emit_ms = (absl::GetCurrentTimeNanos() - start) * 1e-6;
+  std::string json = SummaryToJson(final_summary);
+  RETURN_IF_ERROR(WriteFile((tmp / "summary.json").string(), options_.fsync,
+                            [&](auto& emit) { emit(json.data(), json.size()); }));
+  if (options_.fsync) RETURN_IF_ERROR(SyncDirectory(tmp.string()));
+
+  // Swap into place: the old directory (if replacing) moves aside first and
+  // is removed only once the new one is at the target name.
+  std::error_code ec;
+  fs::path old;
+  if (fs::exists(fs::symlink_status(target, ec))) {
+    old = parent / absl::StrCat(".", name, ".old-", UniqueSuffix());
+    if (::rename(target.c_str(), old.c_str()) != 0) return SysError("cannot move aside", target);
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    absl::Status status = SysError("cannot rename into place", target.string());
+    if (!old.empty()) ::rename(old.c_str(), target.c_str());
+    return status;
+  }
+  committed = true;
+  if (options_.fsync) RETURN_IF_ERROR(SyncDirectory(parent.string()));
+  if (!old.empty()) fs::remove_all(old, ec);
+  return absl::OkStatus();
+}
+
+}  // namespace fanout

@@ -1,0 +1,42 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/summary_json.h"
+
+#include <cmath>
+
+#include "nlohmann/json.hpp"
+
+namespace fanout {
+namespace {
+
+// Timings with microsecond resolution keep the file readable.
+double Round3(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+}  // namespace
+
+std::string SummaryToJson(const AlertSummary& summary) {
+  using Json = nlohmann::ordered_json;
+  const StageTimings& t = summary.timings;
+  double total = t.total_ms > 0 ? t.total_ms
+                                : t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
+  Json j;
+  j["matched"] = summary.matched;
+  j["shards"] = summary.shards;
+  j["per_shard"] = summary.per_shard;
+  j["timings_ms"] = {{"parse", Round3(t.parse_ms)}, {"cover", Round3(t.cover_ms)},
+                     {"plan", Round3(t.plan_ms)},   {"scan", Round3(t.scan_ms)},
+                     {"emit", Round3(t.emit_ms)},   {"total", Round3(total)}};
+  Json alert = Json::object();
+  for (const auto& [key, value] : summary.alert_info) alert[key] = value;
+  j["alert"] = alert;
+  j["work"] = {{"index_users", summary.index_users},
+               {"covering_interior_cells", summary.covering_interior_cells},
+               {"covering_boundary_cells", summary.covering_boundary_cells},
+               {"ranges", summary.ranges},
+               {"interior_entries", summary.interior_entries},
+               {"tested_entries", summary.tested_entries},
+               {"worker_threads", summary.worker_threads}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace fanout

@@ -1,0 +1,20 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_SUMMARY_JSON_H_
+#define FANOUT_ENGINE_SUMMARY_JSON_H_
+
+#include <string>
+
+#include "engine/delivery.h"
+
+namespace fanout {
+
+// summary.json (DESIGN §4): {"matched", "shards", "per_shard", "timings_ms":
+// {"parse", "cover", "plan", "scan", "emit", "total"}, "alert": {...},
+// "work": {...}}. "total" is the sum of the stages when the caller left
+// total_ms at 0.
+std::string SummaryToJson(const AlertSummary& summary);
+
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_SUMMARY_JSON_H_

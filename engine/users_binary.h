@@ -1,0 +1,79 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_USERS_BINARY_H_
+#define FANOUT_ENGINE_USERS_BINARY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/mapped_file.h"
+#include "engine/user_record.h"
+
+namespace fanout {
+
+// The binary users format (DESIGN §4), little-endian, written by
+// `fanout generate --out FILE.bin` and read by mmap without a copy:
+//
+//   offset  size  field
+//   0       8     magic "FOUSERS\0"
+//   8       4     version (1)
+//   12      4     record size in bytes (16)
+//   16      8     record count N
+//   24      8     XXH3-64 of the N records' bytes
+//   32      16*N  records: u64 user_id, i32 lat_e7, i32 lng_e7
+//                 (degrees * 1e7, rounded; see user_record.h)
+//
+// The file size is exactly 32 + 16*N. Readers refuse (kDataLoss) a wrong
+// magic, an unknown version, a size that does not match the count, or a
+// checksum mismatch, naming what is wrong.
+inline constexpr char kUsersMagic[8] = {'F', 'O', 'U', 'S', 'E', 'R', 'S', '\0'};
+inline constexpr uint32_t kUsersVersion = 1;
+inline constexpr size_t kUsersHeaderSize = 32;
+
+// A mapped users file. Thread-safety: immutable; safe from many threads.
+class UsersFile {
+ public:
+  // `verify_checksum` hashes every record (about 0.1 s per GiB).
+  static absl::StatusOr<std::unique_ptr<UsersFile>> Open(const std::string& path,
+                                                         bool verify_checksum = true);
+  absl::Span<const UserRecord> records() const { return records_; }
+
+ private:
+  UsersFile(std::unique_ptr<MappedFile> file, absl::Span<const UserRecord> records)
+      : file_(std::move(file)), records_(records) {}
+  std::unique_ptr<MappedFile> file_;
+  absl::Span<const UserRecord> records_;
+};
+
+// Streams records into a new users file: written to a temporary name,
+// header completed, fsynced and renamed on Finish(). Abandoning the writer
+// (destroying it without Finish) removes the temporary file.
+//
+// Thread-safety: not thread-safe; call from one thread.
+class UsersBinaryWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<UsersBinaryWriter>> Create(const std::string& path);
+  ~UsersBinaryWriter();
+
+  absl::Status Append(absl::Span<const UserRecord> records);
+  absl::Status Finish();
+
+ private:
+  UsersBinaryWriter(std::string path, std::string tmp, int fd);
+  std::string path_;
+  std::string tmp_;
+  int fd_;
+  uint64_t count_ = 0;
+  struct HashState;
+  std::unique_ptr<HashState> hash_;
+};
+
+// True when `path` ends in ".bin" (the binary format) rather than ".csv".
+bool IsBinaryUsersPath(const std::string& path);
+
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_USERS_BINARY_H_

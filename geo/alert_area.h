@@ -1,0 +1,80 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_ALERT_AREA_H_
+#define FANOUT_GEO_ALERT_AREA_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "s2/s2cap.h"
+#include "s2/s2cell.h"
+#include "s2/s2latlng_rect.h"
+#include "s2/s2point.h"
+#include "s2/s2polygon.h"
+#include "s2/s2region.h"
+
+namespace fanout {
+
+// The area of an alert: the union of polygons (each already built from its
+// rings with the odd-even rule and an edge model, see polygon_builder.h) and
+// spherical caps (CAP circles). A point is in the area when any part
+// contains it. The area is an S2Region, so S2RegionCoverer covers it
+// directly; Contains(S2Cell) is conservative (true only when one part
+// contains the whole cell), MayIntersect(S2Cell) likewise (false only when
+// no part can touch the cell), which is what the covering needs.
+//
+// Thread-safety: const methods are safe from many threads once the area is
+// built (Finalize() forces S2's lazily built polygon indexes); non-const
+// methods are not.
+//
+// Typical usage:
+//   AlertArea area;
+//   ASSIGN_OR_RETURN(auto polygon, BuildPolygon({ring}, EdgeModel::kPlanar));
+//   area.AddPolygon(std::move(polygon));
+//   area.AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 50.0));
+//   area.Finalize();
+//   bool inside = area.Contains(point);
+class AlertArea final : public S2Region {
+ public:
+  AlertArea() = default;
+  AlertArea(const AlertArea& other);
+  AlertArea& operator=(const AlertArea&) = delete;
+  ~AlertArea() override = default;
+
+  // Adds a part. An empty polygon or cap adds nothing (but is harmless).
+  void AddPolygon(std::unique_ptr<S2Polygon> polygon);
+  void AddCap(const S2Cap& cap);
+  // Adds every part of `other`.
+  void AddArea(const AlertArea& other);
+
+  // Builds the polygons' internal indexes now, so that concurrent queries do
+  // not contend on the lazy build. Call once after the last Add.
+  void Finalize();
+
+  // True when no part can contain any point.
+  bool is_empty() const;
+  int num_polygons() const { return static_cast<int>(polygons_.size()); }
+  int num_caps() const { return static_cast<int>(caps_.size()); }
+  const S2Polygon& polygon(int i) const { return *polygons_[i]; }
+  const S2Cap& cap(int i) const { return caps_[i]; }
+  int num_vertices() const;
+  // Area in steradians, counting overlaps between parts twice.
+  double ApproxArea() const;
+
+  // S2Region interface.
+  AlertArea* Clone() const override;
+  S2Cap GetCapBound() const override;
+  S2LatLngRect GetRectBound() const override;
+  bool Contains(const S2Cell& cell) const override;
+  bool MayIntersect(const S2Cell& cell) const override;
+  bool Contains(const S2Point& p) const override;
+
+ private:
+  std::vector<std::unique_ptr<S2Polygon>> polygons_;
+  std::vector<S2Cap> caps_;
+};
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_ALERT_AREA_H_

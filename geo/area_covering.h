@@ -1,0 +1,41 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_AREA_COVERING_H_
+#define FANOUT_GEO_AREA_COVERING_H_
+
+#include "absl/status/status.h"
+#include "geo/alert_area.h"
+#include "s2/s2cell_union.h"
+
+namespace fanout {
+
+struct CoveringOptions {
+  // Cells in the exterior covering. More cells hug the boundary tighter (fewer
+  // point tests) at the price of more index ranges to look up.
+  // DEFAULT: 512. REQUIRES: >= 8.
+  int max_cells = 512;
+  // Finest level used by the coverer. The engine refines boundary cells
+  // further where the index is dense, so this need not be fine.
+  // DEFAULT: 30 (leaf). REQUIRES: 0..30.
+  int max_level = 30;
+
+  absl::Status Validate() const;
+};
+
+// The two cell sets an alert scan needs. Both are normalized S2CellUnions,
+// disjoint from each other:
+//  - interior: every point of these cells is in the area (no test needed);
+//  - boundary: cells that may hold points of the area; points in them are
+//    tested exactly.
+// Any point of the area lies in one of them.
+struct AreaCovering {
+  S2CellUnion interior;
+  S2CellUnion boundary;
+};
+
+// Computes the covering of `area` with S2RegionCoverer.
+AreaCovering CoverArea(const AlertArea& area, const CoveringOptions& options);
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_AREA_COVERING_H_

@@ -1,0 +1,39 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_GEOJSON_AREA_H_
+#define FANOUT_GEO_GEOJSON_AREA_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "geo/alert_area.h"
+#include "geo/edge_model.h"
+
+namespace fanout {
+
+struct GeoJsonOptions {
+  // DEFAULT: planar, as RFC 7946 defines GeoJSON edges.
+  EdgeModel edges = EdgeModel::kPlanar;
+  // When set, only the Feature whose "id" (string or number) equals this is
+  // used; no such feature is an error. DEFAULT: empty, every feature.
+  std::string feature_id;
+};
+
+// Builds an alert area from a GeoJSON text (RFC 7946): a Polygon,
+// MultiPolygon or GeometryCollection of them, a Feature or a
+// FeatureCollection. Positions are [longitude, latitude]; a Polygon's first
+// ring is its outline and further rings are holes (odd-even rule, see
+// polygon_builder.h); everything else is a union. Features with a null
+// geometry contribute nothing here.
+//
+// Errors are kInvalidArgument and name the JSON path of the problem, e.g.
+// `features[2].geometry.coordinates[0][5]: expected [lon, lat]`. Point and
+// LineString geometries are refused: an alert area must have an inside.
+absl::StatusOr<std::unique_ptr<AlertArea>> ParseGeoJsonArea(absl::string_view text,
+                                                            const GeoJsonOptions& options);
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_GEOJSON_AREA_H_

@@ -1,0 +1,43 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_PLANAR_EDGES_H_
+#define FANOUT_GEO_PLANAR_EDGES_H_
+
+#include <vector>
+
+#include "s2/s2latlng.h"
+#include "s2/s2point.h"
+
+namespace fanout {
+
+// Default for DensifyPlanarRing: the pieces stay within 0.25 m of the planar
+// edge, well inside the 1 m that DESIGN §3 promises, leaving room for the
+// sampling of the check itself.
+inline constexpr double kPlanarToleranceMeters = 0.25;
+
+// Returns the vertices of a closed ring (without repeating the first vertex)
+// whose geodesic edges follow the planar (longitude, latitude) edges of
+// `ring` to within `tolerance_m` metres.
+//
+// `ring` is a sequence of vertices in degrees; a repeated closing vertex is
+// allowed and ignored. A planar edge runs the short way around in longitude:
+// an edge from 179 to -179 crosses the antimeridian (2 degrees wide), as CAP
+// polygons that straddle it are written. The one exception is an edge from
+// -180 to 180 (or back) at the same latitude, which is the whole parallel;
+// this is how a GeoJSON ring around a pole is written. Consecutive vertices
+// that coincide on the sphere (for example every vertex at a pole) are
+// merged, so the result may have fewer than 3 vertices for a degenerate ring.
+std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring,
+                                       double tolerance_m = kPlanarToleranceMeters);
+
+// The same for geodesic edges: converts to points, drops the closing vertex
+// and merges coincident consecutive vertices.
+std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring);
+
+// The point at fraction `t` along the planar edge from `a` to `b` (degrees,
+// same longitude convention as DensifyPlanarRing). Exposed for tests.
+S2LatLng InterpolatePlanar(const S2LatLng& a, const S2LatLng& b, double t);
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_PLANAR_EDGES_H_
