@@ -1,0 +1,80 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "tests/support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "engine/shard_policy.h"
+#include "gtest/gtest.h"
+
+namespace fanout {
+namespace testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/fanout-test-XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  char* made = ::mkdtemp(buf.data());
+  if (made == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    path_ = "/tmp";
+    return;
+  }
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (path_ != "/tmp") std::filesystem::remove_all(path_, ec);
+}
+
+std::vector<UserRecord> RandomUsers(uint64_t seed, size_t n, double lat_lo, double lat_hi,
+                                    double lng_lo, double lng_hi) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<UserRecord> users(n);
+  // Uniform on the sphere within the band: uniform in sin(lat).
+  double s_lo = std::sin(lat_lo * M_PI / 180), s_hi = std::sin(lat_hi * M_PI / 180);
+  for (size_t i = 0; i < n; ++i) {
+    double lat = std::asin(s_lo + (s_hi - s_lo) * u(rng)) * 180 / M_PI;
+    double lng = lng_lo + (lng_hi - lng_lo) * u(rng);
+    users[i] = UserRecord::FromDegrees(Mix64(seed * 0x9e3779b97f4a7c15ULL + i), lat, lng);
+  }
+  return users;
+}
+
+int RunFanout(const std::string& args, std::string* out, std::string* err) {
+  TempDir dir;
+  std::string cmd = std::string(FANOUT_BINARY) + " " + args + " >" + dir.File("out") + " 2>" +
+                    dir.File("err") + " </dev/null";
+  int rc = std::system(cmd.c_str());
+  if (out) *out = ReadFileOrEmpty(dir.File("out"));
+  if (err) *err = ReadFileOrEmpty(dir.File("err"));
+  if (rc == -1 || !WIFEXITED(rc)) return -1;
+  return WEXITSTATUS(rc);
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFileOrDie(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+}  // namespace testing
+}  // namespace fanout

@@ -1,0 +1,50 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// Helpers shared by the tests: temporary folders, random users, and running
+// the `fanout` binary.
+
+#ifndef FANOUT_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define FANOUT_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/user_record.h"
+
+namespace fanout {
+namespace testing {
+
+// A fresh folder under $TEST_TMPDIR or /tmp, removed (with its content) when
+// the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// `n` users with distinct random ids, uniform on the sphere (or, when
+// `lat_lo < lat_hi`, uniform in that latitude band and longitude range).
+std::vector<UserRecord> RandomUsers(uint64_t seed, size_t n, double lat_lo = -90,
+                                    double lat_hi = 90, double lng_lo = -180,
+                                    double lng_hi = 180);
+
+// Runs the fanout binary with `args` (a shell-quoted string); returns the exit
+// code and fills stdout/stderr when given.
+int RunFanout(const std::string& args, std::string* out = nullptr, std::string* err = nullptr);
+
+// Whole file content ("" if missing).
+std::string ReadFileOrEmpty(const std::string& path);
+void WriteFileOrDie(const std::string& path, const std::string& content);
+
+}  // namespace testing
+}  // namespace fanout
+
+#endif  // FANOUT_TESTS_SUPPORT_TEST_SUPPORT_H_
