@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "engine/delivery_sink.h"
+#include "geo/area_point_tester.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -64,13 +65,14 @@ class ShardedCollector {
     for (size_t i = begin; i < end; ++i) local[policy_.ShardOf(users[i])].push_back(users[i]);
   }
 
-  // Appends the users of entries [begin, end) whose location is in `area`.
-  void TakeContained(const SortedRun& run, size_t begin, size_t end, const AlertArea& area,
+  // Appends the users of entries [begin, end) whose location is in the
+  // tester's area.
+  void TakeContained(const SortedRun& run, size_t begin, size_t end, AreaPointTester& tester,
                      std::vector<std::vector<uint64_t>>& local) const {
     const uint64_t* cells = run.cells.data();
     const uint64_t* users = run.users.data();
     for (size_t i = begin; i < end; ++i) {
-      if (area.Contains(S2CellId(cells[i]).ToPoint())) {
+      if (tester.Contains(S2CellId(cells[i]))) {
         local[policy_.ShardOf(users[i])].push_back(users[i]);
       }
     }
@@ -203,11 +205,12 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
   ShardedCollector collector(policy);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 1), [&](const auto& r) {
     auto& local = collector.Local();
+    AreaPointTester tester(area);
     for (size_t w = r.begin(); w < r.end(); ++w) {
       for (size_t s = items[w].first; s < items[w].last; ++s) {
         const ScanRange& slice = slices[s];
         if (slice.needs_test) {
-          collector.TakeContained(run, slice.begin, slice.end, area, local);
+          collector.TakeContained(run, slice.begin, slice.end, tester, local);
         } else {
           collector.TakeAll(run, slice.begin, slice.end, local);
         }
@@ -255,7 +258,15 @@ DeliveryLists BruteForceScan(const LocationIndex& index, const AlertArea& area,
   const SortedRun run = index.run();
   ShardedCollector collector(policy);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, run.size(), 1 << 14), [&](const auto& r) {
-    collector.TakeContained(run, r.begin(), r.end(), area, collector.Local());
+    // The reference deliberately uses AlertArea::Contains, not the tester.
+    auto& local = collector.Local();
+    const uint64_t* cells = run.cells.data();
+    const uint64_t* users = run.users.data();
+    for (size_t i = r.begin(); i < r.end(); ++i) {
+      if (area.Contains(S2CellId(cells[i]).ToPoint())) {
+        local[policy.ShardOf(users[i])].push_back(users[i]);
+      }
+    }
   });
   return collector.Merge();
 }

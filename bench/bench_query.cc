@@ -1,0 +1,116 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// Whole alerts (cover, plan, scan, merge; lists in memory) over generated US
+// populations, and the pieces that dominate them: range planning and
+// boundary point tests. Arguments: users, covering max_cells,
+// refine_min_entries.
+
+#include "benchmark/benchmark.h"
+#include "bench/bench_fixtures.h"
+#include "engine/alert_executor.h"
+#include "geo/area_point_tester.h"
+
+namespace fanout {
+namespace {
+
+void RunAlert(benchmark::State& state, const char* name) {
+  const LocationIndex& index = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
+  const AlertArea& area = bench::StandardArea(name);
+  AlertExecutor::Options options;
+  options.shards = 256;
+  options.covering.max_cells = static_cast<int>(state.range(1));
+  options.refine_min_entries = static_cast<size_t>(state.range(2));
+  AlertExecutor executor(index, options);
+  AlertSummary summary;
+  for (auto _ : state) {
+    auto lists = executor.Execute(area, &summary);
+    benchmark::DoNotOptimize(lists);
+  }
+  state.counters["matched"] = static_cast<double>(summary.matched);
+  state.counters["tested"] = static_cast<double>(summary.tested_entries);
+  state.counters["cover_ms"] = summary.timings.cover_ms;
+  state.counters["plan_ms"] = summary.timings.plan_ms;
+  state.counters["scan_ms"] = summary.timings.scan_ms;
+}
+
+void BM_Alert_County(benchmark::State& state) { RunAlert(state, "county"); }
+void BM_Alert_State(benchmark::State& state) { RunAlert(state, "state"); }
+void BM_Alert_Circle(benchmark::State& state) { RunAlert(state, "circle"); }
+void BM_Alert_Texas9(benchmark::State& state) { RunAlert(state, "texas9"); }
+
+void Sweep(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"users", "max_cells", "refine"});
+  for (int64_t users : {1000000, 10000000}) {
+    for (int64_t cells : {16, 32, 128, 512}) {
+      for (int64_t refine : {8, 32, 128, 1024}) b->Args({users, cells, refine});
+    }
+  }
+  b->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_Alert_County)->Apply(Sweep);
+BENCHMARK(BM_Alert_State)->Apply(Sweep);
+BENCHMARK(BM_Alert_Circle)->Apply(Sweep);
+BENCHMARK(BM_Alert_Texas9)->Apply(Sweep);
+
+// The brute-force baseline: every user tested.
+void BM_Alert_BruteForceTexas9(benchmark::State& state) {
+  const LocationIndex& index = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
+  const AlertArea& area = bench::StandardArea("texas9");
+  ShardPolicy policy = *ShardPolicy::Create(256);
+  for (auto _ : state) benchmark::DoNotOptimize(BruteForceScan(index, area, policy));
+}
+BENCHMARK(BM_Alert_BruteForceTexas9)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace fanout
+
+
+namespace fanout {
+namespace {
+
+// Exact tests of the points that a state alert's plan marks for testing:
+// AreaPointTester (locality cache) against AlertArea::Contains, one thread.
+std::vector<uint64_t> BoundaryCells(const char* name) {
+  const LocationIndex& index = bench::UsUsersIndex(10000000);
+  const AlertArea& area = bench::StandardArea(name);
+  AlertExecutor::Options options;
+  options.refine_min_entries = 1024;
+  AlertExecutor executor(index, options);
+  std::vector<uint64_t> cells;
+  for (const ScanRange& r : executor.Plan(area, CoverArea(area, options.covering))) {
+    if (!r.needs_test) continue;
+    for (size_t i = r.begin; i < r.end; ++i) cells.push_back(index.run().cells[i]);
+  }
+  return cells;
+}
+
+void BM_PointTest_AreaContains(benchmark::State& state) {
+  static const auto* cells = new std::vector<uint64_t>(BoundaryCells("state"));
+  const AlertArea& area = bench::StandardArea("state");
+  for (auto _ : state) {
+    size_t in = 0;
+    for (uint64_t c : *cells) in += area.Contains(S2CellId(c).ToPoint());
+    benchmark::DoNotOptimize(in);
+  }
+  state.SetItemsProcessed(state.iterations() * cells->size());
+}
+BENCHMARK(BM_PointTest_AreaContains)->Unit(benchmark::kMillisecond);
+
+void BM_PointTest_Tester(benchmark::State& state) {
+  static const auto* cells = new std::vector<uint64_t>(BoundaryCells("state"));
+  const AlertArea& area = bench::StandardArea("state");
+  for (auto _ : state) {
+    AreaPointTester tester(area);
+    size_t in = 0;
+    for (uint64_t c : *cells) in += tester.Contains(S2CellId(c));
+    benchmark::DoNotOptimize(in);
+  }
+  state.SetItemsProcessed(state.iterations() * cells->size());
+}
+BENCHMARK(BM_PointTest_Tester)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace fanout
+
+BENCHMARK_MAIN();

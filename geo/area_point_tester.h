@@ -1,0 +1,56 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_AREA_POINT_TESTER_H_
+#define FANOUT_GEO_AREA_POINT_TESTER_H_
+
+#include <vector>
+
+#include "geo/alert_area.h"
+#include "s2/mutable_s2shape_index.h"
+#include "s2/s2cell_id.h"
+#include "s2/s2contains_point_query.h"
+
+namespace fanout {
+
+// Exact point-in-area tests for points that arrive in S2 cell id order, as
+// the scan of a boundary range delivers them. Gives the same answer as
+// AlertArea::Contains(id.ToPoint()) (the same S2 semi-open crossing test on
+// the same edges) but remembers, per polygon, the shape-index cell that held
+// the previous point: consecutive points usually fall in the same index
+// cell, so the index lookup (a search of the polygon's cell map) is skipped
+// and only that cell's few clipped edges are crossed.
+//
+// Thread-safety: not thread-safe; use one tester per worker. The area must
+// outlive the tester and be Finalize()d.
+//
+// Typical usage:
+//   AreaPointTester tester(area);
+//   for (uint64_t cell : boundary_range_cells) {
+//     if (tester.Contains(S2CellId(cell))) take(user);
+//   }
+class AreaPointTester {
+ public:
+  explicit AreaPointTester(const AlertArea& area);
+
+  // True when the centre of leaf cell `leaf` is in the area.
+  bool Contains(S2CellId leaf);
+
+ private:
+  struct PolygonCursor {
+    S2ContainsPointQuery<MutableS2ShapeIndex> query;
+    // The index cell located last, as a leaf id range, and the polygon's
+    // clipped shape in it (null: the cell holds no part of the polygon).
+    S2CellId range_min = S2CellId::None();
+    S2CellId range_max = S2CellId::None();
+    S2CellId cell_id;
+    const S2ClippedShape* clipped = nullptr;
+  };
+  bool PolygonContains(PolygonCursor& cursor, S2CellId leaf, const S2Point& p);
+
+  const AlertArea& area_;
+  std::vector<PolygonCursor> cursors_;
+};
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_AREA_POINT_TESTER_H_
