@@ -6,12 +6,14 @@
 
 namespace fanout {
 
-AlertArea::AlertArea(const AlertArea& other) : S2Region(), caps_(other.caps_) {
+AlertArea::AlertArea(const AlertArea& other)
+    : S2Region(), polygon_bounds_(other.polygon_bounds_), caps_(other.caps_) {
   for (const auto& p : other.polygons_) polygons_.emplace_back(p->Clone());
 }
 
 void AlertArea::AddPolygon(std::unique_ptr<S2Polygon> polygon) {
   if (polygon == nullptr || polygon->is_empty()) return;
+  polygon_bounds_.push_back(PointBound(polygon->GetCapBound()));
   polygons_.push_back(std::move(polygon));
 }
 
@@ -21,13 +23,12 @@ void AlertArea::AddCap(const S2Cap& cap) {
 }
 
 void AlertArea::AddArea(const AlertArea& other) {
-  for (const auto& p : other.polygons_) polygons_.emplace_back(p->Clone());
+  for (const auto& p : other.polygons_) AddPolygon(std::unique_ptr<S2Polygon>(p->Clone()));
   for (const S2Cap& c : other.caps_) caps_.push_back(c);
 }
 
 void AlertArea::Finalize() {
-  // A point query builds a polygon's MutableS2ShapeIndex if it is stale.
-  for (const auto& p : polygons_) p->Contains(S2Point(1, 0, 0));
+  for (const auto& p : polygons_) p->index().ForceBuild();
 }
 
 bool AlertArea::is_empty() const { return polygons_.empty() && caps_.empty(); }
@@ -62,6 +63,7 @@ S2LatLngRect AlertArea::GetRectBound() const {
 }
 
 bool AlertArea::Contains(const S2Cell& cell) const {
+  // S2Polygon's cell tests check its own rectangle bound first.
   for (const auto& p : polygons_) {
     if (p->Contains(cell)) return true;
   }
@@ -82,8 +84,8 @@ bool AlertArea::MayIntersect(const S2Cell& cell) const {
 }
 
 bool AlertArea::Contains(const S2Point& point) const {
-  for (const auto& p : polygons_) {
-    if (p->Contains(point)) return true;
+  for (size_t i = 0; i < polygons_.size(); ++i) {
+    if (polygon_bounds_[i].MayContain(point) && polygons_[i]->Contains(point)) return true;
   }
   for (const S2Cap& c : caps_) {
     if (c.Contains(point)) return true;

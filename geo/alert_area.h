@@ -3,6 +3,7 @@
 #ifndef FANOUT_GEO_ALERT_AREA_H_
 #define FANOUT_GEO_ALERT_AREA_H_
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,23 @@
 #include "s2/s2region.h"
 
 namespace fanout {
+
+// A spherical cap as a bare dot-product test, for rejecting points before an
+// exact test. (S2Cap::Contains is exact too, but Debian's libs2 is built
+// with its debug checks on, which made them half the cost of a nation-wide
+// scan.) Conservative: a point in the cap is never rejected.
+struct PointBound {
+  PointBound() = default;
+  explicit PointBound(const S2Cap& cap)
+      : center(cap.center()),
+        // Cosine of the cap's angle, lowered slightly so that rounding can
+        // only let more points through.
+        min_dot(cap.is_full() ? -2.0 : std::cos(cap.GetRadius().radians()) - 1e-12) {}
+  bool MayContain(const S2Point& p) const { return center.DotProd(p) >= min_dot; }
+
+  S2Point center;
+  double min_dot = -2.0;
+};
 
 // The area of an alert: the union of polygons (each already built from its
 // rings with the odd-even rule and an edge model, see polygon_builder.h) and
@@ -57,6 +75,7 @@ class AlertArea final : public S2Region {
   int num_polygons() const { return static_cast<int>(polygons_.size()); }
   int num_caps() const { return static_cast<int>(caps_.size()); }
   const S2Polygon& polygon(int i) const { return *polygons_[i]; }
+  const PointBound& polygon_bound(int i) const { return polygon_bounds_[i]; }
   const S2Cap& cap(int i) const { return caps_[i]; }
   int num_vertices() const;
   // Area in steradians, counting overlaps between parts twice.
@@ -72,6 +91,9 @@ class AlertArea final : public S2Region {
 
  private:
   std::vector<std::unique_ptr<S2Polygon>> polygons_;
+  // polygon_bounds_[i] contains polygons_[i]: a dot product rejects most
+  // points of a many-polygon area (say, every state) before any edge test.
+  std::vector<PointBound> polygon_bounds_;
   std::vector<S2Cap> caps_;
 };
 

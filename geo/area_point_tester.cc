@@ -32,8 +32,11 @@ bool AreaPointTester::PolygonContains(PolygonCursor& c, S2CellId leaf, const S2P
 
 bool AreaPointTester::Contains(S2CellId leaf) {
   const S2Point p = leaf.ToPoint();
-  for (PolygonCursor& c : cursors_) {
-    if (PolygonContains(c, leaf, p)) return true;
+  for (size_t i = 0; i < cursors_.size(); ++i) {
+    if (area_.polygon_bound(static_cast<int>(i)).MayContain(p) &&
+        PolygonContains(cursors_[i], leaf, p)) {
+      return true;
+    }
   }
   for (int i = 0; i < area_.num_caps(); ++i) {
     if (area_.cap(i).Contains(p)) return true;

@@ -14,7 +14,7 @@ namespace {
 // Longitude step of the planar edge from a to b, in degrees (see header).
 double LngDelta(const S2LatLng& a, const S2LatLng& b) {
   double d = b.lng().degrees() - a.lng().degrees();
-  if (std::fabs(d) == 360.0) return d;  // The whole parallel.
+  if (std::fabs(d) == 360.0 && a.lat() == b.lat()) return d;  // The whole parallel.
   if (d > 180.0) d -= 360.0;
   if (d < -180.0) d += 360.0;
   return d;
@@ -94,7 +94,9 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double
     const S2LatLng& b = open[(i + 1) % open.size()];
     PlanarEdge e{a.lat().degrees(), a.lng().degrees(), b.lat().degrees() - a.lat().degrees(),
                  LngDelta(a, b)};
-    S2Point p0 = e.At(0), p1 = e.At(1);
+    // The endpoints are the input vertices exactly (not a + 1 * (b - a),
+    // which can differ in the last bit and leave a sliver edge).
+    S2Point p0 = a.Normalized().ToPoint(), p1 = b.Normalized().ToPoint();
     Subdivide(e, 0.0, p0, 1.0, p1, tolerance, 0, &out);
   }
   DropClosingDuplicates(&out);

@@ -157,6 +157,18 @@ for (const c of countyFeatures) {
 }
 counties.sort(byId);
 
+// --- nation -----------------------------------------------------------------
+// The union of every state, merged by topojson from the same arcs, so a
+// nation-wide alert is one polygon without the internal state borders (a
+// union of 56 state polygons computed at alert time would take seconds).
+const nationFeatures = decodeObject(countiesTopo, 'nation', { decimals });
+if (nationFeatures.length !== 1) throw new Error('expected one nation feature');
+const nation = [{
+  id: 'US',
+  properties: { name: 'United States' },
+  geometry: clean(nationFeatures[0].geometry, 'nation'),
+}];
+
 for (const n of notes) process.stderr.write('note: ' + n + '\n');
 if (problems.length) {
   for (const p of problems) process.stderr.write('INVALID: ' + p + '\n');
@@ -169,12 +181,15 @@ const cFile = path.join(outDir, 'us-counties.geojson');
 const sFile = path.join(outDir, 'us-states.geojson');
 const cBytes = writeCollection(cFile, counties);
 const sBytes = writeCollection(sFile, states);
+const nFile = path.join(outDir, 'us-nation.geojson');
+const nBytes = writeCollection(nFile, nation);
 
 const cPos = counties.reduce((n, f) => n + countPositions(f.geometry), 0);
 const sPos = states.reduce((n, f) => n + countPositions(f.geometry), 0);
 process.stderr.write(
   `states:   ${states.length} features, ${sPos} positions, ${sBytes} bytes -> ${sFile}\n` +
     `counties: ${counties.length} features, ${cPos} positions, ${cBytes} bytes -> ${cFile}\n` +
+    `nation:   1 feature, ${countPositions(nation[0].geometry)} positions, ${nBytes} bytes -> ${nFile}\n` +
     `decimals: ${decimals}; all remaining rings closed with >= 4 positions\n` +
     `null geometries: states ${states.filter((f) => !f.geometry).length}, ` +
     `counties ${counties.filter((f) => !f.geometry).length}\n`
