@@ -2,6 +2,7 @@
 
 #include "geo/planar_edges.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "geo/earth.h"
@@ -26,10 +27,21 @@ double LngDelta(const S2LatLng& a, const S2LatLng& b) {
 constexpr double kMaxPieceDegrees = 5.0;
 constexpr int kMaxDepth = 40;
 
+// The point of a vertex; every longitude at latitude +-90 is the same pole
+// (S2LatLng::ToPoint would leave cos(90 degrees) ~ 6e-17 of each longitude
+// in x and y, and a ring "at the pole" would keep distinct vertices there).
+S2Point ToPoint(const S2LatLng& ll) {
+  S2LatLng n = ll.Normalized();
+  double lat = n.lat().degrees();
+  if (lat >= 90.0) return S2Point(0, 0, 1);
+  if (lat <= -90.0) return S2Point(0, 0, -1);
+  return n.ToPoint();
+}
+
 struct PlanarEdge {
   double lat0, lng0, dlat, dlng;  // degrees
   S2Point At(double t) const {
-    return S2LatLng::FromDegrees(lat0 + t * dlat, lng0 + t * dlng).Normalized().ToPoint();
+    return ToPoint(S2LatLng::FromDegrees(lat0 + t * dlat, lng0 + t * dlng));
   }
 };
 
@@ -70,8 +82,36 @@ std::vector<S2LatLng> OpenRing(const std::vector<S2LatLng>& ring) {
   return open;
 }
 
-void DropClosingDuplicates(std::vector<S2Point>* points) {
-  while (points->size() >= 2 && points->front() == points->back()) points->pop_back();
+// Drops the closing repeat of the first vertex and removes spikes: a vertex
+// whose neighbours coincide (A B A) is an excursion along one line and back
+// that encloses nothing, as when a GeoJSON ring around a pole climbs a
+// meridian to the pole and comes down the same meridian.
+void CloseAndRemoveSpikes(std::vector<S2Point>* points) {
+  std::vector<S2Point>& v = *points;
+  while (v.size() >= 2 && v.front() == v.back()) v.pop_back();
+  bool changed = true;
+  while (changed && v.size() >= 3) {
+    changed = false;
+    for (size_t i = 0; i < v.size() && v.size() >= 3; ++i) {
+      size_t n = v.size();
+      size_t prev = (i + n - 1) % n, next = (i + 1) % n;
+      if (v[prev] == v[next]) {
+        // Remove v[i] and one copy of its repeated neighbour.
+        size_t hi = std::max(i, next), lo = std::min(i, next);
+        v.erase(v.begin() + hi);
+        v.erase(v.begin() + lo);
+        changed = true;
+        break;
+      }
+    }
+  }
+  // Removing spikes can leave neighbours equal.
+  std::vector<S2Point> merged;
+  for (const S2Point& p : v) {
+    if (merged.empty() || merged.back() != p) merged.push_back(p);
+  }
+  while (merged.size() >= 2 && merged.front() == merged.back()) merged.pop_back();
+  v.swap(merged);
 }
 
 }  // namespace
@@ -88,7 +128,7 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double
   if (open.empty()) return out;
   S1Angle tolerance = S1Angle::Radians(tolerance_m / kEarthRadiusMeters);
   out.reserve(open.size());
-  AppendIfNew(&out, open[0].Normalized().ToPoint());
+  AppendIfNew(&out, ToPoint(open[0]));
   for (size_t i = 0; i < open.size(); ++i) {
     const S2LatLng& a = open[i];
     const S2LatLng& b = open[(i + 1) % open.size()];
@@ -96,17 +136,17 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double
                  LngDelta(a, b)};
     // The endpoints are the input vertices exactly (not a + 1 * (b - a),
     // which can differ in the last bit and leave a sliver edge).
-    S2Point p0 = a.Normalized().ToPoint(), p1 = b.Normalized().ToPoint();
+    S2Point p0 = ToPoint(a), p1 = ToPoint(b);
     Subdivide(e, 0.0, p0, 1.0, p1, tolerance, 0, &out);
   }
-  DropClosingDuplicates(&out);
+  CloseAndRemoveSpikes(&out);
   return out;
 }
 
 std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring) {
   std::vector<S2Point> out;
-  for (const S2LatLng& v : OpenRing(ring)) AppendIfNew(&out, v.Normalized().ToPoint());
-  DropClosingDuplicates(&out);
+  for (const S2LatLng& v : OpenRing(ring)) AppendIfNew(&out, ToPoint(v));
+  CloseAndRemoveSpikes(&out);
   return out;
 }
 

@@ -26,12 +26,14 @@ inline constexpr double kPlanarToleranceMeters = 0.25;
 // -180 to 180 (or back) at the same latitude, which is the whole parallel;
 // this is how a GeoJSON ring around a pole is written. Consecutive vertices
 // that coincide on the sphere (for example every vertex at a pole) are
-// merged, so the result may have fewer than 3 vertices for a degenerate ring.
+// merged, and spikes (A B A: out along a line and back, as a GeoJSON ring
+// around a pole does up and down one meridian) are removed, so the result
+// may have fewer than 3 vertices for a degenerate ring.
 std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring,
                                        double tolerance_m = kPlanarToleranceMeters);
 
-// The same for geodesic edges: converts to points, drops the closing vertex
-// and merges coincident consecutive vertices.
+// The same for geodesic edges: converts to points, drops the closing vertex,
+// merges coincident consecutive vertices and removes spikes.
 std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring);
 
 // The point at fraction `t` along the planar edge from `a` to `b` (degrees,

@@ -12,7 +12,10 @@
 #include <random>
 #include <sstream>
 
+#include <algorithm>
+
 #include "engine/shard_policy.h"
+#include "s2/s2cell_id.h"
 #include "gtest/gtest.h"
 
 namespace fanout {
@@ -61,6 +64,47 @@ int RunFanout(const std::string& args, std::string* out, std::string* err) {
   if (err) *err = ReadFileOrEmpty(dir.File("err"));
   if (rc == -1 || !WIFEXITED(rc)) return -1;
   return WEXITSTATUS(rc);
+}
+
+std::vector<UserRecord> UsersInRect(uint64_t seed, size_t n, const S2LatLngRect& rect) {
+  std::mt19937_64 rng(seed ^ 0x5bd1e9955bd1e995ULL);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  double lat_lo = rect.lat_lo().degrees(), lat_hi = rect.lat_hi().degrees();
+  double lng_lo = rect.lng_lo().degrees(), lng_hi = rect.lng_hi().degrees();
+  if (rect.lng().is_full()) {
+    lng_lo = -180;
+    lng_hi = 180;
+  } else if (lng_hi < lng_lo) {
+    lng_hi += 360;  // crosses the antimeridian
+  }
+  lat_lo = std::max(-90.0, lat_lo);
+  lat_hi = std::min(90.0, lat_hi);
+  std::vector<UserRecord> users(n);
+  for (size_t i = 0; i < n; ++i) {
+    double lat = lat_lo + (lat_hi - lat_lo) * u(rng);
+    double lng = lng_lo + (lng_hi - lng_lo) * u(rng);
+    if (lng > 180) lng -= 360;
+    users[i] = UserRecord::FromDegrees(Mix64(~(seed * 0xc2b2ae3d27d4eb4fULL) - i), lat, lng);
+  }
+  return users;
+}
+
+std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
+                                                   const AlertArea& area, uint32_t shards) {
+  std::vector<std::vector<uint64_t>> out(shards);
+  SortedRun run = index.run();
+  for (size_t i = 0; i < run.size(); ++i) {
+    S2Point p = S2CellId(run.cells[i]).ToPoint();
+    if (area.Contains(p)) out[Mix64(run.users[i]) % shards].push_back(run.users[i]);
+  }
+  for (auto& s : out) std::sort(s.begin(), s.end());
+  return out;
+}
+
+std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists) {
+  std::vector<std::vector<uint64_t>> out = lists.shards;
+  for (auto& s : out) std::sort(s.begin(), s.end());
+  return out;
 }
 
 std::string ReadFileOrEmpty(const std::string& path) {

@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/delivery.h"
+#include "engine/location_index.h"
 #include "engine/user_record.h"
+#include "geo/alert_area.h"
+#include "s2/s2latlng_rect.h"
 
 namespace fanout {
 namespace testing {
@@ -39,6 +43,20 @@ std::vector<UserRecord> RandomUsers(uint64_t seed, size_t n, double lat_lo = -90
 // Runs the fanout binary with `args` (a shell-quoted string); returns the exit
 // code and fills stdout/stderr when given.
 int RunFanout(const std::string& args, std::string* out = nullptr, std::string* err = nullptr);
+
+// `n` users uniform (in degrees) inside `rect`, which may cross the
+// antimeridian; ids are distinct and derived from `seed` (disjoint from
+// RandomUsers' ids for the same seed in practice: a different stream).
+std::vector<UserRecord> UsersInRect(uint64_t seed, size_t n, const S2LatLngRect& rect);
+
+// The reference answer written independently of the engine: every index
+// entry's leaf-cell centre tested with area.Contains, put in shard
+// Mix64(id) % shards; each shard sorted.
+std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
+                                                   const AlertArea& area, uint32_t shards);
+
+// Each shard of `lists` sorted (for comparison with ReferenceShards).
+std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists);
 
 // Whole file content ("" if missing).
 std::string ReadFileOrEmpty(const std::string& path);
