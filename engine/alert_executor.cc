@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "engine/delivery_sink.h"
-#include "geo/area_point_tester.h"
+#include "engine/shard_scatter.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -49,7 +49,8 @@ void PlanCell(const SortedRun& run, const AlertArea& area, S2CellId id, bool int
 }
 
 // Per-thread, per-shard buffers, merged once per shard at the end (workers
-// never share a growing vector).
+// never share a growing vector). Only the brute-force reference uses it: it
+// is deliberately a different algorithm from the engine's ScatterByShard.
 class ShardedCollector {
  public:
   explicit ShardedCollector(const ShardPolicy& policy)
@@ -57,26 +58,6 @@ class ShardedCollector {
         buffers_([n = policy.shards()] { return std::vector<std::vector<uint64_t>>(n); }) {}
 
   std::vector<std::vector<uint64_t>>& Local() { return buffers_.local(); }
-
-  // Appends every user of entries [begin, end) of `run`.
-  void TakeAll(const SortedRun& run, size_t begin, size_t end,
-               std::vector<std::vector<uint64_t>>& local) const {
-    const uint64_t* users = run.users.data();
-    for (size_t i = begin; i < end; ++i) local[policy_.ShardOf(users[i])].push_back(users[i]);
-  }
-
-  // Appends the users of entries [begin, end) whose location is in the
-  // tester's area.
-  void TakeContained(const SortedRun& run, size_t begin, size_t end, AreaPointTester& tester,
-                     std::vector<std::vector<uint64_t>>& local) const {
-    const uint64_t* cells = run.cells.data();
-    const uint64_t* users = run.users.data();
-    for (size_t i = begin; i < end; ++i) {
-      if (tester.Contains(S2CellId(cells[i]))) {
-        local[policy_.ShardOf(users[i])].push_back(users[i]);
-      }
-    }
-  }
 
   DeliveryLists Merge() {
     DeliveryLists lists;
@@ -107,35 +88,6 @@ class ShardedCollector {
   const ShardPolicy& policy_;
   tbb::enumerable_thread_specific<std::vector<std::vector<uint64_t>>> buffers_;
 };
-
-// A unit of parallel work: slices [first, last) of the sliced plan.
-struct WorkItem {
-  size_t first;
-  size_t last;
-};
-
-// Cuts the plan into work items of about `chunk` entries each, splitting
-// long ranges, so that work is balanced by entries rather than by cells.
-void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<ScanRange>* slices,
-               std::vector<WorkItem>* items) {
-  size_t in_item = 0;
-  size_t item_first = 0;
-  for (const ScanRange& r : plan) {
-    size_t b = r.begin;
-    while (b < r.end) {
-      size_t take = std::min(r.end - b, chunk - in_item);
-      slices->push_back(ScanRange{b, b + take, r.needs_test});
-      b += take;
-      in_item += take;
-      if (in_item == chunk) {
-        items->push_back(WorkItem{item_first, slices->size()});
-        item_first = slices->size();
-        in_item = 0;
-      }
-    }
-  }
-  if (item_first < slices->size()) items->push_back(WorkItem{item_first, slices->size()});
-}
 
 }  // namespace
 
@@ -195,29 +147,16 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
   size_t total = interior_entries + tested_entries;
   size_t chunk = std::min<size_t>(options_.chunk_entries,
                                   std::max<size_t>(4096, total / (8 * size_t(threads))));
+  // Pass 1 of the scatter keeps a count per (work item, shard): bound that
+  // table to 16M counters by making items larger when shards are many.
+  chunk = std::max<size_t>(chunk, total * options_.shards / (size_t{1} << 24) + 1);
   std::vector<ScanRange> slices;
-  std::vector<WorkItem> items;
-  SplitWork(plan, chunk, &slices, &items);
+  std::vector<internal::WorkItem> items;
+  internal::SplitWork(plan, chunk, &slices, &items);
   double plan_ms = MillisSince(t1);
 
   int64_t t2 = absl::GetCurrentTimeNanos();
-  const SortedRun run = index_.run();
-  ShardedCollector collector(policy);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 1), [&](const auto& r) {
-    auto& local = collector.Local();
-    AreaPointTester tester(area);
-    for (size_t w = r.begin(); w < r.end(); ++w) {
-      for (size_t s = items[w].first; s < items[w].last; ++s) {
-        const ScanRange& slice = slices[s];
-        if (slice.needs_test) {
-          collector.TakeContained(run, slice.begin, slice.end, tester, local);
-        } else {
-          collector.TakeAll(run, slice.begin, slice.end, local);
-        }
-      }
-    }
-  });
-  DeliveryLists lists = collector.Merge();
+  DeliveryLists lists = internal::ScatterByShard(index_.run(), slices, items, area, policy);
   double scan_ms = MillisSince(t2);
 
   if (summary != nullptr) {

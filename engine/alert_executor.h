@@ -30,8 +30,11 @@ struct ScanRange {
 
 // Answers alerts over a LocationIndex: covers the area, plans index ranges
 // (refining boundary cells where the index is dense, so exact point tests
-// stay few), scans them with TBB workers that each fill their own per-shard
-// buffers, and merges the buffers once per shard.
+// stay few), cuts them into work items of equal numbers of entries, and
+// scatters the matches into per-shard lists with a two-pass parallel
+// counting sort (shard_scatter.h): each worker counts, then writes into its
+// own precomputed slice of each final list, so there is no shared growing
+// vector and no merge copy, and each list comes out in index order.
 //
 // Thread-safety: const methods are safe from many threads; each call uses
 // the TBB arena of the calling thread. The index and area must outlive the

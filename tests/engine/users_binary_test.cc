@@ -12,18 +12,10 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DirEntries;
 using ::fanout::testing::ReadFileOrEmpty;
 using ::fanout::testing::TempDir;
 using ::fanout::testing::WriteFileOrDie;
-
-std::vector<std::string> DirEntries(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 void WriteUsers(const std::string& path, const std::vector<UserRecord>& users) {
   auto writer = UsersBinaryWriter::Create(path);

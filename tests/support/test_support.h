@@ -58,6 +58,9 @@ std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
 // Each shard of `lists` sorted (for comparison with ReferenceShards).
 std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists);
 
+// The names in a folder, sorted.
+std::vector<std::string> DirEntries(const std::string& dir);
+
 // Whole file content ("" if missing).
 std::string ReadFileOrEmpty(const std::string& path);
 void WriteFileOrDie(const std::string& path, const std::string& content);

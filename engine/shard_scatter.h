@@ -1,0 +1,47 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_SHARD_SCATTER_H_
+#define FANOUT_ENGINE_SHARD_SCATTER_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "engine/alert_executor.h"
+#include "engine/delivery.h"
+#include "engine/location_index.h"
+#include "engine/shard_policy.h"
+#include "geo/alert_area.h"
+
+namespace fanout {
+namespace internal {
+
+// A unit of parallel work: slices [first, last) of a sliced plan.
+struct WorkItem {
+  size_t first;
+  size_t last;
+};
+
+// Cuts a plan into work items of about `chunk` entries each, splitting long
+// ranges, so that work is balanced by entries rather than by cells.
+void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<ScanRange>* slices,
+               std::vector<WorkItem>* items);
+
+// Scans `slices` (grouped into `items`) and scatters the matching users into
+// per-shard lists, as a parallel counting sort in two passes:
+//   1. each item counts its matches per shard (testing boundary entries
+//      exactly, once, and remembering the answers);
+//   2. an exclusive scan over items gives every item its own slice of each
+//      shard's final list, and each item writes its users there.
+// Nothing is appended to a growing vector and nothing is copied again in a
+// merge; each shard's list is in index order (cell, then user id), so the
+// output is deterministic whatever the thread count.
+//
+// Thread-safety: uses the TBB arena of the caller; reads shared state only.
+DeliveryLists ScatterByShard(const SortedRun& run, const std::vector<ScanRange>& slices,
+                             const std::vector<WorkItem>& items, const AlertArea& area,
+                             const ShardPolicy& policy);
+
+}  // namespace internal
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_SHARD_SCATTER_H_
