@@ -61,6 +61,8 @@ const AlertArea& StandardArea(const std::string& name) {
       slot = BoundaryFeature("boundaries/us-counties.geojson", "48201");
     } else if (name == "state") {
       slot = BoundaryFeature("boundaries/us-states.geojson", "48");
+    } else if (name == "nation") {
+      slot = BoundaryFeature("boundaries/us-nation.geojson", "US");
     } else if (name == "circle") {
       slot = std::make_unique<AlertArea>();
       slot->AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 50));

@@ -22,7 +22,7 @@ const LocationIndex& UsUsersIndex(uint64_t users);
 
 // The standard areas: "county" (Harris County TX, FIPS 48201), "state"
 // (Texas), "circle" (50 km around 29.76,-95.37), "texas9" (a 9-vertex
-// polygon around Texas). Cached; planar edges.
+// polygon around Texas), "nation" (us-nation.geojson). Cached; planar edges.
 const AlertArea& StandardArea(const std::string& name);
 
 }  // namespace bench

@@ -37,6 +37,7 @@ void BM_Alert_County(benchmark::State& state) { RunAlert(state, "county"); }
 void BM_Alert_State(benchmark::State& state) { RunAlert(state, "state"); }
 void BM_Alert_Circle(benchmark::State& state) { RunAlert(state, "circle"); }
 void BM_Alert_Texas9(benchmark::State& state) { RunAlert(state, "texas9"); }
+void BM_Alert_Nation(benchmark::State& state) { RunAlert(state, "nation"); }
 
 void Sweep(benchmark::internal::Benchmark* b) {
   b->ArgNames({"users", "max_cells", "refine"});
@@ -52,6 +53,7 @@ BENCHMARK(BM_Alert_County)->Apply(Sweep);
 BENCHMARK(BM_Alert_State)->Apply(Sweep);
 BENCHMARK(BM_Alert_Circle)->Apply(Sweep);
 BENCHMARK(BM_Alert_Texas9)->Apply(Sweep);
+BENCHMARK(BM_Alert_Nation)->Args({1000000, 32, 32})->Args({10000000, 32, 32})->Unit(benchmark::kMillisecond);
 
 // The brute-force baseline: every user tested.
 void BM_Alert_BruteForceTexas9(benchmark::State& state) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/progress.h"
+#include "engine/radix_sort.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/parallel_reduce.h"
@@ -30,43 +31,71 @@ namespace {
 
 constexpr size_t kGrain = 1 << 16;
 
-// (user id, input position): sorting these groups a user's rows in input
-// order, so the last of each group is the newest location.
-struct UserRow {
-  uint64_t user_id;
-  uint64_t position;
-  bool operator<(const UserRow& o) const {
-    return user_id != o.user_id ? user_id < o.user_id : position < o.position;
-  }
+// Both columns of an index that owns them: vectors handed to FromColumns,
+// or the huge-page columns Build sorts in.
+struct OwnedColumns {
+  std::vector<uint64_t> cells;
+  std::vector<uint64_t> users;
+};
+struct BuiltColumns {
+  U64Column cells;
+  U64Column users;
 };
 
-struct Entry {
-  uint64_t cell;
-  uint64_t user;
-  bool operator<(const Entry& o) const { return cell != o.cell ? cell < o.cell : user < o.user; }
-};
+void ParallelCopy(const uint64_t* from, uint64_t* to, size_t n) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, size_t{1} << 20), [&](const auto& r) {
+    std::copy(from + r.begin(), from + r.end(), to + r.begin());
+  });
+}
+
+void AddProgress(void* context, uint64_t entries) {
+  static_cast<Progress*>(context)->Add(entries);
+}
+
+// A leaf cell id: a valid face (0..5) and the lowest bit set.
+inline bool IsLeafCell(uint64_t id) { return (id & 1) != 0 && (id >> 61) < 6; }
 
 }  // namespace
+
+std::unique_ptr<LocationIndex> LocationIndex::Own(std::vector<uint64_t> cells,
+                                                  std::vector<uint64_t> users) {
+  auto owned = std::make_shared<OwnedColumns>();
+  owned->cells = std::move(cells);
+  owned->users = std::move(users);
+  size_t bytes = (owned->cells.capacity() + owned->users.capacity()) * sizeof(uint64_t);
+  absl::Span<const uint64_t> c(owned->cells), u(owned->users);
+  return std::unique_ptr<LocationIndex>(new LocationIndex(c, u, std::move(owned), bytes));
+}
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::Build(
     absl::Span<const UserRecord> rows, const BuildOptions& options, BuildStats* stats) {
   const int64_t start = absl::GetCurrentTimeNanos();
   const size_t n = rows.size();
-  Progress progress("building index", 3 * n, "steps", options.show_progress);
+  // Work units: the cell computation (weighted as the slowest step) and up
+  // to 8 passes of each radix sort; an estimate, good enough for progress.
+  Progress progress("building index", 20 * uint64_t{n}, "steps", options.show_progress);
+  RadixSortOptions sort_options;
+  sort_options.progress = options.show_progress ? &AddProgress : nullptr;
+  sort_options.progress_context = &progress;
 
-  // 1. Validate, and find the newest row of each user.
+  // 1. Validate, and compute each row's leaf cell in input order (the
+  // costly part: trigonometry per row; sequential reads, all cores).
   std::atomic<size_t> first_invalid{n};
-  std::vector<UserRow> by_user(n);
+  // Uninitialised huge-page columns, first touched here by all workers.
+  U64Column users(n), cells(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, kGrain), [&](const auto& r) {
     for (size_t i = r.begin(); i < r.end(); ++i) {
+      users[i] = rows[i].user_id;
       if (!rows[i].IsValid()) {
+        cells[i] = 0;
         size_t seen = first_invalid.load();
         while (i < seen && !first_invalid.compare_exchange_weak(seen, i)) {
         }
+        continue;
       }
-      by_user[i] = UserRow{rows[i].user_id, i};
+      cells[i] = rows[i].ToCellId().id();
     }
-    progress.Add(r.size());
+    progress.Add(4 * r.size());
   });
   if (first_invalid.load() < n) {
     const UserRecord& bad = rows[first_invalid.load()];
@@ -74,53 +103,68 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::Build(
         "record ", first_invalid.load(), " (user ", bad.user_id, "): location (", bad.lat(), ", ",
         bad.lng(), ") is out of range"));
   }
-  tbb::parallel_sort(by_user.begin(), by_user.end());
-  progress.Add(n);
+  const int64_t cells_done = absl::GetCurrentTimeNanos();
 
-  // 2. Keep the last row of each user; compute its leaf cell.
-  std::vector<uint8_t> keep(n);
+  // 2. Group rows by user; the sort is stable, so a user's rows stay in
+  // input order and the last of each group is the newest location. The
+  // scratch columns serve both sorts; when a sort ends in them, the roles
+  // swap instead of copying.
+  U64Column scratch_a(n), scratch_b(n);
+  bool in_scratch = false;
+  RadixSortPairs(users.span(), cells.span(), scratch_a.span(), scratch_b.span(), &in_scratch,
+                 sort_options);
+  if (in_scratch) {
+    std::swap(users, scratch_a);
+    std::swap(cells, scratch_b);
+  }
+
+  // 3. Superseded rows get cell 0 (not a leaf cell, so they sort first).
   size_t kept = tbb::parallel_reduce(
       tbb::blocked_range<size_t>(0, n, kGrain), size_t{0},
       [&](const auto& r, size_t acc) {
         for (size_t i = r.begin(); i < r.end(); ++i) {
-          bool last = i + 1 == n || by_user[i + 1].user_id != by_user[i].user_id;
-          keep[i] = last;
-          acc += last;
+          if (i + 1 < n && users[i + 1] == users[i]) {
+            cells[i] = 0;
+          } else {
+            ++acc;
+          }
         }
         return acc;
       },
       std::plus<size_t>());
-  std::vector<Entry> entries;
-  entries.reserve(kept);
-  for (size_t i = 0; i < n; ++i) {
-    if (keep[i]) entries.push_back(Entry{0, by_user[i].position});
-  }
-  std::vector<UserRow>().swap(by_user);
-  std::vector<uint8_t>().swap(keep);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, kept, kGrain), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) {
-      const UserRecord& rec = rows[entries[i].user];  // .user holds the position here
-      entries[i] = Entry{rec.ToCellId().id(), rec.user_id};
-    }
-  });
 
-  // 3. Order by cell, then split into columns.
-  tbb::parallel_sort(entries.begin(), entries.end());
-  progress.Add(n);
-  std::vector<uint64_t> cells(kept), users(kept);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, kept, kGrain), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) {
-      cells[i] = entries[i].cell;
-      users[i] = entries[i].user;
-    }
-  });
+  // 4. Stable sort by cell: entries were in user order, so they come out in
+  // (cell, user) order; superseded rows gather at the front and are cut.
+  RadixSortPairs(cells.span(), users.span(), scratch_a.span(), scratch_b.span(), &in_scratch,
+                 sort_options);
+  if (in_scratch) {
+    std::swap(cells, scratch_a);
+    std::swap(users, scratch_b);
+  }
+  scratch_a = U64Column();
+  scratch_b = U64Column();
+  const size_t dropped = n - kept;
+  if (dropped > 0) {  // Right-sized copies: the index holds 16 bytes per kept user.
+    U64Column kept_cells(kept), kept_users(kept);
+    ParallelCopy(cells.data() + dropped, kept_cells.data(), kept);
+    ParallelCopy(users.data() + dropped, kept_users.data(), kept);
+    cells = std::move(kept_cells);
+    users = std::move(kept_users);
+  }
   progress.Finish();
   if (stats != nullptr) {
     stats->input_rows = n;
-    stats->duplicate_rows = n - kept;
+    stats->duplicate_rows = dropped;
     stats->seconds = (absl::GetCurrentTimeNanos() - start) * 1e-9;
+    stats->cell_seconds = (cells_done - start) * 1e-9;
+    stats->sort_seconds = stats->seconds - stats->cell_seconds;
   }
-  return std::unique_ptr<LocationIndex>(new LocationIndex(std::move(cells), std::move(users)));
+  auto built = std::make_shared<BuiltColumns>();
+  built->cells = std::move(cells);
+  built->users = std::move(users);
+  absl::Span<const uint64_t> c(built->cells.data(), kept), u(built->users.data(), kept);
+  return std::unique_ptr<LocationIndex>(
+      new LocationIndex(c, u, std::move(built), 2 * kept * sizeof(uint64_t)));
 }
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::FromColumns(
@@ -146,11 +190,40 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::FromColumns(
   if (dup != sorted_users.end()) {
     return absl::InvalidArgumentError(absl::StrCat("user ", *dup, " appears more than once"));
   }
-  return std::unique_ptr<LocationIndex>(new LocationIndex(std::move(cells), std::move(users)));
+  return Own(std::move(cells), std::move(users));
 }
 
-size_t LocationIndex::MemoryBytes() const {
-  return cells_.capacity() * sizeof(uint64_t) + users_.capacity() * sizeof(uint64_t);
+absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::FromBorrowedColumns(
+    absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
+    std::shared_ptr<const void> owner) {
+  if (cells.size() != users.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("column sizes differ: ", cells.size(),
+                                                   " cells, ", users.size(), " users"));
+  }
+  const size_t n = cells.size();
+  std::atomic<size_t> first_bad{n};
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, kGrain), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) {
+      bool ok = IsLeafCell(cells[i]) &&
+                (i == 0 || cells[i - 1] < cells[i] ||
+                 (cells[i - 1] == cells[i] && users[i - 1] < users[i]));
+      if (!ok) {
+        size_t seen = first_bad.load();
+        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+        }
+        return;
+      }
+    }
+  });
+  if (first_bad.load() < n) {
+    size_t i = first_bad.load();
+    return absl::InvalidArgumentError(
+        absl::StrCat("entry ", i,
+                     IsLeafCell(cells[i]) ? ": columns are not sorted by (cell, user)"
+                                          : ": not a leaf cell id"));
+  }
+  const size_t bytes = 2 * n * sizeof(uint64_t);
+  return std::unique_ptr<LocationIndex>(new LocationIndex(cells, users, std::move(owner), bytes));
 }
 
 }  // namespace fanout

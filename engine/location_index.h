@@ -34,6 +34,12 @@ struct SortedRun {
 // 16 bytes per user (an 8-byte leaf cell id and an 8-byte user id, in two
 // columns sorted by cell id). Each user appears once.
 //
+// The columns either belong to the index (Build, FromColumns) or live in
+// memory someone else keeps alive, such as a mapped snapshot file
+// (FromBorrowedColumns, used by engine/snapshot.h): the query path only
+// ever sees the two spans, so a reloaded snapshot is queried straight from
+// the page cache without a copy.
+//
 // Live updates (DESIGN §3) will not change how a query reads the index: the
 // query executor scans a list of SortedRuns and is told which entries are
 // superseded. The plan is an immutable base run (this class) plus small
@@ -61,10 +67,16 @@ class LocationIndex {
     // (the newest location) wins and these are dropped.
     uint64_t duplicate_rows = 0;
     double seconds = 0;
+    // Of which: validating and computing leaf cells, and the two sorts.
+    double cell_seconds = 0;
+    double sort_seconds = 0;
   };
 
-  // Builds from bulk input, in parallel. kInvalidArgument when a record's
-  // coordinates are out of range (naming its 0-based position).
+  // Builds from bulk input, in parallel: leaf cells computed in input order,
+  // then two stable radix sorts (by user id to find each user's last row,
+  // then by cell id). Peak memory is about 32 bytes per input row besides
+  // the input (two columns and the sort's scratch copy). kInvalidArgument when a
+  // record's coordinates are out of range (naming its 0-based position).
   static absl::StatusOr<std::unique_ptr<LocationIndex>> Build(absl::Span<const UserRecord> rows,
                                                               const BuildOptions& options,
                                                               BuildStats* stats = nullptr);
@@ -75,22 +87,39 @@ class LocationIndex {
   static absl::StatusOr<std::unique_ptr<LocationIndex>> FromColumns(std::vector<uint64_t> cells,
                                                                     std::vector<uint64_t> users);
 
+  // Adopts columns held elsewhere; `owner` keeps their memory alive for the
+  // life of the index. Checks, in parallel, that the sizes match, that every
+  // cell is a valid leaf cell and that entries are strictly sorted by (cell,
+  // user) (kInvalidArgument naming the entry otherwise). Uniqueness of
+  // users is NOT checked here (it needs a sort): the caller vouches for it,
+  // as the snapshot loader does with checksums over columns that Build or
+  // FromColumns produced.
+  static absl::StatusOr<std::unique_ptr<LocationIndex>> FromBorrowedColumns(
+      absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
+      std::shared_ptr<const void> owner);
+
   LocationIndex(const LocationIndex&) = delete;
   LocationIndex& operator=(const LocationIndex&) = delete;
 
   size_t size() const { return cells_.size(); }
   SortedRun run() const { return SortedRun{cells_, users_}; }
 
-  // Bytes held by the queryable index (both columns).
-  size_t MemoryBytes() const;
+  // Bytes held by the queryable index (both columns; for borrowed columns,
+  // the mapped bytes they span).
+  size_t MemoryBytes() const { return memory_bytes_; }
   double BytesPerUser() const { return size() ? double(MemoryBytes()) / size() : 0; }
 
  private:
-  LocationIndex(std::vector<uint64_t> cells, std::vector<uint64_t> users)
-      : cells_(std::move(cells)), users_(std::move(users)) {}
+  LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
+                std::shared_ptr<const void> owner, size_t memory_bytes)
+      : cells_(cells), users_(users), owner_(std::move(owner)), memory_bytes_(memory_bytes) {}
+  static std::unique_ptr<LocationIndex> Own(std::vector<uint64_t> cells,
+                                            std::vector<uint64_t> users);
 
-  std::vector<uint64_t> cells_;
-  std::vector<uint64_t> users_;
+  absl::Span<const uint64_t> cells_;
+  absl::Span<const uint64_t> users_;
+  std::shared_ptr<const void> owner_;  // keeps cells_ and users_ alive
+  size_t memory_bytes_;
 };
 
 }  // namespace fanout

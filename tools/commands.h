@@ -12,6 +12,9 @@ namespace fanout {
 // code (cli_util.h ExitCode).
 absl::Status RunGenerate(int argc, char** argv);
 absl::Status RunAlert(int argc, char** argv);
+absl::Status RunBuild(int argc, char** argv);
+absl::Status RunInspect(int argc, char** argv);
+absl::Status RunBench(int argc, char** argv);
 
 }  // namespace fanout
 

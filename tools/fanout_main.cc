@@ -16,12 +16,20 @@ namespace {
 
 constexpr char kUsage[] = R"(usage:
   fanout generate --users N [--seed S] [--region us|world] --out FILE(.csv|.bin)
-  fanout alert    --users FILE [--skip-bad-rows]
-                  (--geojson FILE [--feature ID] | --polygon "lat,lon lat,lon ..." |
-                   --circle "lat,lon km")
-                  [--edges planar|geodesic] --shards N --out DIR
+  fanout build    --users FILE --out SNAPSHOT [--skip-bad-rows]
+  fanout inspect  SNAPSHOT [--json]
+  fanout alert    (--index SNAPSHOT | --users FILE [--skip-bad-rows])
+                  (--cap FILE | --geojson FILE [--feature ID] |
+                   --polygon "lat,lon lat,lon ..." | --circle "lat,lon km" |
+                   --same PSSCCC | --fips SSCCC|SS)
+                  [--edges planar|geodesic] [--margin-m M] [--lenient]
+                  [--geocodes fallback|union] --shards N --out DIR
                   [--format csv|bin] [--force] [--verify]
+  fanout bench    --users N [--seed S] [--shards 256] [--json FILE]
+                  [--repetitions R] [--s2pointindex-max-users M]
 
+  --lenient  repairs malformed CAP polygons/circles with one obvious reading
+             (listed in summary.json "repairs"); strict refuses them (exit 2).
   --verify   also runs a brute-force scan of every user and fails (exit 1)
              unless both give the same users in the same shards.
 Progress is shown on a terminal only. Exit codes: 0 ok, 2 bad usage or
@@ -39,6 +47,12 @@ int Main(int argc, char** argv) {
     status = RunGenerate(argc, argv);
   } else if (command == "alert") {
     status = RunAlert(argc, argv);
+  } else if (command == "build") {
+    status = RunBuild(argc, argv);
+  } else if (command == "inspect") {
+    status = RunInspect(argc, argv);
+  } else if (command == "bench") {
+    status = RunBench(argc, argv);
   } else {
     std::fprintf(stderr, "fanout: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;

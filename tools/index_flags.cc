@@ -7,16 +7,36 @@
 #include "absl/time/clock.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
+#include "engine/snapshot.h"
 #include "engine/users_input.h"
 #include "tools/cli_util.h"
 
 namespace fanout {
 
-std::set<std::string> IndexValuedFlags() { return {"users"}; }
+std::set<std::string> IndexValuedFlags() { return {"users", "index"}; }
 std::set<std::string> IndexSwitchFlags() { return {"skip-bad-rows"}; }
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
                                                                   AlertSummary* summary) {
+  if (flags.Has("index") == flags.Has("users")) {
+    return absl::InvalidArgumentError("give exactly one of --index SNAPSHOT or --users FILE");
+  }
+  if (flags.Has("index")) {
+    if (flags.Has("skip-bad-rows")) {
+      return absl::InvalidArgumentError("--skip-bad-rows applies to --users, not --index");
+    }
+    std::string path = *flags.Get("index");
+    int64_t start = absl::GetCurrentTimeNanos();
+    ASSIGN_OR_RETURN(LoadedSnapshot snapshot, LoadSnapshot(path));
+    std::fprintf(stderr,
+                 "loaded snapshot %s: %zu users in %.2f s (checksums %.2f s, order check %.2f s; "
+                 "%.1f bytes/user)\n",
+                 path.c_str(), snapshot.index->size(), MillisSince(start) / 1000,
+                 snapshot.checksum_ms / 1000, snapshot.order_ms / 1000,
+                 snapshot.index->BytesPerUser());
+    summary->alert_info.emplace_back("index_file", path);
+    return std::move(snapshot.index);
+  }
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
   const bool progress = Progress::DefaultEnabled();
   int64_t load_start = absl::GetCurrentTimeNanos();

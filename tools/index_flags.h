@@ -14,13 +14,14 @@
 
 namespace fanout {
 
-// The flags that name where an alert's users come from (--users FILE,
-// --skip-bad-rows, ...).
+// The flags that name where an alert's users come from: exactly one of
+// --index SNAPSHOT (a `fanout build` snapshot, mapped and verified) or
+// --users FILE (loaded and built now; --skip-bad-rows for CSV).
 std::set<std::string> IndexValuedFlags();
 std::set<std::string> IndexSwitchFlags();
 
-// Loads users and builds the index, reporting load and build figures on
-// stderr and in `summary->alert_info`.
+// Loads the snapshot, or loads users and builds the index, reporting load
+// and build figures on stderr and in `summary->alert_info`.
 absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
                                                                   AlertSummary* summary);
 

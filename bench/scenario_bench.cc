@@ -1,0 +1,300 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "bench/scenario_bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "base/data_dir.h"
+#include "base/mapped_file.h"
+#include "base/progress.h"
+#include "base/status_macros.h"
+#include "engine/alert_executor.h"
+#include "engine/population_generator.h"
+#include "geo/geojson_area.h"
+#include "geo/polygon_builder.h"
+#include "nlohmann/json.hpp"
+#include "oneapi/tbb/parallel_for.h"
+#include "s2/s2point_index.h"
+#include "s2/s2region_coverer.h"
+
+namespace fanout {
+namespace {
+
+double Now() { return absl::GetCurrentTimeNanos() * 1e-6; }  // ms
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(std::ceil(p * v.size())) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+// memcpy bandwidth with every core, best of several runs, in GB/s.
+double MeasureMemcpyGbps() {
+  const size_t bytes = size_t{512} << 20;
+  std::vector<char> a(bytes, 1), b(bytes, 2);
+  const size_t pieces = 64;
+  double best = 1e18;
+  for (int run = 0; run < 5; ++run) {
+    double t = Now();
+    tbb::parallel_for(size_t{0}, pieces, [&](size_t i) {
+      std::memcpy(b.data() + i * (bytes / pieces), a.data() + i * (bytes / pieces), bytes / pieces);
+    });
+    best = std::min(best, Now() - t);
+  }
+  return bytes / (best * 1e-3) / 1e9;
+}
+
+absl::StatusOr<std::unique_ptr<AlertArea>> BoundaryArea(const char* file, const char* feature) {
+  ASSIGN_OR_RETURN(std::string path, FindDataFile(file));
+  ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
+  GeoJsonOptions options;
+  if (feature != nullptr) options.feature_id = feature;
+  return ParseGeoJsonArea(mapped->view(), options);
+}
+
+// A warning-sized polygon: 6 to 10 vertices at 5 to 40 km around a centre,
+// with jittered radii (so some are concave).
+std::unique_ptr<AlertArea> RandomWarning(std::mt19937_64& rng, double lat, double lng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  int n = 6 + static_cast<int>(u(rng) * 5);
+  double radius_km = 5 + 35 * u(rng);
+  LatLngRing ring;
+  for (int i = 0; i < n; ++i) {
+    double angle = 2 * M_PI * i / n;
+    double r = radius_km * (0.6 + 0.4 * u(rng));
+    double dlat = r * std::cos(angle) / 111.2;
+    double dlng = r * std::sin(angle) / (111.2 * std::cos(lat * M_PI / 180));
+    ring.push_back(S2LatLng::FromDegrees(lat + dlat, lng + dlng));
+  }
+  ring.push_back(ring.front());
+  auto area = std::make_unique<AlertArea>();
+  auto polygon = BuildPolygon({ring}, EdgeModel::kPlanar);
+  if (polygon.ok()) area->AddPolygon(*std::move(polygon));
+  area->Finalize();
+  return area;
+}
+
+// The S2PointIndex baseline over the first `n` users of the index.
+class S2PointIndexBaseline {
+ public:
+  S2PointIndexBaseline(const LocationIndex& index, uint64_t n) {
+    SortedRun run = index.run();
+    n_ = std::min<uint64_t>(n, run.size());
+    // Every (1/stride)th entry keeps the sample spread over the whole map.
+    uint64_t stride = std::max<uint64_t>(1, run.size() / std::max<uint64_t>(1, n_));
+    for (uint64_t i = 0, taken = 0; i < run.size() && taken < n_; i += stride, ++taken) {
+      index_.Add(S2CellId(run.cells[i]).ToPoint(), run.users[i]);
+    }
+  }
+  uint64_t size() const { return n_; }
+
+  // The obvious query: cover, walk each cell's points, test, scatter.
+  uint64_t Query(const AlertArea& area, const ShardPolicy& policy) const {
+    S2RegionCoverer coverer;  // S2 defaults: 8 cells
+    S2CellUnion covering = coverer.GetCovering(area);
+    std::vector<std::vector<uint64_t>> shards(policy.shards());
+    uint64_t matched = 0;
+    S2PointIndex<uint64_t>::Iterator it(&index_);
+    for (S2CellId cell : covering) {
+      for (it.Seek(cell.range_min()); !it.done() && it.id() <= cell.range_max(); it.Next()) {
+        if (area.Contains(it.point())) {
+          shards[policy.ShardOf(it.data())].push_back(it.data());
+          ++matched;
+        }
+      }
+    }
+    return matched;
+  }
+
+ private:
+  S2PointIndex<uint64_t> index_;
+  uint64_t n_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions& o) {
+  if (o.users == 0) return absl::InvalidArgumentError("--users must be > 0");
+  if (o.repetitions < 1 || o.baseline_repetitions < 1 || o.warmup < 0) {
+    return absl::InvalidArgumentError("repetitions must be >= 1 and warmup >= 0");
+  }
+  ScenarioBenchReport report;
+  report.users = o.users;
+  ASSIGN_OR_RETURN(std::string cities_path, FindDataFile("cities.csv"));
+  ASSIGN_OR_RETURN(std::vector<City> cities, LoadCities(cities_path));
+  ASSIGN_OR_RETURN(auto generator, PopulationGenerator::Create(cities, Region::kUs, o.seed));
+  double t = Now();
+  std::vector<UserRecord> records = generator->GenerateAll(o.users, o.show_progress);
+  report.generate_s = (Now() - t) / 1000;
+  LocationIndex::BuildOptions build_options;
+  build_options.show_progress = o.show_progress;
+  t = Now();
+  ASSIGN_OR_RETURN(auto index, LocationIndex::Build(records, build_options));
+  report.build_s = (Now() - t) / 1000;
+  report.bytes_per_user = index->BytesPerUser();
+  report.memcpy_gbps = MeasureMemcpyGbps();
+
+  // Warning centres: users' own locations, so warnings fall where people are.
+  std::mt19937_64 rng(o.seed);
+  std::vector<std::unique_ptr<AlertArea>> warnings;
+  for (int i = 0; i < 100; ++i) {
+    const UserRecord& r = records[rng() % records.size()];
+    warnings.push_back(RandomWarning(rng, r.lat(), r.lng()));
+  }
+  std::vector<UserRecord>().swap(records);
+
+  std::unique_ptr<S2PointIndexBaseline> s2index;
+  {
+    Progress progress("building S2PointIndex baseline", 0, "", o.show_progress);
+    s2index = std::make_unique<S2PointIndexBaseline>(*index, o.s2pointindex_max_users);
+  }
+
+  AlertExecutor::Options exec_options;
+  exec_options.shards = o.shards;
+  AlertExecutor executor(*index, exec_options);
+  ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(o.shards));
+
+  struct Named {
+    std::string name;
+    std::unique_ptr<AlertArea> area;
+  };
+  std::vector<Named> standard;
+  ASSIGN_OR_RETURN(auto county, BoundaryArea("boundaries/us-counties.geojson", "48201"));
+  standard.push_back({"county", std::move(county)});
+  ASSIGN_OR_RETURN(auto state, BoundaryArea("boundaries/us-states.geojson", "48"));
+  standard.push_back({"state", std::move(state)});
+  auto circle = std::make_unique<AlertArea>();
+  circle->AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 50));
+  circle->Finalize();
+  standard.push_back({"circle", std::move(circle)});
+  // Every state: the union precomputed from the same arcs (us-nation.geojson).
+  ASSIGN_OR_RETURN(auto nation, BoundaryArea("boundaries/us-nation.geojson", nullptr));
+  standard.push_back({"nation", std::move(nation)});
+
+  auto time_engine = [&](const AlertArea& area, int warmup, int reps, QueryFigures* q) {
+    std::vector<double> samples;
+    AlertSummary summary;
+    for (int i = 0; i < warmup + reps; ++i) {
+      double start = Now();
+      auto lists = executor.Execute(area, &summary);
+      double ms = Now() - start;
+      if (i >= warmup) samples.push_back(ms);
+    }
+    q->matched = summary.matched;
+    q->tested = summary.tested_entries;
+    return samples;
+  };
+  auto median_of = [&](int reps, auto fn) {
+    std::vector<double> samples;
+    for (int i = 0; i < reps; ++i) {
+      double start = Now();
+      fn();
+      samples.push_back(Now() - start);
+    }
+    return Percentile(samples, 0.5);
+  };
+
+  for (const Named& n : standard) {
+    QueryFigures q;
+    q.name = n.name;
+    std::vector<double> samples = time_engine(*n.area, o.warmup, o.repetitions, &q);
+    q.ms_p50 = Percentile(samples, 0.5);
+    q.ms_p99 = Percentile(samples, 0.99);
+    uint64_t brute_matched = 0;
+    q.bruteforce_ms = median_of(o.baseline_repetitions, [&] {
+      brute_matched = BruteForceScan(*index, *n.area, policy).total();
+    });
+    if (brute_matched != q.matched) {
+      return absl::InternalError(absl::StrCat(n.name, ": engine matched ", q.matched,
+                                              " but brute force ", brute_matched));
+    }
+    uint64_t s2_matched = 0;
+    q.s2pointindex_ms = median_of(o.baseline_repetitions,
+                                  [&] { s2_matched = s2index->Query(*n.area, policy); });
+    q.s2pointindex_users = s2index->size();
+    if (s2index->size() == index->size() && s2_matched != q.matched) {
+      return absl::InternalError(absl::StrCat(n.name, ": engine matched ", q.matched,
+                                              " but S2PointIndex ", s2_matched));
+    }
+    q.limit_ms = q.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
+    report.queries.push_back(q);
+  }
+
+  // Warnings: each of the 100 is one alert; figures are over the 100.
+  QueryFigures w;
+  w.name = "warnings";
+  std::vector<double> engine_ms, s2_ms, matched;
+  for (const auto& area : warnings) {
+    QueryFigures one;
+    std::vector<double> samples = time_engine(*area, 1, 1, &one);
+    engine_ms.push_back(samples[0]);
+    matched.push_back(static_cast<double>(one.matched));
+    s2_ms.push_back(median_of(1, [&] { s2index->Query(*area, policy); }));
+  }
+  w.ms_p50 = Percentile(engine_ms, 0.5);
+  w.ms_p99 = Percentile(engine_ms, 0.99);
+  w.matched = static_cast<uint64_t>(Percentile(matched, 0.5));
+  w.s2pointindex_ms = Percentile(s2_ms, 0.5);
+  w.s2pointindex_users = s2index->size();
+  // A full scan costs the same for any small polygon: time three.
+  w.bruteforce_ms = median_of(3, [&, i = 0]() mutable {
+    BruteForceScan(*index, *warnings[i++], policy);
+  });
+  w.limit_ms = w.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
+  report.queries.push_back(w);
+  return report;
+}
+
+std::string ScenarioBenchReport::ToJson() const {
+  nlohmann::ordered_json j;
+  j["users"] = users;
+  j["bytes_per_user"] = bytes_per_user;
+  j["build_s"] = build_s;
+  j["generate_s"] = generate_s;
+  j["memcpy_gbps"] = memcpy_gbps;
+  j["queries"] = nlohmann::ordered_json::array();
+  for (const QueryFigures& q : queries) {
+    nlohmann::ordered_json e;
+    e["name"] = q.name;
+    e["matched"] = q.matched;
+    e["ms_p50"] = q.ms_p50;
+    e["ms_p99"] = q.ms_p99;
+    e["bruteforce_ms"] = q.bruteforce_ms;
+    e["s2pointindex_ms"] = q.s2pointindex_ms;
+    e["s2pointindex_users"] = q.s2pointindex_users;
+    e["limit_ms"] = q.limit_ms;
+    e["tested"] = q.tested;
+    j["queries"].push_back(e);
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string ScenarioBenchReport::ToText() const {
+  std::string out = absl::StrFormat(
+      "%d users, %.1f bytes/user, generated in %.2f s, index built in %.2f s, memcpy %.1f GB/s\n",
+      users, bytes_per_user, generate_s, build_s, memcpy_gbps);
+  absl::StrAppendFormat(&out, "%-9s %10s %9s %9s %12s %14s %9s %8s %8s\n", "alert", "matched",
+                        "p50 ms", "p99 ms", "brute ms", "s2pointidx ms", "limit ms", "x brute",
+                        "x s2idx");
+  for (const QueryFigures& q : queries) {
+    absl::StrAppendFormat(&out, "%-9s %10d %9.2f %9.2f %12.1f %14.1f %9.2f %8.0f %8.0f%s\n",
+                          q.name, q.matched, q.ms_p50, q.ms_p99, q.bruteforce_ms,
+                          q.s2pointindex_ms, q.limit_ms, q.bruteforce_ms / q.ms_p50,
+                          q.s2pointindex_ms / q.ms_p50,
+                          q.s2pointindex_users < users
+                              ? absl::StrFormat(" (S2PointIndex on %d users)", q.s2pointindex_users)
+                              : "");
+  }
+  return out;
+}
+
+}  // namespace fanout

@@ -1,0 +1,396 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/snapshot.h"
+
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "base/atomic_file.h"
+#include "base/mapped_file.h"
+#include "base/progress.h"
+#include "base/status_macros.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/parallel_reduce.h"
+#include "s2/s2cell_id.h"
+#include "s2/s2latlng.h"
+
+namespace fanout {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the snapshot format is little-endian");
+
+constexpr uint32_t kSectionCount = 3;
+constexpr uint64_t kAlign = 64;
+constexpr char kSectionNames[kSectionCount][16] = {"meta", "cells", "users"};
+constexpr int kMeta = 0, kCells = 1, kUsers = 2;
+
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;
+  uint64_t file_size;
+  uint64_t user_count;
+  uint32_t section_count;
+  uint32_t block_size;
+  uint64_t table_checksum;
+  uint64_t reserved;
+  uint64_t header_checksum;
+};
+static_assert(sizeof(FileHeader) == kSnapshotHeaderSize, "header layout");
+
+struct TableEntry {
+  char name[16];
+  uint64_t offset;
+  uint64_t size;
+  uint64_t checksum;
+  uint64_t reserved[3];
+};
+static_assert(sizeof(TableEntry) == 64, "table entry layout");
+
+struct MetaRecord {
+  uint64_t input_rows;
+  uint64_t duplicate_rows;
+  int32_t min_lat_e7, max_lat_e7, min_lng_e7, max_lng_e7;
+  double build_seconds;
+  int64_t created_unix_s;
+  uint64_t flags;
+  uint64_t reserved;
+};
+static_assert(sizeof(MetaRecord) == 64, "meta layout");
+constexpr uint64_t kFlagBounds = 1;
+
+uint64_t AlignUp(uint64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+uint64_t HeaderChecksum(const FileHeader& h) {
+  return XXH3_64bits(&h, offsetof(FileHeader, header_checksum));
+}
+
+absl::Status Damaged(const std::string& path, absl::string_view section, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat("snapshot ", path, ": section '", section, "': ", what));
+}
+
+struct Bounds {
+  int32_t min_lat = std::numeric_limits<int32_t>::max();
+  int32_t max_lat = std::numeric_limits<int32_t>::min();
+  int32_t min_lng = std::numeric_limits<int32_t>::max();
+  int32_t max_lng = std::numeric_limits<int32_t>::min();
+  void Add(int32_t lat, int32_t lng) {
+    min_lat = std::min(min_lat, lat);
+    max_lat = std::max(max_lat, lat);
+    min_lng = std::min(min_lng, lng);
+    max_lng = std::max(max_lng, lng);
+  }
+  void Add(const Bounds& o) {
+    if (o.min_lat > o.max_lat) return;
+    Add(o.min_lat, o.min_lng);
+    Add(o.max_lat, o.max_lng);
+  }
+  void Store(SnapshotMetadata* meta) const {
+    meta->has_bounds = min_lat <= max_lat;
+    if (!meta->has_bounds) return;
+    meta->min_lat_e7 = min_lat;
+    meta->max_lat_e7 = max_lat;
+    meta->min_lng_e7 = min_lng;
+    meta->max_lng_e7 = max_lng;
+  }
+};
+
+template <typename AddRange>
+Bounds ParallelBounds(size_t n, AddRange add_range) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<size_t>(0, n, 1 << 16), Bounds(),
+      [&](const auto& r, Bounds b) {
+        add_range(r.begin(), r.end(), &b);
+        return b;
+      },
+      [](Bounds a, const Bounds& b) {
+        a.Add(b);
+        return a;
+      });
+}
+
+}  // namespace
+
+uint64_t SnapshotChecksum(const char* bytes, size_t size, uint32_t block_size) {
+  if (size == 0) return XXH3_64bits(bytes, 0);
+  const size_t blocks = (size + block_size - 1) / block_size;
+  std::vector<uint64_t> hashes(blocks);
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
+    size_t begin = b * block_size;
+    hashes[b] = XXH3_64bits(bytes + begin, std::min<size_t>(block_size, size - begin));
+  });
+  return XXH3_64bits(hashes.data(), hashes.size() * sizeof(uint64_t));
+}
+
+void SetBoundsFromRecords(absl::Span<const UserRecord> rows, SnapshotMetadata* meta) {
+  ParallelBounds(rows.size(), [&](size_t b, size_t e, Bounds* out) {
+    for (size_t i = b; i < e; ++i) out->Add(rows[i].lat_e7, rows[i].lng_e7);
+  }).Store(meta);
+}
+
+absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
+                           const SnapshotMetadata& meta_in, const SnapshotWriteOptions& options) {
+  const SortedRun run = index.run();
+  const uint64_t n = run.size();
+  SnapshotMetadata meta = meta_in;
+  if (!meta.has_bounds) {
+    ParallelBounds(n, [&](size_t b, size_t e, Bounds* out) {
+      for (size_t i = b; i < e; ++i) {
+        S2LatLng ll = S2CellId(run.cells[i]).ToLatLng();
+        out->Add(ll.lat().e7(), ll.lng().e7());
+      }
+    }).Store(&meta);
+  }
+  if (meta.created_unix_s == 0) meta.created_unix_s = absl::ToUnixSeconds(absl::Now());
+
+  MetaRecord m{};
+  m.input_rows = meta.input_rows;
+  m.duplicate_rows = meta.duplicate_rows;
+  m.min_lat_e7 = meta.min_lat_e7;
+  m.max_lat_e7 = meta.max_lat_e7;
+  m.min_lng_e7 = meta.min_lng_e7;
+  m.max_lng_e7 = meta.max_lng_e7;
+  m.build_seconds = meta.build_seconds;
+  m.created_unix_s = meta.created_unix_s;
+  m.flags = meta.has_bounds ? kFlagBounds : 0;
+
+  const char* payload[kSectionCount] = {reinterpret_cast<const char*>(&m),
+                                        reinterpret_cast<const char*>(run.cells.data()),
+                                        reinterpret_cast<const char*>(run.users.data())};
+  const uint64_t sizes[kSectionCount] = {sizeof(m), n * 8, n * 8};
+  TableEntry table[kSectionCount] = {};
+  uint64_t offset = AlignUp(kSnapshotHeaderSize + sizeof(table));
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    std::memcpy(table[s].name, kSectionNames[s], sizeof(table[s].name));
+    table[s].offset = offset;
+    table[s].size = sizes[s];
+    table[s].checksum = SnapshotChecksum(payload[s], sizes[s], kSnapshotBlockSize);
+    offset = AlignUp(offset + sizes[s]);
+  }
+  const uint64_t file_size = table[kSectionCount - 1].offset + sizes[kSectionCount - 1];
+  FileHeader h{};
+  std::memcpy(h.magic, kSnapshotMagic, sizeof(h.magic));
+  h.version = kSnapshotVersion;
+  h.header_size = kSnapshotHeaderSize;
+  h.file_size = file_size;
+  h.user_count = n;
+  h.section_count = kSectionCount;
+  h.block_size = kSnapshotBlockSize;
+  h.table_checksum =
+      SnapshotChecksum(reinterpret_cast<const char*>(table), sizeof(table), kSnapshotBlockSize);
+  h.header_checksum = HeaderChecksum(h);
+
+  Progress progress("writing snapshot", file_size, "bytes", options.show_progress);
+  return WriteFileAtomically(path, [&](const AppendFn& append) -> absl::Status {
+    static const char kZeros[kAlign] = {};
+    uint64_t written = 0;
+    auto put = [&](const char* p, uint64_t size) -> absl::Status {
+      constexpr uint64_t kChunk = 64 << 20;  // progress granularity
+      for (uint64_t done = 0; done < size;) {
+        uint64_t len = std::min(kChunk, size - done);
+        RETURN_IF_ERROR(append(absl::string_view(p + done, len)));
+        done += len;
+        written += len;
+        progress.Add(len);
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(put(reinterpret_cast<const char*>(&h), sizeof(h)));
+    RETURN_IF_ERROR(put(reinterpret_cast<const char*>(table), sizeof(table)));
+    for (uint32_t s = 0; s < kSectionCount; ++s) {
+      RETURN_IF_ERROR(put(kZeros, table[s].offset - written));
+      RETURN_IF_ERROR(put(payload[s], sizes[s]));
+    }
+    progress.Finish();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<LoadedSnapshot> LoadSnapshot(const std::string& path,
+                                            const SnapshotLoadOptions& options) {
+  int64_t t0 = absl::GetCurrentTimeNanos();
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  std::shared_ptr<const MappedFile> file(std::move(mapped));
+  const char* data = file->data();
+  const uint64_t actual = file->size();
+
+  // Header.
+  if (actual < kSnapshotHeaderSize) {
+    return Damaged(path, "header", absl::StrCat("the file has ", actual, " bytes, less than the ",
+                                                kSnapshotHeaderSize,
+                                                "-byte header (truncated or not a snapshot)"));
+  }
+  FileHeader h;
+  std::memcpy(&h, data, sizeof(h));
+  if (std::memcmp(h.magic, kSnapshotMagic, sizeof(h.magic)) != 0) {
+    return Damaged(path, "header", "bad magic (not a fanout snapshot)");
+  }
+  if (h.version != kSnapshotVersion) {
+    return Damaged(path, "header", absl::StrCat("format version ", h.version,
+                                                " is not supported (this build reads version ",
+                                                kSnapshotVersion, ")"));
+  }
+  if (h.header_checksum != HeaderChecksum(h)) {
+    return Damaged(path, "header", "checksum mismatch (file damaged)");
+  }
+  if (h.header_size != kSnapshotHeaderSize || h.section_count != kSectionCount ||
+      h.block_size < 4096 || h.block_size > (1u << 30) ||
+      (h.block_size & (h.block_size - 1)) != 0 || h.reserved != 0) {
+    return Damaged(path, "header", "unexpected header fields for version 1");
+  }
+
+  // Section table.
+  const uint64_t table_bytes = uint64_t{kSectionCount} * sizeof(TableEntry);
+  if (actual < kSnapshotHeaderSize + table_bytes) {
+    return Damaged(path, "section table",
+                   absl::StrCat("truncated: the file has ", actual, " bytes, the table ends at ",
+                                kSnapshotHeaderSize + table_bytes));
+  }
+  TableEntry table[kSectionCount];
+  std::memcpy(table, data + kSnapshotHeaderSize, sizeof(table));
+  if (SnapshotChecksum(data + kSnapshotHeaderSize, table_bytes, h.block_size) !=
+      h.table_checksum) {
+    return Damaged(path, "section table", "checksum mismatch (file damaged)");
+  }
+  uint64_t expected_offset = AlignUp(kSnapshotHeaderSize + table_bytes);
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    const TableEntry& e = table[s];
+    if (std::memcmp(e.name, kSectionNames[s], sizeof(e.name)) != 0 || e.offset != expected_offset) {
+      return Damaged(path, "section table",
+                     absl::StrCat("entry ", s, " is not section '", kSectionNames[s],
+                                  "' at offset ", expected_offset));
+    }
+    const uint64_t want = s == kMeta ? sizeof(MetaRecord) : h.user_count * 8;
+    if (h.user_count > (uint64_t{1} << 58) || e.size != want) {
+      return Damaged(path, kSectionNames[s],
+                     absl::StrCat("size ", e.size, " does not match ", h.user_count, " users"));
+    }
+    if (e.offset + e.size > actual) {
+      return Damaged(path, kSectionNames[s],
+                     absl::StrCat("truncated: the section ends at byte ", e.offset + e.size,
+                                  " but the file has ", actual, " bytes"));
+    }
+    expected_offset = AlignUp(e.offset + e.size);
+  }
+  const uint64_t end = table[kSectionCount - 1].offset + table[kSectionCount - 1].size;
+  if (h.file_size != end || actual != end) {
+    return Damaged(path, "header",
+                   absl::StrCat("the file has ", actual, " bytes; the header says ", h.file_size,
+                                " and the sections end at ", end));
+  }
+  // Gaps between the table and sections: must be zero.
+  uint64_t gap_begin = kSnapshotHeaderSize + table_bytes;
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    for (uint64_t i = gap_begin; i < table[s].offset; ++i) {
+      if (data[i] != 0) {
+        return Damaged(path, kSectionNames[s],
+                       absl::StrCat("padding byte ", i, " before the section is not zero"));
+      }
+    }
+    gap_begin = table[s].offset + table[s].size;
+  }
+  LoadedSnapshot out;
+  out.version = h.version;
+  out.file_size = actual;
+  for (const TableEntry& e : table) {
+    out.sections.push_back(SnapshotSection{e.name, e.offset, e.size, e.checksum});
+  }
+  int64_t t1 = absl::GetCurrentTimeNanos();
+  out.map_ms = (t1 - t0) * 1e-6;
+
+  // Section checksums; ask the kernel to read everything ahead first, so a
+  // cold reload streams from disk instead of faulting page by page.
+  if (options.verify_checksums) {
+    ::madvise(const_cast<char*>(data), actual, MADV_WILLNEED);
+    for (uint32_t s = 0; s < kSectionCount; ++s) {
+      if (SnapshotChecksum(data + table[s].offset, table[s].size, h.block_size) !=
+          table[s].checksum) {
+        return Damaged(path, kSectionNames[s], "checksum mismatch (file damaged)");
+      }
+    }
+  }
+  int64_t t2 = absl::GetCurrentTimeNanos();
+  out.checksum_ms = (t2 - t1) * 1e-6;
+
+  MetaRecord m;
+  std::memcpy(&m, data + table[kMeta].offset, sizeof(m));
+  if ((m.flags & ~kFlagBounds) != 0 || m.reserved != 0) {
+    return Damaged(path, "meta", "unknown flags");
+  }
+  out.metadata.input_rows = m.input_rows;
+  out.metadata.duplicate_rows = m.duplicate_rows;
+  out.metadata.has_bounds = (m.flags & kFlagBounds) != 0;
+  out.metadata.min_lat_e7 = m.min_lat_e7;
+  out.metadata.max_lat_e7 = m.max_lat_e7;
+  out.metadata.min_lng_e7 = m.min_lng_e7;
+  out.metadata.max_lng_e7 = m.max_lng_e7;
+  out.metadata.build_seconds = m.build_seconds;
+  out.metadata.created_unix_s = m.created_unix_s;
+
+  // The sections are 64-byte aligned in a page-aligned mapping, so the
+  // columns are read in place.
+  absl::Span<const uint64_t> cells(reinterpret_cast<const uint64_t*>(data + table[kCells].offset),
+                                   h.user_count);
+  absl::Span<const uint64_t> users(reinterpret_cast<const uint64_t*>(data + table[kUsers].offset),
+                                   h.user_count);
+  auto index = LocationIndex::FromBorrowedColumns(cells, users, file);
+  if (!index.ok()) return Damaged(path, "cells", index.status().message());
+  out.index = *std::move(index);
+  out.order_ms = (absl::GetCurrentTimeNanos() - t2) * 1e-6;
+  return out;
+}
+
+CellLevelHistogram ComputeCellLevelHistogram(const SortedRun& run) {
+  // For neighbours a < b in the sorted column, the parents at level L differ
+  // exactly when a ^ b has a set bit among the top 3 + 2L bits; so one pass
+  // counts, per level, the entries that start a new cell of that level.
+  struct Acc {
+    std::array<uint64_t, 32> starts{};  // starts[L]: first differing level L
+    std::array<uint64_t, 6> faces{};
+  };
+  const size_t n = run.size();
+  Acc total = tbb::parallel_reduce(
+      tbb::blocked_range<size_t>(0, n, 1 << 16), Acc(),
+      [&](const auto& r, Acc acc) {
+        for (size_t i = r.begin(); i < r.end(); ++i) {
+          const uint64_t c = run.cells[i];
+          ++acc.faces[std::min<uint64_t>(c >> 61, 5)];
+          if (i == 0) continue;
+          const uint64_t x = c ^ run.cells[i - 1];
+          if (x == 0) {
+            ++acc.starts[31];  // same leaf cell: no new cell at any level
+            continue;
+          }
+          const int high = 63 - __builtin_clzll(x);  // in 0..63
+          const int level = high >= 61 ? 0 : (61 - high + 1) / 2;
+          ++acc.starts[std::min(level, 30)];
+        }
+        return acc;
+      },
+      [](Acc a, const Acc& b) {
+        for (size_t i = 0; i < a.starts.size(); ++i) a.starts[i] += b.starts[i];
+        for (size_t i = 0; i < a.faces.size(); ++i) a.faces[i] += b.faces[i];
+        return a;
+      });
+  CellLevelHistogram hist;
+  hist.per_face = total.faces;
+  uint64_t distinct = n > 0 ? 1 : 0;
+  for (int level = 0; level <= 30; ++level) {
+    distinct += total.starts[level];
+    hist.distinct_cells[level] = distinct;
+  }
+  return hist;
+}
+
+}  // namespace fanout
