@@ -9,6 +9,7 @@ namespace fanout {
 AlertArea::AlertArea(const AlertArea& other)
     : S2Region(), polygon_bounds_(other.polygon_bounds_), caps_(other.caps_) {
   for (const auto& p : other.polygons_) polygons_.emplace_back(p->Clone());
+  if (!other.test_indexes_.empty()) Finalize();
 }
 
 void AlertArea::AddPolygon(std::unique_ptr<S2Polygon> polygon) {
@@ -28,7 +29,20 @@ void AlertArea::AddArea(const AlertArea& other) {
 }
 
 void AlertArea::Finalize() {
-  for (const auto& p : polygons_) p->index().ForceBuild();
+  test_indexes_.clear();
+  for (const auto& p : polygons_) {
+    p->index().ForceBuild();
+    if (p->num_vertices() > kTestIndexMaxVertices) {
+      test_indexes_.push_back(nullptr);
+      continue;
+    }
+    MutableS2ShapeIndex::Options options;
+    options.set_max_edges_per_cell(kTestIndexMaxEdgesPerCell);
+    auto index = std::make_unique<MutableS2ShapeIndex>(options);
+    index->Add(std::make_unique<S2Polygon::Shape>(p.get()));
+    index->ForceBuild();
+    test_indexes_.push_back(std::move(index));
+  }
 }
 
 bool AlertArea::is_empty() const { return polygons_.empty() && caps_.empty(); }

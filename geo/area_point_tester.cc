@@ -8,7 +8,7 @@ AreaPointTester::AreaPointTester(const AlertArea& area) : area_(area) {
   cursors_.reserve(area.num_polygons());
   for (int i = 0; i < area.num_polygons(); ++i) {
     PolygonCursor cursor;
-    cursor.query.Init(&area.polygon(i).index());
+    cursor.query.Init(&area.test_index(i));
     cursors_.push_back(std::move(cursor));
   }
 }
