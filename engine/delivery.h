@@ -52,6 +52,21 @@ struct AlertSummary {
   // Free-form facts about the input (source, edge model, ...), written to
   // summary.json under "alert" in insertion order.
   std::vector<std::pair<std::string, std::string>> alert_info;
+
+  // Per alert area (CAP <area>, GeoJSON Feature) in input order: what
+  // defined it and how many users it holds, written under "areas". An
+  // area's users may also be in another area, so the counts can add up to
+  // more than `matched`. Filled by the caller (tools/area_flags.h).
+  struct AreaCount {
+    std::string label;       // "info[0].area[1]"
+    std::string desc;        // CAP areaDesc
+    std::string defined_by;  // "2 polygons", "codes SAME 048201", ...
+    uint64_t users = 0;
+    bool counted = false;  // false: too many areas to count each (see area_flags.h)
+  };
+  std::vector<AreaCount> areas;
+  // Each --lenient repair applied to the input (DESIGN §4b), under "repairs".
+  std::vector<std::string> repairs;
 };
 
 }  // namespace fanout

@@ -29,6 +29,14 @@ std::string SummaryToJson(const AlertSummary& summary) {
   Json alert = Json::object();
   for (const auto& [key, value] : summary.alert_info) alert[key] = value;
   j["alert"] = alert;
+  Json areas = Json::array();
+  for (const auto& a : summary.areas) {
+    Json area = {{"area", a.label}, {"desc", a.desc}, {"defined_by", a.defined_by}};
+    if (a.counted) area["users"] = a.users;
+    areas.push_back(area);
+  }
+  if (!summary.areas.empty()) j["areas"] = areas;
+  j["repairs"] = summary.repairs;
   j["work"] = {{"index_users", summary.index_users},
                {"covering_interior_cells", summary.covering_interior_cells},
                {"covering_boundary_cells", summary.covering_boundary_cells},

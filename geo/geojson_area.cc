@@ -158,8 +158,10 @@ absl::StatusOr<std::unique_ptr<AlertArea>> ParseGeoJsonArea(absl::string_view te
   Json root;
   try {
     root = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // e.what() names the byte offset and what was expected there.
+  } catch (const Json::exception& e) {
+    // e.what() names the byte offset and what was expected there. Not only
+    // parse_error: a number too large for a double is out_of_range (found
+    // by fuzz/geojson_fuzzer).
     return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
   }
   auto area = std::make_unique<AlertArea>();

@@ -5,63 +5,153 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
-#include "geo/geojson_area.h"
-#include "geo/lat_lng_text.h"
-#include "geo/polygon_builder.h"
+#include "geo/alert_resolver.h"
+#include "geo/cap_alert.h"
+#include "geo/geojson_alert.h"
 #include "tools/cli_util.h"
 
 namespace fanout {
+namespace {
+
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
+}
+
+CapAlert OneArea(const std::string& label, CapArea area) {
+  CapAlert alert;
+  alert.infos.emplace_back();
+  area.label = label;
+  alert.infos.front().areas.push_back(std::move(area));
+  return alert;
+}
+
+void AddInfo(AlertSummary* summary, const char* key, const std::string& value) {
+  if (!value.empty()) summary->alert_info.emplace_back(key, value);
+}
+
+}  // namespace
 
 std::set<std::string> AreaValuedFlags() {
-  return {"geojson", "feature", "polygon", "circle", "edges"};
+  return {"cap",  "geojson", "feature", "polygon",  "circle",
+          "same", "fips",    "edges",   "margin-m", "geocodes"};
 }
-std::set<std::string> AreaSwitchFlags() { return {}; }
+std::set<std::string> AreaSwitchFlags() { return {"lenient"}; }
 
-absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(const CliFlags& flags,
-                                                             AlertSummary* summary) {
-  int sources = flags.Has("geojson") + flags.Has("polygon") + flags.Has("circle");
+absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
+    const CliFlags& flags, AlertSummary* summary,
+    std::vector<std::unique_ptr<AlertArea>>* per_area) {
+  int sources = flags.Has("cap") + flags.Has("geojson") + flags.Has("polygon") +
+                flags.Has("circle") + flags.Has("same") + flags.Has("fips");
   if (sources != 1) {
     return absl::InvalidArgumentError(
-        "give exactly one area: --geojson FILE, --polygon \"lat,lon ...\" or --circle \"lat,lon km\"");
+        "give exactly one area: --cap FILE, --geojson FILE, --polygon \"lat,lon ...\", "
+        "--circle \"lat,lon km\", --same CODE or --fips CODE");
   }
   if (flags.Has("feature") && !flags.Has("geojson")) {
     return absl::InvalidArgumentError("--feature goes with --geojson");
   }
-  ASSIGN_OR_RETURN(EdgeModel edges, ParseEdgeModel(flags.Get("edges").value_or("planar")));
-  summary->alert_info.emplace_back("edges", std::string(EdgeModelName(edges)));
-  auto area = std::make_unique<AlertArea>();
-  if (auto path = flags.Get("geojson")) {
-    GeoJsonOptions options;
-    options.edges = edges;
-    options.feature_id = flags.Get("feature").value_or("");
+  ResolveOptions options;
+  ASSIGN_OR_RETURN(options.edges, ParseEdgeModel(flags.Get("edges").value_or("planar")));
+  options.lenient = flags.Has("lenient");
+  std::string geocodes = flags.Get("geocodes").value_or("fallback");
+  if (geocodes != "fallback" && geocodes != "union") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--geocodes must be fallback or union, got \"", geocodes, "\""));
+  }
+  options.geocodes_union = geocodes == "union";
+  ASSIGN_OR_RETURN(options.margin_m, flags.GetDouble("margin-m", 0));
+  RETURN_IF_ERROR(options.Validate());
+  summary->alert_info.emplace_back("edges", std::string(EdgeModelName(options.edges)));
+
+  CapAlert alert;
+  std::string where;  // prefix of error messages
+  if (auto path = flags.Get("cap")) {
+    where = *path;
     ASSIGN_OR_RETURN(std::string text, ReadText(*path));
-    auto parsed = ParseGeoJsonArea(text, options);
-    if (!parsed.ok()) {
-      return absl::Status(parsed.status().code(), absl::StrCat(*path, ": ", parsed.status().message()));
-    }
-    area = *std::move(parsed);
+    auto parsed = ParseCapAlert(text);
+    if (!parsed.ok()) return Prefixed(*path, parsed.status());
+    alert = *std::move(parsed);
+    summary->alert_info.emplace_back("source", absl::StrCat("cap ", *path));
+    summary->alert_info.emplace_back("cap_version", alert.version);
+  } else if (auto path = flags.Get("geojson")) {
+    where = *path;
+    GeoJsonOptions geojson;
+    geojson.edges = options.edges;
+    geojson.feature_id = flags.Get("feature").value_or("");
+    ASSIGN_OR_RETURN(std::string text, ReadText(*path));
+    auto parsed = ParseGeoJsonAlert(text, geojson);
+    if (!parsed.ok()) return Prefixed(*path, parsed.status());
+    alert = *std::move(parsed);
     summary->alert_info.emplace_back("source", absl::StrCat("geojson ", *path));
-    if (!options.feature_id.empty()) summary->alert_info.emplace_back("feature", options.feature_id);
+    if (!geojson.feature_id.empty())
+      summary->alert_info.emplace_back("feature", geojson.feature_id);
   } else if (auto text = flags.Get("polygon")) {
-    auto ring = ParsePolygonText(*text);
-    if (!ring.ok()) return absl::InvalidArgumentError(absl::StrCat("--polygon: ", ring.status().message()));
-    auto polygon = BuildPolygon({*ring}, edges);
-    if (!polygon.ok()) return absl::InvalidArgumentError(absl::StrCat("--polygon: ", polygon.status().message()));
-    area->AddPolygon(*std::move(polygon));
+    CapArea area;
+    area.polygons.push_back(*text);
+    alert = OneArea("--polygon", std::move(area));
     summary->alert_info.emplace_back("source", "polygon");
   } else if (auto text = flags.Get("circle")) {
-    auto circle = ParseCircleText(*text);
-    if (!circle.ok()) return absl::InvalidArgumentError(absl::StrCat("--circle: ", circle.status().message()));
-    area->AddCap(MakeCircle(circle->center, circle->radius_km));
+    CapArea area;
+    area.circles.push_back(*text);
+    alert = OneArea("--circle", std::move(area));
     summary->alert_info.emplace_back("source", absl::StrCat("circle ", *text));
+  } else {
+    bool same = flags.Has("same");
+    std::string code = *flags.Get(same ? "same" : "fips");
+    CapArea area;
+    area.geocodes.push_back({same ? "SAME" : "FIPS", code});
+    alert = OneArea(same ? "--same" : "--fips", std::move(area));
+    summary->alert_info.emplace_back("source", absl::StrCat(same ? "same " : "fips ", code));
   }
-  area->Finalize();
-  if (area->is_empty()) {
-    return absl::InvalidArgumentError(
-        "the alert area is empty (it resolves to no region); refusing to deliver to nobody");
+  AddInfo(summary, "identifier", alert.identifier);
+  AddInfo(summary, "sender", alert.sender);
+  AddInfo(summary, "sent", alert.sent);
+  AddInfo(summary, "msgType", alert.msg_type);
+  AddInfo(summary, "status", alert.status);
+  AddInfo(summary, "references", alert.references);
+  if (options.lenient) summary->alert_info.emplace_back("mode", "lenient");
+  if (options.margin_m > 0) {
+    summary->alert_info.emplace_back("margin_m", absl::StrCat(options.margin_m));
   }
-  return area;
+
+  auto resolved = ResolveAlert(alert, options);
+  if (!resolved.ok()) return where.empty() ? resolved.status() : Prefixed(where, resolved.status());
+  if (!resolved->ignored.empty()) {
+    summary->alert_info.emplace_back("ignored", absl::StrJoin(resolved->ignored, "; "));
+  }
+  summary->repairs = resolved->repairs;
+  for (ResolvedArea& a : resolved->areas) {
+    summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
+    if (per_area != nullptr) per_area->push_back(std::move(a.region));
+  }
+  return std::move(resolved->area);
+}
+
+absl::Status CountUsersPerArea(const AlertExecutor& executor,
+                               const std::vector<std::unique_ptr<AlertArea>>& per_area,
+                               AlertSummary* summary) {
+  if (summary->areas.size() != per_area.size()) {
+    return absl::FailedPreconditionError("per-area regions do not match the summary's areas");
+  }
+  if (per_area.size() == 1) {
+    summary->areas[0].users = summary->matched;
+    summary->areas[0].counted = true;
+    return absl::OkStatus();
+  }
+  if (per_area.size() > kMaxCountedAreas) {
+    summary->alert_info.emplace_back(
+        "area_users",
+        absl::StrCat("not counted: ", per_area.size(), " areas (limit ", kMaxCountedAreas, ")"));
+    return absl::OkStatus();
+  }
+  for (size_t i = 0; i < per_area.size(); ++i) {
+    ASSIGN_OR_RETURN(DeliveryLists lists, executor.Execute(*per_area[i], nullptr));
+    summary->areas[i].users = lists.total();
+    summary->areas[i].counted = true;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace fanout

@@ -6,24 +6,45 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/alert_executor.h"
 #include "engine/delivery.h"
 #include "geo/alert_area.h"
 #include "tools/cli_flags.h"
 
 namespace fanout {
 
-// The flags that name an alert's area (--geojson, --feature, --polygon,
-// --circle, --edges, ...): `fanout alert` and later commands take them all.
+// The flags that name an alert's area (--cap, --geojson, --feature,
+// --polygon, --circle, --same, --fips, --edges, --margin-m, --geocodes,
+// --lenient): `fanout alert` and later commands take them all.
 std::set<std::string> AreaValuedFlags();
 std::set<std::string> AreaSwitchFlags();
 
-// Builds the alert area from whichever area flag was given; records what
-// defined it in `summary->alert_info`. An area that resolves to nothing is
-// refused (kInvalidArgument): an alert is never delivered to nobody.
-absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(const CliFlags& flags,
-                                                             AlertSummary* summary);
+// Builds the alert area from whichever area flag was given, with DESIGN §3
+// and §4b (geo/alert_resolver.h); records what defined it in
+// `summary->alert_info` (source, edges, and for CAP/GeoJSON alerts the
+// identifier, sender, sent, msgType, references), the per-area
+// descriptions in `summary->areas` (users still 0) and the lenient repairs
+// in `summary->repairs`. When `per_area` is given it receives each area's
+// own region, in the order of `summary->areas`, for CountUsersPerArea. An
+// area that resolves to nothing is refused (kInvalidArgument): an alert is
+// never delivered to nobody.
+absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
+    const CliFlags& flags, AlertSummary* summary,
+    std::vector<std::unique_ptr<AlertArea>>* per_area = nullptr);
+
+// Fills `summary->areas[i].users`. With one area that is `matched`; with
+// several, each area is run as its own query on `executor` (cost: one more
+// alert per area, each usually cheaper than the main alert since the areas
+// are its parts; the lists are counted and dropped). Above kMaxCountedAreas
+// areas (a GeoJSON of every county, say) nothing is counted and
+// `alert_info` says so.
+inline constexpr size_t kMaxCountedAreas = 64;
+absl::Status CountUsersPerArea(const AlertExecutor& executor,
+                               const std::vector<std::unique_ptr<AlertArea>>& per_area,
+                               AlertSummary* summary);
 
 }  // namespace fanout
 

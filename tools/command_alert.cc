@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -93,7 +94,8 @@ absl::Status RunAlert(int argc, char** argv) {
 
   AlertSummary summary;
   int64_t parse_start = absl::GetCurrentTimeNanos();
-  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area, LoadAreaFromFlags(flags, &summary));
+  std::vector<std::unique_ptr<AlertArea>> per_area;  // for the per-area counts of summary.json
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area, LoadAreaFromFlags(flags, &summary, &per_area));
   summary.timings.parse_ms = MillisSince(parse_start);
 
   // Load or build the index (not part of the alert's timings).
@@ -112,6 +114,7 @@ absl::Status RunAlert(int argc, char** argv) {
     std::fprintf(stderr, "verified: identical to a brute-force scan of all %zu users\n",
                  index->size());
   }
+  RETURN_IF_ERROR(CountUsersPerArea(executor, per_area, &summary));
   int64_t emit_start = absl::GetCurrentTimeNanos();
   RETURN_IF_ERROR(sink.Deliver(lists, summary));
   summary.timings.emit_ms = MillisSince(emit_start);

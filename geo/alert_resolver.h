@@ -1,0 +1,77 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_ALERT_RESOLVER_H_
+#define FANOUT_GEO_ALERT_RESOLVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "geo/alert_area.h"
+#include "geo/boundary_catalogue.h"
+#include "geo/cap_alert.h"
+#include "geo/edge_model.h"
+#include "geo/polygon_builder.h"
+
+namespace fanout {
+
+struct ResolveOptions {
+  // DEFAULT: planar (DESIGN §3: CAP polygons are map-drawn).
+  EdgeModel edges = EdgeModel::kPlanar;
+  // DEFAULT: false (strict, DESIGN §4b): any malformed polygon or circle is
+  // refused. When true, repairs with one obvious reading are applied and
+  // listed in ResolvedAlert::repairs (see lenient_text.h), and
+  // self-intersecting rings are resolved with S2Builder (odd-even).
+  bool lenient = false;
+  // DEFAULT: false: an area's geocodes count only when it has no polygon
+  // or circle. When true (`--geocodes union`) they are added to it.
+  bool geocodes_union = false;
+  // Grows every area by this many metres (area_margin.h). DEFAULT: 0.
+  // REQUIRES: 0..kMaxMarginMeters.
+  double margin_m = 0;
+  // Where codes resolve. DEFAULT: null, the default catalogue is opened
+  // when a code is needed (BoundaryCatalogue::OpenDefault). Not owned.
+  const BoundaryCatalogue* catalogue = nullptr;
+
+  absl::Status Validate() const;
+};
+
+// One <area> (or GeoJSON Feature) as resolved.
+struct ResolvedArea {
+  std::string label;                  // "info[0].area[1]"
+  std::string area_desc;              // as written
+  std::string defined_by;             // "2 polygons", "1 circle", "codes SAME 048201, ..."
+  std::unique_ptr<AlertArea> region;  // never empty
+};
+
+struct ResolvedAlert {
+  // The union of every area (margin included), finalized, never empty.
+  std::unique_ptr<AlertArea> area;
+  std::vector<ResolvedArea> areas;
+  // Each lenient repair, prefixed by where it was made.
+  std::vector<std::string> repairs;
+  // What was present but not used (empty elements, zone codes, geocodes of
+  // areas defined by a geometry, ...), for the summary.
+  std::vector<std::string> ignored;
+};
+
+// Applies DESIGN §3 to a parsed alert: an area's polygons and circles define
+// it; its codes only when it has neither (or with geocodes_union); the
+// alert is the union over areas and info blocks. Areas that resolve to
+// nothing contribute nothing; an alert whose areas all resolve to nothing is
+// kInvalidArgument. Errors name the element ("info[0].area[1].polygon[0]:
+// pair 3 ...") and quote the text. Thread-safe.
+absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options);
+
+// Builds the polygon of one ring that crosses itself: S2Builder splits the
+// crossing edges and the odd-even rule decides the inside (the "bow tie"
+// becomes two triangles). Used by the lenient mode; exposed for tests.
+// Rings longer than this (after planar subdivision) are not repaired.
+inline constexpr size_t kMaxRepairVertices = 2000;
+absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSelfIntersectingRing(
+    const LatLngRing& ring, EdgeModel edges, size_t max_vertices = kMaxRepairVertices);
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_ALERT_RESOLVER_H_

@@ -1,0 +1,169 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "geo/lenient_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace fanout {
+namespace {
+
+std::string Quote(absl::string_view text) {
+  constexpr size_t kMax = 60;
+  if (text.size() <= kMax) return absl::StrCat("\"", text, "\"");
+  return absl::StrCat("\"", text.substr(0, kMax), "...\"");
+}
+
+// Reads one number, allowing a leading '+' (reported).
+bool LenientNumber(absl::string_view s, double* out, bool* had_plus) {
+  if (absl::ConsumePrefix(&s, "+")) *had_plus = true;
+  return ParseDecimal(s, out);
+}
+
+bool OneNumberToken(absl::string_view s) {
+  double unused;
+  bool plus = false;
+  return LenientNumber(s, &unused, &plus);
+}
+
+// Splits the text into "lat,lon" tokens, joining "lat," + "lon" and
+// dropping a trailing comma.
+std::vector<std::string> PairTokens(absl::string_view text, std::vector<std::string>* repairs) {
+  std::vector<absl::string_view> raw =
+      absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string token(raw[i]);
+    if (absl::EndsWith(token, ",") && i + 1 < raw.size() &&
+        OneNumberToken(token.substr(0, token.size() - 1)) && OneNumberToken(raw[i + 1])) {
+      repairs->push_back(absl::StrCat("joined pair split after its comma: ", Quote(token), " ",
+                                      Quote(raw[i + 1])));
+      token += std::string(raw[++i]);
+    }
+    if (absl::EndsWith(token, ",") && std::count(token.begin(), token.end(), ',') == 2) {
+      repairs->push_back(absl::StrCat("dropped trailing comma in ", Quote(token)));
+      token.pop_back();
+    }
+    pairs.push_back(std::move(token));
+  }
+  return pairs;
+}
+
+absl::Status ParseLenientPair(absl::string_view pair, size_t position, double* lat, double* lng,
+                              std::vector<std::string>* repairs) {
+  std::vector<absl::string_view> parts = absl::StrSplit(pair, ',');
+  bool plus = false;
+  if (parts.size() != 2 || !LenientNumber(parts[0], lat, &plus) ||
+      !LenientNumber(parts[1], lng, &plus)) {
+    return absl::InvalidArgumentError(absl::StrCat("pair ", position, " ", Quote(pair),
+                                                   ": expected \"lat,lon\" with decimal degrees"));
+  }
+  if (plus)
+    repairs->push_back(absl::StrCat("dropped '+' sign in pair ", position, " ", Quote(pair)));
+  return absl::OkStatus();
+}
+
+bool InRange(double lat, double lng) { return std::abs(lat) <= 90 && std::abs(lng) <= 180; }
+
+}  // namespace
+
+absl::Status CheckNoRepeatedPairs(const LatLngRing& ring) {
+  for (size_t i = 1; i < ring.size(); ++i) {
+    if (ring[i] == ring[i - 1]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pair ", i + 1, " repeats pair ", i, " (", ring[i].lat().degrees(), ",",
+                       ring[i].lng().degrees(), "); --lenient removes repeated pairs"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
+                                                   std::vector<std::string>* repairs) {
+  std::vector<std::string> tokens = PairTokens(text, repairs);
+  std::vector<std::pair<double, double>> pairs(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    absl::Status s = ParseLenientPair(tokens[i], i + 1, &pairs[i].first, &pairs[i].second, repairs);
+    if (!s.ok()) return s;
+  }
+  bool all_valid = true, all_valid_swapped = true;
+  for (const auto& [lat, lng] : pairs) {
+    all_valid &= InRange(lat, lng);
+    all_valid_swapped &= InRange(lng, lat);
+  }
+  if (!all_valid && all_valid_swapped) {
+    repairs->push_back(
+        "read pairs as \"lon,lat\" (some latitude was outside [-90, 90]) and "
+        "swapped them");
+    for (auto& p : pairs) std::swap(p.first, p.second);
+  } else if (!all_valid) {
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (!InRange(pairs[i].first, pairs[i].second)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("pair ", i + 1, " ", Quote(tokens[i]),
+                         ": out of range (lat must be in [-90, 90], lon in [-180, 180])"));
+      }
+    }
+  }
+  LatLngRing ring;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    S2LatLng v = S2LatLng::FromDegrees(pairs[i].first, pairs[i].second);
+    if (!ring.empty() && ring.back() == v) {
+      repairs->push_back(absl::StrCat("removed pair ", i + 1, " ", Quote(tokens[i]),
+                                      " repeating the previous pair"));
+      continue;
+    }
+    ring.push_back(v);
+  }
+  if (ring.size() >= 2 && ring.front() != ring.back()) {
+    repairs->push_back(
+        absl::StrCat("closed open ring by repeating its first pair ", Quote(tokens.front())));
+    ring.push_back(ring.front());
+  }
+  if (ring.size() < 4) {
+    return absl::InvalidArgumentError(absl::StrCat("polygon has ",
+                                                   ring.size() == 0 ? 0 : ring.size() - 1,
+                                                   " distinct pairs; a polygon needs at least 3"));
+  }
+  return ring;
+}
+
+absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
+                                                  std::vector<std::string>* repairs) {
+  std::vector<std::string> tokens = PairTokens(text, repairs);
+  if (tokens.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("circle ", Quote(text), ": expected \"lat,lon radius_km\""));
+  }
+  CircleSpec circle;
+  double lat, lng;
+  absl::Status s = ParseLenientPair(tokens[0], 1, &lat, &lng, repairs);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("circle: ", s.message()));
+  if (!InRange(lat, lng) && InRange(lng, lat)) {
+    repairs->push_back(
+        absl::StrCat("read circle centre ", Quote(tokens[0]), " as \"lon,lat\" and swapped it"));
+    std::swap(lat, lng);
+  }
+  if (!InRange(lat, lng)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("circle centre ", Quote(tokens[0]), ": out of range"));
+  }
+  circle.center = S2LatLng::FromDegrees(lat, lng);
+  bool plus = false;
+  if (!LenientNumber(tokens[1], &circle.radius_km, &plus) || circle.radius_km < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("circle radius ", Quote(tokens[1]), ": expected a number of km >= 0"));
+  }
+  if (plus)
+    repairs->push_back(absl::StrCat("dropped '+' sign in circle radius ", Quote(tokens[1])));
+  return circle;
+}
+
+}  // namespace fanout

@@ -1,0 +1,38 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_LENIENT_TEXT_H_
+#define FANOUT_GEO_LENIENT_TEXT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "geo/lat_lng_text.h"
+
+namespace fanout {
+
+// The `--lenient` readings of CAP polygon and circle text (DESIGN §4b):
+// only what has one obvious reading is repaired, and each repair is
+// appended to `repairs` as a sentence quoting the text:
+//  - a '+' before a number is dropped;
+//  - a trailing comma after a pair ("29.1,-95.2,") is dropped, and a pair
+//    split after its comma ("29.1, -95.2") is joined;
+//  - a pair that repeats the previous one is removed;
+//  - an open ring is closed by repeating its first pair;
+//  - when some latitude is outside [-90, 90] and swapping every pair makes
+//    them all valid, the pairs are read as "lon,lat" and swapped.
+// Anything else (a pair that is not two numbers, fewer than 3 distinct
+// pairs) is still refused, with the same messages as the strict parsers.
+absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
+                                                   std::vector<std::string>* repairs);
+absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
+                                                  std::vector<std::string>* repairs);
+
+// Strict-mode check that DESIGN §4b adds to ParsePolygonText: no pair may
+// repeat the one before it (lenient mode removes such pairs instead).
+absl::Status CheckNoRepeatedPairs(const LatLngRing& ring);
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_LENIENT_TEXT_H_
