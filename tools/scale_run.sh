@@ -76,16 +76,15 @@ else
 fi
 "$FANOUT" inspect "$SNAP" --json >"$DIR/inspect.json"
 
-COUNTIES=$ROOT/data/boundaries/us-counties.geojson
-STATES=$ROOT/data/boundaries/us-states.geojson
-step alert-county "$FANOUT" alert --index "$SNAP" --geojson "$COUNTIES" --feature 48201 \
+# The standard alerts of DESIGN §5, by code from the boundary catalogue.
+step alert-county "$FANOUT" alert --index "$SNAP" --fips 48201 \
   --shards 256 --out "$DIR/out-county" --force
-step alert-state "$FANOUT" alert --index "$SNAP" --geojson "$STATES" --feature 48 \
+step alert-state "$FANOUT" alert --index "$SNAP" --fips 48 \
   --shards 256 --out "$DIR/out-state" --force
 step alert-circle "$FANOUT" alert --index "$SNAP" --circle "29.76,-95.37 50" \
   --shards 256 --out "$DIR/out-circle" --force
 if [ "${SCALE_NATION:-1}" = 1 ]; then
-  step alert-nation "$FANOUT" alert --index "$SNAP" --geojson "$STATES" \
+  step alert-nation "$FANOUT" alert --index "$SNAP" --same 000000 \
     --shards 256 --format bin --out "$DIR/out-nation" --force
 fi
 
