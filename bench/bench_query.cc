@@ -51,6 +51,18 @@ void Sweep(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Alert_County)->Apply(Sweep);
 BENCHMARK(BM_Alert_State)->Apply(Sweep);
+
+// The refinement threshold where users are dense (50M users).
+void DenseSweep(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"users", "max_cells", "refine"});
+  for (int64_t refine : {4, 8, 16, 32, 64}) b->Args({50000000, 32, refine});
+  b->Unit(benchmark::kMillisecond);
+}
+void BM_AlertDense_County(benchmark::State& state) { RunAlert(state, "county"); }
+void BM_AlertDense_State(benchmark::State& state) { RunAlert(state, "state"); }
+BENCHMARK(BM_AlertDense_County)->Apply(DenseSweep);
+BENCHMARK(BM_AlertDense_State)->Apply(DenseSweep);
+
 BENCHMARK(BM_Alert_Circle)->Apply(Sweep);
 BENCHMARK(BM_Alert_Texas9)->Apply(Sweep);
 BENCHMARK(BM_Alert_Nation)->Args({1000000, 32, 32})->Args({10000000, 32, 32})->Unit(benchmark::kMillisecond);

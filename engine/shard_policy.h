@@ -40,6 +40,8 @@ class ShardPolicy {
 
   uint32_t ShardOf(uint64_t user_id) const {
     uint64_t h = kind_ == Kind::kMix64Modulo ? Mix64(user_id) : user_id;
+    // A power of two (the usual fleet size): the remainder is a mask.
+    if (pow2_mask_ != 0) return static_cast<uint32_t>(h & pow2_mask_);
     if (shards_ > kFastModMaxShards) return static_cast<uint32_t>(h % shards_);
     // h % n == ((hi % n) * (2^32 % n) + lo % n) % n. With n <= 2^16 the
     // product is < 2^32, so each step stays in 32 bits.
@@ -65,6 +67,7 @@ class ShardPolicy {
   Kind kind_;
   uint64_t magic_;      // ceil(2^64 / shards_)
   uint32_t two32_mod_;  // 2^32 % shards_
+  uint64_t pow2_mask_;  // shards_ - 1 when shards_ is a power of two > 1, else 0
 };
 
 }  // namespace fanout
