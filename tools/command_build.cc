@@ -16,10 +16,10 @@
 #include "base/status_macros.h"
 #include "engine/location_index.h"
 #include "engine/snapshot.h"
-#include "engine/users_input.h"
 #include "tools/cli_flags.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/index_flags.h"
 
 namespace fanout {
 namespace {
@@ -41,19 +41,9 @@ absl::Status RunBuild(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
   ASSIGN_OR_RETURN(std::string out, flags.Require("out"));
   const bool progress = Progress::DefaultEnabled();
-
-  int64_t start = absl::GetCurrentTimeNanos();
-  UsersCsvOptions csv_options;
-  csv_options.skip_bad_rows = flags.Has("skip-bad-rows");
-  csv_options.show_progress = progress;
-  UsersCsvStats csv_stats;
-  ASSIGN_OR_RETURN(auto input, UsersInput::Load(users_path, csv_options, &csv_stats));
-  const double load_s = MillisSince(start) / 1000;
-
-  LocationIndex::BuildOptions build_options;
-  build_options.show_progress = progress;
-  LocationIndex::BuildStats build_stats;
-  ASSIGN_OR_RETURN(auto index, LocationIndex::Build(input->records(), build_options, &build_stats));
+  ASSIGN_OR_RETURN(BuiltIndex built, LoadUsersAndBuild(users_path, flags.Has("skip-bad-rows")));
+  const LocationIndex::BuildStats& build_stats = built.build_stats;
+  const LocationIndex& index = *built.index;
   const double build_rss = PeakRssGiB();
 
   int64_t write_start = absl::GetCurrentTimeNanos();
@@ -63,29 +53,19 @@ absl::Status RunBuild(int argc, char** argv) {
   meta.build_seconds = build_stats.seconds;
   // Without duplicates the input rows are exactly the indexed locations;
   // otherwise the writer takes the bounds from the index itself.
-  if (build_stats.duplicate_rows == 0) SetBoundsFromRecords(input->records(), &meta);
+  if (build_stats.duplicate_rows == 0) SetBoundsFromRecords(built.input->records(), &meta);
   SnapshotWriteOptions write_options;
   write_options.show_progress = progress;
-  RETURN_IF_ERROR(WriteSnapshot(out, *index, meta, write_options));
+  RETURN_IF_ERROR(WriteSnapshot(out, index, meta, write_options));
   const double write_s = MillisSince(write_start) / 1000;
 
   std::fprintf(stderr,
                "built %zu users from %s: load %.2f s, build %.2f s (cells %.2f s, sorts %.2f s), "
                "snapshot write %.2f s; "
                "%.1f bytes/user; peak RSS %.2f GiB during build, %.2f GiB overall -> %s\n",
-               index->size(), users_path.c_str(), load_s, build_stats.seconds,
+               index.size(), users_path.c_str(), built.load_s, build_stats.seconds,
                build_stats.cell_seconds, build_stats.sort_seconds, write_s,
-               index->BytesPerUser(), build_rss, PeakRssGiB(), out.c_str());
-  if (build_stats.duplicate_rows > 0) {
-    std::fprintf(stderr, "%llu rows repeated an earlier user id; the last row of each user won\n",
-                 static_cast<unsigned long long>(build_stats.duplicate_rows));
-  }
-  if (csv_stats.bad_rows > 0) {
-    std::fprintf(stderr, "skipped %llu bad rows (first: %s:%llu: %s)\n",
-                 static_cast<unsigned long long>(csv_stats.bad_rows), users_path.c_str(),
-                 static_cast<unsigned long long>(csv_stats.first_bad_line),
-                 csv_stats.first_bad_reason.c_str());
-  }
+               index.BytesPerUser(), build_rss, PeakRssGiB(), out.c_str());
   return absl::OkStatus();
 }
 

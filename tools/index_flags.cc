@@ -13,6 +13,32 @@
 
 namespace fanout {
 
+absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool skip_bad_rows) {
+  BuiltIndex built;
+  const bool progress = Progress::DefaultEnabled();
+  int64_t start = absl::GetCurrentTimeNanos();
+  UsersCsvOptions csv_options;
+  csv_options.skip_bad_rows = skip_bad_rows;
+  csv_options.show_progress = progress;
+  ASSIGN_OR_RETURN(built.input, UsersInput::Load(users_path, csv_options, &built.csv_stats));
+  built.load_s = MillisSince(start) / 1000;
+  LocationIndex::BuildOptions build_options;
+  build_options.show_progress = progress;
+  ASSIGN_OR_RETURN(built.index,
+                   LocationIndex::Build(built.input->records(), build_options, &built.build_stats));
+  if (built.build_stats.duplicate_rows > 0) {
+    std::fprintf(stderr, "%llu rows repeated an earlier user id; the last row of each user won\n",
+                 static_cast<unsigned long long>(built.build_stats.duplicate_rows));
+  }
+  if (built.csv_stats.bad_rows > 0) {
+    std::fprintf(stderr, "skipped %llu bad rows (first: %s:%llu: %s)\n",
+                 static_cast<unsigned long long>(built.csv_stats.bad_rows), users_path.c_str(),
+                 static_cast<unsigned long long>(built.csv_stats.first_bad_line),
+                 built.csv_stats.first_bad_reason.c_str());
+  }
+  return built;
+}
+
 std::set<std::string> IndexValuedFlags() { return {"users", "index"}; }
 std::set<std::string> IndexSwitchFlags() { return {"skip-bad-rows"}; }
 
@@ -38,32 +64,14 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags
     return std::move(snapshot.index);
   }
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
-  const bool progress = Progress::DefaultEnabled();
-  int64_t load_start = absl::GetCurrentTimeNanos();
-  UsersCsvOptions csv_options;
-  csv_options.skip_bad_rows = flags.Has("skip-bad-rows");
-  csv_options.show_progress = progress;
-  UsersCsvStats csv_stats;
-  ASSIGN_OR_RETURN(auto input, UsersInput::Load(users_path, csv_options, &csv_stats));
-  double load_s = MillisSince(load_start) / 1000;
-  LocationIndex::BuildOptions build_options;
-  build_options.show_progress = progress;
-  LocationIndex::BuildStats build_stats;
-  ASSIGN_OR_RETURN(auto index, LocationIndex::Build(input->records(), build_options, &build_stats));
+  ASSIGN_OR_RETURN(BuiltIndex built, LoadUsersAndBuild(users_path, flags.Has("skip-bad-rows")));
   std::fprintf(stderr,
                "loaded %llu users from %s in %.2f s; index built in %.2f s (%.1f bytes/user)\n",
-               static_cast<unsigned long long>(build_stats.input_rows), users_path.c_str(), load_s,
-               build_stats.seconds, index->BytesPerUser());
-  if (build_stats.duplicate_rows > 0) {
-    std::fprintf(stderr, "%llu rows repeated an earlier user id; the last row of each user won\n",
-                 static_cast<unsigned long long>(build_stats.duplicate_rows));
-  }
-  if (csv_stats.bad_rows > 0) {
-    std::fprintf(stderr, "skipped %llu bad rows (first: %s:%llu: %s)\n",
-                 static_cast<unsigned long long>(csv_stats.bad_rows), users_path.c_str(),
-                 static_cast<unsigned long long>(csv_stats.first_bad_line),
-                 csv_stats.first_bad_reason.c_str());
-  }
+               static_cast<unsigned long long>(built.build_stats.input_rows), users_path.c_str(),
+               built.load_s, built.build_stats.seconds, built.index->BytesPerUser());
+  const LocationIndex::BuildStats& build_stats = built.build_stats;
+  const UsersCsvStats& csv_stats = built.csv_stats;
+  std::unique_ptr<LocationIndex> index = std::move(built.index);
   summary->alert_info.emplace_back("users_file", users_path);
   summary->alert_info.emplace_back("duplicate_rows", std::to_string(build_stats.duplicate_rows));
   summary->alert_info.emplace_back("skipped_bad_rows", std::to_string(csv_stats.bad_rows));

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
+#include "engine/users_input.h"
 #include "tools/cli_flags.h"
 
 namespace fanout {
@@ -19,6 +20,19 @@ namespace fanout {
 // --users FILE (loaded and built now; --skip-bad-rows for CSV).
 std::set<std::string> IndexValuedFlags();
 std::set<std::string> IndexSwitchFlags();
+
+// Users read from a file and indexed, with what happened on the way.
+struct BuiltIndex {
+  std::unique_ptr<UsersInput> input;  // kept: callers may still read the records
+  std::unique_ptr<LocationIndex> index;
+  LocationIndex::BuildStats build_stats;
+  UsersCsvStats csv_stats;
+  double load_s = 0;
+};
+
+// Loads `users_path` (binary or CSV, progress on a terminal) and builds the
+// index; reports repeated user ids and skipped rows on stderr.
+absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool skip_bad_rows);
 
 // Loads the snapshot, or loads users and builds the index, reporting load
 // and build figures on stderr and in `summary->alert_info`.
