@@ -8,12 +8,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/atomic_file.h"
 #include "base/status_macros.h"
 
 namespace fanout {
@@ -96,8 +96,8 @@ UsersBinaryWriter::~UsersBinaryWriter() {
 
 absl::StatusOr<std::unique_ptr<UsersBinaryWriter>> UsersBinaryWriter::Create(
     const std::string& path) {
-  std::random_device rd;
-  std::string tmp = absl::StrFormat("%s.tmp-%d-%08x", path, ::getpid(), rd());
+  RemoveStaleTempFiles(path);
+  std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return SysError("cannot create", tmp);
   auto writer = std::unique_ptr<UsersBinaryWriter>(new UsersBinaryWriter(path, tmp, fd));
