@@ -289,4 +289,31 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveO
   return out;
 }
 
+absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygonRepairingRings(
+    const std::vector<LatLngRing>& rings, EdgeModel edges, size_t max_vertices,
+    std::vector<std::string>* repairs) {
+  std::unique_ptr<S2Polygon> result;
+  for (size_t r = 0; r < rings.size(); ++r) {
+    auto one = BuildPolygon({rings[r]}, edges);
+    if (!one.ok()) {
+      auto repaired = BuildSelfIntersectingRing(rings[r], edges, max_vertices);
+      if (!repaired.ok()) return one.status();  // The original complaint says more.
+      one = std::move(repaired);
+      if (repairs != nullptr) {
+        repairs->push_back(
+            absl::StrCat("ring ", r, ": resolved self-intersecting ring with S2Builder (odd-even)"));
+      }
+    }
+    if (result == nullptr) {
+      result = *std::move(one);
+    } else {
+      auto combined = std::make_unique<S2Polygon>();
+      combined->InitToSymmetricDifference(*result, **one);
+      result = std::move(combined);
+    }
+  }
+  if (result == nullptr) return absl::InvalidArgumentError("polygon has no ring");
+  return result;
+}
+
 }  // namespace fanout

@@ -72,6 +72,15 @@ inline constexpr size_t kMaxRepairVertices = 2000;
 absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSelfIntersectingRing(
     const LatLngRing& ring, EdgeModel edges, size_t max_vertices = kMaxRepairVertices);
 
+// BuildPolygon, except that a ring which crosses or touches itself is
+// resolved by BuildSelfIntersectingRing (when it has at most `max_vertices`)
+// instead of refused; the rings then combine by the odd-even rule. Each
+// repair is appended to `repairs` (when not null) as "ring R: ...". Used by
+// the lenient GeoJSON path and by the boundary catalogue.
+absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygonRepairingRings(
+    const std::vector<LatLngRing>& rings, EdgeModel edges, size_t max_vertices,
+    std::vector<std::string>* repairs);
+
 }  // namespace fanout
 
 #endif  // FANOUT_GEO_ALERT_RESOLVER_H_

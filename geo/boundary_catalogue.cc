@@ -172,23 +172,8 @@ absl::StatusOr<std::string> BuildCatalogueBytes(absl::string_view counties_geojs
 // ring is resolved by S2Builder (odd-even, alert_resolver.h) and the rings
 // are then combined by the odd-even rule as BuildPolygon does.
 absl::StatusOr<std::unique_ptr<S2Polygon>> BuildWithRepairs(const std::vector<LatLngRing>& rings) {
-  std::unique_ptr<S2Polygon> result;
-  for (const LatLngRing& ring : rings) {
-    auto one = BuildPolygon({ring}, EdgeModel::kPlanar);
-    if (!one.ok()) {
-      one = BuildSelfIntersectingRing(ring, EdgeModel::kPlanar, std::numeric_limits<size_t>::max());
-    }
-    if (!one.ok()) return one.status();
-    if (result == nullptr) {
-      result = *std::move(one);
-    } else {
-      auto combined = std::make_unique<S2Polygon>();
-      combined->InitToSymmetricDifference(*result, **one);
-      result = std::move(combined);
-    }
-  }
-  if (result == nullptr) return absl::InvalidArgumentError("polygon has no ring");
-  return result;
+  return BuildPolygonRepairingRings(rings, EdgeModel::kPlanar, std::numeric_limits<size_t>::max(),
+                                    /*repairs=*/nullptr);
 }
 
 }  // namespace

@@ -31,7 +31,16 @@ absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const Json& geomet
                                                               const GeoJsonOptions& options) {
   GeoJsonOptions plain;
   plain.edges = options.edges;
+  plain.repair_rings = options.repair_rings;
+  std::vector<std::string> repairs;
+  plain.repairs = &repairs;
   auto area = ParseGeoJsonArea(geometry.dump(), plain);
+  if (options.repairs != nullptr) {
+    // Re-root the repairs' paths under the Feature's, as errors are below.
+    for (const std::string& r : repairs) {
+      options.repairs->push_back(path.empty() ? r : absl::StrCat(path, ".", r));
+    }
+  }
   if (!area.ok()) {
     // Re-root ParseGeoJsonArea's path ("coordinates[0][5]: ...") under the
     // Feature's, as if the whole document had been parsed in one piece.

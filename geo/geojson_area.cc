@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "geo/alert_resolver.h"
 #include "geo/polygon_builder.h"
 #include "nlohmann/json.hpp"
 
@@ -33,8 +34,8 @@ absl::Status ParsePosition(const Json& j, const std::string& path, S2LatLng* out
   return absl::OkStatus();
 }
 
-absl::Status ParsePolygonCoordinates(const Json& j, const std::string& path, EdgeModel edges,
-                                     AlertArea* area) {
+absl::Status ParsePolygonCoordinates(const Json& j, const std::string& path,
+                                     const GeoJsonOptions& options, AlertArea* area) {
   if (!j.is_array() || j.empty()) return Error(path, "expected an array of rings");
   std::vector<LatLngRing> rings(j.size());
   for (size_t r = 0; r < j.size(); ++r) {
@@ -51,13 +52,24 @@ absl::Status ParsePolygonCoordinates(const Json& j, const std::string& path, Edg
       return Error(ring_path, "linear ring is not closed (first and last positions differ)");
     }
   }
-  auto polygon = BuildPolygon(rings, edges);
+  auto polygon = BuildPolygon(rings, options.edges);
+  if (!polygon.ok() && options.repair_rings) {
+    std::vector<std::string> repairs;
+    auto repaired =
+        BuildPolygonRepairingRings(rings, options.edges, kMaxRepairVertices, &repairs);
+    if (repaired.ok()) {
+      polygon = std::move(repaired);
+      for (const std::string& r : repairs) {
+        if (options.repairs != nullptr) options.repairs->push_back(absl::StrCat(path, ": ", r));
+      }
+    }
+  }
   if (!polygon.ok()) return Error(path, polygon.status().message());
   area->AddPolygon(*std::move(polygon));
   return absl::OkStatus();
 }
 
-absl::Status ParseGeometry(const Json& j, const std::string& path, EdgeModel edges,
+absl::Status ParseGeometry(const Json& j, const std::string& path, const GeoJsonOptions& options,
                            AlertArea* area) {
   if (j.is_null()) return absl::OkStatus();
   if (!j.is_object()) return Error(path, "expected a geometry object");
@@ -71,7 +83,7 @@ absl::Status ParseGeometry(const Json& j, const std::string& path, EdgeModel edg
     }
     for (size_t i = 0; i < geometries->size(); ++i) {
       RETURN_IF_ERROR(
-          ParseGeometry((*geometries)[i], absl::StrCat(path, ".geometries[", i, "]"), edges, area));
+          ParseGeometry((*geometries)[i], absl::StrCat(path, ".geometries[", i, "]"), options, area));
     }
     return absl::OkStatus();
   }
@@ -79,7 +91,7 @@ absl::Status ParseGeometry(const Json& j, const std::string& path, EdgeModel edg
   std::string coords_path = absl::StrCat(path, path.empty() ? "" : ".", "coordinates");
   if (t == "Polygon") {
     if (coords == j.end()) return Error(path, "Polygon has no \"coordinates\"");
-    return ParsePolygonCoordinates(*coords, coords_path, edges, area);
+    return ParsePolygonCoordinates(*coords, coords_path, options, area);
   }
   if (t == "MultiPolygon") {
     if (coords == j.end() || !coords->is_array()) {
@@ -87,7 +99,7 @@ absl::Status ParseGeometry(const Json& j, const std::string& path, EdgeModel edg
     }
     for (size_t i = 0; i < coords->size(); ++i) {
       RETURN_IF_ERROR(ParsePolygonCoordinates((*coords)[i], absl::StrCat(coords_path, "[", i, "]"),
-                                              edges, area));
+                                              options, area));
     }
     return absl::OkStatus();
   }
@@ -115,7 +127,7 @@ absl::Status ParseFeature(const Json& j, const std::string& path, const GeoJsonO
   auto geometry = j.find("geometry");
   if (geometry == j.end()) return Error(path, "Feature has no \"geometry\" member");
   return ParseGeometry(*geometry, absl::StrCat(path, path.empty() ? "" : ".", "geometry"),
-                       options.edges, area);
+                       options, area);
 }
 
 absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, AlertArea* area) {
@@ -142,7 +154,7 @@ absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, Aler
       return Error("", "--feature needs a Feature or FeatureCollection");
     }
     ++matched;
-    RETURN_IF_ERROR(ParseGeometry(root, "", options.edges, area));
+    RETURN_IF_ERROR(ParseGeometry(root, "", options, area));
   }
   if (!options.feature_id.empty() && matched == 0) {
     return absl::InvalidArgumentError(

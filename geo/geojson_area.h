@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +20,11 @@ struct GeoJsonOptions {
   // When set, only the Feature whose "id" (string or number) equals this is
   // used; no such feature is an error. DEFAULT: empty, every feature.
   std::string feature_id;
+  // Lenient mode: a ring that crosses or touches itself is resolved with
+  // S2Builder (odd-even) instead of refused, and the repair is appended to
+  // `repairs` (when not null) with its JSON path. DEFAULT: false (strict).
+  bool repair_rings = false;
+  std::vector<std::string>* repairs = nullptr;
 };
 
 // Builds an alert area from a GeoJSON text (RFC 7946): a Polygon,

@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
 
   CapAlert alert;
   std::string where;  // prefix of error messages
+  std::vector<std::string> geojson_repairs;  // --lenient repairs of GeoJSON rings
   if (auto path = flags.Get("cap")) {
     where = *path;
     ASSIGN_OR_RETURN(std::string text, ReadText(*path));
@@ -80,6 +81,8 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     GeoJsonOptions geojson;
     geojson.edges = options.edges;
     geojson.feature_id = flags.Get("feature").value_or("");
+    geojson.repair_rings = options.lenient;
+    geojson.repairs = &geojson_repairs;
     ASSIGN_OR_RETURN(std::string text, ReadText(*path));
     auto parsed = ParseGeoJsonAlert(text, geojson);
     if (!parsed.ok()) return Prefixed(*path, parsed.status());
@@ -122,6 +125,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     summary->alert_info.emplace_back("ignored", absl::StrJoin(resolved->ignored, "; "));
   }
   summary->repairs = resolved->repairs;
+  for (const std::string& r : geojson_repairs) summary->repairs.push_back(absl::StrCat(where, ": ", r));
   for (ResolvedArea& a : resolved->areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
     if (per_area != nullptr) per_area->push_back(std::move(a.region));

@@ -127,3 +127,41 @@ TEST(GeoJsonAreaTest, HarrisCountyFromDataFile) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// A bow tie: the ring crosses itself at (29.75, -95.4).
+constexpr char kBowTie[] =
+    R"({"type":"Polygon","coordinates":[[[-95.6,29.6],[-95.2,29.9],[-95.2,29.6],)"
+    R"([-95.6,29.9],[-95.6,29.6]]]})";
+
+TEST(GeoJsonAreaLenientTest, StrictRefusesASelfCrossingRing) {
+  auto area = ParseGeoJsonArea(kBowTie, GeoJsonOptions());
+  ASSERT_FALSE(area.ok());
+  EXPECT_NE(area.status().message().find("coordinates"), absl::string_view::npos)
+      << area.status();
+}
+
+TEST(GeoJsonAreaLenientTest, RepairRingsResolvesItOddEvenAndSaysWhere) {
+  std::vector<std::string> repairs;
+  GeoJsonOptions options;
+  options.repair_rings = true;
+  options.repairs = &repairs;
+  auto area = ParseGeoJsonArea(kBowTie, options);
+  ASSERT_TRUE(area.ok()) << area.status();
+  ASSERT_EQ(repairs.size(), 1u);
+  EXPECT_NE(repairs[0].find("coordinates: ring 0"), std::string::npos) << repairs[0];
+  auto in = [&](double lat, double lng) {
+    return (*area)->Contains(S2LatLng::FromDegrees(lat, lng).ToPoint());
+  };
+  // The two triangles of the tie (left and right of the crossing) are in;
+  // above and below the crossing is out.
+  EXPECT_TRUE(in(29.75, -95.55));
+  EXPECT_TRUE(in(29.75, -95.25));
+  EXPECT_FALSE(in(29.85, -95.4));
+  EXPECT_FALSE(in(29.65, -95.4));
+}
+
+}  // namespace
+}  // namespace fanout
