@@ -43,9 +43,10 @@ struct SortedRun {
 // Live updates (DESIGN §3) will not change how a query reads the index: the
 // query executor scans a list of SortedRuns and is told which entries are
 // superseded. The plan is an immutable base run (this class) plus small
-// sorted delta runs of recent updates and a per-base-entry "moved away" bit
-// versioned by epoch; an alert pins one epoch (one consistent state) and a
-// background merge folds deltas into a new base. See README "Live updates".
+// sorted delta runs of recent updates and, per base entry, the epoch at
+// which its user moved away; an alert pins one epoch (one consistent state)
+// and a background merge folds deltas into a new base. See README "Live
+// updates".
 //
 // Thread-safety: immutable after construction; const methods are safe from
 // any number of threads.
