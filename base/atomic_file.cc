@@ -2,6 +2,8 @@
 
 #include "base/atomic_file.h"
 
+#include "base/file_io.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,10 +20,6 @@
 
 namespace fanout {
 namespace {
-
-absl::Status SysError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
 
 std::string ParentDir(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -65,36 +63,21 @@ absl::Status WriteFileAtomically(const std::string& path,
   RemoveStaleTempFiles(path);
   std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("cannot create", tmp);
-  AppendFn append = [&](absl::string_view bytes) -> absl::Status {
-    const char* p = bytes.data();
-    size_t left = bytes.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return SysError("cannot write", tmp);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    return absl::OkStatus();
-  };
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  AppendFn append = [&](absl::string_view bytes) { return WriteFully(fd, bytes, tmp); };
   absl::Status status = fill(append);
-  if (status.ok() && ::fsync(fd) != 0) status = SysError("cannot fsync", tmp);
-  if (::close(fd) != 0 && status.ok()) status = SysError("cannot close", tmp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("cannot fsync", tmp);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoError("cannot close", tmp);
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = SysError("cannot rename to", path);
+    status = ErrnoError("cannot rename to", path);
   }
   if (!status.ok()) {
     ::unlink(tmp.c_str());
     return status;
   }
-  int dir = ::open(ParentDir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  // The file is complete either way; a failed folder sync only weakens
+  // durability of the rename, so it is not an error of this write.
+  SyncDirectory(ParentDir(path)).IgnoreError();
   return absl::OkStatus();
 }
 

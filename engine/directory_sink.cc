@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/file_io.h"
 #include "base/status_macros.h"
 #include "engine/summary_json.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -28,37 +29,20 @@ namespace fanout {
 namespace fs = std::filesystem;
 namespace {
 
-absl::Status SysError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SysError("cannot write", path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
 // Writes `path` from `fill`, which appends bytes to a buffer and flushes it
 // through `emit` as it grows, so memory stays bounded for huge shards.
 template <typename Fill>
 absl::Status WriteFile(const std::string& path, bool sync, Fill fill) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("cannot create", path);
+  if (fd < 0) return ErrnoError("cannot create", path);
   absl::Cleanup closer = [fd] { ::close(fd); };
   absl::Status status = absl::OkStatus();
   auto emit = [&](const char* data, size_t size) {
-    if (status.ok()) status = WriteAll(fd, data, size, path);
+    if (status.ok()) status = WriteFully(fd, absl::string_view(data, size), path);
   };
   fill(emit);
   RETURN_IF_ERROR(status);
-  if (sync && ::fsync(fd) != 0) return SysError("cannot fsync", path);
+  if (sync && ::fsync(fd) != 0) return ErrnoError("cannot fsync", path);
   return absl::OkStatus();
 }
 
@@ -85,15 +69,6 @@ absl::Status WriteShard(const std::string& path, ListFormat format, bool sync,
     }
     emit(buffer.data(), used);
   });
-}
-
-absl::Status SyncDirectory(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return SysError("cannot open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return SysError("cannot fsync", path);
-  return absl::OkStatus();
 }
 
 std::string UniqueSuffix() {
@@ -141,7 +116,7 @@ absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSumma
   fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string name = target.filename().string();
   const fs::path tmp = parent / absl::StrCat(".", name, ".tmp-", UniqueSuffix());
-  if (::mkdir(tmp.c_str(), 0755) != 0) return SysError("cannot create", tmp.string());
+  if (::mkdir(tmp.c_str(), 0755) != 0) return ErrnoError("cannot create", tmp.string());
   bool committed = false;
   absl::Cleanup remove_tmp = [&] {
     std::error_code ec;
@@ -174,10 +149,10 @@ absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSumma
   fs::path old;
   if (fs::exists(fs::symlink_status(target, ec))) {
     old = parent / absl::StrCat(".", name, ".old-", UniqueSuffix());
-    if (::rename(target.c_str(), old.c_str()) != 0) return SysError("cannot move aside", target);
+    if (::rename(target.c_str(), old.c_str()) != 0) return ErrnoError("cannot move aside", target);
   }
   if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    absl::Status status = SysError("cannot rename into place", target.string());
+    absl::Status status = ErrnoError("cannot rename into place", target.string());
     if (!old.empty()) ::rename(old.c_str(), target.c_str());
     return status;
   }

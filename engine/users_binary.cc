@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/atomic_file.h"
+#include "base/file_io.h"
 #include "base/status_macros.h"
 
 namespace fanout {
@@ -29,10 +30,6 @@ struct Header {
   uint64_t checksum;
 };
 static_assert(sizeof(Header) == kUsersHeaderSize, "header layout");
-
-absl::Status SysError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
 
 }  // namespace
 
@@ -99,28 +96,20 @@ absl::StatusOr<std::unique_ptr<UsersBinaryWriter>> UsersBinaryWriter::Create(
   RemoveStaleTempFiles(path);
   std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("cannot create", tmp);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
   auto writer = std::unique_ptr<UsersBinaryWriter>(new UsersBinaryWriter(path, tmp, fd));
   Header blank{};  // completed by Finish()
-  if (::pwrite(fd, &blank, sizeof(blank), 0) != sizeof(blank)) return SysError("cannot write", tmp);
-  if (::lseek(fd, sizeof(blank), SEEK_SET) < 0) return SysError("cannot seek", tmp);
+  if (::pwrite(fd, &blank, sizeof(blank), 0) != sizeof(blank)) return ErrnoError("cannot write", tmp);
+  if (::lseek(fd, sizeof(blank), SEEK_SET) < 0) return ErrnoError("cannot seek", tmp);
   return writer;
 }
 
 absl::Status UsersBinaryWriter::Append(absl::Span<const UserRecord> records) {
   if (fd_ < 0) return absl::FailedPreconditionError("writer already finished");
-  const char* p = reinterpret_cast<const char*>(records.data());
-  size_t left = records.size() * sizeof(UserRecord);
-  XXH3_64bits_update(hash_->state, p, left);
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SysError("cannot write", tmp_);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  absl::string_view bytes(reinterpret_cast<const char*>(records.data()),
+                          records.size() * sizeof(UserRecord));
+  XXH3_64bits_update(hash_->state, bytes.data(), bytes.size());
+  RETURN_IF_ERROR(WriteFully(fd_, bytes, tmp_));
   count_ += records.size();
   return absl::OkStatus();
 }
@@ -133,16 +122,16 @@ absl::Status UsersBinaryWriter::Finish() {
   h.record_size = sizeof(UserRecord);
   h.count = count_;
   h.checksum = XXH3_64bits_digest(hash_->state);
-  if (::pwrite(fd_, &h, sizeof(h), 0) != sizeof(h)) return SysError("cannot write", tmp_);
-  if (::fsync(fd_) != 0) return SysError("cannot fsync", tmp_);
+  if (::pwrite(fd_, &h, sizeof(h), 0) != sizeof(h)) return ErrnoError("cannot write", tmp_);
+  if (::fsync(fd_) != 0) return ErrnoError("cannot fsync", tmp_);
   if (::close(fd_) != 0) {
     fd_ = -1;
     ::unlink(tmp_.c_str());
-    return SysError("cannot close", tmp_);
+    return ErrnoError("cannot close", tmp_);
   }
   fd_ = -1;
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    absl::Status status = SysError("cannot rename to", path_);
+    absl::Status status = ErrnoError("cannot rename to", path_);
     ::unlink(tmp_.c_str());
     return status;
   }

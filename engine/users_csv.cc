@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/file_io.h"
 #include "base/mapped_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
@@ -22,10 +23,6 @@ namespace {
 
 constexpr size_t kChunkBytes = 8 << 20;
 
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMax = 40;
-  return absl::StrCat("\"", text.substr(0, kMax), text.size() > kMax ? "...\"" : "\"");
-}
 
 // Parses one data line; on failure returns the reason (without location).
 bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
@@ -51,7 +48,7 @@ bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
     absl::string_view s = fields[0];
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
     if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-      *reason = absl::StrCat("user_id ", Quote(s), " is not an unsigned 64-bit integer");
+      *reason = absl::StrCat("user_id ", QuoteForMessage(s), " is not an unsigned 64-bit integer");
       return false;
     }
   }
@@ -62,11 +59,11 @@ bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
     absl::string_view s = fields[k + 1];
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v[k]);
     if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v[k])) {
-      *reason = absl::StrCat(names[k], " ", Quote(s), " is not a decimal number");
+      *reason = absl::StrCat(names[k], " ", QuoteForMessage(s), " is not a decimal number");
       return false;
     }
     if (v[k] < -limits[k] || v[k] > limits[k]) {
-      *reason = absl::StrCat(names[k], " ", Quote(s), " is out of range [-", limits[k], ", ",
+      *reason = absl::StrCat(names[k], " ", QuoteForMessage(s), " is out of range [-", limits[k], ", ",
                              limits[k], "]");
       return false;
     }
@@ -119,7 +116,7 @@ absl::Status CheckHeader(absl::string_view header, absl::string_view name,
             (absl::AsciiStrToLower(cols[2]) == "lng" || absl::AsciiStrToLower(cols[2]) == "lon");
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        name, ":1: header must start with user_id,lat,lng; got ", Quote(header)));
+        name, ":1: header must start with user_id,lat,lng; got ", QuoteForMessage(header)));
   }
   *columns = std::move(cols);
   return absl::OkStatus();

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "base/file_io.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,9 +21,6 @@ bool AllDigits(absl::string_view s) {
   return true;
 }
 
-std::string Quoted(absl::string_view s) {
-  return absl::StrCat("\"", s.size() > 40 ? absl::StrCat(s.substr(0, 40), "...") : s, "\"");
-}
 
 BoundaryKey Key(BoundaryKey::Kind kind, std::string fips) {
   BoundaryKey key;
@@ -61,7 +59,7 @@ std::string StateFipsFromPostal(absl::string_view postal) {
 absl::StatusOr<BoundaryKey> ParseSameCode(absl::string_view code) {
   if (code.size() != 6 || !AllDigits(code)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("SAME code ", Quoted(code), ": expected 6 digits PSSCCC"));
+        absl::StrCat("SAME code ", QuoteForMessage(code), ": expected 6 digits PSSCCC"));
   }
   if (code == "000000") return Key(BoundaryKey::Kind::kNation, "");
   std::string state(code.substr(1, 2));
@@ -77,7 +75,7 @@ absl::StatusOr<BoundaryKey> ParseFipsCode(absl::string_view code) {
     return Key(BoundaryKey::Kind::kCounty, std::string(code));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("FIPS code ", Quoted(code), ": expected 5 digits SSCCC or 2 digits SS"));
+      absl::StrCat("FIPS code ", QuoteForMessage(code), ": expected 5 digits SSCCC or 2 digits SS"));
 }
 
 absl::StatusOr<GeocodeMeaning> InterpretGeocode(absl::string_view value_name,
@@ -102,7 +100,7 @@ absl::StatusOr<GeocodeMeaning> InterpretGeocode(absl::string_view value_name,
     if (value.size() != 6 || !absl::ascii_isalpha(static_cast<unsigned char>(value[0])) ||
         !absl::ascii_isalpha(static_cast<unsigned char>(value[1])) || !AllDigits(value.substr(3))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("UGC code ", Quoted(value), ": expected SSC### or SSZ### (e.g. TXC201)"));
+          absl::StrCat("UGC code ", QuoteForMessage(value), ": expected SSC### or SSZ### (e.g. TXC201)"));
     }
     char type = absl::ascii_toupper(static_cast<unsigned char>(value[2]));
     if (type == 'Z') {
@@ -112,18 +110,18 @@ absl::StatusOr<GeocodeMeaning> InterpretGeocode(absl::string_view value_name,
     }
     if (type != 'C') {
       return absl::InvalidArgumentError(absl::StrCat(
-          "UGC code ", Quoted(value), ": third letter must be C (county) or Z (zone)"));
+          "UGC code ", QuoteForMessage(value), ": third letter must be C (county) or Z (zone)"));
     }
     std::string state = StateFipsFromPostal(absl::AsciiStrToUpper(value.substr(0, 2)));
     if (state.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("UGC code ", Quoted(value), ": unknown state abbreviation"));
+          absl::StrCat("UGC code ", QuoteForMessage(value), ": unknown state abbreviation"));
     }
     meaning.resolvable = true;
     meaning.key = Key(BoundaryKey::Kind::kCounty, absl::StrCat(state, value.substr(3)));
     return meaning;
   }
-  meaning.why = absl::StrCat("geocode ", Quoted(value_name), " = ", Quoted(value),
+  meaning.why = absl::StrCat("geocode ", QuoteForMessage(value_name), " = ", QuoteForMessage(value),
                              " (scheme not resolved by this product)");
   return meaning;
 }

@@ -2,6 +2,8 @@
 
 #include "geo/lat_lng_text.h"
 
+#include "base/file_io.h"
+
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -15,25 +17,18 @@
 namespace fanout {
 namespace {
 
-// Shortens quoted input in messages so a hostile megabyte does not end up
-// in a log line.
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() <= kMax) return absl::StrCat("\"", text, "\"");
-  return absl::StrCat("\"", text.substr(0, kMax), "...\"");
-}
 
 absl::Status ParsePair(absl::string_view pair, size_t position, S2LatLng* out) {
   std::vector<absl::string_view> parts = absl::StrSplit(pair, ',');
   double lat, lng;
   if (parts.size() != 2 || !ParseDecimal(parts[0], &lat) || !ParseDecimal(parts[1], &lng)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("pair ", position, " ", Quote(pair), ": expected \"lat,lon\" with decimal "
+        absl::StrCat("pair ", position, " ", QuoteForMessage(pair), ": expected \"lat,lon\" with decimal "
                      "degrees"));
   }
   if (lat < -90 || lat > 90 || lng < -180 || lng > 180) {
     return absl::InvalidArgumentError(
-        absl::StrCat("pair ", position, " ", Quote(pair),
+        absl::StrCat("pair ", position, " ", QuoteForMessage(pair),
                      ": out of range (lat must be in [-90, 90], lon in [-180, 180])"));
   }
   *out = S2LatLng::FromDegrees(lat, lng);
@@ -64,8 +59,8 @@ absl::StatusOr<LatLngRing> ParsePolygonText(absl::string_view text) {
   }
   if (ring.front() != ring.back()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "polygon is not closed: first pair ", Quote(pairs.front()), " differs from last pair ",
-        Quote(pairs.back())));
+        "polygon is not closed: first pair ", QuoteForMessage(pairs.front()), " differs from last pair ",
+        QuoteForMessage(pairs.back())));
   }
   return ring;
 }
@@ -75,13 +70,13 @@ absl::StatusOr<CircleSpec> ParseCircleText(absl::string_view text) {
       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
   if (parts.size() != 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("circle ", Quote(text), ": expected \"lat,lon radius_km\""));
+        absl::StrCat("circle ", QuoteForMessage(text), ": expected \"lat,lon radius_km\""));
   }
   CircleSpec circle;
   absl::Status status = ParsePair(parts[0], 1, &circle.center);
   if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("circle: ", status.message()));
   if (!ParseDecimal(parts[1], &circle.radius_km) || circle.radius_km < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("circle radius ", Quote(parts[1]),
+    return absl::InvalidArgumentError(absl::StrCat("circle radius ", QuoteForMessage(parts[1]),
                                                    ": expected a number of km >= 0"));
   }
   return circle;

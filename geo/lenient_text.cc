@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "base/file_io.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -15,11 +16,6 @@
 namespace fanout {
 namespace {
 
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() <= kMax) return absl::StrCat("\"", text, "\"");
-  return absl::StrCat("\"", text.substr(0, kMax), "...\"");
-}
 
 // Reads one number, allowing a leading '+' (reported).
 bool LenientNumber(absl::string_view s, double* out, bool* had_plus) {
@@ -43,12 +39,12 @@ std::vector<std::string> PairTokens(absl::string_view text, std::vector<std::str
     std::string token(raw[i]);
     if (absl::EndsWith(token, ",") && i + 1 < raw.size() &&
         OneNumberToken(token.substr(0, token.size() - 1)) && OneNumberToken(raw[i + 1])) {
-      repairs->push_back(absl::StrCat("joined pair split after its comma: ", Quote(token), " ",
-                                      Quote(raw[i + 1])));
+      repairs->push_back(absl::StrCat("joined pair split after its comma: ", QuoteForMessage(token), " ",
+                                      QuoteForMessage(raw[i + 1])));
       token += std::string(raw[++i]);
     }
     if (absl::EndsWith(token, ",") && std::count(token.begin(), token.end(), ',') == 2) {
-      repairs->push_back(absl::StrCat("dropped trailing comma in ", Quote(token)));
+      repairs->push_back(absl::StrCat("dropped trailing comma in ", QuoteForMessage(token)));
       token.pop_back();
     }
     pairs.push_back(std::move(token));
@@ -62,11 +58,11 @@ absl::Status ParseLenientPair(absl::string_view pair, size_t position, double* l
   bool plus = false;
   if (parts.size() != 2 || !LenientNumber(parts[0], lat, &plus) ||
       !LenientNumber(parts[1], lng, &plus)) {
-    return absl::InvalidArgumentError(absl::StrCat("pair ", position, " ", Quote(pair),
+    return absl::InvalidArgumentError(absl::StrCat("pair ", position, " ", QuoteForMessage(pair),
                                                    ": expected \"lat,lon\" with decimal degrees"));
   }
   if (plus)
-    repairs->push_back(absl::StrCat("dropped '+' sign in pair ", position, " ", Quote(pair)));
+    repairs->push_back(absl::StrCat("dropped '+' sign in pair ", position, " ", QuoteForMessage(pair)));
   return absl::OkStatus();
 }
 
@@ -107,7 +103,7 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
     for (size_t i = 0; i < pairs.size(); ++i) {
       if (!InRange(pairs[i].first, pairs[i].second)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("pair ", i + 1, " ", Quote(tokens[i]),
+            absl::StrCat("pair ", i + 1, " ", QuoteForMessage(tokens[i]),
                          ": out of range (lat must be in [-90, 90], lon in [-180, 180])"));
       }
     }
@@ -116,7 +112,7 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
   for (size_t i = 0; i < pairs.size(); ++i) {
     S2LatLng v = S2LatLng::FromDegrees(pairs[i].first, pairs[i].second);
     if (!ring.empty() && ring.back() == v) {
-      repairs->push_back(absl::StrCat("removed pair ", i + 1, " ", Quote(tokens[i]),
+      repairs->push_back(absl::StrCat("removed pair ", i + 1, " ", QuoteForMessage(tokens[i]),
                                       " repeating the previous pair"));
       continue;
     }
@@ -124,7 +120,7 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
   }
   if (ring.size() >= 2 && ring.front() != ring.back()) {
     repairs->push_back(
-        absl::StrCat("closed open ring by repeating its first pair ", Quote(tokens.front())));
+        absl::StrCat("closed open ring by repeating its first pair ", QuoteForMessage(tokens.front())));
     ring.push_back(ring.front());
   }
   if (ring.size() < 4) {
@@ -140,7 +136,7 @@ absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
   std::vector<std::string> tokens = PairTokens(text, repairs);
   if (tokens.size() != 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("circle ", Quote(text), ": expected \"lat,lon radius_km\""));
+        absl::StrCat("circle ", QuoteForMessage(text), ": expected \"lat,lon radius_km\""));
   }
   CircleSpec circle;
   double lat, lng;
@@ -148,21 +144,21 @@ absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("circle: ", s.message()));
   if (!InRange(lat, lng) && InRange(lng, lat)) {
     repairs->push_back(
-        absl::StrCat("read circle centre ", Quote(tokens[0]), " as \"lon,lat\" and swapped it"));
+        absl::StrCat("read circle centre ", QuoteForMessage(tokens[0]), " as \"lon,lat\" and swapped it"));
     std::swap(lat, lng);
   }
   if (!InRange(lat, lng)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("circle centre ", Quote(tokens[0]), ": out of range"));
+        absl::StrCat("circle centre ", QuoteForMessage(tokens[0]), ": out of range"));
   }
   circle.center = S2LatLng::FromDegrees(lat, lng);
   bool plus = false;
   if (!LenientNumber(tokens[1], &circle.radius_km, &plus) || circle.radius_km < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("circle radius ", Quote(tokens[1]), ": expected a number of km >= 0"));
+        absl::StrCat("circle radius ", QuoteForMessage(tokens[1]), ": expected a number of km >= 0"));
   }
   if (plus)
-    repairs->push_back(absl::StrCat("dropped '+' sign in circle radius ", Quote(tokens[1])));
+    repairs->push_back(absl::StrCat("dropped '+' sign in circle radius ", QuoteForMessage(tokens[1])));
   return circle;
 }
 
