@@ -31,6 +31,9 @@ class DeliverySink {
 // (empty shards included), then `on_done` (optional) with the summary. The
 // first non-OK status stops delivery and is returned.
 //
+// Thread-safety: the callbacks are called from the delivering thread, one at
+// a time; concurrent Deliver calls are safe when the callbacks are.
+//
 // Typical usage:
 //   CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) {
 //     return push_fleet.Enqueue(shard, ids);

@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "geo/internal/geojson_geometry.h"
 #include "nlohmann/json.hpp"
 
 namespace fanout {
@@ -24,34 +24,19 @@ std::string StringOf(const Json& j) {
   return "";
 }
 
-// Builds the area of one geometry through ParseGeoJsonArea, so GeoJSON
-// geometry rules live in one place.
+// Builds the area of one (already parsed) geometry with the rules of
+// ParseGeoJsonArea, so GeoJSON geometry rules live in one place.
 absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const Json& geometry,
                                                               const std::string& path,
                                                               const GeoJsonOptions& options) {
-  GeoJsonOptions plain;
-  plain.edges = options.edges;
-  plain.repair_rings = options.repair_rings;
-  std::vector<std::string> repairs;
-  plain.repairs = &repairs;
-  auto area = ParseGeoJsonArea(geometry.dump(), plain);
-  if (options.repairs != nullptr) {
-    // Re-root the repairs' paths under the Feature's, as errors are below.
-    for (const std::string& r : repairs) {
-      options.repairs->push_back(path.empty() ? r : absl::StrCat(path, ".", r));
-    }
-  }
-  if (!area.ok()) {
-    // Re-root ParseGeoJsonArea's path ("coordinates[0][5]: ...") under the
-    // Feature's, as if the whole document had been parsed in one piece.
-    absl::string_view message = area.status().message();
-    if (path.empty()) return area.status();
-    if (absl::ConsumePrefix(&message, "(root): ")) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(path, ".", message));
-  }
-  return std::shared_ptr<const AlertArea>(*std::move(area));
+  GeoJsonOptions geometry_options;
+  geometry_options.edges = options.edges;
+  geometry_options.repair_rings = options.repair_rings;
+  geometry_options.repairs = options.repairs;
+  auto area = std::make_unique<AlertArea>();
+  RETURN_IF_ERROR(internal::AddGeoJsonGeometry(geometry, path, geometry_options, area.get()));
+  area->Finalize();
+  return std::shared_ptr<const AlertArea>(std::move(area));
 }
 
 void ReadMetadata(const Json& props, CapAlert* alert) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "geo/alert_resolver.h"
+#include "geo/internal/geojson_geometry.h"
 #include "geo/polygon_builder.h"
 #include "nlohmann/json.hpp"
 
@@ -164,6 +165,19 @@ absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, Aler
 }
 
 }  // namespace
+
+namespace internal {
+
+absl::Status AddGeoJsonGeometry(const nlohmann::json& geometry, const std::string& path,
+                                const GeoJsonOptions& options, AlertArea* area) {
+  try {
+    return ParseGeometry(geometry, path, options, area);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed GeoJSON: ", e.what()));
+  }
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<AlertArea>> ParseGeoJsonArea(absl::string_view text,
                                                             const GeoJsonOptions& options) {
