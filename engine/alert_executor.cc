@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "engine/delivery_sink.h"
+#include "engine/live_index.h"
 #include "engine/shard_scatter.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -24,27 +25,30 @@ namespace {
 
 double MillisSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-6; }
 
-void AppendRange(std::vector<ScanRange>* out, size_t begin, size_t end, bool needs_test) {
-  if (!out->empty() && out->back().end == begin && out->back().needs_test == needs_test) {
+void AppendRange(std::vector<ScanRange>* out, size_t begin, size_t end, bool needs_test,
+                 uint32_t source) {
+  if (!out->empty() && out->back().end == begin && out->back().needs_test == needs_test &&
+      out->back().source == source) {
     out->back().end = end;
   } else {
-    out->push_back(ScanRange{begin, end, needs_test});
+    out->push_back(ScanRange{begin, end, needs_test, source});
   }
 }
 
 // Plans one cell of the covering, refining boundary cells where the index is
 // dense. [lo, hi) bounds the search to the parent's slice.
-void PlanCell(const SortedRun& run, const AlertArea& area, S2CellId id, bool interior,
-              size_t lo, size_t hi, size_t refine_min_entries, std::vector<ScanRange>* out) {
+void PlanCell(const SortedRun& run, uint32_t source, const AlertArea& area, S2CellId id,
+              bool interior, size_t lo, size_t hi, size_t refine_min_entries,
+              std::vector<ScanRange>* out) {
   auto [b, e] = run.EqualRange(id.range_min().id(), id.range_max().id(), lo, hi);
   if (b == e) return;
-  if (interior) return AppendRange(out, b, e, false);
-  if (e - b <= refine_min_entries || id.is_leaf()) return AppendRange(out, b, e, true);
+  if (interior) return AppendRange(out, b, e, false, source);
+  if (e - b <= refine_min_entries || id.is_leaf()) return AppendRange(out, b, e, true, source);
   S2Cell cell(id);
-  if (area.Contains(cell)) return AppendRange(out, b, e, false);
+  if (area.Contains(cell)) return AppendRange(out, b, e, false, source);
   if (!area.MayIntersect(cell)) return;
   for (int k = 0; k < 4; ++k) {
-    PlanCell(run, area, id.child(k), false, b, e, refine_min_entries, out);
+    PlanCell(run, source, area, id.child(k), false, b, e, refine_min_entries, out);
   }
 }
 
@@ -101,8 +105,25 @@ absl::Status AlertExecutor::Options::Validate() const {
   return covering.Validate();
 }
 
+AlertExecutor::AlertExecutor(const LocationIndex& index, Options options)
+    : sources_{internal::ScanSource{index.run()}},
+      index_users_(index.size()),
+      options_(std::move(options)) {}
+
+AlertExecutor::AlertExecutor(const LiveSnapshot& snapshot, Options options)
+    : sources_(snapshot.sources()),
+      index_users_(snapshot.base_entries()),
+      snapshot_(&snapshot),
+      options_(std::move(options)) {}
+
 std::vector<ScanRange> AlertExecutor::Plan(const AlertArea& area,
                                            const AreaCovering& covering) const {
+  return PlanSources(sources_, area, covering);
+}
+
+std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::ScanSource> sources,
+                                                  const AlertArea& area,
+                                                  const AreaCovering& covering) const {
   // The interior and boundary cells, merged in cell order (they are disjoint).
   struct PlanCellRef {
     S2CellId id;
@@ -115,17 +136,22 @@ std::vector<ScanRange> AlertExecutor::Plan(const AlertArea& area,
   std::sort(cells.begin(), cells.end(),
             [](const PlanCellRef& a, const PlanCellRef& b) { return a.id < b.id; });
 
-  const SortedRun run = index_.run();
-  std::vector<std::vector<ScanRange>> per_cell(cells.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, cells.size()), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) {
-      PlanCell(run, area, cells[i].id, cells[i].interior, 0, run.size(),
-               options_.refine_min_entries, &per_cell[i]);
+  // One task per (source, cell); ranges come out source by source, each
+  // source's in index order.
+  const size_t n_cells = cells.size();
+  std::vector<std::vector<ScanRange>> per_cell(sources.size() * n_cells);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, per_cell.size()), [&](const auto& r) {
+    for (size_t k = r.begin(); k < r.end(); ++k) {
+      const uint32_t source = static_cast<uint32_t>(k / n_cells);
+      const SortedRun& run = sources[source].run;
+      const PlanCellRef& c = cells[k % n_cells];
+      PlanCell(run, source, area, c.id, c.interior, 0, run.size(), options_.refine_min_entries,
+               &per_cell[k]);
     }
   });
   std::vector<ScanRange> plan;
   for (const auto& ranges : per_cell) {
-    for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test);
+    for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test, r.source);
   }
   return plan;
 }
@@ -140,7 +166,15 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
   double cover_ms = MillisSince(t0);
 
   int64_t t1 = absl::GetCurrentTimeNanos();
-  std::vector<ScanRange> plan = Plan(area, covering);
+  // A snapshot's newest updates are not in a sorted run yet: gather those
+  // the covering may hold into a run of their own, for this alert only.
+  std::vector<internal::ScanSource> sources = sources_;
+  internal::PendingRun pending;
+  if (snapshot_ != nullptr) {
+    pending = snapshot_->GatherPending(covering);
+    if (pending.size() > 0) sources.push_back(pending.source());
+  }
+  std::vector<ScanRange> plan = PlanSources(sources, area, covering);
   uint64_t interior_entries = 0, tested_entries = 0;
   for (const ScanRange& r : plan) (r.needs_test ? tested_entries : interior_entries) += r.end - r.begin;
   const int threads = tbb::this_task_arena::max_concurrency();
@@ -156,7 +190,8 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
   double plan_ms = MillisSince(t1);
 
   int64_t t2 = absl::GetCurrentTimeNanos();
-  DeliveryLists lists = internal::ScatterByShard(index_.run(), slices, items, area, policy);
+  DeliveryLists lists =
+      internal::ScatterByShard(sources, slices, items, area, policy, between_passes_);
   double scan_ms = MillisSince(t2);
 
   if (summary != nullptr) {
@@ -167,7 +202,8 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
       summary->per_shard[s] = lists.shards[s].size();
       summary->matched += lists.shards[s].size();
     }
-    summary->index_users = index_.size();
+    summary->index_users = index_users_;
+    if (snapshot_ != nullptr) summary->snapshot_seq = snapshot_->seq();
     summary->covering_interior_cells = covering.interior.num_cells();
     summary->covering_boundary_cells = covering.boundary.num_cells();
     summary->ranges = plan.size();

@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
+#include "engine/scan_source.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
 #include "geo/area_covering.h"
@@ -18,17 +20,22 @@
 namespace fanout {
 
 class DeliverySink;
+class LiveSnapshot;
 
-// One slice of a run to scan: entries [begin, end), taken whole
-// (needs_test == false, the slice lies in interior cells) or tested one by
-// one against the area.
+// One slice of a run to scan: entries [begin, end) of source `source` (the
+// index, or for a live index one of its runs), taken whole (needs_test ==
+// false, the slice lies in interior cells) or tested one by one against the
+// area.
 struct ScanRange {
   size_t begin;
   size_t end;
   bool needs_test;
+  uint32_t source = 0;
 };
 
-// Answers alerts over a LocationIndex: covers the area, plans index ranges
+// Answers alerts over a LocationIndex, or over one pinned state of a live
+// index (a LiveSnapshot: its base run, its delta runs and its newest
+// updates, each entry filtered by the snapshot's visibility). Covers the area, plans index ranges
 // (refining boundary cells where the index is dense, so exact point tests
 // stay few), cuts them into work items of equal numbers of entries, and
 // scatters the matches into per-shard lists with a two-pass parallel
@@ -37,8 +44,8 @@ struct ScanRange {
 // vector and no merge copy, and each list comes out in index order.
 //
 // Thread-safety: const methods are safe from many threads; each call uses
-// the TBB arena of the calling thread. The index and area must outlive the
-// call.
+// the TBB arena of the calling thread. The index (or snapshot) must outlive
+// the executor, the area the call.
 //
 // Typical usage:
 //   AlertExecutor::Options options;
@@ -66,8 +73,9 @@ class AlertExecutor {
     absl::Status Validate() const;
   };
 
-  AlertExecutor(const LocationIndex& index, Options options)
-      : index_(index), options_(std::move(options)) {}
+  AlertExecutor(const LocationIndex& index, Options options);
+  // Alerts see exactly the state `snapshot` pinned (DESIGN §3).
+  AlertExecutor(const LiveSnapshot& snapshot, Options options);
 
   // Finds every user in `area`. `summary` (optional) receives counts and the
   // cover/plan/scan timings. kInvalidArgument for invalid options.
@@ -76,13 +84,26 @@ class AlertExecutor {
   // Execute, then hand the lists to `sink` (timed as "emit").
   absl::Status Execute(const AlertArea& area, DeliverySink& sink, AlertSummary* summary) const;
 
-  // The ranges a scan of `covering` would read, in index order; exposed for
-  // tests and benchmarks.
+  // The ranges a scan of `covering` would read, in index order, source by
+  // source (for a snapshot: its base and delta runs, not its newest
+  // updates, which Execute gathers per alert); for tests and benchmarks.
   std::vector<ScanRange> Plan(const AlertArea& area, const AreaCovering& covering) const;
 
+  // Test hook: runs between the two passes of every scan, so a test can
+  // apply updates in the middle of an alert.
+  void SetBetweenPassesHookForTesting(std::function<void()> hook) {
+    between_passes_ = std::move(hook);
+  }
+
  private:
-  const LocationIndex& index_;
+  std::vector<ScanRange> PlanSources(absl::Span<const internal::ScanSource> sources,
+                                     const AlertArea& area, const AreaCovering& covering) const;
+
+  std::vector<internal::ScanSource> sources_;
+  uint64_t index_users_;
+  const LiveSnapshot* snapshot_ = nullptr;
   const Options options_;
+  std::function<void()> between_passes_;
 };
 
 // The reference answer: every entry of the index tested against the area,

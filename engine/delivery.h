@@ -48,6 +48,9 @@ struct AlertSummary {
   uint64_t interior_entries = 0;   // entries taken without a test
   uint64_t tested_entries = 0;     // entries given an exact point test
   int worker_threads = 0;
+  // For an alert over a live index: the sequence number of the last update
+  // its snapshot includes (live_index.h). 0 for a static index.
+  uint64_t snapshot_seq = 0;
 
   // Free-form facts about the input (source, edge model, ...), written to
   // summary.json under "alert" in insertion order.

@@ -99,6 +99,14 @@ class LocationIndex {
       absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
       std::shared_ptr<const void> owner);
 
+  // Adopts columns the caller guarantees sorted by (cell, user) with unique
+  // users and valid leaf cells, without checking: for code that produced
+  // them by merging columns that were (the live index's merge).
+  static std::unique_ptr<LocationIndex> FromTrustedColumns(std::vector<uint64_t> cells,
+                                                           std::vector<uint64_t> users) {
+    return Own(std::move(cells), std::move(users));
+  }
+
   LocationIndex(const LocationIndex&) = delete;
   LocationIndex& operator=(const LocationIndex&) = delete;
 

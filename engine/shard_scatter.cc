@@ -21,7 +21,7 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
     size_t b = r.begin;
     while (b < r.end) {
       size_t take = std::min(r.end - b, chunk - in_item);
-      slices->push_back(ScanRange{b, b + take, r.needs_test});
+      slices->push_back(ScanRange{b, b + take, r.needs_test, r.source});
       b += take;
       in_item += take;
       if (in_item == chunk) {
@@ -34,13 +34,38 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
   if (item_first < slices->size()) items->push_back(WorkItem{item_first, slices->size()});
 }
 
-DeliveryLists ScatterByShard(const SortedRun& run, const std::vector<ScanRange>& slices,
+namespace {
+
+using Filter = ScanSource::Filter;
+
+// Calls body(visible) with the source's visibility test as a lambda the
+// compiler can inline into each loop: the static index (kAll) pays nothing.
+template <typename Body>
+void WithVisibility(const ScanSource& src, Body&& body) {
+  switch (src.filter) {
+    case Filter::kAll:
+      return body([](size_t) { return true; });
+    case Filter::kBase: {
+      const std::atomic<uint32_t>* moved = src.moved_at;
+      const uint32_t limit = src.moved_limit;
+      return body([moved, limit](size_t i) {
+        return moved[i].load(std::memory_order_relaxed) > limit;
+      });
+    }
+    case Filter::kDelta:
+      return body([&src](size_t i) { return src.Visible(i); });
+  }
+}
+
+}  // namespace
+
+DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
+                             const std::vector<ScanRange>& slices,
                              const std::vector<WorkItem>& items, const AlertArea& area,
-                             const ShardPolicy& policy) {
+                             const ShardPolicy& policy,
+                             const std::function<void()>& between_passes) {
   const size_t shards = policy.shards();
   const size_t n_items = items.size();
-  const uint64_t* users = run.users.data();
-  const uint64_t* cells = run.cells.data();
 
   // Pass 1: counts[w * shards + s], and the answers of the exact tests.
   std::vector<uint64_t> counts(n_items * shards, 0);
@@ -51,18 +76,26 @@ DeliveryLists ScatterByShard(const SortedRun& run, const std::vector<ScanRange>&
       uint64_t* count = counts.data() + w * shards;
       for (size_t s = items[w].first; s < items[w].last; ++s) {
         const ScanRange& slice = slices[s];
-        if (!slice.needs_test) {
-          for (size_t i = slice.begin; i < slice.end; ++i) ++count[policy.ShardOf(users[i])];
-          continue;
-        }
-        for (size_t i = slice.begin; i < slice.end; ++i) {
-          bool in = tester.Contains(S2CellId(cells[i]));
-          inside[w].push_back(in);
-          if (in) ++count[policy.ShardOf(users[i])];
-        }
+        const ScanSource& src = sources[slice.source];
+        const uint64_t* users = src.run.users.data();
+        const uint64_t* cells = src.run.cells.data();
+        WithVisibility(src, [&](auto visible) {
+          if (!slice.needs_test) {
+            for (size_t i = slice.begin; i < slice.end; ++i) {
+              if (visible(i)) ++count[policy.ShardOf(users[i])];
+            }
+            return;
+          }
+          for (size_t i = slice.begin; i < slice.end; ++i) {
+            bool in = visible(i) && tester.Contains(S2CellId(cells[i]));
+            inside[w].push_back(in);
+            if (in) ++count[policy.ShardOf(users[i])];
+          }
+        });
       }
     }
   });
+  if (between_passes) between_passes();
 
   // Exclusive scan over items, per shard: counts become start offsets.
   DeliveryLists lists;
@@ -88,15 +121,19 @@ DeliveryLists ScatterByShard(const SortedRun& run, const std::vector<ScanRange>&
       size_t tested = 0;
       for (size_t s = items[w].first; s < items[w].last; ++s) {
         const ScanRange& slice = slices[s];
-        if (!slice.needs_test) {
+        const ScanSource& src = sources[slice.source];
+        const uint64_t* users = src.run.users.data();
+        if (slice.needs_test) {
           for (size_t i = slice.begin; i < slice.end; ++i) {
-            *out[policy.ShardOf(users[i])]++ = users[i];
+            if (inside[w][tested++]) *out[policy.ShardOf(users[i])]++ = users[i];
           }
           continue;
         }
-        for (size_t i = slice.begin; i < slice.end; ++i) {
-          if (inside[w][tested++]) *out[policy.ShardOf(users[i])]++ = users[i];
-        }
+        WithVisibility(src, [&](auto visible) {
+          for (size_t i = slice.begin; i < slice.end; ++i) {
+            if (visible(i)) *out[policy.ShardOf(users[i])]++ = users[i];
+          }
+        });
       }
     }
   });

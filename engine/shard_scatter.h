@@ -4,11 +4,14 @@
 #define FANOUT_ENGINE_SHARD_SCATTER_H_
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "engine/alert_executor.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
+#include "engine/scan_source.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
 
@@ -26,7 +29,8 @@ struct WorkItem {
 void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<ScanRange>* slices,
                std::vector<WorkItem>* items);
 
-// Scans `slices` (grouped into `items`) and scatters the matching users into
+// Scans `slices` (grouped into `items`; slice.source indexes `sources`) and
+// scatters the matching users that each source's filter shows into
 // per-shard lists, as a parallel counting sort in two passes:
 //   1. each item counts its matches per shard (testing boundary entries
 //      exactly, once, and remembering the answers);
@@ -34,12 +38,19 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 //      shard's final list, and each item writes its users there.
 // Nothing is appended to a growing vector and nothing is copied again in a
 // merge; each shard's list is in index order (cell, then user id), so the
-// output is deterministic whatever the thread count.
+// output is deterministic whatever the thread count. Pass 2 judges the
+// visibility of untested entries again: the filters are stable for one
+// snapshot (scan_source.h), so both passes agree even while writers go on.
+//
+// `between_passes`, when set, runs after pass 1 (a test hook: it lets a test
+// apply updates in the middle of an alert, deterministically).
 //
 // Thread-safety: uses the TBB arena of the caller; reads shared state only.
-DeliveryLists ScatterByShard(const SortedRun& run, const std::vector<ScanRange>& slices,
+DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
+                             const std::vector<ScanRange>& slices,
                              const std::vector<WorkItem>& items, const AlertArea& area,
-                             const ShardPolicy& policy);
+                             const ShardPolicy& policy,
+                             const std::function<void()>& between_passes = nullptr);
 
 }  // namespace internal
 }  // namespace fanout

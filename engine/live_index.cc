@@ -1,0 +1,651 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/live_index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/parallel_sort.h"
+#include "s2/s2cell_id.h"
+
+namespace fanout {
+namespace internal {
+
+// The bottom level: an immutable LocationIndex and, per entry, when its user
+// moved away (relative to base_seq; kNotMoved when it has not).
+struct LiveBase {
+  static constexpr uint32_t kNotMoved = std::numeric_limits<uint32_t>::max();
+  static constexpr uint32_t kNoPos = std::numeric_limits<uint32_t>::max();
+
+  std::unique_ptr<LocationIndex> index;
+  uint64_t base_seq = 0;  // the last update the base includes
+  std::unique_ptr<std::atomic<uint32_t>[]> moved_at;
+  std::vector<uint32_t> slot_of_entry;
+  std::vector<uint32_t> pos_of_slot;  // kNoPos: the slot has no base entry
+
+  size_t MemoryBytes() const {
+    return index->MemoryBytes() + index->size() * (sizeof(uint32_t) * 2) +
+           pos_of_slot.size() * sizeof(uint32_t);
+  }
+};
+
+// Updates frozen into a run sorted by (cell, user, seq).
+struct DeltaRun {
+  std::vector<uint64_t> cells;
+  std::vector<uint64_t> users;
+  std::vector<uint64_t> seqs;
+  size_t size() const { return cells.size(); }
+};
+
+// What a snapshot pins. Replaced, never changed, under version_mu_.
+struct LiveVersion {
+  std::shared_ptr<const LiveBase> base;
+  std::vector<std::shared_ptr<const DeltaRun>> runs;  // oldest first
+  std::shared_ptr<const RecordTable> records;
+  uint64_t pending_first_seq = 1;  // updates from here on are in no run
+};
+
+std::shared_ptr<RecordTable> RecordTable::WithNewChunk() const {
+  auto t = std::make_shared<RecordTable>(*this);
+  t->chunks_.push_back(std::shared_ptr<UpdateRecord[]>(new UpdateRecord[kChunkSize]));
+  return t;
+}
+
+std::shared_ptr<RecordTable> RecordTable::TrimmedBelow(uint64_t seq) const {
+  auto t = std::make_shared<RecordTable>(*this);
+  size_t drop = 0;
+  while (drop < t->chunks_.size() && first_seq_ + (drop + 1) * kChunkSize <= seq) ++drop;
+  t->chunks_.erase(t->chunks_.begin(), t->chunks_.begin() + drop);
+  t->first_seq_ = first_seq_ + drop * kChunkSize;
+  return t;
+}
+
+ScanSource PendingRun::source() const { return ScanSource{SortedRun{cells_, users_}}; }
+
+namespace {
+
+struct Entry {
+  uint64_t cell;
+  uint64_t user;
+  uint64_t seq;  // or, while merging into a base, the slot
+  bool operator<(const Entry& o) const {
+    return std::tie(cell, user, seq) < std::tie(o.cell, o.user, o.seq);
+  }
+};
+
+std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& entries) {
+  auto run = std::make_shared<DeltaRun>();
+  run->cells.resize(entries.size());
+  run->users.resize(entries.size());
+  run->seqs.resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    run->cells[i] = entries[i].cell;
+    run->users[i] = entries[i].user;
+    run->seqs[i] = entries[i].seq;
+  }
+  return run;
+}
+
+}  // namespace
+}  // namespace internal
+
+using internal::DeltaRun;
+using internal::kNeverSuperseded;
+using internal::kNoSeq;
+using internal::LiveBase;
+using internal::LiveVersion;
+using internal::RecordTable;
+using internal::ScanSource;
+using internal::UpdateRecord;
+
+namespace {
+
+// slot_current_ flags a removal in the top bit (sequence numbers stay far
+// below it).
+constexpr uint64_t kRemovedBit = uint64_t{1} << 63;
+constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+
+double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-9; }
+
+void AtomicMax(std::atomic<double>& a, double v) {
+  double cur = a.load(std::memory_order_relaxed);
+  while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+void AtomicAdd(std::atomic<double>& a, double v) {
+  double cur = a.load(std::memory_order_relaxed);
+  while (!a.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+  }
+}
+
+std::unique_ptr<std::atomic<uint32_t>[]> NotMovedArray(size_t n) {
+  std::unique_ptr<std::atomic<uint32_t>[]> a(new std::atomic<uint32_t>[n]);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) a[i].store(LiveBase::kNotMoved, std::memory_order_relaxed);
+  });
+  return a;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// LiveSnapshot
+
+size_t LiveSnapshot::base_entries() const { return version_->base->index->size(); }
+
+internal::PendingRun LiveSnapshot::GatherPending(const AreaCovering& covering) const {
+  internal::PendingRun out;
+  const RecordTable& records = *version_->records;
+  std::vector<internal::Entry> found;
+  for (uint64_t s = version_->pending_first_seq; s <= seq_; ++s) {
+    const UpdateRecord& r = records.at(s);
+    if (r.removed || r.superseded.load(std::memory_order_relaxed) <= seq_) continue;
+    S2CellId cell(r.cell);
+    if (covering.interior.Contains(cell) || covering.boundary.Contains(cell)) {
+      found.push_back({r.cell, r.user, s});
+    }
+  }
+  std::sort(found.begin(), found.end());
+  out.cells_.reserve(found.size());
+  out.users_.reserve(found.size());
+  for (const auto& e : found) {
+    out.cells_.push_back(e.cell);
+    out.users_.push_back(e.user);
+  }
+  return out;
+}
+
+void LiveSnapshot::ForEachVisible(absl::FunctionRef<void(uint64_t, uint64_t)> fn) const {
+  for (const ScanSource& src : sources_) {
+    for (size_t i = 0; i < src.run.size(); ++i) {
+      if (src.Visible(i)) fn(src.run.cells[i], src.run.users[i]);
+    }
+  }
+  const RecordTable& records = *version_->records;
+  for (uint64_t s = version_->pending_first_seq; s <= seq_; ++s) {
+    const UpdateRecord& r = records.at(s);
+    if (!r.removed && r.superseded.load(std::memory_order_relaxed) > seq_) fn(r.cell, r.user);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// LiveIndex
+
+LiveIndex::LiveIndex(const Options& options) : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<LiveIndex>> LiveIndex::Create(std::unique_ptr<LocationIndex> index,
+                                                             const Options& options,
+                                                             uint64_t base_seq) {
+  if (index == nullptr) return absl::InvalidArgumentError("no base index");
+  if (!(options.merge_fraction > 0)) {
+    return absl::InvalidArgumentError("merge_fraction must be > 0");
+  }
+  if (options.freeze_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("freeze_interval must be > 0");
+  }
+  const size_t n = index->size();
+  if (n >= LiveBase::kNoPos) {
+    return absl::InvalidArgumentError(absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", n));
+  }
+  std::unique_ptr<LiveIndex> live(new LiveIndex(options));
+  auto base = std::make_shared<LiveBase>();
+  base->base_seq = base_seq;
+  base->moved_at = NotMovedArray(n);
+  base->slot_of_entry.resize(n);
+  base->pos_of_slot.resize(n);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) {
+      base->slot_of_entry[i] = static_cast<uint32_t>(i);
+      base->pos_of_slot[i] = static_cast<uint32_t>(i);
+    }
+  });
+  const SortedRun run = index->run();
+  {
+    std::lock_guard<std::mutex> lock(live->mu_);
+    live->slot_of_.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!live->slot_of_.emplace(run.users[i], static_cast<uint32_t>(i)).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("user ", run.users[i], " appears twice in the base index"));
+      }
+    }
+    live->slot_current_.assign(n, base_seq);
+    base->index = std::move(index);
+    live->base_ = base;
+    live->records_ = std::make_shared<RecordTable>(base_seq + 1);
+    live->next_seq_ = base_seq + 1;
+    live->published_seq_.store(base_seq, std::memory_order_release);
+    live->users_.store(n, std::memory_order_relaxed);
+    auto version = std::make_shared<LiveVersion>();
+    version->base = base;
+    version->records = live->records_;
+    version->pending_first_seq = base_seq + 1;
+    std::unique_lock<std::shared_mutex> vlock(live->version_mu_);
+    live->version_ = std::move(version);
+  }
+  if (options.background_maintenance) {
+    live->maintenance_thread_ = std::thread([p = live.get()] { p->MaintenanceLoop(); });
+  }
+  return live;
+}
+
+LiveIndex::~LiveIndex() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+}
+
+void LiveIndex::MaintenanceLoop() {
+  const auto interval = absl::ToChronoNanoseconds(options_.freeze_interval);
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, interval, [this] { return stop_; })) {
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> m(maintenance_mu_);
+      FreezeUpTo(last_seq());
+      auto v = CurrentVersion();
+      size_t delta = 0;
+      for (const auto& r : v->runs) delta += r->size();
+      const uint64_t pending = last_seq() + 1 - v->pending_first_seq;
+      const bool seq_far = last_seq() - v->base->base_seq > (uint64_t{1} << 30);
+      if (seq_far || delta + pending > options_.merge_fraction * std::max<size_t>(v->base->index->size(), 1 << 16)) {
+        MergeLocked();
+      }
+    }
+    lock.lock();
+  }
+}
+
+std::shared_ptr<const LiveVersion> LiveIndex::CurrentVersion() const {
+  std::shared_lock<std::shared_mutex> lock(version_mu_);
+  return version_;
+}
+
+LiveSnapshot LiveIndex::Snapshot() const {
+  LiveSnapshot s;
+  {
+    std::shared_lock<std::shared_mutex> lock(version_mu_);
+    s.version_ = version_;
+    s.seq_ = published_seq_.load(std::memory_order_acquire);
+  }
+  s.users_approx_ = users_.load(std::memory_order_relaxed);
+  const LiveVersion& v = *s.version_;
+  ScanSource base{v.base->index->run(), ScanSource::Filter::kBase};
+  base.moved_at = v.base->moved_at.get();
+  // Apply keeps seq - base_seq below kNotMoved.
+  base.moved_limit = static_cast<uint32_t>(s.seq_ - v.base->base_seq);
+  s.sources_.push_back(base);
+  for (const auto& run : v.runs) {
+    ScanSource src{SortedRun{run->cells, run->users}, ScanSource::Filter::kDelta};
+    src.seqs = run->seqs.data();
+    src.records = v.records.get();
+    src.seq = s.seq_;
+    s.sources_.push_back(src);
+  }
+  return s;
+}
+
+absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updates) {
+  if (updates.empty()) return last_seq();
+  // Validate and compute leaf cells before taking the lock.
+  thread_local std::vector<uint64_t> cells;
+  cells.resize(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const LocationUpdate& u = updates[i];
+    if (u.kind == LocationUpdate::Kind::kRemove) {
+      cells[i] = 0;
+      continue;
+    }
+    if (u.kind != LocationUpdate::Kind::kUpsert) {
+      return absl::InvalidArgumentError(absl::StrCat("update ", i, ": unknown kind ", int(u.kind)));
+    }
+    if (!u.location.IsValid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update ", i, " (user ", u.user_id(), "): coordinates out of range: lat_e7 ",
+          u.location.lat_e7, ", lng_e7 ", u.location.lng_e7));
+    }
+    cells[i] = u.location.ToCellId().id();
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t first = next_seq_;
+  const uint64_t last = first + updates.size() - 1;
+  if (last - base_->base_seq >= LiveBase::kNotMoved - 1) {
+    return absl::ResourceExhaustedError(
+        "too many updates since the last merge (is the maintenance thread running?)");
+  }
+  // Durability before visibility: a crash after this point replays it.
+  // (Update log wiring: see update_log.h.)
+  for (size_t i = 0; i < updates.size(); ++i) {
+    ++updates_applied_;
+    if (options_.fault == FaultForTesting::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
+      // Acknowledged and numbered, not applied: a tombstone that hides nothing.
+      UpdateRecord& r = RecordForAppendLocked(first + i);
+      r.cell = 0;
+      r.user = updates[i].user_id();
+      r.prev_seq = kNoSeq;
+      r.slot = kNoSlot;
+      r.removed = 1;
+      r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+      continue;
+    }
+    ApplyOneLocked(updates[i], cells[i], first + i);
+  }
+  next_seq_ = last + 1;
+  published_seq_.store(last, std::memory_order_release);
+  return last;
+}
+
+UpdateRecord& LiveIndex::RecordForAppendLocked(uint64_t seq) {
+  if (seq >= records_->end_seq()) {
+    records_ = records_->WithNewChunk();
+    std::unique_lock<std::shared_mutex> vlock(version_mu_);
+    auto v = std::make_shared<LiveVersion>(*version_);
+    v->records = records_;
+    version_ = std::move(v);
+  }
+  return records_->at(seq);
+}
+
+void LiveIndex::SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq) {
+  if (options_.fault == FaultForTesting::kKeepReplacedEntry) return;
+  if (prev_seq <= base_->base_seq) {
+    base_->moved_at[base_->pos_of_slot[slot]].store(static_cast<uint32_t>(seq - base_->base_seq),
+                                                    std::memory_order_relaxed);
+  } else {
+    records_->at(prev_seq).superseded.store(seq, std::memory_order_relaxed);
+  }
+}
+
+void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq) {
+  const bool remove = u.kind == LocationUpdate::Kind::kRemove;
+  uint32_t slot = kNoSlot;
+  uint64_t prev = kNoSeq;
+  if (remove) {
+    auto it = slot_of_.find(u.user_id());
+    if (it != slot_of_.end()) slot = it->second;
+  } else {
+    auto [it, inserted] = slot_of_.try_emplace(u.user_id(), static_cast<uint32_t>(slot_current_.size()));
+    if (inserted) slot_current_.push_back(kNoSeq);
+    slot = it->second;
+  }
+  if (slot != kNoSlot) {
+    const uint64_t current = slot_current_[slot];
+    if (current != kNoSeq && !(current & kRemovedBit)) {
+      prev = current;
+      SupersedeLocked(prev, slot, seq);
+      if (remove) users_.fetch_sub(1, std::memory_order_relaxed);
+    } else if (!remove) {
+      users_.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot_current_[slot] = remove ? (seq | kRemovedBit) : seq;
+  }
+  UpdateRecord& r = RecordForAppendLocked(seq);
+  r.cell = cell;
+  r.user = u.user_id();
+  r.prev_seq = prev;
+  r.slot = slot;
+  r.removed = remove ? 1 : 0;
+  r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+}
+
+void LiveIndex::Freeze() {
+  std::lock_guard<std::mutex> lock(maintenance_mu_);
+  FreezeUpTo(last_seq());
+}
+
+void LiveIndex::FreezeUpTo(uint64_t up_to, bool compact) {
+  std::shared_ptr<const LiveVersion> v = CurrentVersion();
+  const uint64_t first = v->pending_first_seq;
+  if (up_to < first) return;
+  // Updates in [first, up_to] are published, so their records are final
+  // but for `superseded`. One superseded at or before up_to is invisible to
+  // every snapshot that will see the new run (their seq >= up_to): drop it.
+  std::vector<internal::Entry> entries;
+  entries.reserve(up_to - first + 1);
+  for (uint64_t s = first; s <= up_to; ++s) {
+    const UpdateRecord& r = v->records->at(s);
+    if (r.removed || r.superseded.load(std::memory_order_relaxed) <= up_to) continue;
+    entries.push_back({r.cell, r.user, s});
+  }
+  std::sort(entries.begin(), entries.end());
+  std::shared_ptr<const DeltaRun> run =
+      entries.empty() ? nullptr : internal::RunFromSortedEntries(entries);
+  {
+    std::unique_lock<std::shared_mutex> vlock(version_mu_);
+    auto nv = std::make_shared<LiveVersion>(*version_);
+    if (run != nullptr) nv->runs.push_back(run);
+    nv->pending_first_seq = up_to + 1;
+    version_ = std::move(nv);
+  }
+  freezes_.fetch_add(1, std::memory_order_relaxed);
+  if (compact) CompactRuns();
+}
+
+void LiveIndex::CompactRuns() {
+  for (;;) {
+    std::shared_ptr<const LiveVersion> v = CurrentVersion();
+    const size_t n = v->runs.size();
+    if (n < 2) return;
+    const DeltaRun& older = *v->runs[n - 2];
+    const DeltaRun& newer = *v->runs[n - 1];
+    if (newer.size() * 2 < older.size() && n <= 24) return;
+    // Snapshots that will see the merged run have seq >= horizon.
+    const uint64_t horizon = last_seq();
+    const RecordTable& records = *v->records;
+    std::vector<internal::Entry> merged;
+    merged.reserve(older.size() + newer.size());
+    size_t i = 0, j = 0;
+    auto keep = [&](const DeltaRun& run, size_t k) {
+      if (records.at(run.seqs[k]).superseded.load(std::memory_order_relaxed) > horizon) {
+        merged.push_back({run.cells[k], run.users[k], run.seqs[k]});
+      }
+    };
+    while (i < older.size() || j < newer.size()) {
+      bool take_older =
+          j == newer.size() ||
+          (i < older.size() && std::tie(older.cells[i], older.users[i], older.seqs[i]) <
+                                   std::tie(newer.cells[j], newer.users[j], newer.seqs[j]));
+      if (take_older) {
+        keep(older, i++);
+      } else {
+        keep(newer, j++);
+      }
+    }
+    std::shared_ptr<const DeltaRun> run = internal::RunFromSortedEntries(merged);
+    {
+      std::unique_lock<std::shared_mutex> vlock(version_mu_);
+      auto nv = std::make_shared<LiveVersion>(*version_);
+      // Only maintenance (which we hold) changes the runs: they are as read.
+      nv->runs.pop_back();
+      nv->runs.back() = std::move(run);
+      version_ = std::move(nv);
+    }
+    compactions_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void LiveIndex::Merge() {
+  std::lock_guard<std::mutex> lock(maintenance_mu_);
+  MergeLocked();
+}
+
+void LiveIndex::MergeLocked() {
+  const int64_t start = absl::GetCurrentTimeNanos();
+  uint64_t m;
+  size_t slots;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    m = next_seq_ - 1;
+    slots = slot_current_.size();
+  }
+  // Every update up to m is now in the base or a run. No compaction here:
+  // it would drop entries superseded after m, which the merge needs (runs
+  // compacted earlier only dropped entries superseded before m).
+  FreezeUpTo(m, /*compact=*/false);
+  std::shared_ptr<const LiveVersion> v = CurrentVersion();
+  const LiveBase& old = *v->base;
+  const RecordTable& records = *v->records;
+
+  // The delta entries visible at m, with their slots, sorted.
+  std::vector<internal::Entry> delta;
+  for (const auto& run : v->runs) {
+    for (size_t k = 0; k < run->size(); ++k) {
+      const UpdateRecord& r = records.at(run->seqs[k]);
+      if (r.superseded.load(std::memory_order_relaxed) > m) {
+        delta.push_back({run->cells[k], run->users[k], r.slot});
+      }
+    }
+  }
+  tbb::parallel_sort(delta.begin(), delta.end());
+
+  // A parallel two-way merge: the base cut into parts, each part's share of
+  // the delta found by binary search; count, then write.
+  const SortedRun base_run = old.index->run();
+  const size_t n = base_run.size();
+  const uint32_t limit = static_cast<uint32_t>(m - old.base_seq);
+  const size_t parts = std::max<size_t>(1, std::min<size_t>(256, n / 65536 + 1));
+  std::vector<size_t> base_cut(parts + 1), delta_cut(parts + 1), out_at(parts + 1, 0);
+  for (size_t p = 0; p <= parts; ++p) {
+    base_cut[p] = n * p / parts;
+    if (p == 0) {
+      delta_cut[p] = 0;
+    } else if (p == parts) {
+      delta_cut[p] = delta.size();
+    } else {
+      internal::Entry key{base_run.cells[base_cut[p]], base_run.users[base_cut[p]], 0};
+      delta_cut[p] = std::lower_bound(delta.begin(), delta.end(), key,
+                                      [](const internal::Entry& a, const internal::Entry& b) {
+                                        return std::tie(a.cell, a.user) < std::tie(b.cell, b.user);
+                                      }) -
+                     delta.begin();
+    }
+  }
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    size_t kept = 0;
+    for (size_t i = base_cut[p]; i < base_cut[p + 1]; ++i) {
+      kept += old.moved_at[i].load(std::memory_order_relaxed) > limit;
+    }
+    out_at[p + 1] = kept + (delta_cut[p + 1] - delta_cut[p]);
+  });
+  for (size_t p = 0; p < parts; ++p) out_at[p + 1] += out_at[p];
+  const size_t total = out_at[parts];
+  std::vector<uint64_t> cells(total), users(total);
+  auto base = std::make_shared<LiveBase>();
+  base->base_seq = m;
+  base->slot_of_entry.resize(total);
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    size_t o = out_at[p], i = base_cut[p], j = delta_cut[p];
+    const size_t ie = base_cut[p + 1], je = delta_cut[p + 1];
+    while (i < ie || j < je) {
+      if (i < ie && old.moved_at[i].load(std::memory_order_relaxed) <= limit) {
+        ++i;
+        continue;
+      }
+      bool take_base = j == je || (i < ie && std::tie(base_run.cells[i], base_run.users[i]) <
+                                                 std::tie(delta[j].cell, delta[j].user));
+      if (take_base) {
+        cells[o] = base_run.cells[i];
+        users[o] = base_run.users[i];
+        base->slot_of_entry[o] = old.slot_of_entry[i];
+        ++i;
+      } else {
+        cells[o] = delta[j].cell;
+        users[o] = delta[j].user;
+        base->slot_of_entry[o] = static_cast<uint32_t>(delta[j].seq);
+        ++j;
+      }
+      ++o;
+    }
+  });
+  std::vector<internal::Entry>().swap(delta);
+  base->pos_of_slot.assign(slots, LiveBase::kNoPos);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, total, 1 << 16), [&](const auto& r) {
+    for (size_t o = r.begin(); o < r.end(); ++o) {
+      base->pos_of_slot[base->slot_of_entry[o]] = static_cast<uint32_t>(o);
+    }
+  });
+  base->moved_at = NotMovedArray(total);
+  base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+
+  // Replays onto the new base the moves of updates after m: the entry an
+  // update replaced is in the new base when it is numbered m or below.
+  auto catch_up = [&](const RecordTable& table, uint64_t from, uint64_t to) {
+    for (uint64_t s = from; s <= to; ++s) {
+      const UpdateRecord& r = table.at(s);
+      if (r.prev_seq == kNoSeq || r.prev_seq > m) continue;
+      if (options_.fault == FaultForTesting::kKeepReplacedEntry) continue;
+      base->moved_at[base->pos_of_slot[r.slot]].store(static_cast<uint32_t>(s - m),
+                                                      std::memory_order_relaxed);
+    }
+  };
+  // Most of them off the writer lock...
+  uint64_t caught_up;
+  std::shared_ptr<const RecordTable> table;
+  {
+    std::shared_lock<std::shared_mutex> vlock(version_mu_);
+    caught_up = published_seq_.load(std::memory_order_acquire);
+    table = version_->records;
+  }
+  catch_up(*table, m + 1, caught_up);
+  // ...the rest under it, then the swap.
+  {
+    const int64_t locked_at = absl::GetCurrentTimeNanos();
+    std::lock_guard<std::mutex> lock(mu_);
+    catch_up(*records_, caught_up + 1, next_seq_ - 1);
+    base_ = base;
+    records_ = records_->TrimmedBelow(m + 1);
+    {
+      std::unique_lock<std::shared_mutex> vlock(version_mu_);
+      auto nv = std::make_shared<LiveVersion>();
+      nv->base = base;
+      nv->records = records_;
+      // Runs frozen since FreezeUpTo(m): none, maintenance is ours.
+      nv->pending_first_seq = version_->pending_first_seq;
+      version_ = std::move(nv);
+    }
+    AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);
+  }
+  merges_.fetch_add(1, std::memory_order_relaxed);
+  AtomicAdd(merge_seconds_, SecondsSince(start));
+}
+
+LiveIndex::Stats LiveIndex::GetStats() const {
+  Stats st;
+  std::shared_ptr<const LiveVersion> v = CurrentVersion();
+  st.last_seq = last_seq();
+  st.users = users_.load(std::memory_order_relaxed);
+  st.base_entries = v->base->index->size();
+  st.delta_runs = v->runs.size();
+  for (const auto& r : v->runs) st.delta_entries += r->size();
+  st.pending_updates = st.last_seq + 1 - v->pending_first_seq;
+  st.freezes = freezes_.load(std::memory_order_relaxed);
+  st.compactions = compactions_.load(std::memory_order_relaxed);
+  st.merges = merges_.load(std::memory_order_relaxed);
+  st.merge_seconds = merge_seconds_.load(std::memory_order_relaxed);
+  st.merge_locked_ms_max = merge_locked_ms_max_.load(std::memory_order_relaxed);
+  uint64_t bytes = v->base->MemoryBytes() + st.delta_entries * 3 * sizeof(uint64_t) +
+                   v->records->chunks() * RecordTable::kChunkSize * sizeof(UpdateRecord);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    st.slots = slot_current_.size();
+    bytes += slot_current_.capacity() * sizeof(uint64_t);
+    bytes += slot_of_.capacity() * (sizeof(std::pair<const uint64_t, uint32_t>) + 1);
+  }
+  st.memory_bytes = bytes;
+  return st;
+}
+
+}  // namespace fanout
