@@ -2,6 +2,8 @@
 
 #include "bench/scenario_bench.h"
 
+#include "bench/standard_alerts.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -30,13 +32,6 @@ namespace {
 
 double Now() { return absl::GetCurrentTimeNanos() * 1e-6; }  // ms
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(std::ceil(p * v.size())) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
-
 // memcpy bandwidth with every core, best of several runs, in GB/s.
 double MeasureMemcpyGbps() {
   const size_t bytes = size_t{512} << 20;
@@ -51,36 +46,6 @@ double MeasureMemcpyGbps() {
     best = std::min(best, Now() - t);
   }
   return bytes / (best * 1e-3) / 1e9;
-}
-
-absl::StatusOr<std::unique_ptr<AlertArea>> BoundaryArea(const char* file, const char* feature) {
-  ASSIGN_OR_RETURN(std::string path, FindDataFile(file));
-  ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-  GeoJsonOptions options;
-  if (feature != nullptr) options.feature_id = feature;
-  return ParseGeoJsonArea(mapped->view(), options);
-}
-
-// A warning-sized polygon: 6 to 10 vertices at 5 to 40 km around a centre,
-// with jittered radii (so some are concave).
-std::unique_ptr<AlertArea> RandomWarning(std::mt19937_64& rng, double lat, double lng) {
-  std::uniform_real_distribution<double> u(0, 1);
-  int n = 6 + static_cast<int>(u(rng) * 5);
-  double radius_km = 5 + 35 * u(rng);
-  LatLngRing ring;
-  for (int i = 0; i < n; ++i) {
-    double angle = 2 * M_PI * i / n;
-    double r = radius_km * (0.6 + 0.4 * u(rng));
-    double dlat = r * std::cos(angle) / 111.2;
-    double dlng = r * std::sin(angle) / (111.2 * std::cos(lat * M_PI / 180));
-    ring.push_back(S2LatLng::FromDegrees(lat + dlat, lng + dlng));
-  }
-  ring.push_back(ring.front());
-  auto area = std::make_unique<AlertArea>();
-  auto polygon = BuildPolygon({ring}, EdgeModel::kPlanar);
-  if (polygon.ok()) area->AddPolygon(*std::move(polygon));
-  area->Finalize();
-  return area;
 }
 
 // The S2PointIndex baseline over the first `n` users of the index.
@@ -163,22 +128,7 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
   AlertExecutor executor(*index, exec_options);
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(o.shards));
 
-  struct Named {
-    std::string name;
-    std::unique_ptr<AlertArea> area;
-  };
-  std::vector<Named> standard;
-  ASSIGN_OR_RETURN(auto county, BoundaryArea("boundaries/us-counties.geojson", "48201"));
-  standard.push_back({"county", std::move(county)});
-  ASSIGN_OR_RETURN(auto state, BoundaryArea("boundaries/us-states.geojson", "48"));
-  standard.push_back({"state", std::move(state)});
-  auto circle = std::make_unique<AlertArea>();
-  circle->AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 50));
-  circle->Finalize();
-  standard.push_back({"circle", std::move(circle)});
-  // Every state: the union precomputed from the same arcs (us-nation.geojson).
-  ASSIGN_OR_RETURN(auto nation, BoundaryArea("boundaries/us-nation.geojson", nullptr));
-  standard.push_back({"nation", std::move(nation)});
+  ASSIGN_OR_RETURN(std::vector<NamedArea> standard, StandardAlerts(/*with_nation=*/true));
 
   auto time_engine = [&](const AlertArea& area, int warmup, int reps, QueryFigures* q) {
     std::vector<double> samples;
@@ -203,7 +153,7 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
     return Percentile(samples, 0.5);
   };
 
-  for (const Named& n : standard) {
+  for (const NamedArea& n : standard) {
     QueryFigures q;
     q.name = n.name;
     std::vector<double> samples = time_engine(*n.area, o.warmup, o.repetitions, &q);

@@ -125,24 +125,35 @@ ConsistencyChecker::Report ConsistencyChecker::Check(const LiveSnapshot& final_s
     }
   }
 
-  // Each area replays the whole history on its own (in parallel): a bit per
-  // user (inside or not) and the digest of the users inside.
+  // Each area replays the whole history: a bit per user (inside or not)
+  // and the digest of the users inside. The point tests, which are nearly
+  // all the work, run in parallel over users and over steps; the replay
+  // itself is a sequential pass over their answers.
   Progress progress("checking alerts against the update history",
                     areas_.size() * (initial_users_.size() + steps.size()), "steps", show_progress);
   std::vector<std::vector<std::pair<size_t, Digest>>> mismatches(areas_.size());
-  tbb::parallel_for(size_t{0}, areas_.size(), [&](size_t k) {
+  std::vector<uint8_t> inside(ids.size()), step_in(steps.size());
+  for (size_t k = 0; k < areas_.size(); ++k) {
     const AlertArea& area = *areas_[k];
     auto contains = [&](uint64_t cell) { return area.Contains(S2CellId(cell).ToPoint()); };
-    std::vector<uint8_t> inside(ids.size(), 0);
+    std::fill(inside.begin(), inside.end(), 0);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, initial_users_.size(), 1 << 14),
+                      [&](const auto& r) {
+                        for (size_t i = r.begin(); i < r.end(); ++i) {
+                          inside[i] = contains(initial_cells_[i]);
+                        }
+                        progress.Add(r.size());
+                      });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, steps.size(), 1 << 14), [&](const auto& r) {
+      for (size_t s = r.begin(); s < r.end(); ++s) {
+        step_in[s] = steps[s].cell != 0 && contains(steps[s].cell);
+      }
+      progress.Add(r.size());
+    });
     Digest digest;
     for (size_t i = 0; i < initial_users_.size(); ++i) {
-      if (contains(initial_cells_[i])) {
-        inside[i] = 1;
-        digest.Add(initial_users_[i]);
-      }
-      if ((i & 0xffff) == 0xffff) progress.Add(0x10000);
+      if (inside[i]) digest.Add(initial_users_[i]);
     }
-    progress.Add(initial_users_.size() & 0xffff);
     size_t a = 0;
     auto check_alerts_up_to = [&](uint64_t seq) {
       for (; a < alerts_.size() && alerts_[a].snapshot_seq <= seq; ++a) {
@@ -154,7 +165,7 @@ ConsistencyChecker::Report ConsistencyChecker::Check(const LiveSnapshot& final_s
     check_alerts_up_to(initial_seq_);
     for (size_t s = 0; s < steps.size(); ++s) {
       const Step& step = steps[s];
-      const bool now_in = step.cell != 0 && contains(step.cell);
+      const bool now_in = step_in[s];
       if (inside[step.user] != now_in) {
         if (now_in) {
           digest.Add(ids[step.user]);
@@ -164,9 +175,8 @@ ConsistencyChecker::Report ConsistencyChecker::Check(const LiveSnapshot& final_s
         inside[step.user] = now_in;
       }
       check_alerts_up_to(initial_seq_ + s + 1);
-      if ((s & 0xffff) == 0xffff) progress.Add(0x10000);
     }
-  });
+  }
   progress.Finish();
   for (size_t k = 0; k < areas_.size(); ++k) {
     for (const auto& [a, expected] : mismatches[k]) {

@@ -2,6 +2,10 @@
 
 #include "engine/live_index.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -11,9 +15,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/update_log.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/parallel_sort.h"
+#include "oneapi/tbb/task_arena.h"
 #include "s2/s2cell_id.h"
 
 namespace fanout {
@@ -27,9 +33,9 @@ struct LiveBase {
 
   std::unique_ptr<LocationIndex> index;
   uint64_t base_seq = 0;  // the last update the base includes
-  std::unique_ptr<std::atomic<uint32_t>[]> moved_at;
-  std::vector<uint32_t> slot_of_entry;
-  std::vector<uint32_t> pos_of_slot;  // kNoPos: the slot has no base entry
+  std::vector<std::atomic<uint32_t>, HugePageAllocator<std::atomic<uint32_t>>> moved_at;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of_entry;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;  // kNoPos: no base entry
 
   size_t MemoryBytes() const {
     return index->MemoryBytes() + index->size() * (sizeof(uint32_t) * 2) +
@@ -39,9 +45,12 @@ struct LiveBase {
 
 // Updates frozen into a run sorted by (cell, user, seq).
 struct DeltaRun {
+  uint64_t min_seq = 0, max_seq = 0;  // the updates it was built from
   std::vector<uint64_t> cells;
   std::vector<uint64_t> users;
   std::vector<uint64_t> seqs;
+  // Per entry, what alerts read: a copy of the record's `superseded`.
+  std::unique_ptr<std::atomic<uint64_t>[]> marks;
   size_t size() const { return cells.size(); }
 };
 
@@ -81,17 +90,41 @@ struct Entry {
   }
 };
 
-std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& entries) {
+// Builds a run from sorted entries and points their records' marks at it
+// (the protocol in scan_source.h): mark_b keeps the old run's copy until the
+// caller has published the run and called ReleaseOldMarks.
+std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& entries,
+                                                     uint64_t min_seq, uint64_t max_seq,
+                                                     const RecordTable& records) {
   auto run = std::make_shared<DeltaRun>();
-  run->cells.resize(entries.size());
-  run->users.resize(entries.size());
-  run->seqs.resize(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
+  run->min_seq = min_seq;
+  run->max_seq = max_seq;
+  const size_t n = entries.size();
+  run->cells.resize(n);
+  run->users.resize(n);
+  run->seqs.resize(n);
+  run->marks.reset(new std::atomic<uint64_t>[n]);
+  for (size_t i = 0; i < n; ++i) {
     run->cells[i] = entries[i].cell;
     run->users[i] = entries[i].user;
     run->seqs[i] = entries[i].seq;
+    UpdateRecord& r = records.at(entries[i].seq);
+    std::atomic<uint64_t>* mark = &run->marks[i];
+    const uint64_t before = r.superseded.load();
+    mark->store(before, std::memory_order_relaxed);
+    r.mark_b.store(r.mark_a.load());
+    r.mark_a.store(mark);
+    const uint64_t after = r.superseded.load();
+    if (after != before) mark->store(after, std::memory_order_relaxed);
   }
   return run;
+}
+
+// After the version with `run` is published: the old copies are no longer
+// read by new snapshots; forget them. The caller then waits for writers
+// (mu_) before the old run may be freed.
+void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records) {
+  for (uint64_t seq : run.seqs) records.at(seq).mark_b.store(nullptr);
 }
 
 }  // namespace
@@ -127,12 +160,15 @@ void AtomicAdd(std::atomic<double>& a, double v) {
   }
 }
 
-std::unique_ptr<std::atomic<uint32_t>[]> NotMovedArray(size_t n) {
-  std::unique_ptr<std::atomic<uint32_t>[]> a(new std::atomic<uint32_t>[n]);
+void FillNotMoved(
+    std::vector<std::atomic<uint32_t>, HugePageAllocator<std::atomic<uint32_t>>>* moved,
+    size_t n) {
+  std::vector<std::atomic<uint32_t>, HugePageAllocator<std::atomic<uint32_t>>> fresh(n);
+  auto& a = fresh;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
     for (size_t i = r.begin(); i < r.end(); ++i) a[i].store(LiveBase::kNotMoved, std::memory_order_relaxed);
   });
-  return a;
+  moved->swap(fresh);
 }
 
 }  // namespace
@@ -146,8 +182,17 @@ internal::PendingRun LiveSnapshot::GatherPending(const AreaCovering& covering) c
   internal::PendingRun out;
   const RecordTable& records = *version_->records;
   std::vector<internal::Entry> found;
+  // The leaf range the covering spans: most updates fall outside it, and two
+  // comparisons reject them before the binary searches.
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (const S2CellUnion* u : {&covering.interior, &covering.boundary}) {
+    if (u->num_cells() == 0) continue;
+    lo = std::min<uint64_t>(lo, u->cell_id(0).range_min().id());
+    hi = std::max<uint64_t>(hi, u->cell_id(u->num_cells() - 1).range_max().id());
+  }
   for (uint64_t s = version_->pending_first_seq; s <= seq_; ++s) {
     const UpdateRecord& r = records.at(s);
+    if (r.cell < lo || r.cell > hi) continue;
     if (r.removed || r.superseded.load(std::memory_order_relaxed) <= seq_) continue;
     S2CellId cell(r.cell);
     if (covering.interior.Contains(cell) || covering.boundary.Contains(cell)) {
@@ -199,7 +244,7 @@ absl::StatusOr<std::unique_ptr<LiveIndex>> LiveIndex::Create(std::unique_ptr<Loc
   std::unique_ptr<LiveIndex> live(new LiveIndex(options));
   auto base = std::make_shared<LiveBase>();
   base->base_seq = base_seq;
-  base->moved_at = NotMovedArray(n);
+  FillNotMoved(&base->moved_at, n);
   base->slot_of_entry.resize(n);
   base->pos_of_slot.resize(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
@@ -233,7 +278,8 @@ absl::StatusOr<std::unique_ptr<LiveIndex>> LiveIndex::Create(std::unique_ptr<Loc
     live->version_ = std::move(version);
   }
   if (options.background_maintenance) {
-    live->maintenance_thread_ = std::thread([p = live.get()] { p->MaintenanceLoop(); });
+    live->freeze_thread_ = std::thread([p = live.get()] { p->FreezeLoop(); });
+    live->merge_thread_ = std::thread([p = live.get()] { p->MergeLoop(); });
   }
   return live;
 }
@@ -244,28 +290,58 @@ LiveIndex::~LiveIndex() {
     stop_ = true;
   }
   stop_cv_.notify_all();
-  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  if (freeze_thread_.joinable()) freeze_thread_.join();
+  if (merge_thread_.joinable()) merge_thread_.join();
 }
 
-void LiveIndex::MaintenanceLoop() {
-  const auto interval = absl::ToChronoNanoseconds(options_.freeze_interval);
+bool LiveIndex::WaitOrStop(absl::Duration interval) {
   std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, interval, [this] { return stop_; })) {
-    lock.unlock();
-    {
-      std::lock_guard<std::mutex> m(maintenance_mu_);
+  return stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return stop_; });
+}
+
+// Background work runs on its own thread alone: its sorts and merges must
+// not take TBB workers from alerts (their latency is what matters).
+void LiveIndex::FreezeLoop() {
+  // Freezing only (compactions run on the merge thread): short and
+  // frequent, so the updates an alert must gather one by one stay few.
+  // Alerts come first: freezing is light but steady work, a little below
+  // normal priority (nice 5) so it yields to alert threads on a busy box.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(options_.freeze_interval)) {
+    alone.execute([this] {
+      std::lock_guard<std::mutex> lock(maintenance_mu_);
       FreezeUpTo(last_seq());
-      auto v = CurrentVersion();
-      size_t delta = 0;
-      for (const auto& r : v->runs) delta += r->size();
-      const uint64_t pending = last_seq() + 1 - v->pending_first_seq;
-      const bool seq_far = last_seq() - v->base->base_seq > (uint64_t{1} << 30);
-      if (seq_far || delta + pending > options_.merge_fraction * std::max<size_t>(v->base->index->size(), 1 << 16)) {
-        MergeLocked();
-      }
-    }
-    lock.lock();
+    });
   }
+}
+
+void LiveIndex::MergeLoop() {
+  // A merge is background work measured in seconds: at a low CPU priority
+  // it takes the cores alerts and writers leave idle, instead of taking
+  // turns with them (which shows up directly in alert tail latency).
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
+    alone.execute([this] {
+      if (MergeDue()) {
+        Merge();
+      } else {
+        CompactRuns();
+      }
+    });
+  }
+}
+
+bool LiveIndex::MergeDue() const {
+  auto v = CurrentVersion();
+  size_t delta = 0;
+  for (const auto& r : v->runs) delta += r->size();
+  const uint64_t last = last_seq();
+  const uint64_t pending = last + 1 - v->pending_first_seq;
+  if (last - v->base->base_seq > (uint64_t{1} << 30)) return true;  // moved_at range
+  return delta + pending >
+         options_.merge_fraction * std::max<size_t>(v->base->index->size(), size_t{1} << 16);
 }
 
 std::shared_ptr<const LiveVersion> LiveIndex::CurrentVersion() const {
@@ -283,14 +359,13 @@ LiveSnapshot LiveIndex::Snapshot() const {
   s.users_approx_ = users_.load(std::memory_order_relaxed);
   const LiveVersion& v = *s.version_;
   ScanSource base{v.base->index->run(), ScanSource::Filter::kBase};
-  base.moved_at = v.base->moved_at.get();
+  base.moved_at = v.base->moved_at.data();
   // Apply keeps seq - base_seq below kNotMoved.
   base.moved_limit = static_cast<uint32_t>(s.seq_ - v.base->base_seq);
   s.sources_.push_back(base);
   for (const auto& run : v.runs) {
     ScanSource src{SortedRun{run->cells, run->users}, ScanSource::Filter::kDelta};
-    src.seqs = run->seqs.data();
-    src.records = v.records.get();
+    src.marks = run->marks.get();
     src.seq = s.seq_;
     s.sources_.push_back(src);
   }
@@ -326,8 +401,13 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
     return absl::ResourceExhaustedError(
         "too many updates since the last merge (is the maintenance thread running?)");
   }
-  // Durability before visibility: a crash after this point replays it.
-  // (Update log wiring: see update_log.h.)
+  // Durability before visibility: once a batch is in the log, a restart
+  // replays it; if the append fails, nothing is applied.
+  if (options_.log != nullptr) {
+    absl::Status logged = options_.log->Append(first, updates);
+    if (!logged.ok()) return logged;
+  }
+  PrefetchLocked(updates);
   for (size_t i = 0; i < updates.size(); ++i) {
     ++updates_applied_;
     if (options_.fault == FaultForTesting::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
@@ -339,6 +419,8 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
       r.slot = kNoSlot;
       r.removed = 1;
       r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+      r.mark_a.store(nullptr, std::memory_order_relaxed);
+      r.mark_b.store(nullptr, std::memory_order_relaxed);
       continue;
     }
     ApplyOneLocked(updates[i], cells[i], first + i);
@@ -346,6 +428,40 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
   next_seq_ = last + 1;
   published_seq_.store(last, std::memory_order_release);
   return last;
+}
+
+// Each update reads about four places at random (the hash map, the slot's
+// current entry, its base position, the replaced entry's marker): ~100 ns
+// each from memory. Touching them for the whole batch first, one array at a
+// time, lets the misses overlap; the apply loop then finds them in cache.
+// Only a hint: the apply loop looks everything up again.
+void LiveIndex::PrefetchLocked(absl::Span<const LocationUpdate> updates) {
+  if (updates.size() < 8) return;
+  thread_local std::vector<uint32_t> slots;
+  slots.resize(updates.size());
+  for (const LocationUpdate& u : updates) slot_of_.prefetch(u.user_id());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    auto it = slot_of_.find(updates[i].user_id());
+    slots[i] = it == slot_of_.end() ? kNoSlot : it->second;
+    if (slots[i] != kNoSlot) __builtin_prefetch(&slot_current_[slots[i]]);
+  }
+  const LiveBase& base = *base_;
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (slots[i] == kNoSlot) continue;
+    const uint64_t current = slot_current_[slots[i]];
+    if (current <= base.base_seq) {
+      __builtin_prefetch(&base.pos_of_slot[slots[i]]);
+    } else if (current != kNoSeq && !(current & kRemovedBit)) {
+      __builtin_prefetch(&records_->at(current), 1);
+    }
+  }
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (slots[i] == kNoSlot) continue;
+    const uint64_t current = slot_current_[slots[i]];
+    if (current > base.base_seq) continue;
+    const uint32_t pos = base.pos_of_slot[slots[i]];
+    if (pos != LiveBase::kNoPos) __builtin_prefetch(&base.moved_at[pos], 1);
+  }
 }
 
 UpdateRecord& LiveIndex::RecordForAppendLocked(uint64_t seq) {
@@ -365,7 +481,10 @@ void LiveIndex::SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq) 
     base_->moved_at[base_->pos_of_slot[slot]].store(static_cast<uint32_t>(seq - base_->base_seq),
                                                     std::memory_order_relaxed);
   } else {
-    records_->at(prev_seq).superseded.store(seq, std::memory_order_relaxed);
+    UpdateRecord& r = records_->at(prev_seq);
+    r.superseded.store(seq);
+    if (std::atomic<uint64_t>* a = r.mark_a.load()) a->store(seq, std::memory_order_relaxed);
+    if (std::atomic<uint64_t>* b = r.mark_b.load()) b->store(seq, std::memory_order_relaxed);
   }
 }
 
@@ -399,14 +518,19 @@ void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t 
   r.slot = slot;
   r.removed = remove ? 1 : 0;
   r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+  r.mark_a.store(nullptr, std::memory_order_relaxed);
+  r.mark_b.store(nullptr, std::memory_order_relaxed);
 }
 
 void LiveIndex::Freeze() {
-  std::lock_guard<std::mutex> lock(maintenance_mu_);
-  FreezeUpTo(last_seq());
+  {
+    std::lock_guard<std::mutex> lock(maintenance_mu_);
+    FreezeUpTo(last_seq());
+  }
+  CompactRuns();
 }
 
-void LiveIndex::FreezeUpTo(uint64_t up_to, bool compact) {
+void LiveIndex::FreezeUpTo(uint64_t up_to) {
   std::shared_ptr<const LiveVersion> v = CurrentVersion();
   const uint64_t first = v->pending_first_seq;
   if (up_to < first) return;
@@ -422,7 +546,7 @@ void LiveIndex::FreezeUpTo(uint64_t up_to, bool compact) {
   }
   std::sort(entries.begin(), entries.end());
   std::shared_ptr<const DeltaRun> run =
-      entries.empty() ? nullptr : internal::RunFromSortedEntries(entries);
+      entries.empty() ? nullptr : internal::RunFromSortedEntries(entries, first, up_to, *v->records);
   {
     std::unique_lock<std::shared_mutex> vlock(version_mu_);
     auto nv = std::make_shared<LiveVersion>(*version_);
@@ -431,17 +555,32 @@ void LiveIndex::FreezeUpTo(uint64_t up_to, bool compact) {
     version_ = std::move(nv);
   }
   freezes_.fetch_add(1, std::memory_order_relaxed);
-  if (compact) CompactRuns();
 }
 
 void LiveIndex::CompactRuns() {
+  // Excludes merges. Freezes go on: they only append runs, and the swap
+  // below finds the pair where it now is.
+  std::lock_guard<std::mutex> merge_lock(merge_mu_);
   for (;;) {
     std::shared_ptr<const LiveVersion> v = CurrentVersion();
     const size_t n = v->runs.size();
     if (n < 2) return;
-    const DeltaRun& older = *v->runs[n - 2];
-    const DeltaRun& newer = *v->runs[n - 1];
-    if (newer.size() * 2 < older.size() && n <= 24) return;
+    // The newest adjacent pair of equal tiers (newer at least as large as
+    // older: a binary counter of run sizes, so each entry is rewritten about
+    // log2(delta / freeze size) times before a merge takes it); with more
+    // than 24 runs, the newest pair whatever the sizes.
+    size_t k = n - 1;
+    for (size_t i = n - 1; i-- > 0;) {
+      if (v->runs[i + 1]->size() >= v->runs[i]->size() || n > 24) {
+        k = i;
+        break;
+      }
+    }
+    if (k == n - 1) return;
+    const std::shared_ptr<const DeltaRun> older_run = v->runs[k];
+    const std::shared_ptr<const DeltaRun> newer_run = v->runs[k + 1];
+    const DeltaRun& older = *older_run;
+    const DeltaRun& newer = *newer_run;
     // Snapshots that will see the merged run have seq >= horizon.
     const uint64_t horizon = last_seq();
     const RecordTable& records = *v->records;
@@ -464,38 +603,52 @@ void LiveIndex::CompactRuns() {
         keep(newer, j++);
       }
     }
-    std::shared_ptr<const DeltaRun> run = internal::RunFromSortedEntries(merged);
+    std::shared_ptr<const DeltaRun> run = internal::RunFromSortedEntries(
+        merged, std::min(older.min_seq, newer.min_seq), std::max(older.max_seq, newer.max_seq),
+        records);
     {
+      std::lock_guard<std::mutex> maintenance(maintenance_mu_);
       std::unique_lock<std::shared_mutex> vlock(version_mu_);
       auto nv = std::make_shared<LiveVersion>(*version_);
-      // Only maintenance (which we hold) changes the runs: they are as read.
-      nv->runs.pop_back();
-      nv->runs.back() = std::move(run);
+      // Runs are only appended meanwhile (merges wait for us): the pair is
+      // where it was.
+      auto it = std::find(nv->runs.begin(), nv->runs.end(), older_run);
+      if (it == nv->runs.end() || it + 1 == nv->runs.end() || *(it + 1) != newer_run) {
+        std::abort();  // unreachable: see above
+      }
+      *it = run;
+      nv->runs.erase(it + 1);
       version_ = std::move(nv);
     }
+    // New snapshots read the new run's marks: drop the old copies, then let
+    // any writer that still holds a pointer into the old runs finish (it
+    // holds mu_ for its whole batch) before `v` lets them go.
+    internal::ReleaseOldMarks(*run, records);
+    { std::lock_guard<std::mutex> barrier(mu_); }
     compactions_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void LiveIndex::Merge() {
-  std::lock_guard<std::mutex> lock(maintenance_mu_);
-  MergeLocked();
-}
-
-void LiveIndex::MergeLocked() {
+  std::lock_guard<std::mutex> merge_lock(merge_mu_);
   const int64_t start = absl::GetCurrentTimeNanos();
   uint64_t m;
   size_t slots;
+  std::shared_ptr<const LiveVersion> v;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    m = next_seq_ - 1;
-    slots = slot_current_.size();
+    std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      m = next_seq_ - 1;
+      slots = slot_current_.size();
+    }
+    // Every update up to m is now in the base or a run. Freezes go on while
+    // the new base is built, into runs of updates after m; compactions wait
+    // (merge_mu_): they would drop entries superseded after m, which the
+    // merge needs, or mix runs before and after m.
+    FreezeUpTo(m);
+    v = CurrentVersion();
   }
-  // Every update up to m is now in the base or a run. No compaction here:
-  // it would drop entries superseded after m, which the merge needs (runs
-  // compacted earlier only dropped entries superseded before m).
-  FreezeUpTo(m, /*compact=*/false);
-  std::shared_ptr<const LiveVersion> v = CurrentVersion();
   const LiveBase& old = *v->base;
   const RecordTable& records = *v->records;
 
@@ -577,7 +730,7 @@ void LiveIndex::MergeLocked() {
       base->pos_of_slot[base->slot_of_entry[o]] = static_cast<uint32_t>(o);
     }
   });
-  base->moved_at = NotMovedArray(total);
+  FillNotMoved(&base->moved_at, total);
   base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
 
   // Replays onto the new base the moves of updates after m: the entry an
@@ -591,17 +744,24 @@ void LiveIndex::MergeLocked() {
                                                       std::memory_order_relaxed);
     }
   };
-  // Most of them off the writer lock...
-  uint64_t caught_up;
-  std::shared_ptr<const RecordTable> table;
-  {
-    std::shared_lock<std::shared_mutex> vlock(version_mu_);
-    caught_up = published_seq_.load(std::memory_order_acquire);
-    table = version_->records;
+  // Most of them off the writer lock, in rounds (updates go on arriving
+  // while a round runs)...
+  uint64_t caught_up = m;
+  for (;;) {
+    uint64_t target;
+    std::shared_ptr<const RecordTable> table;
+    {
+      std::shared_lock<std::shared_mutex> vlock(version_mu_);
+      target = published_seq_.load(std::memory_order_acquire);
+      table = version_->records;
+    }
+    if (target - caught_up <= 4096) break;
+    catch_up(*table, caught_up + 1, target);
+    caught_up = target;
   }
-  catch_up(*table, m + 1, caught_up);
   // ...the rest under it, then the swap.
   {
+    std::lock_guard<std::mutex> maintenance(maintenance_mu_);
     const int64_t locked_at = absl::GetCurrentTimeNanos();
     std::lock_guard<std::mutex> lock(mu_);
     catch_up(*records_, caught_up + 1, next_seq_ - 1);
@@ -612,7 +772,10 @@ void LiveIndex::MergeLocked() {
       auto nv = std::make_shared<LiveVersion>();
       nv->base = base;
       nv->records = records_;
-      // Runs frozen since FreezeUpTo(m): none, maintenance is ours.
+      // Keep the runs frozen since: their updates are all after m.
+      for (const auto& run : version_->runs) {
+        if (run->min_seq > m) nv->runs.push_back(run);
+      }
       nv->pending_first_seq = version_->pending_first_seq;
       version_ = std::move(nv);
     }

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "base/huge_pages.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/scan_source.h"
@@ -137,15 +138,15 @@ class LiveIndex {
   };
 
   struct Options {
-    // Run a maintenance thread that freezes, compacts and merges. Without
-    // it, call Freeze() and Merge() yourself. DEFAULT: true.
+    // Run the background threads that freeze, compact and merge. Without
+    // them, call Freeze() and Merge() yourself. DEFAULT: true.
     bool background_maintenance = true;
     // The maintenance thread freezes pending updates this often.
     // DEFAULT: 5 ms.
     absl::Duration freeze_interval = absl::Milliseconds(5);
     // Merge the deltas into a new base once they hold more entries than
-    // this fraction of the base. DEFAULT: 0.1.
-    double merge_fraction = 0.1;
+    // this fraction of the base. DEFAULT: 0.25.
+    double merge_fraction = 0.25;
     // Append every batch to this update log before applying it
     // (update_log.h); nullptr: no log. Not owned; must outlive the index.
     UpdateLogWriter* log = nullptr;
@@ -200,12 +201,13 @@ class LiveIndex {
   LiveSnapshot Snapshot() const;
   uint64_t last_seq() const { return published_seq_.load(std::memory_order_acquire); }
 
-  // Maintenance steps, run by the maintenance thread when there is one;
-  // public for tests and for callers who run without it. Each is safe to
-  // call at any time, concurrently with everything else.
+  // Maintenance steps, run by the background threads when there are; public
+  // for tests and for callers who run without them. Each is safe to call at
+  // any time, concurrently with everything else (a merge lets freezes,
+  // updates and alerts go on while it builds the new base).
   // Sorts the updates not yet in a run into a new delta run, then merges
-  // runs pairwise while the newest is at least half the size of the one
-  // before it.
+  // runs pairwise while the newest is at least as large as the one before
+  // it (or there are more than 24).
   void Freeze();
   // Folds every update so far into a new base run.
   void Merge();
@@ -215,16 +217,25 @@ class LiveIndex {
  private:
   explicit LiveIndex(const Options& options);
 
+  void PrefetchLocked(absl::Span<const LocationUpdate> updates);  // requires mu_
   void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq);  // requires mu_
   void SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq);  // requires mu_
   internal::UpdateRecord& RecordForAppendLocked(uint64_t seq);  // requires mu_
-  // Freezes updates up to `up_to` (published) into a run, then compacts
-  // runs when `compact`. Requires maintenance_mu_.
-  void FreezeUpTo(uint64_t up_to, bool compact = true);
-  void CompactRuns();  // requires maintenance_mu_
-  void MergeLocked();  // requires maintenance_mu_
+  // Freezes updates up to `up_to` (published) into a run. Requires
+  // maintenance_mu_.
+  void FreezeUpTo(uint64_t up_to);
+  // Merges pairs of runs while the tiers say so. Takes merge_mu_, and
+  // maintenance_mu_ only to swap each pair.
+  void CompactRuns();
+  // True when the deltas have grown past merge_fraction of the base.
+  bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;
-  void MaintenanceLoop();
+  // The two background threads: freezes every freeze_interval; merges when
+  // due and compactions otherwise, concurrently with freezes.
+  void FreezeLoop();
+  void MergeLoop();
+  // Waits `interval` or until stop; true when stopping.
+  bool WaitOrStop(absl::Duration interval);
 
   const Options options_;
 
@@ -234,10 +245,13 @@ class LiveIndex {
   // Guarded by mu_: slot_of_, slot_current_, base_, records_, next_seq_,
   // updates_applied_.
   mutable std::mutex mu_;
-  absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
+  // Big and read at random: on huge pages (base/huge_pages.h).
+  absl::flat_hash_map<uint64_t, uint32_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
+                      HugePageAllocator<std::pair<const uint64_t, uint32_t>>>
+      slot_of_;
   // Per slot: the sequence number of the user's current entry, with
   // kRemovedBit when that entry is a removal; kNoSeq before any.
-  std::vector<uint64_t> slot_current_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> slot_current_;
   std::shared_ptr<internal::LiveBase> base_;
   std::shared_ptr<internal::RecordTable> records_;
   uint64_t next_seq_ = 1;
@@ -249,15 +263,19 @@ class LiveIndex {
   mutable std::shared_mutex version_mu_;
   std::shared_ptr<const internal::LiveVersion> version_;
 
-  // One maintenance step at a time.
+  // One freeze or compaction at a time, and the start and end of a merge.
   std::mutex maintenance_mu_;
+  // One merge or compaction at a time. Lock order: merge_mu_ before
+  // maintenance_mu_.
+  std::mutex merge_mu_;
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
   std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by stop_mu_
-  std::thread maintenance_thread_;
+  std::thread freeze_thread_;
+  std::thread merge_thread_;
 };
 
 }  // namespace fanout

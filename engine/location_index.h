@@ -40,13 +40,10 @@ struct SortedRun {
 // ever sees the two spans, so a reloaded snapshot is queried straight from
 // the page cache without a copy.
 //
-// Live updates (DESIGN §3) will not change how a query reads the index: the
-// query executor scans a list of SortedRuns and is told which entries are
-// superseded. The plan is an immutable base run (this class) plus small
-// sorted delta runs of recent updates and, per base entry, the epoch at
-// which its user moved away; an alert pins one epoch (one consistent state)
-// and a background merge folds deltas into a new base. See README "Live
-// updates".
+// Live updates (DESIGN §3) build on this class without changing how a query
+// reads it: LiveIndex (live_index.h) keeps one as its immutable base run,
+// beside per-entry "moved at" markers and sorted delta runs, and the query
+// executor scans all of them as SortedRuns with a visibility filter.
 //
 // Thread-safety: immutable after construction; const methods are safe from
 // any number of threads.

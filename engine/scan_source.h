@@ -26,6 +26,15 @@ inline constexpr uint64_t kNoSeq = ~uint64_t{0};
 // replaces this one: readers load it relaxed, since any value it can hold
 // while a reader's snapshot is older than the superseding update is larger
 // than that snapshot.
+//
+// Once the update is in a delta run, alerts read a copy of `superseded`
+// kept next to the entry in the run (DeltaRun marks: sequential reads, not a
+// random access per entry). `mark_a` points at that copy; while a
+// compaction moves the entry to a new run, `mark_b` points at the old run's
+// copy. The writer stores `superseded`, then each copy it finds; the
+// compaction points `mark_a` at the new copy, then re-reads `superseded`
+// (all sequentially consistent), so a copy never misses a store (see
+// live_index.cc, SetMarks).
 struct UpdateRecord {
   uint64_t cell = 0;             // leaf cell id; 0 for a removal
   uint64_t user = 0;
@@ -33,6 +42,8 @@ struct UpdateRecord {
   uint32_t slot = 0;             // the user's dense slot (live_index.cc)
   uint32_t removed = 0;          // 1: a removal (a tombstone, never scanned)
   std::atomic<uint64_t> superseded{kNeverSuperseded};
+  std::atomic<std::atomic<uint64_t>*> mark_a{nullptr};
+  std::atomic<std::atomic<uint64_t>*> mark_b{nullptr};
 };
 
 // The update records by sequence number, in chunks that never move. The
@@ -71,8 +82,9 @@ class RecordTable {
 //    user moved at or before the snapshot: moved_at[i] holds that update's
 //    sequence number minus the base's, UINT32_MAX when the user has not
 //    moved since the base was built;
-//  - kDelta: a sorted run of updates; entry i (update seqs[i]) is visible
-//    when seqs[i] <= seq and it was not superseded at or before seq.
+//  - kDelta: a sorted run of updates (all at or before any snapshot that
+//    sees the run); entry i is visible unless it was superseded at or
+//    before seq: marks[i], the run's copy of its record's `superseded`.
 // Visibility only ever changes for updates newer than the snapshot, so an
 // entry is judged the same way however often a scan looks at it.
 struct ScanSource {
@@ -82,8 +94,7 @@ struct ScanSource {
   Filter filter = Filter::kAll;
   const std::atomic<uint32_t>* moved_at = nullptr;  // kBase
   uint32_t moved_limit = 0;                         // kBase: visible iff moved_at[i] > limit
-  const uint64_t* seqs = nullptr;                   // kDelta
-  const RecordTable* records = nullptr;             // kDelta
+  const std::atomic<uint64_t>* marks = nullptr;     // kDelta
   uint64_t seq = 0;                                 // kDelta: the snapshot
 
   bool Visible(size_t i) const {
@@ -93,8 +104,7 @@ struct ScanSource {
       case Filter::kBase:
         return moved_at[i].load(std::memory_order_relaxed) > moved_limit;
       case Filter::kDelta:
-        return seqs[i] <= seq &&
-               records->at(seqs[i]).superseded.load(std::memory_order_relaxed) > seq;
+        return marks[i].load(std::memory_order_relaxed) > seq;
     }
     return false;
   }

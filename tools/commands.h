@@ -15,6 +15,7 @@ absl::Status RunAlert(int argc, char** argv);
 absl::Status RunBuild(int argc, char** argv);
 absl::Status RunInspect(int argc, char** argv);
 absl::Status RunBench(int argc, char** argv);
+absl::Status RunLoadTest(int argc, char** argv);
 
 }  // namespace fanout
 

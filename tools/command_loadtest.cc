@@ -1,0 +1,86 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// fanout loadtest --users N --update-rate R --alert-rate A --seconds S
+//                 [--json FILE] [--seed S] [--shards 256] [--update-threads T]
+//                 [--batch B] [--log FILE] [--update-nice 0..19]
+// The work is bench/loadtest.h; this prints and writes the report, and
+// fails (exit 1, after writing it) when the checker found any consistency
+// violation or lost update.
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "base/atomic_file.h"
+#include "base/progress.h"
+#include "base/status_macros.h"
+#include "bench/loadtest.h"
+#include "engine/shard_policy.h"
+#include "tools/cli_flags.h"
+#include "tools/commands.h"
+
+namespace fanout {
+
+absl::Status RunLoadTest(int argc, char** argv) {
+  CliFlags flags({"users", "update-rate", "alert-rate", "seconds", "json", "seed", "shards",
+                  "update-threads", "batch", "log", "inject-fault", "update-nice"},
+                 {});
+  RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
+  LoadTestOptions options;
+  for (const char* required : {"users", "update-rate", "alert-rate", "seconds"}) {
+    RETURN_IF_ERROR(flags.Require(required).status());
+  }
+  ASSIGN_OR_RETURN(options.users, flags.GetUint("users", options.users));
+  ASSIGN_OR_RETURN(options.update_rate, flags.GetDouble("update-rate", options.update_rate));
+  ASSIGN_OR_RETURN(options.alert_rate, flags.GetDouble("alert-rate", options.alert_rate));
+  ASSIGN_OR_RETURN(options.seconds, flags.GetDouble("seconds", options.seconds));
+  if (options.users == 0 || options.users >= (uint64_t{1} << 32) - 1) {
+    return absl::InvalidArgumentError("--users must be in 1..4294967294");
+  }
+  if (!(options.update_rate > 0) || !(options.alert_rate > 0) || !(options.seconds > 0) ||
+      options.seconds > 86400) {
+    return absl::InvalidArgumentError(
+        "--update-rate and --alert-rate must be > 0, --seconds in (0, 86400]");
+  }
+  ASSIGN_OR_RETURN(options.seed, flags.GetUint("seed", options.seed));
+  ASSIGN_OR_RETURN(uint64_t shards, flags.GetUint("shards", options.shards));
+  if (shards < 1 || shards > ShardPolicy::kMaxShards) {
+    return absl::InvalidArgumentError("--shards out of range");
+  }
+  options.shards = static_cast<uint32_t>(shards);
+  ASSIGN_OR_RETURN(uint64_t threads, flags.GetUint("update-threads", options.update_threads));
+  if (threads < 1 || threads > 64) return absl::InvalidArgumentError("--update-threads must be 1..64");
+  options.update_threads = static_cast<int>(threads);
+  ASSIGN_OR_RETURN(uint64_t batch, flags.GetUint("batch", options.batch_updates));
+  if (batch < 1 || batch > 1000000) return absl::InvalidArgumentError("--batch must be 1..1000000");
+  options.batch_updates = batch;
+  if (auto log = flags.Get("log")) options.log_path = *log;
+  ASSIGN_OR_RETURN(uint64_t nice, flags.GetUint("update-nice", options.update_nice));
+  if (nice > 19) return absl::InvalidArgumentError("--update-nice must be 0..19");
+  options.update_nice = static_cast<int>(nice);
+  // Testing the checker: make the index deliberately wrong.
+  if (auto fault = flags.Get("inject-fault")) {
+    if (*fault == "keep-replaced-entry") {
+      options.fault = LiveIndex::FaultForTesting::kKeepReplacedEntry;
+    } else if (*fault == "drop-updates") {
+      options.fault = LiveIndex::FaultForTesting::kDropEveryThousandth;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--inject-fault: keep-replaced-entry or drop-updates, got '", *fault, "'"));
+    }
+  }
+  options.show_progress = Progress::DefaultEnabled();
+  ASSIGN_OR_RETURN(LoadTestReport report, fanout::RunLoadTest(options));
+  std::fputs(report.ToText().c_str(), stdout);
+  if (auto json = flags.Get("json")) {
+    std::string text = report.ToJson();
+    RETURN_IF_ERROR(WriteFileAtomically(*json, [&](const AppendFn& append) { return append(text); }));
+  }
+  if (report.consistency_violations > 0 || report.lost_updates > 0) {
+    return absl::InternalError(absl::StrCat("the checker found ", report.consistency_violations,
+                                            " consistency violations and ", report.lost_updates,
+                                            " lost updates"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace fanout
