@@ -327,7 +327,7 @@ void LiveIndex::MergeLoop() {
       if (MergeDue()) {
         Merge();
       } else {
-        CompactRuns();
+        CompactRuns(/*one_pair=*/true);  // one at a time: stop stays prompt
       }
     });
   }
@@ -557,11 +557,11 @@ void LiveIndex::FreezeUpTo(uint64_t up_to) {
   freezes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void LiveIndex::CompactRuns() {
+void LiveIndex::CompactRuns(bool one_pair) {
   // Excludes merges. Freezes go on: they only append runs, and the swap
   // below finds the pair where it now is.
   std::lock_guard<std::mutex> merge_lock(merge_mu_);
-  for (;;) {
+  for (bool first = true; first || !one_pair; first = false) {
     std::shared_ptr<const LiveVersion> v = CurrentVersion();
     const size_t n = v->runs.size();
     if (n < 2) return;

@@ -224,9 +224,9 @@ class LiveIndex {
   // Freezes updates up to `up_to` (published) into a run. Requires
   // maintenance_mu_.
   void FreezeUpTo(uint64_t up_to);
-  // Merges pairs of runs while the tiers say so. Takes merge_mu_, and
-  // maintenance_mu_ only to swap each pair.
-  void CompactRuns();
+  // Merges pairs of runs while the tiers say so (one pair when `one_pair`).
+  // Takes merge_mu_, and maintenance_mu_ only to swap each pair.
+  void CompactRuns(bool one_pair = false);
   // True when the deltas have grown past merge_fraction of the base.
   bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;

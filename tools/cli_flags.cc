@@ -53,6 +53,17 @@ absl::StatusOr<std::string> CliFlags::Require(const std::string& flag) const {
   return *v;
 }
 
+absl::StatusOr<uint64_t> CliFlags::GetUintInRange(const std::string& flag,
+                                                  uint64_t default_value, uint64_t lo,
+                                                  uint64_t hi) const {
+  auto n = GetUint(flag, default_value);
+  if (n.ok() && (*n < lo || *n > hi)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be in ", lo, "..", hi, ", got ", *n));
+  }
+  return n;
+}
+
 absl::StatusOr<uint64_t> CliFlags::GetUint(const std::string& flag, uint64_t default_value) const {
   auto v = Get(flag);
   if (!v) return default_value;

@@ -35,6 +35,9 @@ class CliFlags {
   // Parses an unsigned integer flag, allowing `_` and `,` separators and
   // k/M suffixes (10M = 10,000,000).
   absl::StatusOr<uint64_t> GetUint(const std::string& flag, uint64_t default_value) const;
+  // GetUint, and kInvalidArgument "--flag must be in lo..hi, got n" outside.
+  absl::StatusOr<uint64_t> GetUintInRange(const std::string& flag, uint64_t default_value,
+                                          uint64_t lo, uint64_t hi) const;
   absl::StatusOr<double> GetDouble(const std::string& flag, double default_value) const;
   const std::vector<std::string>& positional() const { return positional_; }
 

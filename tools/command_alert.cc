@@ -81,11 +81,8 @@ absl::Status RunAlert(int argc, char** argv) {
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   ASSIGN_OR_RETURN(std::string out_dir, flags.Require("out"));
   if (!flags.Has("shards")) return absl::InvalidArgumentError("--shards is required");
-  ASSIGN_OR_RETURN(uint64_t shards, flags.GetUint("shards", 0));
-  if (shards < 1 || shards > ShardPolicy::kMaxShards) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--shards must be in 1..", ShardPolicy::kMaxShards, ", got ", shards));
-  }
+  ASSIGN_OR_RETURN(uint64_t shards,
+                   flags.GetUintInRange("shards", 0, 1, ShardPolicy::kMaxShards));
   DirectorySink::Options sink_options;
   ASSIGN_OR_RETURN(sink_options.format, ParseListFormat(flags.Get("format").value_or("csv")));
   sink_options.overwrite = flags.Has("force");

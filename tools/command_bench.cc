@@ -22,13 +22,10 @@ absl::Status RunBench(int argc, char** argv) {
   ScenarioBenchOptions options;
   ASSIGN_OR_RETURN(options.users, flags.GetUint("users", options.users));
   ASSIGN_OR_RETURN(options.seed, flags.GetUint("seed", options.seed));
-  ASSIGN_OR_RETURN(uint64_t shards, flags.GetUint("shards", options.shards));
-  if (shards < 1 || shards > ShardPolicy::kMaxShards) {
-    return absl::InvalidArgumentError("--shards out of range");
-  }
+  ASSIGN_OR_RETURN(uint64_t shards,
+                   flags.GetUintInRange("shards", options.shards, 1, ShardPolicy::kMaxShards));
   options.shards = static_cast<uint32_t>(shards);
-  ASSIGN_OR_RETURN(uint64_t reps, flags.GetUint("repetitions", options.repetitions));
-  if (reps < 1 || reps > 1000) return absl::InvalidArgumentError("--repetitions must be 1..1000");
+  ASSIGN_OR_RETURN(uint64_t reps, flags.GetUintInRange("repetitions", options.repetitions, 1, 1000));
   options.repetitions = static_cast<int>(reps);
   ASSIGN_OR_RETURN(options.s2pointindex_max_users,
                    flags.GetUint("s2pointindex-max-users", options.s2pointindex_max_users));

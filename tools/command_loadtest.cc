@@ -42,20 +42,16 @@ absl::Status RunLoadTest(int argc, char** argv) {
         "--update-rate and --alert-rate must be > 0, --seconds in (0, 86400]");
   }
   ASSIGN_OR_RETURN(options.seed, flags.GetUint("seed", options.seed));
-  ASSIGN_OR_RETURN(uint64_t shards, flags.GetUint("shards", options.shards));
-  if (shards < 1 || shards > ShardPolicy::kMaxShards) {
-    return absl::InvalidArgumentError("--shards out of range");
-  }
+  ASSIGN_OR_RETURN(uint64_t shards,
+                   flags.GetUintInRange("shards", options.shards, 1, ShardPolicy::kMaxShards));
   options.shards = static_cast<uint32_t>(shards);
-  ASSIGN_OR_RETURN(uint64_t threads, flags.GetUint("update-threads", options.update_threads));
-  if (threads < 1 || threads > 64) return absl::InvalidArgumentError("--update-threads must be 1..64");
+  ASSIGN_OR_RETURN(uint64_t threads,
+                   flags.GetUintInRange("update-threads", options.update_threads, 1, 64));
   options.update_threads = static_cast<int>(threads);
-  ASSIGN_OR_RETURN(uint64_t batch, flags.GetUint("batch", options.batch_updates));
-  if (batch < 1 || batch > 1000000) return absl::InvalidArgumentError("--batch must be 1..1000000");
-  options.batch_updates = batch;
+  ASSIGN_OR_RETURN(options.batch_updates,
+                   flags.GetUintInRange("batch", options.batch_updates, 1, 1000000));
   if (auto log = flags.Get("log")) options.log_path = *log;
-  ASSIGN_OR_RETURN(uint64_t nice, flags.GetUint("update-nice", options.update_nice));
-  if (nice > 19) return absl::InvalidArgumentError("--update-nice must be 0..19");
+  ASSIGN_OR_RETURN(uint64_t nice, flags.GetUintInRange("update-nice", options.update_nice, 0, 19));
   options.update_nice = static_cast<int>(nice);
   // Testing the checker: make the index deliberately wrong.
   if (auto fault = flags.Get("inject-fault")) {
