@@ -206,8 +206,12 @@ TEST_P(LivePropertyTest, EveryAlertMatchesTheModelAtItsSnapshot) {
     EXPECT_EQ(live->GetStats().users, model.cells().size());
   }
   LiveIndex::Stats stats = live->GetStats();
-  if (schedule == Schedule::kFreezeAndMerge) EXPECT_GE(stats.merges, 4u);
-  if (schedule == Schedule::kFreeze) EXPECT_GE(stats.freezes, 20u);
+  if (schedule == Schedule::kFreezeAndMerge) {
+    EXPECT_GE(stats.merges, 4u);
+  }
+  if (schedule == Schedule::kFreeze) {
+    EXPECT_GE(stats.freezes, 20u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
