@@ -399,7 +399,7 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
   const uint64_t last = first + updates.size() - 1;
   if (last - base_->base_seq >= LiveBase::kNotMoved - 1) {
     return absl::ResourceExhaustedError(
-        "too many updates since the last merge (is the maintenance thread running?)");
+        "too many updates since the last merge (are the background threads running?)");
   }
   // Durability before visibility: once a batch is in the log, a restart
   // replays it; if the append fails, nothing is applied.
@@ -407,7 +407,8 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
     absl::Status logged = options_.log->Append(first, updates);
     if (!logged.ok()) return logged;
   }
-  PrefetchLocked(updates);
+  thread_local std::vector<uint32_t> slots;
+  LookUpSlotsLocked(updates, &slots);
   for (size_t i = 0; i < updates.size(); ++i) {
     ++updates_applied_;
     if (options_.fault == FaultForTesting::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
@@ -423,7 +424,7 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
       r.mark_b.store(nullptr, std::memory_order_relaxed);
       continue;
     }
-    ApplyOneLocked(updates[i], cells[i], first + i);
+    ApplyOneLocked(updates[i], cells[i], first + i, slots[i]);
   }
   next_seq_ = last + 1;
   published_seq_.store(last, std::memory_order_release);
@@ -432,14 +433,17 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
 
 // Each update reads about four places at random (the hash map, the slot's
 // current entry, its base position, the replaced entry's marker): ~100 ns
-// each from memory. Touching them for the whole batch first, one array at a
-// time, lets the misses overlap; the apply loop then finds them in cache.
-// Only a hint: the apply loop looks everything up again.
-void LiveIndex::PrefetchLocked(absl::Span<const LocationUpdate> updates) {
-  if (updates.size() < 8) return;
-  thread_local std::vector<uint32_t> slots;
+// each from memory. Looking up the whole batch first, one array at a time,
+// lets the misses overlap; the apply loop then finds them in cache. The
+// slots found are final (a slot, once given, is never taken back); users
+// not in the map yet get kNoSlot and are looked up again when applied.
+void LiveIndex::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
+                                  std::vector<uint32_t>* out) {
+  std::vector<uint32_t>& slots = *out;
   slots.resize(updates.size());
-  for (const LocationUpdate& u : updates) slot_of_.prefetch(u.user_id());
+  if (updates.size() >= 8) {
+    for (const LocationUpdate& u : updates) slot_of_.prefetch(u.user_id());
+  }
   for (size_t i = 0; i < updates.size(); ++i) {
     auto it = slot_of_.find(updates[i].user_id());
     slots[i] = it == slot_of_.end() ? kNoSlot : it->second;
@@ -488,14 +492,15 @@ void LiveIndex::SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq) 
   }
 }
 
-void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq) {
+void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq,
+                               uint32_t known_slot) {
   const bool remove = u.kind == LocationUpdate::Kind::kRemove;
-  uint32_t slot = kNoSlot;
+  uint32_t slot = known_slot;
   uint64_t prev = kNoSeq;
-  if (remove) {
+  if (slot == kNoSlot && remove) {  // perhaps added earlier in this batch
     auto it = slot_of_.find(u.user_id());
     if (it != slot_of_.end()) slot = it->second;
-  } else {
+  } else if (slot == kNoSlot) {
     auto [it, inserted] = slot_of_.try_emplace(u.user_id(), static_cast<uint32_t>(slot_current_.size()));
     if (inserted) slot_current_.push_back(kNoSeq);
     slot = it->second;

@@ -36,7 +36,8 @@ struct LiveVersion;
 struct LiveBase;
 
 // Entries gathered for one alert from updates not yet frozen into a sorted
-// run: three owned columns sorted by (cell, user), all visible.
+// run: two owned columns sorted by (cell, user), all visible. Immutable once
+// built; safe to read from any thread.
 class PendingRun {
  public:
   size_t size() const { return cells_.size(); }
@@ -92,10 +93,12 @@ class LiveSnapshot {
 //    update that moved or removed its user, or "never" (4 bytes);
 //  - the update records, by sequence number: the new cell, the user, the
 //    entry replaced, and `superseded`, set once when the user's next update
-//    replaces this one (40 bytes each, until merged);
-//  - delta runs: updates frozen into runs sorted by cell (cell, user, seq:
-//    24 bytes each), a few milliseconds' worth at a time by the maintenance
-//    thread, and merged pairwise as they grow so there are O(log) of them;
+//    replaces this one, and the two pointers to its copies in delta runs
+//    (56 bytes each, until merged);
+//  - delta runs: updates frozen into runs sorted by cell (cell, user, seq
+//    and a copy of `superseded`, which is what alerts read: 32 bytes each),
+//    a few milliseconds' worth at a time by the freeze thread, and merged
+//    pairwise in equal tiers so there are O(log) of them;
 //  - per user, a dense slot (flat hash map user id -> slot, 12 bytes plus
 //    the table's slack) with the sequence number of its current entry
 //    (8 bytes) and its position in the base (4 bytes), and per base entry
@@ -113,9 +116,10 @@ class LiveSnapshot {
 // the new base's moved_at (most of them off the lock, the rest under it)
 // and swaps the base in.
 //
-// Memory (measured by `fanout loadtest`, see README "Live updates"): about
-// 16 + 4 + 4 + 4 + 8 bytes per user plus the hash map (~21 bytes at 20M
-// users), plus 64 bytes per update not yet merged.
+// Memory: about 16 + 4 + 4 + 4 + 8 bytes per user plus the hash map (~21
+// bytes at 20M users), plus 56 per update record and 32 per delta entry
+// until merged; `fanout loadtest` reports the total (83.7 bytes per user at
+// the end of its 20M-user, 1M-updates/s run).
 //
 // Thread-safety: every public method may be called from any number of
 // threads at once. Apply serialises writers; Snapshot never waits for a
@@ -141,7 +145,7 @@ class LiveIndex {
     // Run the background threads that freeze, compact and merge. Without
     // them, call Freeze() and Merge() yourself. DEFAULT: true.
     bool background_maintenance = true;
-    // The maintenance thread freezes pending updates this often.
+    // The freeze thread freezes pending updates this often.
     // DEFAULT: 5 ms.
     absl::Duration freeze_interval = absl::Milliseconds(5);
     // Merge the deltas into a new base once they hold more entries than
@@ -217,8 +221,11 @@ class LiveIndex {
  private:
   explicit LiveIndex(const Options& options);
 
-  void PrefetchLocked(absl::Span<const LocationUpdate> updates);  // requires mu_
-  void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq);  // requires mu_
+  // Requires mu_. The slot of each update's user (kNoSlot when not known
+  // yet), prefetching what applying the batch will touch.
+  void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots);
+  // Requires mu_. `known_slot`: from LookUpSlotsLocked.
+  void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot);
   void SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq);  // requires mu_
   internal::UpdateRecord& RecordForAppendLocked(uint64_t seq);  // requires mu_
   // Freezes updates up to `up_to` (published) into a run. Requires
