@@ -297,11 +297,26 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
                                        return absl::OkStatus();
                                      }));
     report.log_replay_s = NowSeconds() - t0;
-    if (fresh->last_seq() != live->last_seq()) {
+    if (fresh->last_seq() != live->last_seq() || scan.updates != live->last_seq()) {
       return absl::InternalError(absl::StrCat("log replay reached update ", fresh->last_seq(),
-                                              ", the run applied ", live->last_seq()));
+                                              " (", scan.updates, " in the log), the run applied ",
+                                              live->last_seq()));
     }
-    (void)scan;
+    // The replayed state must be the run's final state, user for user (an
+    // order-free digest of every visible (user, cell); an injected fault
+    // makes the live index differ from its own log on purpose).
+    auto digest = [](const LiveSnapshot& snapshot) {
+      std::pair<uint64_t, uint64_t> d{0, 0};
+      snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
+        ++d.first;
+        d.second += Mix64(user ^ Mix64(cell));
+      });
+      return d;
+    };
+    if (o.fault == LiveIndex::FaultForTesting::kNone &&
+        digest(fresh->Snapshot()) != digest(live->Snapshot())) {
+      return absl::InternalError("the state replayed from the update log differs from the run's");
+    }
   }
   return report;
 }

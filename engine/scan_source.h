@@ -49,6 +49,8 @@ struct UpdateRecord {
 // The update records by sequence number, in chunks that never move. The
 // table itself is immutable: adding a chunk makes a new table sharing the
 // old chunks, so an alert's pinned table stays valid while writers go on.
+// Thread-safety: const methods from any thread; the records' own rules are
+// above.
 class RecordTable {
  public:
   static constexpr int kChunkBits = 16;
@@ -87,6 +89,7 @@ class RecordTable {
 //    before seq: marks[i], the run's copy of its record's `superseded`.
 // Visibility only ever changes for updates newer than the snapshot, so an
 // entry is judged the same way however often a scan looks at it.
+// Thread-safety: a plain value; Visible() is safe from any thread.
 struct ScanSource {
   enum class Filter : uint8_t { kAll, kBase, kDelta };
 
