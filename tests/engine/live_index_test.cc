@@ -359,6 +359,18 @@ TEST(LiveIndexTest, RejectsBadOptionsAndDuplicateBase) {
   options.merge_fraction = 0;
   EXPECT_FALSE(LiveIndex::Create(*LocationIndex::Build({}, {}), options).ok());
   EXPECT_FALSE(LiveIndex::Create(nullptr, Manual()).ok());
+  // Borrowed columns are not checked for unique users (location_index.h):
+  // the live index, which keys everything by user, must refuse them.
+  auto cells = std::make_shared<std::vector<uint64_t>>(std::vector<uint64_t>{
+      UserRecord::FromDegrees(5, 10, 10).ToCellId().id(),
+      UserRecord::FromDegrees(5, 20, 20).ToCellId().id()});
+  auto users = std::make_shared<std::vector<uint64_t>>(std::vector<uint64_t>{5, 5});
+  auto twice = LocationIndex::FromBorrowedColumns(*cells, *users, cells);
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  auto live = LiveIndex::Create(*std::move(twice), Manual());
+  ASSERT_FALSE(live.ok());
+  EXPECT_NE(live.status().message().find("user 5 appears twice"), std::string::npos)
+      << live.status();
 }
 
 // Real threads: two writers, two alert threads, the maintenance thread
