@@ -50,6 +50,8 @@ int32_t ClampE7(double v, double limit) {
 // What the alert thread measures, per phase.
 struct AlertLoop {
   std::vector<double> ms;
+  // Per alert: Snapshot(), then the executor's stages, and the sorted runs.
+  std::vector<double> snapshot_ms, cover_ms, plan_ms, scan_ms, runs;
   std::vector<std::vector<double>> per_area;
   uint64_t last_matched = 0;
 };
@@ -120,6 +122,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       const uint64_t ack = acknowledged.load(std::memory_order_acquire);
       double a = NowSeconds();
       LiveSnapshot snapshot = live->Snapshot();
+      out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
       AlertExecutor executor(snapshot, exec_options);
       AlertSummary summary;
       ASSIGN_OR_RETURN(DeliveryLists lists, executor.Execute(*areas[area].area, &summary));
@@ -127,6 +130,10 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       out->per_area.resize(areas.size());
       out->per_area[area].push_back(out->ms.back());
       out->last_matched = summary.matched;
+      out->cover_ms.push_back(summary.timings.cover_ms);
+      out->plan_ms.push_back(summary.timings.plan_ms);
+      out->scan_ms.push_back(summary.timings.scan_ms);
+      out->runs.push_back(summary.sorted_runs);
       if (record) checker->RecordAlert(area, snapshot.seq(), ack, lists);
     }
     return absl::OkStatus();
@@ -254,6 +261,18 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
     }
     report.per_area.push_back(f);
   }
+  auto stages = [](const AlertLoop& loop) {
+    LoadTestReport::StageFigures f;
+    f.snapshot_ms = Percentile(loop.snapshot_ms, 0.5);
+    f.cover_ms = Percentile(loop.cover_ms, 0.5);
+    f.plan_ms = Percentile(loop.plan_ms, 0.5);
+    f.scan_ms = Percentile(loop.scan_ms, 0.5);
+    f.runs = Percentile(loop.runs, 0.5);
+    f.runs_max = loop.runs.empty() ? 0 : *std::max_element(loop.runs.begin(), loop.runs.end());
+    return f;
+  };
+  report.idle_stages = stages(idle);
+  report.load_stages = stages(loaded);
   report.alerts = loaded.ms.size();
   report.alert_p50 = Percentile(loaded.ms, 0.5);
   report.alert_p99 = Percentile(loaded.ms, 0.99);
@@ -346,6 +365,12 @@ std::string LoadTestReport::ToJson() const {
                              {"p50", f.load_p50},
                              {"p99", f.load_p99}});
   }
+  auto stages = [](const StageFigures& f) {
+    return nlohmann::ordered_json{{"snapshot_ms_p50", f.snapshot_ms}, {"cover_ms_p50", f.cover_ms},
+                                  {"plan_ms_p50", f.plan_ms},         {"scan_ms_p50", f.scan_ms},
+                                  {"sorted_runs_p50", f.runs},        {"sorted_runs_max", f.runs_max}};
+  };
+  j["stages"] = {{"idle", stages(idle_stages)}, {"loaded", stages(load_stages)}};
   j["build_s"] = build_s;
   j["live_s"] = live_s;
   j["check_s"] = check_s;
@@ -373,6 +398,12 @@ std::string LoadTestReport::ToText() const {
     absl::StrAppendFormat(&s, "update log %.1f MB, replayed in %.2f s (%.0f updates/s)\n",
                           log_bytes / 1e6, log_replay_s,
                           log_replay_s > 0 ? updates_applied / log_replay_s : 0);
+  }
+  for (const auto& [name, f] : {std::pair{"idle", idle_stages}, std::pair{"loaded", load_stages}}) {
+    absl::StrAppendFormat(&s,
+                          "  stages p50 %-6s snapshot %.2f, cover %.2f, plan %.2f, scan %.2f ms; "
+                          "sorted runs %.0f (max %.0f)\n",
+                          name, f.snapshot_ms, f.cover_ms, f.plan_ms, f.scan_ms, f.runs, f.runs_max);
   }
   for (const AreaFigures& f : per_area) {
     absl::StrAppendFormat(&s, "  %-9s idle p50 %7.2f p99 %7.2f | loaded p50 %7.2f p99 %7.2f ms\n",

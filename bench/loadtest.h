@@ -75,6 +75,12 @@ struct LoadTestReport {
     double idle_p50 = 0, idle_p99 = 0, load_p50 = 0, load_p99 = 0;
   };
   std::vector<AreaFigures> per_area;
+  // Medians over all alerts of a phase: where an alert's time goes.
+  struct StageFigures {
+    double snapshot_ms = 0, cover_ms = 0, plan_ms = 0, scan_ms = 0;
+    double runs = 0, runs_max = 0;  // sorted runs scanned (live_index.h)
+  };
+  StageFigures idle_stages, load_stages;
   double build_s = 0, live_s = 0, check_s = 0;
   // With a log: its size, and the time to replay it into a fresh index.
   uint64_t log_bytes = 0;

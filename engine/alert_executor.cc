@@ -204,6 +204,7 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
     }
     summary->index_users = index_users_;
     if (snapshot_ != nullptr) summary->snapshot_seq = snapshot_->seq();
+    summary->sorted_runs = static_cast<uint32_t>(sources.size());
     summary->covering_interior_cells = covering.interior.num_cells();
     summary->covering_boundary_cells = covering.boundary.num_cells();
     summary->ranges = plan.size();

@@ -51,6 +51,9 @@ struct AlertSummary {
   // For an alert over a live index: the sequence number of the last update
   // its snapshot includes (live_index.h). 0 for a static index.
   uint64_t snapshot_seq = 0;
+  // Sorted runs scanned: 1 for a static index; for a live one the base, its
+  // delta runs and the run of updates gathered for this alert.
+  uint32_t sorted_runs = 0;
 
   // Free-form facts about the input (source, edge model, ...), written to
   // summary.json under "alert" in insertion order.

@@ -104,7 +104,11 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
   run->users.resize(n);
   run->seqs.resize(n);
   run->marks.reset(new std::atomic<uint64_t>[n]);
+  // Entries are in cell order, their records in sequence order: each mark
+  // update is a cache miss, so fetch a few ahead to overlap them.
+  constexpr size_t kAhead = 16;
   for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(&records.at(entries[i + kAhead].seq), 1);
     run->cells[i] = entries[i].cell;
     run->users[i] = entries[i].user;
     run->seqs[i] = entries[i].seq;
@@ -124,7 +128,12 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
 // read by new snapshots; forget them. The caller then waits for writers
 // (mu_) before the old run may be freed.
 void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records) {
-  for (uint64_t seq : run.seqs) records.at(seq).mark_b.store(nullptr);
+  constexpr size_t kAhead = 16;
+  const size_t n = run.seqs.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(&records.at(run.seqs[i + kAhead]), 1);
+    records.at(run.seqs[i]).mark_b.store(nullptr);
+  }
 }
 
 }  // namespace
@@ -302,16 +311,20 @@ bool LiveIndex::WaitOrStop(absl::Duration interval) {
 // Background work runs on its own thread alone: its sorts and merges must
 // not take TBB workers from alerts (their latency is what matters).
 void LiveIndex::FreezeLoop() {
-  // Freezing only (compactions run on the merge thread): short and
-  // frequent, so the updates an alert must gather one by one stay few.
-  // Alerts come first: freezing is light but steady work, a little below
-  // normal priority (nice 5) so it yields to alert threads on a busy box.
+  // Freezes, and the compactions that keep the runs few: short and
+  // frequent, so the updates an alert must gather one by one stay few, and
+  // so do the runs it searches (each run costs every alert a binary search
+  // per covering cell). They go on while a merge builds its base, on runs
+  // newer than the merge's (merge_floor_). Alerts come first: this is light
+  // but steady work, a little below normal priority (nice 5) so it yields
+  // to alert threads on a busy box.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
   tbb::task_arena alone(1);
   while (!WaitOrStop(options_.freeze_interval)) {
     alone.execute([this] {
       std::lock_guard<std::mutex> lock(maintenance_mu_);
       FreezeUpTo(last_seq());
+      CompactRunsLocked();
     });
   }
 }
@@ -324,11 +337,7 @@ void LiveIndex::MergeLoop() {
   tbb::task_arena alone(1);
   while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
     alone.execute([this] {
-      if (MergeDue()) {
-        Merge();
-      } else {
-        CompactRuns(/*one_pair=*/true);  // one at a time: stop stays prompt
-      }
+      if (MergeDue()) Merge();
     });
   }
 }
@@ -528,11 +537,9 @@ void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t 
 }
 
 void LiveIndex::Freeze() {
-  {
-    std::lock_guard<std::mutex> lock(maintenance_mu_);
-    FreezeUpTo(last_seq());
-  }
-  CompactRuns();
+  std::lock_guard<std::mutex> lock(maintenance_mu_);
+  FreezeUpTo(last_seq());
+  CompactRunsLocked();
 }
 
 void LiveIndex::FreezeUpTo(uint64_t up_to) {
@@ -562,21 +569,25 @@ void LiveIndex::FreezeUpTo(uint64_t up_to) {
   freezes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void LiveIndex::CompactRuns(bool one_pair) {
-  // Excludes merges. Freezes go on: they only append runs, and the swap
-  // below finds the pair where it now is.
-  std::lock_guard<std::mutex> merge_lock(merge_mu_);
-  for (bool first = true; first || !one_pair; first = false) {
+void LiveIndex::CompactRunsLocked() {
+  // Holds maintenance_mu_ throughout: nothing else changes the runs
+  // meanwhile (freezes and the start and end of a merge take it too). A
+  // merge in progress has taken the runs up to merge_floor_ (it reads their
+  // entries superseded after its point, which a compaction would drop):
+  // only the runs frozen since are compacted.
+  for (;;) {
     std::shared_ptr<const LiveVersion> v = CurrentVersion();
     const size_t n = v->runs.size();
-    if (n < 2) return;
+    size_t eligible = 0;
+    while (eligible < n && v->runs[eligible]->min_seq <= merge_floor_) ++eligible;
+    if (n - eligible < 2) return;
     // The newest adjacent pair of equal tiers (newer at least as large as
     // older: a binary counter of run sizes, so each entry is rewritten about
     // log2(delta / freeze size) times before a merge takes it); with more
     // than 24 runs, the newest pair whatever the sizes.
     size_t k = n - 1;
-    for (size_t i = n - 1; i-- > 0;) {
-      if (v->runs[i + 1]->size() >= v->runs[i]->size() || n > 24) {
+    for (size_t i = n - 1; i-- > eligible;) {
+      if (v->runs[i + 1]->size() >= v->runs[i]->size() || n - eligible > 24) {
         k = i;
         break;
       }
@@ -586,14 +597,16 @@ void LiveIndex::CompactRuns(bool one_pair) {
     const std::shared_ptr<const DeltaRun> newer_run = v->runs[k + 1];
     const DeltaRun& older = *older_run;
     const DeltaRun& newer = *newer_run;
-    // Snapshots that will see the merged run have seq >= horizon.
+    // Snapshots that will see the merged run have seq >= horizon. A run's
+    // own marks are exact copies of its records' `superseded` (scan_source.h)
+    // and read in order, unlike the records.
     const uint64_t horizon = last_seq();
     const RecordTable& records = *v->records;
     std::vector<internal::Entry> merged;
     merged.reserve(older.size() + newer.size());
     size_t i = 0, j = 0;
     auto keep = [&](const DeltaRun& run, size_t k) {
-      if (records.at(run.seqs[k]).superseded.load(std::memory_order_relaxed) > horizon) {
+      if (run.marks[k].load(std::memory_order_relaxed) > horizon) {
         merged.push_back({run.cells[k], run.users[k], run.seqs[k]});
       }
     };
@@ -612,11 +625,10 @@ void LiveIndex::CompactRuns(bool one_pair) {
         merged, std::min(older.min_seq, newer.min_seq), std::max(older.max_seq, newer.max_seq),
         records);
     {
-      std::lock_guard<std::mutex> maintenance(maintenance_mu_);
       std::unique_lock<std::shared_mutex> vlock(version_mu_);
       auto nv = std::make_shared<LiveVersion>(*version_);
-      // Runs are only appended meanwhile (merges wait for us): the pair is
-      // where it was.
+      // Nobody else changes the runs while we hold maintenance_mu_, but the
+      // version may have been replaced for a new record chunk.
       auto it = std::find(nv->runs.begin(), nv->runs.end(), older_run);
       if (it == nv->runs.end() || it + 1 == nv->runs.end() || *(it + 1) != newer_run) {
         std::abort();  // unreachable: see above
@@ -648,22 +660,26 @@ void LiveIndex::Merge() {
       slots = slot_current_.size();
     }
     // Every update up to m is now in the base or a run. Freezes go on while
-    // the new base is built, into runs of updates after m; compactions wait
-    // (merge_mu_): they would drop entries superseded after m, which the
-    // merge needs, or mix runs before and after m.
+    // the new base is built, into runs of updates after m, and so do
+    // compactions of those runs only (merge_floor_): the runs up to m are
+    // the merge's, which reads their entries superseded after m.
     FreezeUpTo(m);
     v = CurrentVersion();
+    merge_floor_ = m;
   }
   const LiveBase& old = *v->base;
   const RecordTable& records = *v->records;
 
   // The delta entries visible at m, with their slots, sorted.
+  // (Marks in order, and the records, for the slot, fetched ahead.)
   std::vector<internal::Entry> delta;
   for (const auto& run : v->runs) {
-    for (size_t k = 0; k < run->size(); ++k) {
-      const UpdateRecord& r = records.at(run->seqs[k]);
-      if (r.superseded.load(std::memory_order_relaxed) > m) {
-        delta.push_back({run->cells[k], run->users[k], r.slot});
+    constexpr size_t kAhead = 16;
+    const size_t size = run->size();
+    for (size_t k = 0; k < size; ++k) {
+      if (k + kAhead < size) __builtin_prefetch(&records.at(run->seqs[k + kAhead]));
+      if (run->marks[k].load(std::memory_order_relaxed) > m) {
+        delta.push_back({run->cells[k], run->users[k], records.at(run->seqs[k]).slot});
       }
     }
   }
@@ -737,6 +753,7 @@ void LiveIndex::Merge() {
   });
   FillNotMoved(&base->moved_at, total);
   base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+  if (merge_hook_) merge_hook_();
 
   // Replays onto the new base the moves of updates after m: the entry an
   // update replaced is in the new base when it is numbered m or below.
@@ -784,6 +801,7 @@ void LiveIndex::Merge() {
       nv->pending_first_seq = version_->pending_first_seq;
       version_ = std::move(nv);
     }
+    merge_floor_ = 0;
     AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);
   }
   merges_.fetch_add(1, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -97,8 +98,9 @@ class LiveSnapshot {
 //    (56 bytes each, until merged);
 //  - delta runs: updates frozen into runs sorted by cell (cell, user, seq
 //    and a copy of `superseded`, which is what alerts read: 32 bytes each),
-//    a few milliseconds' worth at a time by the freeze thread, and merged
-//    pairwise in equal tiers so there are O(log) of them;
+//    a few milliseconds' worth at a time by the freeze thread, which also
+//    merges them pairwise in equal tiers so there are O(log) of them (also
+//    while a merge runs, among the runs newer than the merge's);
 //  - per user, a dense slot (flat hash map user id -> slot, 12 bytes plus
 //    the table's slack) with the sequence number of its current entry
 //    (8 bytes) and its position in the base (4 bytes), and per base entry
@@ -218,6 +220,10 @@ class LiveIndex {
 
   Stats GetStats() const;
 
+  // Tests only: called by Merge() after it has built the new base, before it
+  // replays the updates since and swaps the base in (no lock held).
+  void SetMergeHookForTesting(std::function<void()> hook) { merge_hook_ = std::move(hook); }
+
  private:
   explicit LiveIndex(const Options& options);
 
@@ -231,14 +237,15 @@ class LiveIndex {
   // Freezes updates up to `up_to` (published) into a run. Requires
   // maintenance_mu_.
   void FreezeUpTo(uint64_t up_to);
-  // Merges pairs of runs while the tiers say so (one pair when `one_pair`).
-  // Takes merge_mu_, and maintenance_mu_ only to swap each pair.
-  void CompactRuns(bool one_pair = false);
+  // Merges pairs of runs while the tiers say so, leaving alone those a
+  // merge in progress has taken. Requires maintenance_mu_.
+  void CompactRunsLocked();
   // True when the deltas have grown past merge_fraction of the base.
   bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;
-  // The two background threads: freezes every freeze_interval; merges when
-  // due and compactions otherwise, concurrently with freezes.
+  // The two background threads: freezes (each followed by the compactions
+  // the tiers call for) every freeze_interval; merges when due, concurrently
+  // with freezes.
   void FreezeLoop();
   void MergeLoop();
   // Waits `interval` or until stop; true when stopping.
@@ -272,11 +279,15 @@ class LiveIndex {
 
   // One freeze or compaction at a time, and the start and end of a merge.
   std::mutex maintenance_mu_;
-  // One merge or compaction at a time. Lock order: merge_mu_ before
-  // maintenance_mu_.
+  // While a merge builds its base: the last update it folds in; runs up to
+  // it are the merge's. 0 otherwise. Guarded by maintenance_mu_.
+  uint64_t merge_floor_ = 0;
+  // One merge at a time. Lock order: merge_mu_ before maintenance_mu_.
   std::mutex merge_mu_;
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
   std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
+
+  std::function<void()> merge_hook_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

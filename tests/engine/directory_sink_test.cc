@@ -46,7 +46,9 @@ AlertSummary SummaryOf(const DeliveryLists& lists) {
 std::vector<uint64_t> ReadCsvIds(const std::string& path) {
   std::vector<uint64_t> ids;
   std::string text = ReadFileOrEmpty(path);
-  if (!text.empty()) EXPECT_EQ(text.back(), '\n') << path;
+  if (!text.empty()) {
+    EXPECT_EQ(text.back(), '\n') << path;
+  }
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     uint64_t id;
     EXPECT_TRUE(absl::SimpleAtoi(line, &id)) << line;

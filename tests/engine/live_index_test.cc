@@ -220,6 +220,56 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(Schedule::kNone, Schedule::kFreeze,
                                          Schedule::kFreezeAndMerge, Schedule::kRandom)));
 
+// While a merge builds its base, updates, freezes and compactions go on
+// (the compactions among the runs frozen since the merge began only), and
+// every snapshot taken meanwhile, and after the swap, still matches the model.
+TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
+  std::mt19937_64 rng(11);
+  Model model;
+  uint64_t max_user = 3000;
+  auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), Manual());
+  std::vector<std::unique_ptr<AlertArea>> areas;
+  for (int i = 0; i < 3; ++i) areas.push_back(RandomArea(rng));
+  auto check = [&](const char* when, int round) {
+    LiveSnapshot snapshot = live->Snapshot();
+    for (const auto& area : areas) {
+      ASSERT_EQ(AlertOn(snapshot, *area), model.Expected(*area)) << when << " round " << round;
+    }
+    ExpectSameState(snapshot, model);
+  };
+  auto update = [&] {
+    std::vector<LocationUpdate> batch = RandomBatch(rng, model, 1 + rng() % 300, &max_user);
+    ASSERT_TRUE(live->Apply(batch).ok());
+    for (const LocationUpdate& u : batch) model.Apply(u);
+  };
+  for (int merge = 0; merge < 3; ++merge) {
+    // Runs for the merge to take.
+    for (int i = 0; i < 4; ++i) {
+      update();
+      live->Freeze();
+    }
+    uint64_t compactions_inside = 0;
+    live->SetMergeHookForTesting([&] {
+      const uint64_t before = live->GetStats().compactions;
+      for (int round = 0; round < 12; ++round) {
+        update();
+        if (round % 2 == 1) live->Freeze();
+        check("during the merge", round);
+      }
+      compactions_inside = live->GetStats().compactions - before;
+    });
+    live->Merge();
+    live->SetMergeHookForTesting(nullptr);
+    EXPECT_GT(compactions_inside, 0u) << "merge " << merge;
+    check("after the merge", merge);
+    // The runs frozen during the merge were kept; they fold into the next.
+    EXPECT_GT(live->GetStats().delta_entries, 0u);
+  }
+  live->Merge();
+  EXPECT_EQ(live->GetStats().delta_runs, 0u);
+  check("after the last merge", 0);
+}
+
 TEST(LiveIndexTest, OldSnapshotsKeepAnsweringForTheirMoment) {
   std::mt19937_64 rng(7);
   Model model;

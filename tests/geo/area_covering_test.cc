@@ -67,7 +67,9 @@ TEST(AreaCoveringTest, InteriorIsInsideAndEveryAreaPointIsCovered) {
         if (in_area) {
           EXPECT_TRUE(covering.interior.Contains(p) || covering.boundary.Contains(p));
         }
-        if (covering.interior.Contains(p)) EXPECT_TRUE(in_area);
+        if (covering.interior.Contains(p)) {
+          EXPECT_TRUE(in_area);
+        }
       }
       EXPECT_GT(inside, 0);
     }

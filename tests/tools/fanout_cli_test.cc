@@ -94,7 +94,9 @@ class FanoutCliTest : public ::testing::Test {
           ids.push_back(v);
         }
       } else {
-        if (!text.empty()) EXPECT_EQ(text.back(), '\n') << path;
+        if (!text.empty()) {
+          EXPECT_EQ(text.back(), '\n') << path;
+        }
         for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
           uint64_t id;
           EXPECT_TRUE(absl::SimpleAtoi(line, &id)) << path << ": " << line;
