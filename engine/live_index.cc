@@ -2,11 +2,13 @@
 
 #include "engine/live_index.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -319,6 +321,7 @@ void LiveIndex::FreezeLoop() {
   // but steady work, a little below normal priority (nice 5) so it yields
   // to alert threads on a busy box.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+  ::pthread_setname_np(::pthread_self(), "live-freeze");  // for top -H and perf
   tbb::task_arena alone(1);
   while (!WaitOrStop(options_.freeze_interval)) {
     alone.execute([this] {
@@ -334,6 +337,7 @@ void LiveIndex::MergeLoop() {
   // it takes the cores alerts and writers leave idle, instead of taking
   // turns with them (which shows up directly in alert tail latency).
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+  ::pthread_setname_np(::pthread_self(), "live-merge");
   tbb::task_arena alone(1);
   while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
     alone.execute([this] {
@@ -581,60 +585,80 @@ void LiveIndex::CompactRunsLocked() {
     size_t eligible = 0;
     while (eligible < n && v->runs[eligible]->min_seq <= merge_floor_) ++eligible;
     if (n - eligible < 2) return;
-    // The newest adjacent pair of equal tiers (newer at least as large as
-    // older: a binary counter of run sizes, so each entry is rewritten about
-    // log2(delta / freeze size) times before a merge takes it); with more
-    // than 24 runs, the newest pair whatever the sizes.
-    size_t k = n - 1;
-    for (size_t i = n - 1; i-- > eligible;) {
-      if (v->runs[i + 1]->size() >= v->runs[i]->size() || n - eligible > 24) {
-        k = i;
-        break;
+    // Size tiers with fan-in 4: the newest kFanIn adjacent runs of one tier
+    // (the oldest at most twice the newest) become one run of the next, so
+    // each entry is rewritten about log4(delta / freeze size) times before a
+    // merge takes it (half as often as pairs would), and there are at most
+    // about 3 runs per tier. With more than 24 runs whatever the sizes, the
+    // newest kFanIn.
+    constexpr size_t kFanIn = 4;
+    size_t k = n;
+    if (n - eligible > 24) {
+      k = n - kFanIn;
+    } else {
+      for (size_t end = n; end >= eligible + kFanIn; --end) {
+        if (v->runs[end - kFanIn]->size() <= 2 * v->runs[end - 1]->size()) {
+          k = end - kFanIn;
+          break;
+        }
       }
     }
-    if (k == n - 1) return;
-    const std::shared_ptr<const DeltaRun> older_run = v->runs[k];
-    const std::shared_ptr<const DeltaRun> newer_run = v->runs[k + 1];
-    const DeltaRun& older = *older_run;
-    const DeltaRun& newer = *newer_run;
-    // Snapshots that will see the merged run have seq >= horizon. A run's
-    // own marks are exact copies of its records' `superseded` (scan_source.h)
-    // and read in order, unlike the records.
+    if (k == n) return;
+    const std::vector<std::shared_ptr<const DeltaRun>> inputs(v->runs.begin() + k,
+                                                              v->runs.begin() + k + kFanIn);
+    // Snapshots that will see the merged run have seq >= horizon: entries
+    // superseded at or before it are dropped. A run's own marks are exact
+    // copies of its records' `superseded` (scan_source.h) and read in
+    // order, unlike the records.
     const uint64_t horizon = last_seq();
     const RecordTable& records = *v->records;
+    size_t total = 0;
+    uint64_t min_seq = ~uint64_t{0}, max_seq = 0;
+    for (const auto& run : inputs) {
+      total += run->size();
+      min_seq = std::min(min_seq, run->min_seq);
+      max_seq = std::max(max_seq, run->max_seq);
+    }
     std::vector<internal::Entry> merged;
-    merged.reserve(older.size() + newer.size());
-    size_t i = 0, j = 0;
-    auto keep = [&](const DeltaRun& run, size_t k) {
-      if (run.marks[k].load(std::memory_order_relaxed) > horizon) {
-        merged.push_back({run.cells[k], run.users[k], run.seqs[k]});
+    merged.reserve(total);
+    std::array<size_t, kFanIn> at{};
+    for (;;) {
+      // The smallest head by (cell, user, seq); a linear pick is cheapest
+      // for four.
+      size_t best = kFanIn;
+      for (size_t r = 0; r < kFanIn; ++r) {
+        const DeltaRun& run = *inputs[r];
+        if (at[r] == run.size()) continue;
+        if (best == kFanIn) {
+          best = r;
+          continue;
+        }
+        const DeltaRun& b = *inputs[best];
+        if (std::tie(run.cells[at[r]], run.users[at[r]], run.seqs[at[r]]) <
+            std::tie(b.cells[at[best]], b.users[at[best]], b.seqs[at[best]])) {
+          best = r;
+        }
       }
-    };
-    while (i < older.size() || j < newer.size()) {
-      bool take_older =
-          j == newer.size() ||
-          (i < older.size() && std::tie(older.cells[i], older.users[i], older.seqs[i]) <
-                                   std::tie(newer.cells[j], newer.users[j], newer.seqs[j]));
-      if (take_older) {
-        keep(older, i++);
-      } else {
-        keep(newer, j++);
+      if (best == kFanIn) break;
+      const DeltaRun& run = *inputs[best];
+      const size_t e = at[best]++;
+      if (run.marks[e].load(std::memory_order_relaxed) > horizon) {
+        merged.push_back({run.cells[e], run.users[e], run.seqs[e]});
       }
     }
-    std::shared_ptr<const DeltaRun> run = internal::RunFromSortedEntries(
-        merged, std::min(older.min_seq, newer.min_seq), std::max(older.max_seq, newer.max_seq),
-        records);
+    std::shared_ptr<const DeltaRun> run =
+        internal::RunFromSortedEntries(merged, min_seq, max_seq, records);
     {
       std::unique_lock<std::shared_mutex> vlock(version_mu_);
       auto nv = std::make_shared<LiveVersion>(*version_);
       // Nobody else changes the runs while we hold maintenance_mu_, but the
       // version may have been replaced for a new record chunk.
-      auto it = std::find(nv->runs.begin(), nv->runs.end(), older_run);
-      if (it == nv->runs.end() || it + 1 == nv->runs.end() || *(it + 1) != newer_run) {
+      if (nv->runs.size() < k + kFanIn ||
+          !std::equal(inputs.begin(), inputs.end(), nv->runs.begin() + k)) {
         std::abort();  // unreachable: see above
       }
-      *it = run;
-      nv->runs.erase(it + 1);
+      nv->runs[k] = run;
+      nv->runs.erase(nv->runs.begin() + k + 1, nv->runs.begin() + k + kFanIn);
       version_ = std::move(nv);
     }
     // New snapshots read the new run's marks: drop the old copies, then let

@@ -99,7 +99,7 @@ class LiveSnapshot {
 //  - delta runs: updates frozen into runs sorted by cell (cell, user, seq
 //    and a copy of `superseded`, which is what alerts read: 32 bytes each),
 //    a few milliseconds' worth at a time by the freeze thread, which also
-//    merges them pairwise in equal tiers so there are O(log) of them (also
+//    merges them four at a time in size tiers so there are O(log) of them (also
 //    while a merge runs, among the runs newer than the merge's);
 //  - per user, a dense slot (flat hash map user id -> slot, 12 bytes plus
 //    the table's slack) with the sequence number of its current entry
@@ -212,8 +212,8 @@ class LiveIndex {
   // any time, concurrently with everything else (a merge lets freezes,
   // updates and alerts go on while it builds the new base).
   // Sorts the updates not yet in a run into a new delta run, then merges
-  // runs pairwise while the newest is at least as large as the one before
-  // it (or there are more than 24).
+  // runs four at a time while the newest four are of one size tier (or
+  // there are more than 24).
   void Freeze();
   // Folds every update so far into a new base run.
   void Merge();
