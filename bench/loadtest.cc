@@ -53,6 +53,8 @@ struct AlertLoop {
   std::vector<double> ms;
   // Per alert: Snapshot(), then the executor's stages, and the sorted runs.
   std::vector<double> snapshot_ms, cover_ms, plan_ms, scan_ms, runs;
+  std::vector<double> start_s;             // since the phase began
+  std::vector<uint8_t> during_merge;       // a merge was running at the start or end
   std::vector<std::vector<double>> per_area;
   uint64_t last_matched = 0;
 };
@@ -122,6 +124,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       const size_t area = k % areas.size();
       const uint64_t ack = acknowledged.load(std::memory_order_acquire);
       double a = NowSeconds();
+      const bool merging_before = live->MergeInProgress();
       LiveSnapshot snapshot = live->Snapshot();
       out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
       AlertExecutor executor(snapshot, exec_options);
@@ -135,6 +138,8 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       out->plan_ms.push_back(summary.timings.plan_ms);
       out->scan_ms.push_back(summary.timings.scan_ms);
       out->runs.push_back(summary.sorted_runs);
+      out->start_s.push_back(a - start);
+      out->during_merge.push_back(merging_before || live->MergeInProgress());
       if (record) checker->RecordAlert(area, snapshot.seq(), ack, lists);
     }
     return absl::OkStatus();
@@ -282,6 +287,26 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
     f.runs_max = loop.runs.empty() ? 0 : *std::max_element(loop.runs.begin(), loop.runs.end());
     return f;
   };
+  // The slowest loaded alerts, with what they spent their time on.
+  {
+    std::vector<size_t> order(loaded.ms.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return loaded.ms[a] > loaded.ms[b]; });
+    order.resize(std::min<size_t>(order.size(), 12));
+    for (size_t i : order) {
+      LoadTestReport::SlowAlert a;
+      a.area = areas[i % areas.size()].name;
+      a.at_s = loaded.start_s[i];
+      a.ms = loaded.ms[i];
+      a.snapshot_ms = loaded.snapshot_ms[i];
+      a.cover_ms = loaded.cover_ms[i];
+      a.plan_ms = loaded.plan_ms[i];
+      a.scan_ms = loaded.scan_ms[i];
+      a.runs = static_cast<uint32_t>(loaded.runs[i]);
+      a.during_merge = loaded.during_merge[i];
+      report.slowest.push_back(a);
+    }
+  }
   report.idle_stages = stages(idle);
   report.load_stages = stages(loaded);
   report.alerts = loaded.ms.size();
@@ -382,6 +407,17 @@ std::string LoadTestReport::ToJson() const {
                                   {"sorted_runs_p50", f.runs},        {"sorted_runs_max", f.runs_max}};
   };
   j["stages"] = {{"idle", stages(idle_stages)}, {"loaded", stages(load_stages)}};
+  for (const SlowAlert& a : slowest) {
+    j["slowest_loaded"].push_back({{"area", a.area},
+                                   {"at_s", a.at_s},
+                                   {"ms", a.ms},
+                                   {"snapshot_ms", a.snapshot_ms},
+                                   {"cover_ms", a.cover_ms},
+                                   {"plan_ms", a.plan_ms},
+                                   {"scan_ms", a.scan_ms},
+                                   {"sorted_runs", a.runs},
+                                   {"during_merge", a.during_merge}});
+  }
   j["build_s"] = build_s;
   j["live_s"] = live_s;
   j["check_s"] = check_s;
@@ -419,6 +455,14 @@ std::string LoadTestReport::ToText() const {
   for (const AreaFigures& f : per_area) {
     absl::StrAppendFormat(&s, "  %-9s idle p50 %7.2f p99 %7.2f | loaded p50 %7.2f p99 %7.2f ms\n",
                           f.name, f.idle_p50, f.idle_p99, f.load_p50, f.load_p99);
+  }
+  if (!slowest.empty()) absl::StrAppend(&s, "  slowest loaded alerts:\n");
+  for (const SlowAlert& a : slowest) {
+    absl::StrAppendFormat(&s,
+                          "    %-9s at %5.1f s: %6.2f ms (cover %.2f, plan %.2f, scan %.2f; "
+                          "%d runs%s)\n",
+                          a.area, a.at_s, a.ms, a.cover_ms, a.plan_ms, a.scan_ms, a.runs,
+                          a.during_merge ? ", during a merge" : "");
   }
   for (const std::string& p : problems) absl::StrAppend(&s, "  problem: ", p, "\n");
   return s;

@@ -81,6 +81,15 @@ struct LoadTestReport {
     double runs = 0, runs_max = 0;  // sorted runs scanned (live_index.h)
   };
   StageFigures idle_stages, load_stages;
+  // The slowest alerts under load (at most 12), slowest first.
+  struct SlowAlert {
+    std::string area;
+    double at_s = 0;  // when it began, from the start of the loaded phase
+    double ms = 0, snapshot_ms = 0, cover_ms = 0, plan_ms = 0, scan_ms = 0;
+    uint32_t runs = 0;
+    bool during_merge = false;
+  };
+  std::vector<SlowAlert> slowest;
   double build_s = 0, live_s = 0, check_s = 0;
   // With a log: its size, and the time to replay it into a fresh index.
   uint64_t log_bytes = 0;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -35,20 +36,40 @@ void AppendRange(std::vector<ScanRange>* out, size_t begin, size_t end, bool nee
   }
 }
 
-// Plans one cell of the covering, refining boundary cells where the index is
-// dense. [lo, hi) bounds the search to the parent's slice.
-void PlanCell(const SortedRun& run, uint32_t source, const AlertArea& area, S2CellId id,
-              bool interior, size_t lo, size_t hi, size_t refine_min_entries,
+// A slice [begin, end) of each source.
+using Slices = absl::InlinedVector<std::pair<size_t, size_t>, 16>;
+
+// Plans one cell of the covering over every source at once, refining
+// boundary cells where the sources together are dense: the geometry (is the
+// cell inside, outside or across the boundary?) is decided once per cell
+// whatever the number of sources, and each source's entries in the cell are
+// found by binary search within its slice of the parent, `within`. Ranges
+// come out cell by cell in index order, sources interleaved.
+void PlanCell(absl::Span<const internal::ScanSource> sources, const AlertArea& area, S2CellId id,
+              bool interior, const Slices& within, size_t refine_min_entries,
               std::vector<ScanRange>* out) {
-  auto [b, e] = run.EqualRange(id.range_min().id(), id.range_max().id(), lo, hi);
-  if (b == e) return;
-  if (interior) return AppendRange(out, b, e, false, source);
-  if (e - b <= refine_min_entries || id.is_leaf()) return AppendRange(out, b, e, true, source);
+  Slices found(sources.size());
+  size_t total = 0;
+  for (size_t s = 0; s < sources.size(); ++s) {
+    found[s] = sources[s].run.EqualRange(id.range_min().id(), id.range_max().id(),
+                                         within[s].first, within[s].second);
+    total += found[s].second - found[s].first;
+  }
+  if (total == 0) return;
+  auto emit = [&](bool needs_test) {
+    for (size_t s = 0; s < sources.size(); ++s) {
+      if (found[s].first < found[s].second) {
+        AppendRange(out, found[s].first, found[s].second, needs_test, static_cast<uint32_t>(s));
+      }
+    }
+  };
+  if (interior) return emit(false);
+  if (total <= refine_min_entries || id.is_leaf()) return emit(true);
   S2Cell cell(id);
-  if (area.Contains(cell)) return AppendRange(out, b, e, false, source);
+  if (area.Contains(cell)) return emit(false);
   if (!area.MayIntersect(cell)) return;
   for (int k = 0; k < 4; ++k) {
-    PlanCell(run, source, area, id.child(k), false, b, e, refine_min_entries, out);
+    PlanCell(sources, area, id.child(k), false, found, refine_min_entries, out);
   }
 }
 
@@ -136,23 +157,31 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   std::sort(cells.begin(), cells.end(),
             [](const PlanCellRef& a, const PlanCellRef& b) { return a.id < b.id; });
 
-  // One task per (source, cell); ranges come out source by source, each
-  // source's in index order.
+  // One task per cell, over all sources; then the ranges source by source,
+  // each source's in index order (cells are in order, and so are the
+  // ranges within a cell).
   const size_t n_cells = cells.size();
-  std::vector<std::vector<ScanRange>> per_cell(sources.size() * n_cells);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, per_cell.size()), [&](const auto& r) {
+  std::vector<std::vector<ScanRange>> per_cell(n_cells);
+  Slices whole(sources.size());
+  for (size_t s = 0; s < sources.size(); ++s) whole[s] = {0, sources[s].run.size()};
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n_cells), [&](const auto& r) {
     for (size_t k = r.begin(); k < r.end(); ++k) {
-      const uint32_t source = static_cast<uint32_t>(k / n_cells);
-      const SortedRun& run = sources[source].run;
-      const PlanCellRef& c = cells[k % n_cells];
-      PlanCell(run, source, area, c.id, c.interior, 0, run.size(), options_.refine_min_entries,
+      PlanCell(sources, area, cells[k].id, cells[k].interior, whole, options_.refine_min_entries,
                &per_cell[k]);
     }
   });
   std::vector<ScanRange> plan;
-  for (const auto& ranges : per_cell) {
-    for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test, r.source);
+  if (sources.size() == 1) {
+    for (const auto& ranges : per_cell) {
+      for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test, 0);
+    }
+    return plan;
   }
+  std::vector<ScanRange> all;
+  for (const auto& ranges : per_cell) all.insert(all.end(), ranges.begin(), ranges.end());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const ScanRange& a, const ScanRange& b) { return a.source < b.source; });
+  for (const ScanRange& r : all) AppendRange(&plan, r.begin, r.end, r.needs_test, r.source);
   return plan;
 }
 

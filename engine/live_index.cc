@@ -673,6 +673,7 @@ void LiveIndex::CompactRunsLocked() {
 void LiveIndex::Merge() {
   std::lock_guard<std::mutex> merge_lock(merge_mu_);
   const int64_t start = absl::GetCurrentTimeNanos();
+  merge_running_.store(true, std::memory_order_relaxed);
   uint64_t m;
   size_t slots;
   std::shared_ptr<const LiveVersion> v;
@@ -830,6 +831,7 @@ void LiveIndex::Merge() {
   }
   merges_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(merge_seconds_, SecondsSince(start));
+  merge_running_.store(false, std::memory_order_relaxed);
 }
 
 LiveIndex::Stats LiveIndex::GetStats() const {

@@ -219,6 +219,8 @@ class LiveIndex {
   void Merge();
 
   Stats GetStats() const;
+  // True while a merge builds or swaps in a new base (for reports).
+  bool MergeInProgress() const { return merge_running_.load(std::memory_order_relaxed); }
 
   // Tests only: called by Merge() after it has built the new base, before it
   // replays the updates since and swaps the base in (no lock held).
@@ -285,6 +287,7 @@ class LiveIndex {
   // One merge at a time. Lock order: merge_mu_ before maintenance_mu_.
   std::mutex merge_mu_;
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
+  std::atomic<bool> merge_running_{false};
   std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
 
   std::function<void()> merge_hook_;
