@@ -189,6 +189,9 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
                                                      AlertSummary* summary) const {
   RETURN_IF_ERROR(options_.Validate());
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
+  // A live index's background work waits while alerts run (live_index.h).
+  internal::AlertActivity::Scope running(snapshot_ != nullptr ? snapshot_->alert_activity()
+                                                              : nullptr);
 
   int64_t t0 = absl::GetCurrentTimeNanos();
   AreaCovering covering = CoverArea(area, options_.covering);

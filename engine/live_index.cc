@@ -305,6 +305,16 @@ LiveIndex::~LiveIndex() {
   if (merge_thread_.joinable()) merge_thread_.join();
 }
 
+void LiveIndex::YieldToAlerts() const {
+  if (!(options_.max_yield_to_alerts > absl::ZeroDuration())) return;
+  const int64_t deadline =
+      absl::GetCurrentTimeNanos() + absl::ToInt64Nanoseconds(options_.max_yield_to_alerts);
+  while (activity_->running.load(std::memory_order_relaxed) > 0 &&
+         absl::GetCurrentTimeNanos() < deadline) {
+    absl::SleepFor(absl::Microseconds(250));
+  }
+}
+
 bool LiveIndex::WaitOrStop(absl::Duration interval) {
   std::unique_lock<std::mutex> lock(stop_mu_);
   return stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return stop_; });
@@ -324,10 +334,11 @@ void LiveIndex::FreezeLoop() {
   ::pthread_setname_np(::pthread_self(), "live-freeze");  // for top -H and perf
   tbb::task_arena alone(1);
   while (!WaitOrStop(options_.freeze_interval)) {
+    YieldToAlerts();
     alone.execute([this] {
       std::lock_guard<std::mutex> lock(maintenance_mu_);
       FreezeUpTo(last_seq());
-      CompactRunsLocked();
+      CompactRunsLocked(/*yield_to_alerts=*/true);
     });
   }
 }
@@ -341,7 +352,7 @@ void LiveIndex::MergeLoop() {
   tbb::task_arena alone(1);
   while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
     alone.execute([this] {
-      if (MergeDue()) Merge();
+      if (MergeDue()) MergeImpl(/*yield=*/true);
     });
   }
 }
@@ -364,6 +375,7 @@ std::shared_ptr<const LiveVersion> LiveIndex::CurrentVersion() const {
 
 LiveSnapshot LiveIndex::Snapshot() const {
   LiveSnapshot s;
+  s.activity_ = activity_;
   {
     std::shared_lock<std::shared_mutex> lock(version_mu_);
     s.version_ = version_;
@@ -543,7 +555,7 @@ void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t 
 void LiveIndex::Freeze() {
   std::lock_guard<std::mutex> lock(maintenance_mu_);
   FreezeUpTo(last_seq());
-  CompactRunsLocked();
+  CompactRunsLocked(/*yield_to_alerts=*/false);
 }
 
 void LiveIndex::FreezeUpTo(uint64_t up_to) {
@@ -573,13 +585,14 @@ void LiveIndex::FreezeUpTo(uint64_t up_to) {
   freezes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void LiveIndex::CompactRunsLocked() {
+void LiveIndex::CompactRunsLocked(bool yield_to_alerts) {
   // Holds maintenance_mu_ throughout: nothing else changes the runs
   // meanwhile (freezes and the start and end of a merge take it too). A
   // merge in progress has taken the runs up to merge_floor_ (it reads their
   // entries superseded after its point, which a compaction would drop):
   // only the runs frozen since are compacted.
   for (;;) {
+    if (yield_to_alerts) YieldToAlerts();
     std::shared_ptr<const LiveVersion> v = CurrentVersion();
     const size_t n = v->runs.size();
     size_t eligible = 0;
@@ -670,7 +683,9 @@ void LiveIndex::CompactRunsLocked() {
   }
 }
 
-void LiveIndex::Merge() {
+void LiveIndex::Merge() { MergeImpl(/*yield=*/false); }
+
+void LiveIndex::MergeImpl(bool yield) {
   std::lock_guard<std::mutex> merge_lock(merge_mu_);
   const int64_t start = absl::GetCurrentTimeNanos();
   merge_running_.store(true, std::memory_order_relaxed);
@@ -699,6 +714,7 @@ void LiveIndex::Merge() {
   // (Marks in order, and the records, for the slot, fetched ahead.)
   std::vector<internal::Entry> delta;
   for (const auto& run : v->runs) {
+    if (yield) YieldToAlerts();
     constexpr size_t kAhead = 16;
     const size_t size = run->size();
     for (size_t k = 0; k < size; ++k) {
@@ -733,6 +749,7 @@ void LiveIndex::Merge() {
     }
   }
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    if (yield) YieldToAlerts();
     size_t kept = 0;
     for (size_t i = base_cut[p]; i < base_cut[p + 1]; ++i) {
       kept += old.moved_at[i].load(std::memory_order_relaxed) > limit;
@@ -746,6 +763,7 @@ void LiveIndex::Merge() {
   base->base_seq = m;
   base->slot_of_entry.resize(total);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    if (yield) YieldToAlerts();
     size_t o = out_at[p], i = base_cut[p], j = delta_cut[p];
     const size_t ie = base_cut[p + 1], je = delta_cut[p + 1];
     while (i < ie || j < je) {
@@ -772,6 +790,7 @@ void LiveIndex::Merge() {
   std::vector<internal::Entry>().swap(delta);
   base->pos_of_slot.assign(slots, LiveBase::kNoPos);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, total, 1 << 16), [&](const auto& r) {
+    if (yield) YieldToAlerts();
     for (size_t o = r.begin(); o < r.end(); ++o) {
       base->pos_of_slot[base->slot_of_entry[o]] = static_cast<uint32_t>(o);
     }
@@ -803,6 +822,7 @@ void LiveIndex::Merge() {
       table = version_->records;
     }
     if (target - caught_up <= 4096) break;
+    if (yield) YieldToAlerts();
     catch_up(*table, caught_up + 1, target);
     caught_up = target;
   }

@@ -50,6 +50,28 @@ class PendingRun {
   std::vector<uint64_t> users_;
 };
 
+// How many alerts are running over an index's snapshots. Background
+// maintenance waits (a bounded time) while any is: on a small machine
+// alerts are what must be fast, and a freeze, compaction or merge step
+// taken between alerts costs nothing that matters.
+struct AlertActivity {
+  std::atomic<int> running{0};
+  class Scope {
+   public:
+    explicit Scope(AlertActivity* a) : a_(a) {
+      if (a_ != nullptr) a_->running.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~Scope() {
+      if (a_ != nullptr) a_->running.fetch_sub(1, std::memory_order_relaxed);
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    AlertActivity* a_;
+  };
+};
+
 }  // namespace internal
 
 // One consistent state of a LiveIndex: every update with a sequence number
@@ -77,8 +99,13 @@ class LiveSnapshot {
   // particular order. Serial; for tests, the load-test checker and dumps.
   void ForEachVisible(absl::FunctionRef<void(uint64_t cell, uint64_t user)> fn) const;
 
+  // The index's alert counter (AlertExecutor holds a Scope on it while it
+  // runs an alert over this snapshot).
+  internal::AlertActivity* alert_activity() const { return activity_.get(); }
+
  private:
   friend class LiveIndex;
+  std::shared_ptr<internal::AlertActivity> activity_;
   std::shared_ptr<const internal::LiveVersion> version_;
   uint64_t seq_ = 0;
   uint64_t users_approx_ = 0;
@@ -123,6 +150,12 @@ class LiveSnapshot {
 // until merged; `fanout loadtest` reports the total (83.7 bytes per user at
 // the end of its 20M-user, 1M-updates/s run).
 //
+// Alerts come first: the background threads run below normal priority
+// (freezes at nice 5, merges at nice 19) and, between steps, wait while an
+// alert over one of the index's snapshots is running (AlertActivity; at most
+// Options::max_yield_to_alerts a step, so maintenance keeps up under a
+// continuous stream of alerts).
+//
 // Thread-safety: every public method may be called from any number of
 // threads at once. Apply serialises writers; Snapshot never waits for a
 // merge or a freeze (only for a pointer copy).
@@ -153,6 +186,13 @@ class LiveIndex {
     // Merge the deltas into a new base once they hold more entries than
     // this fraction of the base. DEFAULT: 0.25.
     double merge_fraction = 0.25;
+    // Between steps, background work waits while alerts over the index's
+    // snapshots are running, at most this long a step (so that maintenance
+    // still keeps up under a continuous stream of alerts); zero: never
+    // waits. Measured with fanout loadtest (20M users, 1M updates/s, 30 s,
+    // twice each way): loaded alert p50 about 17% lower, p99 about 8%.
+    // DEFAULT: 50 ms.
+    absl::Duration max_yield_to_alerts = absl::Milliseconds(50);
     // Append every batch to this update log before applying it
     // (update_log.h); nullptr: no log. Not owned; must outlive the index.
     UpdateLogWriter* log = nullptr;
@@ -239,9 +279,12 @@ class LiveIndex {
   // Freezes updates up to `up_to` (published) into a run. Requires
   // maintenance_mu_.
   void FreezeUpTo(uint64_t up_to);
-  // Merges pairs of runs while the tiers say so, leaving alone those a
-  // merge in progress has taken. Requires maintenance_mu_.
-  void CompactRunsLocked();
+  // Merges runs, four at a time, while the tiers say so, leaving alone those
+  // a merge in progress has taken; between steps, yields to alerts when
+  // asked. Requires maintenance_mu_.
+  void CompactRunsLocked(bool yield_to_alerts);
+  // Merge(); the background thread's yields to alerts between steps.
+  void MergeImpl(bool yield);
   // True when the deltas have grown past merge_fraction of the base.
   bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;
@@ -252,6 +295,9 @@ class LiveIndex {
   void MergeLoop();
   // Waits `interval` or until stop; true when stopping.
   bool WaitOrStop(absl::Duration interval);
+  // Called by background work between steps: while alerts run, waits for
+  // them, up to options_.max_yield_to_alerts.
+  void YieldToAlerts() const;
 
   const Options options_;
 
@@ -291,6 +337,8 @@ class LiveIndex {
   std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
 
   std::function<void()> merge_hook_;
+  const std::shared_ptr<internal::AlertActivity> activity_ =
+      std::make_shared<internal::AlertActivity>();
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -446,6 +446,9 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   LiveIndex::Options options;
   options.freeze_interval = absl::Milliseconds(1);
   options.merge_fraction = 0.05;
+  // The alert threads run back to back: maintenance must not wait for them,
+  // so that freezes, compactions and merges interleave with alerts.
+  options.max_yield_to_alerts = absl::ZeroDuration();
   options.fault = fault;
   auto live = *LiveIndex::Create(*LocationIndex::Build(users, {}), options);
 
@@ -499,6 +502,35 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   out.report = checker.Check(live->Snapshot());
   out.stats = live->GetStats();
   return out;
+}
+
+// Background work waits while an alert runs over one of the index's
+// snapshots, and catches up once it ends.
+TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
+  std::mt19937_64 rng(5);
+  Model model;
+  uint64_t max_user = 1000;
+  LiveIndex::Options options;
+  options.freeze_interval = absl::Milliseconds(1);
+  options.max_yield_to_alerts = absl::Seconds(60);  // longer than the test
+  auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
+  LiveSnapshot snapshot = live->Snapshot();
+  {
+    internal::AlertActivity::Scope alert(snapshot.alert_activity());
+    // A freeze step that began before the alert has nothing to freeze; let
+    // it finish, then no step may start until the alert ends.
+    absl::SleepFor(absl::Milliseconds(20));
+    std::vector<LocationUpdate> batch = RandomBatch(rng, model, 100, &max_user);
+    ASSERT_TRUE(live->Apply(batch).ok());
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_EQ(live->GetStats().pending_updates, 100u);
+  }
+  bool frozen = false;
+  for (int i = 0; i < 1000 && !frozen; ++i) {
+    frozen = live->GetStats().pending_updates == 0;
+    if (!frozen) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(frozen);
 }
 
 TEST(LiveIndexConcurrencyTest, CheckerFindsNothingWrong) {
