@@ -189,6 +189,8 @@ void FillNotMoved(
 
 size_t LiveSnapshot::base_entries() const { return version_->base->index->size(); }
 
+uint64_t LiveSnapshot::pending_updates() const { return seq_ + 1 - version_->pending_first_seq; }
+
 internal::PendingRun LiveSnapshot::GatherPending(const AreaCovering& covering) const {
   internal::PendingRun out;
   const RecordTable& records = *version_->records;

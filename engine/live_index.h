@@ -89,6 +89,10 @@ class LiveSnapshot {
   // include updates a little after seq()).
   uint64_t users_approx() const { return users_approx_; }
 
+  // Updates in this snapshot not yet frozen into a sorted run: each alert
+  // gathers these one by one (GatherPending).
+  uint64_t pending_updates() const;
+
   // Base run and delta runs, with this snapshot's visibility filters.
   const std::vector<internal::ScanSource>& sources() const { return sources_; }
   // Visible updates newer than the last frozen run whose cell lies in the
