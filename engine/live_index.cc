@@ -292,6 +292,7 @@ absl::StatusOr<std::unique_ptr<LiveIndex>> LiveIndex::Create(std::unique_ptr<Loc
   }
   if (options.background_maintenance) {
     live->freeze_thread_ = std::thread([p = live.get()] { p->FreezeLoop(); });
+    live->compaction_thread_ = std::thread([p = live.get()] { p->CompactionLoop(); });
     live->merge_thread_ = std::thread([p = live.get()] { p->MergeLoop(); });
   }
   return live;
@@ -304,6 +305,7 @@ LiveIndex::~LiveIndex() {
   }
   stop_cv_.notify_all();
   if (freeze_thread_.joinable()) freeze_thread_.join();
+  if (compaction_thread_.joinable()) compaction_thread_.join();
   if (merge_thread_.joinable()) merge_thread_.join();
 }
 
@@ -325,13 +327,10 @@ bool LiveIndex::WaitOrStop(absl::Duration interval) {
 // Background work runs on its own thread alone: its sorts and merges must
 // not take TBB workers from alerts (their latency is what matters).
 void LiveIndex::FreezeLoop() {
-  // Freezes, and the compactions that keep the runs few: short and
-  // frequent, so the updates an alert must gather one by one stay few, and
-  // so do the runs it searches (each run costs every alert a binary search
-  // per covering cell). They go on while a merge builds its base, on runs
-  // newer than the merge's (merge_floor_). Alerts come first: this is light
-  // but steady work, a little below normal priority (nice 5) so it yields
-  // to alert threads on a busy box.
+  // Freezing only: short and frequent, so the updates an alert must gather
+  // one by one stay few (a compaction, which can take a second, never holds
+  // it up). Alerts come first: this is light but steady work, a little
+  // below normal priority (nice 5) so it yields to alert threads.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
   ::pthread_setname_np(::pthread_self(), "live-freeze");  // for top -H and perf
   tbb::task_arena alone(1);
@@ -340,8 +339,19 @@ void LiveIndex::FreezeLoop() {
     alone.execute([this] {
       std::lock_guard<std::mutex> lock(maintenance_mu_);
       FreezeUpTo(last_seq());
-      CompactRunsLocked(/*yield_to_alerts=*/true);
     });
+  }
+}
+
+void LiveIndex::CompactionLoop() {
+  // The compactions that keep the runs few, so that each alert searches few
+  // (a binary search per run and covering cell). They go on while a merge
+  // builds its base, among the runs newer than the merge's (merge_floor_).
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  ::pthread_setname_np(::pthread_self(), "live-compact");
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(options_.freeze_interval)) {
+    alone.execute([this] { CompactRuns(/*yield_to_alerts=*/true); });
   }
 }
 
@@ -555,9 +565,11 @@ void LiveIndex::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t 
 }
 
 void LiveIndex::Freeze() {
-  std::lock_guard<std::mutex> lock(maintenance_mu_);
-  FreezeUpTo(last_seq());
-  CompactRunsLocked(/*yield_to_alerts=*/false);
+  {
+    std::lock_guard<std::mutex> lock(maintenance_mu_);
+    FreezeUpTo(last_seq());
+  }
+  CompactRuns(/*yield_to_alerts=*/false);
 }
 
 void LiveIndex::FreezeUpTo(uint64_t up_to) {
@@ -587,18 +599,21 @@ void LiveIndex::FreezeUpTo(uint64_t up_to) {
   freezes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void LiveIndex::CompactRunsLocked(bool yield_to_alerts) {
-  // Holds maintenance_mu_ throughout: nothing else changes the runs
-  // meanwhile (freezes and the start and end of a merge take it too). A
-  // merge in progress has taken the runs up to merge_floor_ (it reads their
-  // entries superseded after its point, which a compaction would drop):
-  // only the runs frozen since are compacted.
+void LiveIndex::CompactRuns(bool yield_to_alerts) {
+  // One step at a time under compaction_mu_, which a merge takes to start:
+  // a merge in progress has taken the runs up to merge_floor_ (it reads
+  // their entries superseded after its point, which a compaction would
+  // drop), and only the runs frozen since are compacted. Meanwhile freezes
+  // append runs and a merge's swap removes runs up to its point; neither
+  // touches the runs a step works on, which stay adjacent.
   for (;;) {
     if (yield_to_alerts) YieldToAlerts();
+    std::lock_guard<std::mutex> compaction(compaction_mu_);
     std::shared_ptr<const LiveVersion> v = CurrentVersion();
+    const uint64_t merge_floor = merge_floor_.load(std::memory_order_relaxed);
     const size_t n = v->runs.size();
     size_t eligible = 0;
-    while (eligible < n && v->runs[eligible]->min_seq <= merge_floor_) ++eligible;
+    while (eligible < n && v->runs[eligible]->min_seq <= merge_floor) ++eligible;
     if (n - eligible < 2) return;
     // Size tiers with fan-in 4: the newest kFanIn adjacent runs of one tier
     // (the oldest at most twice the newest) become one run of the next, so
@@ -664,16 +679,16 @@ void LiveIndex::CompactRunsLocked(bool yield_to_alerts) {
     std::shared_ptr<const DeltaRun> run =
         internal::RunFromSortedEntries(merged, min_seq, max_seq, records);
     {
+      std::lock_guard<std::mutex> maintenance(maintenance_mu_);
       std::unique_lock<std::shared_mutex> vlock(version_mu_);
       auto nv = std::make_shared<LiveVersion>(*version_);
-      // Nobody else changes the runs while we hold maintenance_mu_, but the
-      // version may have been replaced for a new record chunk.
-      if (nv->runs.size() < k + kFanIn ||
-          !std::equal(inputs.begin(), inputs.end(), nv->runs.begin() + k)) {
+      auto at = std::find(nv->runs.begin(), nv->runs.end(), inputs[0]);
+      if (nv->runs.end() - at < static_cast<ptrdiff_t>(kFanIn) ||
+          !std::equal(inputs.begin(), inputs.end(), at)) {
         std::abort();  // unreachable: see above
       }
-      nv->runs[k] = run;
-      nv->runs.erase(nv->runs.begin() + k + 1, nv->runs.begin() + k + kFanIn);
+      *at = run;
+      nv->runs.erase(at + 1, at + kFanIn);
       version_ = std::move(nv);
     }
     // New snapshots read the new run's marks: drop the old copies, then let
@@ -695,6 +710,8 @@ void LiveIndex::MergeImpl(bool yield) {
   size_t slots;
   std::shared_ptr<const LiveVersion> v;
   {
+    // No compaction step in flight while the merge point is chosen.
+    std::lock_guard<std::mutex> compaction(compaction_mu_);
     std::lock_guard<std::mutex> maintenance(maintenance_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -707,7 +724,7 @@ void LiveIndex::MergeImpl(bool yield) {
     // the merge's, which reads their entries superseded after m.
     FreezeUpTo(m);
     v = CurrentVersion();
-    merge_floor_ = m;
+    merge_floor_.store(m, std::memory_order_relaxed);
   }
   const LiveBase& old = *v->base;
   const RecordTable& records = *v->records;
@@ -848,7 +865,7 @@ void LiveIndex::MergeImpl(bool yield) {
       nv->pending_first_seq = version_->pending_first_seq;
       version_ = std::move(nv);
     }
-    merge_floor_ = 0;
+    merge_floor_.store(0, std::memory_order_relaxed);
     AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);
   }
   merges_.fetch_add(1, std::memory_order_relaxed);

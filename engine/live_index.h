@@ -129,9 +129,9 @@ class LiveSnapshot {
 //    (56 bytes each, until merged);
 //  - delta runs: updates frozen into runs sorted by cell (cell, user, seq
 //    and a copy of `superseded`, which is what alerts read: 32 bytes each),
-//    a few milliseconds' worth at a time by the freeze thread, which also
-//    merges them four at a time in size tiers so there are O(log) of them (also
-//    while a merge runs, among the runs newer than the merge's);
+//    a few milliseconds' worth at a time by the freeze thread; a compaction
+//    thread merges them four at a time in size tiers so there are O(log) of
+//    them (also while a merge runs, among the runs newer than the merge's);
 //  - per user, a dense slot (flat hash map user id -> slot, 12 bytes plus
 //    the table's slack) with the sequence number of its current entry
 //    (8 bytes) and its position in the base (4 bytes), and per base entry
@@ -155,10 +155,10 @@ class LiveSnapshot {
 // the end of its 20M-user, 1M-updates/s run).
 //
 // Alerts come first: the background threads run below normal priority
-// (freezes at nice 5, merges at nice 19) and, between steps, wait while an
-// alert over one of the index's snapshots is running (AlertActivity; at most
-// Options::max_yield_to_alerts a step, so maintenance keeps up under a
-// continuous stream of alerts).
+// (freezes at nice 5, compactions at 10, merges at 19) and, between steps,
+// wait while an alert over one of the index's snapshots is running
+// (AlertActivity; at most Options::max_yield_to_alerts a step, so that
+// maintenance keeps up under a continuous stream of alerts).
 //
 // Thread-safety: every public method may be called from any number of
 // threads at once. Apply serialises writers; Snapshot never waits for a
@@ -285,17 +285,18 @@ class LiveIndex {
   void FreezeUpTo(uint64_t up_to);
   // Merges runs, four at a time, while the tiers say so, leaving alone those
   // a merge in progress has taken; between steps, yields to alerts when
-  // asked. Requires maintenance_mu_.
-  void CompactRunsLocked(bool yield_to_alerts);
+  // asked. Takes compaction_mu_ for each step, maintenance_mu_ to swap.
+  void CompactRuns(bool yield_to_alerts);
   // Merge(); the background thread's yields to alerts between steps.
   void MergeImpl(bool yield);
   // True when the deltas have grown past merge_fraction of the base.
   bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;
-  // The two background threads: freezes (each followed by the compactions
-  // the tiers call for) every freeze_interval; merges when due, concurrently
-  // with freezes.
+  // The three background threads: freezes every freeze_interval;
+  // compactions as the tiers call for them; merges when due. Each goes on
+  // while the others run.
   void FreezeLoop();
+  void CompactionLoop();
   void MergeLoop();
   // Waits `interval` or until stop; true when stopping.
   bool WaitOrStop(absl::Duration interval);
@@ -307,7 +308,7 @@ class LiveIndex {
 
   // Standard mutexes, not absl::Mutex: Debian's Abseil is not built with
   // ThreadSanitizer, which then cannot see its synchronisation.
-  // Writers. Lock order: maintenance_mu_, then mu_, then version_mu_.
+  // Writers. Lock order: see merge_mu_.
   // Guarded by mu_: slot_of_, slot_current_, base_, records_, next_seq_,
   // updates_applied_.
   mutable std::mutex mu_;
@@ -329,12 +330,17 @@ class LiveIndex {
   mutable std::shared_mutex version_mu_;
   std::shared_ptr<const internal::LiveVersion> version_;
 
-  // One freeze or compaction at a time, and the start and end of a merge.
+  // Changes to the list of runs: a freeze, a compaction's swap, the start
+  // and end of a merge.
   std::mutex maintenance_mu_;
+  // One compaction step at a time; a merge takes it to choose its point.
+  std::mutex compaction_mu_;
   // While a merge builds its base: the last update it folds in; runs up to
-  // it are the merge's. 0 otherwise. Guarded by maintenance_mu_.
-  uint64_t merge_floor_ = 0;
-  // One merge at a time. Lock order: merge_mu_ before maintenance_mu_.
+  // it are the merge's. 0 otherwise. Set under compaction_mu_ and
+  // maintenance_mu_, cleared under maintenance_mu_.
+  std::atomic<uint64_t> merge_floor_{0};
+  // One merge at a time. Lock order: merge_mu_, compaction_mu_,
+  // maintenance_mu_, mu_, version_mu_.
   std::mutex merge_mu_;
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
   std::atomic<bool> merge_running_{false};
@@ -348,6 +354,7 @@ class LiveIndex {
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by stop_mu_
   std::thread freeze_thread_;
+  std::thread compaction_thread_;
   std::thread merge_thread_;
 };
 
