@@ -58,7 +58,7 @@ struct LoadTestOptions {
 struct LoadTestReport {
   uint64_t users = 0;
   uint64_t updates_applied = 0;
-  double updates_per_s = 0;
+  double updates_per_s = 0;  // applied by the end of the loaded phase / its length
   uint64_t alerts = 0;
   double alert_p50 = 0, alert_p99 = 0, alert_p999 = 0;
   double idle_p50 = 0, idle_p99 = 0;
