@@ -53,6 +53,9 @@ struct DeltaRun {
   std::vector<uint64_t> seqs;
   // Per entry, what alerts read: a copy of the record's `superseded`.
   std::unique_ptr<std::atomic<uint64_t>[]> marks;
+  // Taken by a compaction step in flight. Guarded by the index's
+  // maintenance_mu_.
+  mutable bool claimed = false;
   size_t size() const { return cells.size(); }
 };
 
@@ -292,7 +295,7 @@ absl::StatusOr<std::unique_ptr<LiveIndex>> LiveIndex::Create(std::unique_ptr<Loc
   }
   if (options.background_maintenance) {
     live->freeze_thread_ = std::thread([p = live.get()] { p->FreezeLoop(); });
-    live->compaction_thread_ = std::thread([p = live.get()] { p->CompactionLoop(); });
+    for (auto& t : live->compaction_threads_) t = std::thread([p = live.get()] { p->CompactionLoop(); });
     live->merge_thread_ = std::thread([p = live.get()] { p->MergeLoop(); });
   }
   return live;
@@ -305,7 +308,9 @@ LiveIndex::~LiveIndex() {
   }
   stop_cv_.notify_all();
   if (freeze_thread_.joinable()) freeze_thread_.join();
-  if (compaction_thread_.joinable()) compaction_thread_.join();
+  for (auto& t : compaction_threads_) {
+    if (t.joinable()) t.join();
+  }
   if (merge_thread_.joinable()) merge_thread_.join();
 }
 
@@ -347,6 +352,8 @@ void LiveIndex::CompactionLoop() {
   // The compactions that keep the runs few, so that each alert searches few
   // (a binary search per run and covering cell). They go on while a merge
   // builds its base, among the runs newer than the merge's (merge_floor_).
+  // Two threads run this loop: while one is in a large step, the other keeps
+  // up with the small ones.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   ::pthread_setname_np(::pthread_self(), "live-compact");
   tbb::task_arena alone(1);
@@ -600,42 +607,52 @@ void LiveIndex::FreezeUpTo(uint64_t up_to) {
 }
 
 void LiveIndex::CompactRuns(bool yield_to_alerts) {
-  // One step at a time under compaction_mu_, which a merge takes to start:
-  // a merge in progress has taken the runs up to merge_floor_ (it reads
-  // their entries superseded after its point, which a compaction would
-  // drop), and only the runs frozen since are compacted. Meanwhile freezes
-  // append runs and a merge's swap removes runs up to its point; neither
-  // touches the runs a step works on, which stay adjacent.
+  // Steps may run on several threads at once, each on runs it has claimed,
+  // so that a large step (a second or more) does not hold up the small ones
+  // that keep the newest runs few. A merge in progress has taken the runs up
+  // to merge_floor_ (it reads their entries superseded after its point,
+  // which a compaction would drop): only the runs frozen since are
+  // compacted, and a merge chooses its point with no step in flight.
+  // Meanwhile freezes append runs and a merge's swap removes runs up to its
+  // point; neither touches a step's runs, which stay adjacent.
+  constexpr size_t kFanIn = 4;
   for (;;) {
     if (yield_to_alerts) YieldToAlerts();
-    std::lock_guard<std::mutex> compaction(compaction_mu_);
-    std::shared_ptr<const LiveVersion> v = CurrentVersion();
-    const uint64_t merge_floor = merge_floor_.load(std::memory_order_relaxed);
-    const size_t n = v->runs.size();
-    size_t eligible = 0;
-    while (eligible < n && v->runs[eligible]->min_seq <= merge_floor) ++eligible;
-    if (n - eligible < 2) return;
-    // Size tiers with fan-in 4: the newest kFanIn adjacent runs of one tier
-    // (the oldest at most twice the newest) become one run of the next, so
-    // each entry is rewritten about log4(delta / freeze size) times before a
-    // merge takes it (half as often as pairs would), and there are at most
-    // about 3 runs per tier. With more than 24 runs whatever the sizes, the
-    // newest kFanIn.
-    constexpr size_t kFanIn = 4;
-    size_t k = n;
-    if (n - eligible > 24) {
-      k = n - kFanIn;
-    } else {
+    std::shared_ptr<const LiveVersion> v;
+    std::vector<std::shared_ptr<const DeltaRun>> inputs;
+    {
+      std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+      if (merge_starting_) return;  // it waits for the steps in flight
+      v = CurrentVersion();  // its runs are the current ones while we hold maintenance_mu_
+      const size_t n = v->runs.size();
+      size_t eligible = 0;
+      while (eligible < n && v->runs[eligible]->min_seq <= merge_floor_) ++eligible;
+      auto unclaimed = [&](size_t k) {
+        for (size_t r = k; r < k + kFanIn; ++r) {
+          if (v->runs[r]->claimed) return false;
+        }
+        return true;
+      };
+      // Size tiers with fan-in 4: the newest kFanIn adjacent runs of one
+      // tier (the oldest at most twice the newest) become one run of the
+      // next, so each entry is rewritten about log4(delta / freeze size)
+      // times before a merge takes it (half as often as pairs would), and
+      // there are about 3 runs per tier. With more than 24 runs whatever
+      // the sizes, the newest kFanIn.
+      const bool too_many = n - eligible > 24;
+      size_t k = n;
       for (size_t end = n; end >= eligible + kFanIn; --end) {
-        if (v->runs[end - kFanIn]->size() <= 2 * v->runs[end - 1]->size()) {
+        if ((too_many || v->runs[end - kFanIn]->size() <= 2 * v->runs[end - 1]->size()) &&
+            unclaimed(end - kFanIn)) {
           k = end - kFanIn;
           break;
         }
       }
+      if (k == n) return;
+      inputs.assign(v->runs.begin() + k, v->runs.begin() + k + kFanIn);
+      for (const auto& run : inputs) run->claimed = true;
+      ++compactions_in_flight_;
     }
-    if (k == n) return;
-    const std::vector<std::shared_ptr<const DeltaRun>> inputs(v->runs.begin() + k,
-                                                              v->runs.begin() + k + kFanIn);
     // Snapshots that will see the merged run have seq >= horizon: entries
     // superseded at or before it are dropped. A run's own marks are exact
     // copies of its records' `superseded` (scan_source.h) and read in
@@ -689,6 +706,10 @@ void LiveIndex::CompactRuns(bool yield_to_alerts) {
       }
       *at = run;
       nv->runs.erase(at + 1, at + kFanIn);
+      // Not to be claimed before ReleaseOldMarks below is done: a step on it
+      // would point its records' mark_b at it, and ours would then clear
+      // that pointer while the run is still read.
+      run->claimed = true;
       version_ = std::move(nv);
     }
     // New snapshots read the new run's marks: drop the old copies, then let
@@ -697,6 +718,12 @@ void LiveIndex::CompactRuns(bool yield_to_alerts) {
     internal::ReleaseOldMarks(*run, records);
     { std::lock_guard<std::mutex> barrier(mu_); }
     compactions_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+      run->claimed = false;
+      --compactions_in_flight_;
+    }
+    compaction_done_.notify_all();
   }
 }
 
@@ -710,9 +737,12 @@ void LiveIndex::MergeImpl(bool yield) {
   size_t slots;
   std::shared_ptr<const LiveVersion> v;
   {
-    // No compaction step in flight while the merge point is chosen.
-    std::lock_guard<std::mutex> compaction(compaction_mu_);
-    std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+    // No compaction step in flight while the merge point is chosen (and
+    // none starts meanwhile).
+    std::unique_lock<std::mutex> maintenance(maintenance_mu_);
+    merge_starting_ = true;
+    compaction_done_.wait(maintenance, [this] { return compactions_in_flight_ == 0; });
+    merge_starting_ = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       m = next_seq_ - 1;
@@ -724,7 +754,7 @@ void LiveIndex::MergeImpl(bool yield) {
     // the merge's, which reads their entries superseded after m.
     FreezeUpTo(m);
     v = CurrentVersion();
-    merge_floor_.store(m, std::memory_order_relaxed);
+    merge_floor_ = m;
   }
   const LiveBase& old = *v->base;
   const RecordTable& records = *v->records;
@@ -865,7 +895,7 @@ void LiveIndex::MergeImpl(bool yield) {
       nv->pending_first_seq = version_->pending_first_seq;
       version_ = std::move(nv);
     }
-    merge_floor_.store(0, std::memory_order_relaxed);
+    merge_floor_ = 0;
     AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);
   }
   merges_.fetch_add(1, std::memory_order_relaxed);

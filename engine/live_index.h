@@ -129,9 +129,10 @@ class LiveSnapshot {
 //    (56 bytes each, until merged);
 //  - delta runs: updates frozen into runs sorted by cell (cell, user, seq
 //    and a copy of `superseded`, which is what alerts read: 32 bytes each),
-//    a few milliseconds' worth at a time by the freeze thread; a compaction
-//    thread merges them four at a time in size tiers so there are O(log) of
-//    them (also while a merge runs, among the runs newer than the merge's);
+//    a few milliseconds' worth at a time by the freeze thread; two
+//    compaction threads merge them four at a time in size tiers so there
+//    are O(log) of them (also while a merge runs, among the runs newer than
+//    the merge's);
 //  - per user, a dense slot (flat hash map user id -> slot, 12 bytes plus
 //    the table's slack) with the sequence number of its current entry
 //    (8 bytes) and its position in the base (4 bytes), and per base entry
@@ -284,17 +285,18 @@ class LiveIndex {
   // maintenance_mu_.
   void FreezeUpTo(uint64_t up_to);
   // Merges runs, four at a time, while the tiers say so, leaving alone those
-  // a merge in progress has taken; between steps, yields to alerts when
-  // asked. Takes compaction_mu_ for each step, maintenance_mu_ to swap.
+  // a merge in progress has taken and those another step has claimed;
+  // between steps, yields to alerts when asked. Takes maintenance_mu_ to
+  // claim and to swap.
   void CompactRuns(bool yield_to_alerts);
   // Merge(); the background thread's yields to alerts between steps.
   void MergeImpl(bool yield);
   // True when the deltas have grown past merge_fraction of the base.
   bool MergeDue() const;
   std::shared_ptr<const internal::LiveVersion> CurrentVersion() const;
-  // The three background threads: freezes every freeze_interval;
-  // compactions as the tiers call for them; merges when due. Each goes on
-  // while the others run.
+  // The background threads: freezes every freeze_interval; compactions (two
+  // threads) as the tiers call for them; merges when due. Each goes on while
+  // the others run.
   void FreezeLoop();
   void CompactionLoop();
   void MergeLoop();
@@ -330,17 +332,18 @@ class LiveIndex {
   mutable std::shared_mutex version_mu_;
   std::shared_ptr<const internal::LiveVersion> version_;
 
-  // Changes to the list of runs: a freeze, a compaction's swap, the start
-  // and end of a merge.
+  // Changes to the list of runs: a freeze, a compaction's claim and swap,
+  // the start and end of a merge. Guards the fields below up to merge_mu_,
+  // and DeltaRun::claimed.
   std::mutex maintenance_mu_;
-  // One compaction step at a time; a merge takes it to choose its point.
-  std::mutex compaction_mu_;
+  int compactions_in_flight_ = 0;
+  bool merge_starting_ = false;  // no compaction step may start
+  std::condition_variable compaction_done_;
   // While a merge builds its base: the last update it folds in; runs up to
-  // it are the merge's. 0 otherwise. Set under compaction_mu_ and
-  // maintenance_mu_, cleared under maintenance_mu_.
-  std::atomic<uint64_t> merge_floor_{0};
-  // One merge at a time. Lock order: merge_mu_, compaction_mu_,
-  // maintenance_mu_, mu_, version_mu_.
+  // it are the merge's. 0 otherwise.
+  uint64_t merge_floor_ = 0;
+  // One merge at a time. Lock order: merge_mu_, maintenance_mu_, mu_,
+  // version_mu_.
   std::mutex merge_mu_;
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
   std::atomic<bool> merge_running_{false};
@@ -354,7 +357,7 @@ class LiveIndex {
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by stop_mu_
   std::thread freeze_thread_;
-  std::thread compaction_thread_;
+  std::thread compaction_threads_[2];
   std::thread merge_thread_;
 };
 
