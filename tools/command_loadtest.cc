@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 //
 // fanout loadtest --users N --update-rate R --alert-rate A --seconds S
-//                 [--json FILE] [--seed S] [--shards 256] [--update-threads T]
+//                 [--json FILE] [--seed S] [--shards 256] [--update-threads 2]
 //                 [--batch B] [--log FILE] [--update-nice 0..19]
 // The work is bench/loadtest.h; this prints and writes the report, and
 // fails (exit 1, after writing it) when the checker found any consistency
