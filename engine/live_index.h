@@ -152,7 +152,7 @@ class LiveSnapshot {
 //
 // Memory: about 16 + 4 + 4 + 4 + 8 bytes per user plus the hash map (~21
 // bytes at 20M users), plus 56 per update record and 32 per delta entry
-// until merged; `fanout loadtest` reports the total (83.7 bytes per user at
+// until merged; `fanout loadtest` reports the total (72.5 bytes per user at
 // the end of its 20M-user, 1M-updates/s run).
 //
 // Alerts come first: the background threads run below normal priority
