@@ -170,18 +170,18 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
                &per_cell[k]);
     }
   });
-  std::vector<ScanRange> plan;
-  if (sources.size() == 1) {
-    for (const auto& ranges : per_cell) {
-      for (const ScanRange& r : ranges) AppendRange(&plan, r.begin, r.end, r.needs_test, 0);
-    }
-    return plan;
+  // A counting sort by source keeps each source's ranges in cell order.
+  std::vector<size_t> at(sources.size() + 1, 0);
+  for (const auto& ranges : per_cell) {
+    for (const ScanRange& r : ranges) ++at[r.source + 1];
   }
-  std::vector<ScanRange> all;
-  for (const auto& ranges : per_cell) all.insert(all.end(), ranges.begin(), ranges.end());
-  std::stable_sort(all.begin(), all.end(),
-                   [](const ScanRange& a, const ScanRange& b) { return a.source < b.source; });
-  for (const ScanRange& r : all) AppendRange(&plan, r.begin, r.end, r.needs_test, r.source);
+  for (size_t s = 0; s < sources.size(); ++s) at[s + 1] += at[s];
+  std::vector<ScanRange> by_source(at.back());
+  for (const auto& ranges : per_cell) {
+    for (const ScanRange& r : ranges) by_source[at[r.source]++] = r;
+  }
+  std::vector<ScanRange> plan;
+  for (const ScanRange& r : by_source) AppendRange(&plan, r.begin, r.end, r.needs_test, r.source);
   return plan;
 }
 

@@ -35,7 +35,8 @@ struct ScanRange {
 
 // Answers alerts over a LocationIndex, or over one pinned state of a live
 // index (a LiveSnapshot: its base run, its delta runs and its newest
-// updates, each entry filtered by the snapshot's visibility). Covers the area, plans index ranges
+// updates, each entry filtered by the snapshot's visibility). Covers the
+// area, plans index ranges over all runs at once
 // (refining boundary cells where the index is dense, so exact point tests
 // stay few), cuts them into work items of equal numbers of entries, and
 // scatters the matches into per-shard lists with a two-pass parallel
