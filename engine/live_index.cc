@@ -704,8 +704,13 @@ void LiveIndex::CompactRuns(bool yield_to_alerts) {
           !std::equal(inputs.begin(), inputs.end(), at)) {
         std::abort();  // unreachable: see above
       }
-      *at = run;
-      nv->runs.erase(at + 1, at + kFanIn);
+      if (run->size() == 0) {
+        // Everything was superseded: no empty run (it would upset the tiers).
+        nv->runs.erase(at, at + kFanIn);
+      } else {
+        *at = run;
+        nv->runs.erase(at + 1, at + kFanIn);
+      }
       // Not to be claimed before ReleaseOldMarks below is done: a step on it
       // would point its records' mark_b at it, and ours would then clear
       // that pointer while the run is still read.
