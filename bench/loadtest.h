@@ -30,8 +30,9 @@ namespace fanout {
 // removal (the user's next update brings it back). Batches of
 // `batch_updates`, paced to the rate; a thread that cannot keep up runs
 // flat out and the report shows the rate reached. Update threads run at
-// nice `update_nice` (default 10; the live index's own freeze thread at nice 5, its
-// merge thread at 19): alerts are the latency-critical path.
+// nice `update_nice` (default 10; the live index's own threads at nice 5 for
+// freezes, 10 for compactions, 19 for merges): alerts are the
+// latency-critical path.
 //
 // Alerts: round robin over county, state, circle and 5 warnings at users'
 // homes (not the nation-wide alert: at 20 per second it would need more
@@ -59,6 +60,8 @@ struct LoadTestOptions {
   bool show_progress = false;
 };
 
+// What a load test measured and found: the DESIGN §5 figures, then more.
+// A plain value.
 struct LoadTestReport {
   uint64_t users = 0;
   uint64_t updates_applied = 0;
@@ -106,6 +109,9 @@ struct LoadTestReport {
   std::string ToText() const;
 };
 
+// Runs the three phases and returns the report (the checker's findings are
+// in it; an error only when the test could not run). Starts and joins its
+// own threads; call it from one thread at a time (it sets their nice).
 absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& options);
 
 }  // namespace fanout

@@ -50,7 +50,8 @@ class PendingRun {
   std::vector<uint64_t> users_;
 };
 
-// How many alerts are running over an index's snapshots. Background
+// How many alerts are running over an index's snapshots (thread-safe: an
+// atomic counter, raised and lowered by Scope from any thread). Background
 // maintenance waits (a bounded time) while any is: on a small machine
 // alerts are what must be fast, and a freeze, compaction or merge step
 // taken between alerts costs nothing that matters.
