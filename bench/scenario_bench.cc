@@ -92,6 +92,26 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
   if (o.repetitions < 1 || o.baseline_repetitions < 1 || o.warmup < 0) {
     return absl::InvalidArgumentError("repetitions must be >= 1 and warmup >= 0");
   }
+  ASSIGN_OR_RETURN(std::vector<NamedArea> standard, StandardAlerts(/*with_nation=*/true));
+  bool run_warnings = o.alerts.empty();
+  if (!o.alerts.empty()) {
+    std::vector<NamedArea> chosen;
+    for (const std::string& name : o.alerts) {
+      if (name == "warnings") {
+        run_warnings = true;
+        continue;
+      }
+      auto it = std::find_if(standard.begin(), standard.end(),
+                             [&](const NamedArea& a) { return a.name == name; });
+      if (it == standard.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown alert \"", name, "\" (expected county, state, circle, nation, warnings)"));
+      }
+      chosen.push_back(std::move(*it));
+      standard.erase(it);
+    }
+    standard = std::move(chosen);
+  }
   ScenarioBenchReport report;
   report.users = o.users;
   ASSIGN_OR_RETURN(std::string cities_path, FindDataFile("cities.csv"));
@@ -118,7 +138,7 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
   std::vector<UserRecord>().swap(records);
 
   std::unique_ptr<S2PointIndexBaseline> s2index;
-  {
+  if (!o.skip_baselines) {
     Progress progress("building S2PointIndex baseline", 0, "", o.show_progress);
     s2index = std::make_unique<S2PointIndexBaseline>(*index, o.s2pointindex_max_users);
   }
@@ -128,19 +148,25 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
   AlertExecutor executor(*index, exec_options);
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(o.shards));
 
-  ASSIGN_OR_RETURN(std::vector<NamedArea> standard, StandardAlerts(/*with_nation=*/true));
-
   auto time_engine = [&](const AlertArea& area, int warmup, int reps, QueryFigures* q) {
-    std::vector<double> samples;
+    std::vector<double> samples, cover, plan, scan;
     AlertSummary summary;
     for (int i = 0; i < warmup + reps; ++i) {
       double start = Now();
       auto lists = executor.Execute(area, &summary);
       double ms = Now() - start;
-      if (i >= warmup) samples.push_back(ms);
+      if (i >= warmup) {
+        samples.push_back(ms);
+        cover.push_back(summary.timings.cover_ms);
+        plan.push_back(summary.timings.plan_ms);
+        scan.push_back(summary.timings.scan_ms);
+      }
     }
     q->matched = summary.matched;
     q->tested = summary.tested_entries;
+    q->cover_ms = Percentile(cover, 0.5);
+    q->plan_ms = Percentile(plan, 0.5);
+    q->scan_ms = Percentile(scan, 0.5);
     return samples;
   };
   auto median_of = [&](int reps, auto fn) {
@@ -159,6 +185,11 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
     std::vector<double> samples = time_engine(*n.area, o.warmup, o.repetitions, &q);
     q.ms_p50 = Percentile(samples, 0.5);
     q.ms_p99 = Percentile(samples, 0.99);
+    q.limit_ms = q.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
+    if (o.skip_baselines) {
+      report.queries.push_back(q);
+      continue;
+    }
     uint64_t brute_matched = 0;
     q.bruteforce_ms = median_of(o.baseline_repetitions, [&] {
       brute_matched = BruteForceScan(*index, *n.area, policy).total();
@@ -175,9 +206,9 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
       return absl::InternalError(absl::StrCat(n.name, ": engine matched ", q.matched,
                                               " but S2PointIndex ", s2_matched));
     }
-    q.limit_ms = q.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
     report.queries.push_back(q);
   }
+  if (!run_warnings) return report;
 
   // Warnings: each of the 100 is one alert; figures are over the 100.
   QueryFigures w;
@@ -188,18 +219,22 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
     std::vector<double> samples = time_engine(*area, 1, 1, &one);
     engine_ms.push_back(samples[0]);
     matched.push_back(static_cast<double>(one.matched));
-    s2_ms.push_back(median_of(1, [&] { s2index->Query(*area, policy); }));
+    if (s2index) s2_ms.push_back(median_of(1, [&] { s2index->Query(*area, policy); }));
   }
   w.ms_p50 = Percentile(engine_ms, 0.5);
   w.ms_p99 = Percentile(engine_ms, 0.99);
   w.matched = static_cast<uint64_t>(Percentile(matched, 0.5));
+  w.limit_ms = w.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
+  if (o.skip_baselines) {
+    report.queries.push_back(w);
+    return report;
+  }
   w.s2pointindex_ms = Percentile(s2_ms, 0.5);
   w.s2pointindex_users = s2index->size();
   // A full scan costs the same for any small polygon: time three.
   w.bruteforce_ms = median_of(3, [&, i = 0]() mutable {
     BruteForceScan(*index, *warnings[i++], policy);
   });
-  w.limit_ms = w.matched * 8.0 / (report.memcpy_gbps * 1e9) * 1e3;
   report.queries.push_back(w);
   return report;
 }
@@ -223,6 +258,9 @@ std::string ScenarioBenchReport::ToJson() const {
     e["s2pointindex_users"] = q.s2pointindex_users;
     e["limit_ms"] = q.limit_ms;
     e["tested"] = q.tested;
+    e["cover_ms"] = q.cover_ms;
+    e["plan_ms"] = q.plan_ms;
+    e["scan_ms"] = q.scan_ms;
     j["queries"].push_back(e);
   }
   return j.dump(2) + "\n";
@@ -243,6 +281,13 @@ std::string ScenarioBenchReport::ToText() const {
                           q.s2pointindex_users < users
                               ? absl::StrFormat(" (S2PointIndex on %d users)", q.s2pointindex_users)
                               : "");
+  }
+  absl::StrAppendFormat(&out, "engine stages, medians: %-9s %9s %9s %9s\n", "alert", "cover ms",
+                        "plan ms", "scan ms");
+  for (const QueryFigures& q : queries) {
+    if (q.name == "warnings") continue;  // one figure over 100 alerts, no stages
+    absl::StrAppendFormat(&out, "                        %-9s %9.2f %9.2f %9.2f\n", q.name,
+                          q.cover_ms, q.plan_ms, q.scan_ms);
   }
   return out;
 }

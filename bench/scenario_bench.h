@@ -33,6 +33,12 @@ struct ScenarioBenchOptions {
   // about 10x the engine's memory); above it the baseline runs on the first
   // this-many users and the report says so. DEFAULT: 20M.
   uint64_t s2pointindex_max_users = 20000000;
+  // Which alerts to run (names of the standard set, plus "warnings"); empty
+  // runs them all. DEFAULT: all.
+  std::vector<std::string> alerts;
+  // Measure the engine alone (no brute force, no S2PointIndex): for quick
+  // before/after runs of the engine's own hot path. DEFAULT: false.
+  bool skip_baselines = false;
   bool show_progress = false;
 };
 
@@ -45,6 +51,8 @@ struct QueryFigures {
   uint64_t s2pointindex_users = 0;  // population the S2PointIndex ran on
   double limit_ms = 0;
   uint64_t tested = 0;              // engine point tests (last run)
+  // Medians over the timed runs of the engine's stages (AlertSummary).
+  double cover_ms = 0, plan_ms = 0, scan_ms = 0;
 };
 
 struct ScenarioBenchReport {

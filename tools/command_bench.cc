@@ -2,10 +2,12 @@
 //
 // fanout bench --users N [--seed S] [--shards 256] [--json FILE]
 //              [--repetitions R] [--s2pointindex-max-users M]
+//              [--alerts county,state,...] [--no-baselines]
 // The work is bench/scenario_bench.h; this prints and writes the report.
 
 #include <cstdio>
 
+#include "absl/strings/str_split.h"
 #include "base/atomic_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
@@ -17,7 +19,9 @@
 namespace fanout {
 
 absl::Status RunBench(int argc, char** argv) {
-  CliFlags flags({"users", "seed", "shards", "json", "repetitions", "s2pointindex-max-users"}, {});
+  CliFlags flags(
+      {"users", "seed", "shards", "json", "repetitions", "s2pointindex-max-users", "alerts"},
+      {"no-baselines"});
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   ScenarioBenchOptions options;
   ASSIGN_OR_RETURN(options.users, flags.GetUint("users", options.users));
@@ -29,6 +33,10 @@ absl::Status RunBench(int argc, char** argv) {
   options.repetitions = static_cast<int>(reps);
   ASSIGN_OR_RETURN(options.s2pointindex_max_users,
                    flags.GetUint("s2pointindex-max-users", options.s2pointindex_max_users));
+  if (auto alerts = flags.Get("alerts")) {
+    options.alerts = absl::StrSplit(*alerts, ',', absl::SkipEmpty());
+  }
+  options.skip_baselines = flags.Has("no-baselines");
   options.show_progress = Progress::DefaultEnabled();
   ASSIGN_OR_RETURN(ScenarioBenchReport report, RunScenarioBench(options));
   std::fputs(report.ToText().c_str(), stdout);

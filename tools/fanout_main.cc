@@ -29,6 +29,7 @@ constexpr char kUsage[] = R"(usage:
                   [--format csv|bin] [--force] [--verify]
   fanout bench    --users N [--seed S] [--shards 256] [--json FILE]
                   [--repetitions R] [--s2pointindex-max-users M]
+                  [--alerts county,state,circle,nation,warnings] [--no-baselines]
   fanout loadtest --users N --update-rate R --alert-rate A --seconds S
                   [--json FILE] [--seed S] [--shards 256] [--update-threads T]
                   [--batch B] [--log FILE]
