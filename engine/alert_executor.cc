@@ -14,6 +14,7 @@
 #include "engine/delivery_sink.h"
 #include "engine/live_index.h"
 #include "engine/shard_scatter.h"
+#include "geo/cell_classifier.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -44,9 +45,11 @@ using Slices = absl::InlinedVector<std::pair<size_t, size_t>, 16>;
 // cell inside, outside or across the boundary?) is decided once per cell
 // whatever the number of sources, and each source's entries in the cell are
 // found by binary search within its slice of the parent, `within`. Ranges
-// come out cell by cell in index order, sources interleaved.
-void PlanCell(absl::Span<const internal::ScanSource> sources, const AlertArea& area, S2CellId id,
-              bool interior, const Slices& within, size_t refine_min_entries,
+// come out cell by cell in index order, sources interleaved. `trail` is what
+// the classifier learned from the cell's ancestors (cell_classifier.h).
+void PlanCell(absl::Span<const internal::ScanSource> sources, CellClassifier& classifier,
+              S2CellId id, bool interior, const Slices& within,
+              const CellClassifier::Trail& trail, size_t refine_min_entries,
               std::vector<ScanRange>* out) {
   Slices found(sources.size());
   size_t total = 0;
@@ -65,11 +68,17 @@ void PlanCell(absl::Span<const internal::ScanSource> sources, const AlertArea& a
   };
   if (interior) return emit(false);
   if (total <= refine_min_entries || id.is_leaf()) return emit(true);
-  S2Cell cell(id);
-  if (area.Contains(cell)) return emit(false);
-  if (!area.MayIntersect(cell)) return;
+  CellClassifier::Trail learned = trail;
+  switch (classifier.Classify(S2Cell(id), &learned)) {
+    case CellClassifier::Relation::kInside:
+      return emit(false);
+    case CellClassifier::Relation::kOutside:
+      return;
+    case CellClassifier::Relation::kBoundary:
+      break;
+  }
   for (int k = 0; k < 4; ++k) {
-    PlanCell(sources, area, id.child(k), false, found, refine_min_entries, out);
+    PlanCell(sources, classifier, id.child(k), false, found, learned, refine_min_entries, out);
   }
 }
 
@@ -165,9 +174,11 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   Slices whole(sources.size());
   for (size_t s = 0; s < sources.size(); ++s) whole[s] = {0, sources[s].run.size()};
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_cells), [&](const auto& r) {
+    CellClassifier classifier(area);
+    const CellClassifier::Trail root = classifier.Root();
     for (size_t k = r.begin(); k < r.end(); ++k) {
-      PlanCell(sources, area, cells[k].id, cells[k].interior, whole, options_.refine_min_entries,
-               &per_cell[k]);
+      PlanCell(sources, classifier, cells[k].id, cells[k].interior, whole, root,
+               options_.refine_min_entries, &per_cell[k]);
     }
   });
   // A counting sort by source keeps each source's ranges in cell order.

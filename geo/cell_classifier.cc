@@ -1,0 +1,100 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "geo/cell_classifier.h"
+
+#include "s2/r2rect.h"
+#include "s2/s2edge_clipping.h"
+
+namespace fanout {
+
+CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
+  cursors_.reserve(area.num_polygons());
+  for (int i = 0; i < area.num_polygons(); ++i) {
+    const MutableS2ShapeIndex* index = &area.polygon(i).index();
+    cursors_.push_back(Cursor{index, S2ContainsPointQuery<MutableS2ShapeIndex>(index),
+                              area.polygon(i).GetCapBound()});
+  }
+}
+
+bool CellClassifier::AnyEdgeIntersects(int i, const S2ClippedShape& clipped,
+                                       const S2Cell& cell) const {
+  // S2ShapeIndexRegion::AnyEdgeIntersects: an edge may cross the cell when,
+  // clipped to the cell's face, it meets the cell's (u,v) rectangle padded
+  // by the clipping and intersection error bounds.
+  static const double kMaxError = S2::kFaceClipErrorUVCoord + S2::kIntersectsRectErrorUVDist;
+  const R2Rect bound = cell.GetBoundUV().Expanded(kMaxError);
+  const int face = cell.face();
+  const S2Shape& shape = *cursors_[i].index->shape(clipped.shape_id());
+  for (int k = 0; k < clipped.num_edges(); ++k) {
+    const S2Shape::Edge edge = shape.edge(clipped.edge(k));
+    R2Point a, b;
+    if (S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &a, &b) &&
+        S2::IntersectsRect(a, b, bound)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+CellClassifier::Relation CellClassifier::ClassifyPolygon(int i, const S2Cell& cell,
+                                                         PolygonTrail* trail) {
+  using State = PolygonTrail::State;
+  if (trail->state == State::kDisjoint) return Relation::kOutside;
+  Cursor& cursor = cursors_[i];
+  if (trail->state == State::kUnknown) {
+    MutableS2ShapeIndex::Iterator* it = cursor.query.mutable_iter();
+    switch (it->Locate(cell.id())) {
+      case S2ShapeIndex::DISJOINT:
+        trail->state = State::kDisjoint;
+        return Relation::kOutside;
+      case S2ShapeIndex::SUBDIVIDED:
+        // Index cells are subdivided only near edges: on the boundary. The
+        // children must locate themselves again.
+        return Relation::kBoundary;
+      case S2ShapeIndex::INDEXED:
+        trail->state = State::kInIndexCell;
+        trail->index_cell = it->id();
+        // An S2Polygon's own index holds one shape, the polygon, id 0.
+        trail->clipped = it->cell().find_clipped(0);
+        break;
+    }
+  }
+  if (trail->clipped == nullptr) return Relation::kOutside;
+  if (AnyEdgeIntersects(i, *trail->clipped, cell)) return Relation::kBoundary;
+  // No edge near the cell: the polygon holds all of it or none of it.
+  return cursor.query.ShapeContains(trail->index_cell, *trail->clipped, cell.GetCenter())
+             ? Relation::kInside
+             : Relation::kOutside;
+}
+
+CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* trail) {
+  bool may_intersect = false;
+  // Several polygons (a list of counties, say): a cap around the cell
+  // rejects most of them without a look at their indexes.
+  const bool bound_first = cursors_.size() > 1;
+  const S2Cap cell_cap = bound_first ? cell.GetCapBound() : S2Cap::Full();
+  for (int i = 0; i < static_cast<int>(cursors_.size()); ++i) {
+    PolygonTrail& t = (*trail)[i];
+    if (bound_first && t.state == PolygonTrail::State::kUnknown &&
+        !cursors_[i].bound.Intersects(cell_cap)) {
+      t.state = PolygonTrail::State::kDisjoint;
+    }
+    switch (ClassifyPolygon(i, cell, &t)) {
+      case Relation::kInside:
+        return Relation::kInside;
+      case Relation::kBoundary:
+        may_intersect = true;
+        break;
+      case Relation::kOutside:
+        break;
+    }
+  }
+  for (int i = 0; i < area_.num_caps(); ++i) {
+    const S2Cap& cap = area_.cap(i);
+    if (cap.Contains(cell)) return Relation::kInside;
+    if (!may_intersect && cap.MayIntersect(cell)) may_intersect = true;
+  }
+  return may_intersect ? Relation::kBoundary : Relation::kOutside;
+}
+
+}  // namespace fanout

@@ -1,0 +1,91 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_GEO_CELL_CLASSIFIER_H_
+#define FANOUT_GEO_CELL_CLASSIFIER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "geo/alert_area.h"
+#include "s2/mutable_s2shape_index.h"
+#include "s2/s2cap.h"
+#include "s2/s2cell.h"
+#include "s2/s2cell_id.h"
+#include "s2/s2contains_point_query.h"
+
+namespace fanout {
+
+// Classifies S2 cells against an area as inside, outside or across its
+// boundary, for the range planner's refinement of boundary cells, which
+// walks from a covering cell down to its children, grandchildren and so on.
+//
+// The answer is the one AlertArea::Contains(S2Cell) and MayIntersect(S2Cell)
+// give together (kInside: some part contains the whole cell; kOutside: no
+// part can touch it; otherwise kBoundary), decided the way S2's
+// S2ShapeIndexRegion decides them: locate the cell in each polygon's shape
+// index; a cell inside one index cell is on the boundary when one of that
+// index cell's few edges may cross it (with S2's error padding), else inside
+// or outside as its centre is. Both are conservative: kInside and kOutside
+// are certain, kBoundary may be neither (its points are then tested exactly).
+//
+// What it saves: AlertArea's two calls locate the cell twice in each
+// polygon's index (a B-tree search each). Here a cell is located once, and
+// a child is not located at all when its parent lay inside one index cell
+// (the child does too) or outside every index cell (so is the child): the
+// parent's `Trail` carries that down. On the nation-wide alert (one polygon
+// of ~25k vertices) the planner spends most of its time here.
+//
+// Thread-safety: not thread-safe (it keeps index iterators); use one per
+// worker. The area must outlive it and be Finalize()d.
+//
+// Typical usage:
+//   CellClassifier classifier(area);
+//   CellClassifier::Trail trail = classifier.Root();
+//   auto relation = classifier.Classify(S2Cell(id), &trail);
+//   // For a child of id: copy `trail` and classify the child with the copy.
+class CellClassifier {
+ public:
+  enum class Relation : uint8_t { kOutside, kInside, kBoundary };
+
+  // What is known of a cell's polygons from its ancestors, per polygon.
+  struct PolygonTrail {
+    // kUnknown: locate the cell in the polygon's index. kInIndexCell: the
+    // index cell `index_cell` contains the cell; `clipped` is the polygon's
+    // part of it (null: none, the polygon misses that index cell).
+    // kDisjoint: the polygon does not reach the cell.
+    enum class State : uint8_t { kUnknown, kInIndexCell, kDisjoint };
+    State state = State::kUnknown;
+    S2CellId index_cell;
+    const S2ClippedShape* clipped = nullptr;
+  };
+  using Trail = absl::InlinedVector<PolygonTrail, 4>;
+
+  explicit CellClassifier(const AlertArea& area);
+
+  // A trail that knows nothing: for a cell none of whose ancestors was
+  // classified.
+  Trail Root() const { return Trail(cursors_.size()); }
+
+  // Classifies `cell`. `trail` must be Root() or the trail its parent's
+  // classification left; on return it holds what this classification
+  // learned, for the cell's children.
+  Relation Classify(const S2Cell& cell, Trail* trail);
+
+ private:
+  struct Cursor {
+    const MutableS2ShapeIndex* index;
+    S2ContainsPointQuery<MutableS2ShapeIndex> query;
+    S2Cap bound;  // contains the polygon
+  };
+  // The relation of polygon `i` alone to `cell`.
+  Relation ClassifyPolygon(int i, const S2Cell& cell, PolygonTrail* trail);
+  bool AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell) const;
+
+  const AlertArea& area_;
+  std::vector<Cursor> cursors_;
+};
+
+}  // namespace fanout
+
+#endif  // FANOUT_GEO_CELL_CLASSIFIER_H_

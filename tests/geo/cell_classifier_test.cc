@@ -1,0 +1,198 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "geo/cell_classifier.h"
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/data_dir.h"
+#include "base/mapped_file.h"
+#include "geo/geojson_area.h"
+#include "geo/polygon_builder.h"
+#include "gtest/gtest.h"
+#include "s2/s2cell.h"
+#include "s2/s2latlng.h"
+
+namespace fanout {
+namespace {
+
+using Relation = CellClassifier::Relation;
+
+S2LatLng Deg(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng); }
+
+struct NamedArea {
+  std::string name;
+  std::unique_ptr<AlertArea> area;
+};
+
+std::unique_ptr<AlertArea> Feature(const char* file, const std::string& id) {
+  auto path = FindDataFile(file);
+  EXPECT_TRUE(path.ok()) << path.status();
+  if (!path.ok()) return std::make_unique<AlertArea>();
+  auto mapped = MappedFile::Open(*path);
+  EXPECT_TRUE(mapped.ok());
+  GeoJsonOptions options;
+  options.feature_id = id;
+  auto area = ParseGeoJsonArea((*mapped)->view(), options);
+  EXPECT_TRUE(area.ok()) << id << ": " << area.status();
+  return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
+}
+
+// Small and large polygons, a hole, the antimeridian, a pole, caps, and
+// areas of several parts (where the classifier rejects parts by bound).
+std::vector<NamedArea> Areas() {
+  std::vector<NamedArea> areas;
+  auto polygon = [](std::vector<LatLngRing> rings, EdgeModel edges) {
+    auto built = BuildPolygon(rings, edges);
+    EXPECT_TRUE(built.ok()) << built.status();
+    return built.ok() ? *std::move(built) : std::make_unique<S2Polygon>();
+  };
+  auto add = [&](std::string name, std::unique_ptr<AlertArea> area) {
+    area->Finalize();
+    areas.push_back({std::move(name), std::move(area)});
+  };
+  auto one = [&](std::string name, std::unique_ptr<S2Polygon> p) {
+    auto area = std::make_unique<AlertArea>();
+    area->AddPolygon(std::move(p));
+    add(std::move(name), std::move(area));
+  };
+  one("square", polygon({{Deg(29, -96), Deg(29, -95), Deg(30, -95), Deg(30, -96), Deg(29, -96)}},
+                        EdgeModel::kPlanar));
+  one("hole", polygon({{Deg(0, 0), Deg(0, 10), Deg(10, 10), Deg(10, 0), Deg(0, 0)},
+                       {Deg(4, 4), Deg(4, 6), Deg(6, 6), Deg(6, 4), Deg(4, 4)}},
+                      EdgeModel::kGeodesic));
+  one("antimeridian",
+      polygon({{Deg(50, 170), Deg(50, -170), Deg(60, -170), Deg(60, 170), Deg(50, 170)}},
+              EdgeModel::kPlanar));
+  one("pole", polygon({{Deg(80, 0), Deg(80, 90), Deg(80, 180), Deg(80, -90), Deg(80, 0)}},
+                      EdgeModel::kPlanar));
+  auto caps = std::make_unique<AlertArea>();
+  caps->AddCap(MakeCircle(Deg(-33.9, 151.2), 50));
+  caps->AddCap(MakeCircle(Deg(-33.5, 151.6), 20));
+  add("caps", std::move(caps));
+  auto mixed = std::make_unique<AlertArea>();
+  mixed->AddPolygon(polygon({{Deg(29, -96), Deg(29, -95), Deg(30, -95), Deg(30, -96), Deg(29, -96)}},
+                            EdgeModel::kPlanar));
+  mixed->AddPolygon(polygon({{Deg(29.5, -95.5), Deg(29.5, -94), Deg(31, -94), Deg(31, -95.5),
+                              Deg(29.5, -95.5)}},
+                            EdgeModel::kGeodesic));
+  mixed->AddPolygon(polygon({{Deg(40, 10), Deg(40, 11), Deg(41, 11), Deg(40, 10)}},
+                            EdgeModel::kPlanar));
+  mixed->AddCap(MakeCircle(Deg(30.2, -95.9), 30));
+  add("mixed", std::move(mixed));
+  add("texas", Feature("boundaries/us-states.geojson", "48"));
+  add("harris", Feature("boundaries/us-counties.geojson", "48201"));
+  add("nation", Feature("boundaries/us-nation.geojson", "US"));
+  return areas;
+}
+
+Relation Reference(const AlertArea& area, const S2Cell& cell) {
+  if (area.Contains(cell)) return Relation::kInside;
+  return area.MayIntersect(cell) ? Relation::kBoundary : Relation::kOutside;
+}
+
+const char* Name(Relation r) {
+  switch (r) {
+    case Relation::kInside:
+      return "inside";
+    case Relation::kOutside:
+      return "outside";
+    case Relation::kBoundary:
+      return "boundary";
+  }
+  return "?";
+}
+
+// A random point near the area: in its bounding rectangle, widened a little.
+S2Point RandomPointNear(const AlertArea& area, std::mt19937_64& rng) {
+  S2LatLngRect box = area.GetRectBound().Expanded(S2LatLng::FromDegrees(0.5, 0.5));
+  std::uniform_real_distribution<double> u(0, 1);
+  double lat = box.lat().lo() + u(rng) * box.lat().GetLength();
+  double lng = box.lng().is_full() || box.lng().is_inverted()
+                   ? -M_PI + 2 * M_PI * u(rng)
+                   : box.lng().lo() + u(rng) * box.lng().GetLength();
+  return S2LatLng::FromRadians(lat, lng).Normalized().ToPoint();
+}
+
+// The planner's use: walk from a face down to a leaf along a random point's
+// ancestors, carrying the trail from parent to child, as long as cells are on
+// the boundary. Every answer must be AlertArea's own.
+TEST(CellClassifierTest, AgreesWithAlertAreaAlongDescents) {
+  std::mt19937_64 rng(11);
+  for (const NamedArea& a : Areas()) {
+    CellClassifier classifier(*a.area);
+    int classified = 0, boundary = 0, settled = 0;
+    for (int walk = 0; walk < 400; ++walk) {
+      S2CellId leaf(RandomPointNear(*a.area, rng));
+      CellClassifier::Trail trail = classifier.Root();
+      for (int level = 0; level <= S2CellId::kMaxLevel; ++level) {
+        S2Cell cell(leaf.parent(level));
+        Relation got = classifier.Classify(cell, &trail);
+        Relation want = Reference(*a.area, cell);
+        ASSERT_EQ(got, want) << a.name << " cell " << cell.id().ToToken() << ": " << Name(got)
+                             << ", AlertArea says " << Name(want);
+        ++classified;
+        if (got != Relation::kBoundary) {
+          ++settled;
+          break;
+        }
+        ++boundary;
+      }
+    }
+    // The walks must reach both kinds of answer, or they test little.
+    EXPECT_GT(boundary, 400) << a.name;
+    EXPECT_GT(settled, 50) << a.name;
+  }
+}
+
+// Fresh trails (every cell located from scratch) agree too, at any level.
+TEST(CellClassifierTest, AgreesWithAlertAreaFromScratch) {
+  std::mt19937_64 rng(12);
+  for (const NamedArea& a : Areas()) {
+    CellClassifier classifier(*a.area);
+    for (int i = 0; i < 2000; ++i) {
+      S2CellId leaf(RandomPointNear(*a.area, rng));
+      S2Cell cell(leaf.parent(static_cast<int>(rng() % 25)));
+      CellClassifier::Trail trail = classifier.Root();
+      Relation got = classifier.Classify(cell, &trail);
+      ASSERT_EQ(got, Reference(*a.area, cell)) << a.name << " cell " << cell.id().ToToken();
+    }
+  }
+}
+
+// The answers the planner acts on without testing points are certain: every
+// point of an inside cell is in the area, no point of an outside cell is.
+TEST(CellClassifierTest, InsideAndOutsideCellsHoldTheirPoints) {
+  std::mt19937_64 rng(13);
+  for (const NamedArea& a : Areas()) {
+    CellClassifier classifier(*a.area);
+    int checked = 0;
+    for (int walk = 0; walk < 200; ++walk) {
+      S2CellId leaf(RandomPointNear(*a.area, rng));
+      CellClassifier::Trail trail = classifier.Root();
+      for (int level = 0; level <= S2CellId::kMaxLevel; ++level) {
+        S2CellId id = leaf.parent(level);
+        Relation got = classifier.Classify(S2Cell(id), &trail);
+        if (got == Relation::kBoundary) continue;
+        // Leaves at the cell's corners and random ones inside it.
+        std::vector<S2CellId> samples = {id.range_min(), id.range_max()};
+        for (int k = 0; k < 20; ++k) {
+          uint64_t span = id.range_max().id() - id.range_min().id();
+          samples.push_back(S2CellId(id.range_min().id() + (span ? (rng() % span) : 0) | 1));
+        }
+        for (S2CellId s : samples) {
+          EXPECT_EQ(a.area->Contains(s.ToPoint()), got == Relation::kInside)
+              << a.name << " cell " << id.ToToken() << " leaf " << s.ToToken();
+          ++checked;
+        }
+        break;
+      }
+    }
+    EXPECT_GT(checked, 1000) << a.name;
+  }
+}
+
+}  // namespace
+}  // namespace fanout
