@@ -121,7 +121,7 @@ class LiveSnapshot {
 // (DESIGN §3), and every alert sees one consistent state.
 //
 // Structure (an LSM tree with an in-place tombstone on the bottom level):
-//  - a base run: a LocationIndex (16 bytes/entry, sorted by cell) plus, per
+//  - a base run: a LocationIndex (17 bytes/entry, sorted by cell) plus, per
 //    entry, moved_at: the sequence number (relative to the base's) of the
 //    update that moved or removed its user, or "never" (4 bytes);
 //  - the update records, by sequence number: the new cell, the user, the

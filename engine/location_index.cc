@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "base/progress.h"
 #include "engine/radix_sort.h"
+#include "engine/shard_policy.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/parallel_reduce.h"
@@ -56,6 +57,21 @@ void AddProgress(void* context, uint64_t entries) {
 inline bool IsLeafCell(uint64_t id) { return (id & 1) != 0 && (id >> 61) < 6; }
 
 }  // namespace
+
+LocationIndex::LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
+                             std::shared_ptr<const void> owner, size_t memory_bytes)
+    : cells_(cells),
+      users_(users),
+      owner_(std::move(owner)),
+      // Not value-initialized: every byte is written below.
+      mix_low_column_(new uint8_t[users.size()]),
+      mix_low_(mix_low_column_.get(), users.size()),
+      memory_bytes_(memory_bytes + users.size()) {
+  uint8_t* out = mix_low_column_.get();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, users.size(), kGrain), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) out[i] = static_cast<uint8_t>(Mix64(users[i]));
+  });
+}
 
 std::unique_ptr<LocationIndex> LocationIndex::Own(std::vector<uint64_t> cells,
                                                   std::vector<uint64_t> users) {
@@ -144,7 +160,7 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::Build(
   scratch_a = U64Column();
   scratch_b = U64Column();
   const size_t dropped = n - kept;
-  if (dropped > 0) {  // Right-sized copies: the index holds 16 bytes per kept user.
+  if (dropped > 0) {  // Right-sized copies: 16 bytes per kept user (and its hash byte).
     U64Column kept_cells(kept), kept_users(kept);
     ParallelCopy(cells.data() + dropped, kept_cells.data(), kept);
     ParallelCopy(users.data() + dropped, kept_users.data(), kept);

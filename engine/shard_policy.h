@@ -38,6 +38,14 @@ class ShardPolicy {
   uint32_t shards() const { return shards_; }
   Kind kind() const { return kind_; }
 
+  // True when ShardOf(id) == (Mix64(id) & 0xff) & mix_low_mask(): the
+  // default policy on a power-of-two fleet of up to 256 shards. Then a run's
+  // column of low hash bytes (SortedRun::mix_low) gives every entry's shard.
+  bool UsesMixLowByte() const {
+    return kind_ == Kind::kMix64Modulo && shards_ <= 256 && (shards_ & (shards_ - 1)) == 0;
+  }
+  uint32_t mix_low_mask() const { return shards_ - 1; }
+
   uint32_t ShardOf(uint64_t user_id) const {
     uint64_t h = kind_ == Kind::kMix64Modulo ? Mix64(user_id) : user_id;
     // A power of two (the usual fleet size): the remainder is a mask.

@@ -57,6 +57,19 @@ void WithVisibility(const ScanSource& src, Body&& body) {
   }
 }
 
+// Calls body(shard_of) with the entry -> shard function as a lambda of
+// (index, user id): a masked byte of the run's hash column where the policy
+// allows it (shard_policy.h, UsesMixLowByte), else the policy's hash.
+template <typename Body>
+void WithShardOf(const ScanSource& src, const ShardPolicy& policy, Body&& body) {
+  if (policy.UsesMixLowByte() && !src.run.mix_low.empty()) {
+    const uint8_t* mix_low = src.run.mix_low.data();
+    const uint32_t mask = policy.mix_low_mask();
+    return body([mix_low, mask](size_t i, uint64_t) { return mix_low[i] & mask; });
+  }
+  return body([&policy](size_t, uint64_t user) { return policy.ShardOf(user); });
+}
+
 }  // namespace
 
 DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
@@ -79,18 +92,20 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
         const ScanSource& src = sources[slice.source];
         const uint64_t* users = src.run.users.data();
         const uint64_t* cells = src.run.cells.data();
-        WithVisibility(src, [&](auto visible) {
-          if (!slice.needs_test) {
-            for (size_t i = slice.begin; i < slice.end; ++i) {
-              if (visible(i)) ++count[policy.ShardOf(users[i])];
+        WithShardOf(src, policy, [&](auto shard_of) {
+          WithVisibility(src, [&](auto visible) {
+            if (!slice.needs_test) {
+              for (size_t i = slice.begin; i < slice.end; ++i) {
+                if (visible(i)) ++count[shard_of(i, users[i])];
+              }
+              return;
             }
-            return;
-          }
-          for (size_t i = slice.begin; i < slice.end; ++i) {
-            bool in = visible(i) && tester.Contains(S2CellId(cells[i]));
-            inside[w].push_back(in);
-            if (in) ++count[policy.ShardOf(users[i])];
-          }
+            for (size_t i = slice.begin; i < slice.end; ++i) {
+              bool in = visible(i) && tester.Contains(S2CellId(cells[i]));
+              inside[w].push_back(in);
+              if (in) ++count[shard_of(i, users[i])];
+            }
+          });
         });
       }
     }
@@ -123,16 +138,18 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
         const ScanRange& slice = slices[s];
         const ScanSource& src = sources[slice.source];
         const uint64_t* users = src.run.users.data();
-        if (slice.needs_test) {
-          for (size_t i = slice.begin; i < slice.end; ++i) {
-            if (inside[w][tested++]) *out[policy.ShardOf(users[i])]++ = users[i];
+        WithShardOf(src, policy, [&](auto shard_of) {
+          if (slice.needs_test) {
+            for (size_t i = slice.begin; i < slice.end; ++i) {
+              if (inside[w][tested++]) *out[shard_of(i, users[i])]++ = users[i];
+            }
+            return;
           }
-          continue;
-        }
-        WithVisibility(src, [&](auto visible) {
-          for (size_t i = slice.begin; i < slice.end; ++i) {
-            if (visible(i)) *out[policy.ShardOf(users[i])]++ = users[i];
-          }
+          WithVisibility(src, [&](auto visible) {
+            for (size_t i = slice.begin; i < slice.end; ++i) {
+              if (visible(i)) *out[shard_of(i, users[i])]++ = users[i];
+            }
+          });
         });
       }
     }

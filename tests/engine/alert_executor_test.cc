@@ -305,6 +305,7 @@ TEST_P(ExecutorPropertyTest, MatchesBruteForceReference) {
       {128, 32768, 512, 256},
       {1, 7, 8, 7},
       {16, 7, 1000, 1},
+      {64, 4096, 128, 16},
       {1000000000, 1000, 8, 256},
       {static_cast<size_t>(1 + rng() % 200), static_cast<size_t>(1 + rng() % 5000),
        8 + static_cast<int>(rng() % 1000), static_cast<uint32_t>(1 + rng() % 300)},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/location_index.h"
+#include "engine/shard_policy.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
@@ -31,10 +32,12 @@ void ExpectMatchesReference(const std::vector<UserRecord>& rows) {
   for (size_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ(run.cells[i], expected[i].first) << i;
     ASSERT_EQ(run.users[i], expected[i].second) << i;
+    ASSERT_EQ(run.mix_low[i], static_cast<uint8_t>(Mix64(run.users[i]))) << i;
   }
+  ASSERT_EQ(run.mix_low.size(), run.size());
   EXPECT_EQ(stats.input_rows, rows.size());
   EXPECT_EQ(stats.duplicate_rows, rows.size() - expected.size());
-  EXPECT_EQ((*index)->BytesPerUser(), expected.empty() ? 0.0 : 16.0);
+  EXPECT_EQ((*index)->BytesPerUser(), expected.empty() ? 0.0 : 17.0);
 }
 
 TEST(LocationIndexBuildTest, ManyDuplicatesLastRowWins) {

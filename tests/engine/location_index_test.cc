@@ -8,6 +8,7 @@
 
 #include "engine/alert_executor.h"
 #include "geo/polygon_builder.h"
+#include "engine/shard_policy.h"
 #include "gtest/gtest.h"
 #include "s2/s2cell_id.h"
 #include "s2/s2latlng.h"
@@ -48,7 +49,11 @@ TEST(LocationIndexTest, BuildSortsByCellThenUserAndKeepsEveryUser) {
   std::sort(want.begin(), want.end());
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, want);
-  EXPECT_GE((*index)->MemoryBytes(), 16 * users.size());
+  EXPECT_GE((*index)->MemoryBytes(), 17 * users.size());
+  ASSERT_EQ(run.mix_low.size(), run.size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    ASSERT_EQ(run.mix_low[i], static_cast<uint8_t>(Mix64(run.users[i]))) << i;
+  }
 }
 
 TEST(LocationIndexTest, DuplicateUserIdsLastRowWins) {

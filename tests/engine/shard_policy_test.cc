@@ -33,6 +33,26 @@ TEST(ShardPolicyTest, FastModuloEqualsRemainder) {
   }
 }
 
+// The scatter's shortcut: where the policy says the low hash byte decides,
+// the masked byte is the shard; everywhere else the policy must say no.
+TEST(ShardPolicyTest, MixLowByteGivesTheShardWhereClaimed) {
+  std::mt19937_64 rng(2);
+  for (uint32_t shards : {1u, 2u, 4u, 16u, 128u, 256u}) {
+    auto policy = ShardPolicy::Create(shards);
+    ASSERT_TRUE(policy.ok());
+    ASSERT_TRUE(policy->UsesMixLowByte()) << shards;
+    for (int i = 0; i < 20000; ++i) {
+      uint64_t id = rng();
+      ASSERT_EQ(policy->ShardOf(id), static_cast<uint8_t>(Mix64(id)) & policy->mix_low_mask())
+          << "shards=" << shards << " id=" << id;
+    }
+  }
+  for (uint32_t shards : {3u, 255u, 257u, 512u, 1000u}) {
+    EXPECT_FALSE(ShardPolicy::Create(shards)->UsesMixLowByte()) << shards;
+  }
+  EXPECT_FALSE(ShardPolicy::Create(256, ShardPolicy::Kind::kModulo)->UsesMixLowByte());
+}
+
 TEST(ShardPolicyTest, RejectsBadShardCounts) {
   EXPECT_FALSE(ShardPolicy::Create(0).ok());
   EXPECT_FALSE(ShardPolicy::Create(ShardPolicy::kMaxShards + 1).ok());

@@ -13,6 +13,7 @@
 #include "engine/alert_executor.h"
 #include "geo/alert_area.h"
 #include "geo/polygon_builder.h"
+#include "engine/shard_policy.h"
 #include "gtest/gtest.h"
 #include "s2/s2latlng.h"
 #include "tests/support/test_support.h"
@@ -90,7 +91,12 @@ TEST_F(SnapshotTest, RoundTripKeepsColumnsAndMetadata) {
   EXPECT_LE(snap->metadata.max_lat_e7, 500000000);
   EXPECT_GE(snap->metadata.min_lng_e7, -1250000000 - 10);
   EXPECT_LE(snap->metadata.max_lng_e7, -670000000 + 10);
-  EXPECT_EQ(snap->index->BytesPerUser(), 16.0);
+  EXPECT_EQ(snap->index->BytesPerUser(), 17.0);
+  // The hash column is computed at load (it is not in the file).
+  ASSERT_EQ(b.mix_low.size(), b.users.size());
+  for (size_t i = 0; i < b.users.size(); ++i) {
+    ASSERT_EQ(b.mix_low[i], static_cast<uint8_t>(Mix64(b.users[i]))) << i;
+  }
   ASSERT_EQ(snap->sections.size(), 3u);
   for (const SnapshotSection& s : snap->sections) EXPECT_EQ(s.offset % 64, 0u) << s.name;
   // The columns are read in place from the mapping, 64-byte aligned.
