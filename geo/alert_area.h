@@ -28,11 +28,13 @@ struct PointBound {
       : center(cap.center()),
         // Cosine of the cap's angle, lowered slightly so that rounding can
         // only let more points through.
-        min_dot(cap.is_full() ? -2.0 : std::cos(cap.GetRadius().radians()) - 1e-12) {}
+        min_dot(cap.is_full() ? -2.0 : std::cos(cap.GetRadius().radians()) - 1e-12),
+        radius(cap.is_full() ? M_PI : cap.GetRadius().radians()) {}
   bool MayContain(const S2Point& p) const { return center.DotProd(p) >= min_dot; }
 
   S2Point center;
   double min_dot = -2.0;
+  double radius = M_PI;  // the cap's angle, radians
 };
 
 // The area of an alert: the union of polygons (each already built from its

@@ -2,9 +2,32 @@
 
 #include "geo/area_point_tester.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "s2/s2metrics.h"
+
 namespace fanout {
+namespace {
+
+// Areas of more polygons than this filter them per block; fewer are
+// checked one by one (a dot product each).
+constexpr int kFewPolygons = 4;
+constexpr int kBlockLevel = 10;
+
+}  // namespace
 
 AreaPointTester::AreaPointTester(const AlertArea& area) : area_(area) {
+  if (area.num_polygons() > kFewPolygons) {
+    // A point of a block lies within the block's longest diagonal of the
+    // block's centre; a polygon whose bound (centre c, radius r) holds the
+    // point has c within r + diagonal of the centre (with 1% to spare).
+    const double diagonal = 1.01 * S2::kMaxDiag.GetValue(kBlockLevel);
+    for (int i = 0; i < area.num_polygons(); ++i) {
+      const double reach = area.polygon_bound(i).radius + diagonal;
+      block_min_dot_.push_back(reach >= M_PI ? -2.0 : std::cos(reach) - 1e-12);
+    }
+  }
   cursors_.reserve(area.num_polygons());
   for (int i = 0; i < area.num_polygons(); ++i) {
     PolygonCursor cursor;
@@ -30,12 +53,33 @@ bool AreaPointTester::PolygonContains(PolygonCursor& c, S2CellId leaf, const S2P
   return c.clipped != nullptr && c.query.ShapeContains(c.cell_id, *c.clipped, p);
 }
 
+void AreaPointTester::FindCandidates(S2CellId block) {
+  block_ = block;
+  candidates_.clear();
+  const S2Point centre = block.ToPoint();
+  for (int i = 0; i < static_cast<int>(block_min_dot_.size()); ++i) {
+    if (area_.polygon_bound(i).center.DotProd(centre) >= block_min_dot_[i]) {
+      candidates_.push_back(i);
+    }
+  }
+}
+
 bool AreaPointTester::Contains(S2CellId leaf) {
   const S2Point p = leaf.ToPoint();
-  for (size_t i = 0; i < cursors_.size(); ++i) {
-    if (area_.polygon_bound(static_cast<int>(i)).MayContain(p) &&
-        PolygonContains(cursors_[i], leaf, p)) {
-      return true;
+  if (!block_min_dot_.empty()) {
+    const S2CellId block = leaf.parent(kBlockLevel);
+    if (block != block_) FindCandidates(block);
+    for (int i : candidates_) {
+      if (area_.polygon_bound(i).MayContain(p) && PolygonContains(cursors_[i], leaf, p)) {
+        return true;
+      }
+    }
+  } else {
+    for (size_t i = 0; i < cursors_.size(); ++i) {
+      if (area_.polygon_bound(static_cast<int>(i)).MayContain(p) &&
+          PolygonContains(cursors_[i], leaf, p)) {
+        return true;
+      }
     }
   }
   for (int i = 0; i < area_.num_caps(); ++i) {

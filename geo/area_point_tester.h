@@ -20,6 +20,11 @@ namespace fanout {
 // cell, so the index lookup (a search of the polygon's cell map) is skipped
 // and only that cell's few clipped edges are crossed.
 //
+// An area of many polygons (the nation: 250, one per island) would cost a
+// bound check per polygon per point; the tester keeps instead the polygons
+// whose bounds reach the point's level-10 cell (~15 km), found once for all
+// the points in that cell, which arrive one after another.
+//
 // Thread-safety: not thread-safe; use one tester per worker. The area must
 // outlive the tester and be Finalize()d.
 //
@@ -47,8 +52,17 @@ class AreaPointTester {
   };
   bool PolygonContains(PolygonCursor& cursor, S2CellId leaf, const S2Point& p);
 
+  // The polygons that may hold points of level-10 cell `block`.
+  void FindCandidates(S2CellId block);
+
   const AlertArea& area_;
   std::vector<PolygonCursor> cursors_;
+  // Many polygons: per polygon, the least dot product between its bound's
+  // centre and a point of a block it may reach; the current block and its
+  // candidates.
+  std::vector<double> block_min_dot_;
+  S2CellId block_ = S2CellId::None();
+  std::vector<int> candidates_;
 };
 
 }  // namespace fanout

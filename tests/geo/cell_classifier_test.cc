@@ -180,7 +180,7 @@ TEST(CellClassifierTest, InsideAndOutsideCellsHoldTheirPoints) {
         std::vector<S2CellId> samples = {id.range_min(), id.range_max()};
         for (int k = 0; k < 20; ++k) {
           uint64_t span = id.range_max().id() - id.range_min().id();
-          samples.push_back(S2CellId(id.range_min().id() + (span ? (rng() % span) : 0) | 1));
+          samples.push_back(S2CellId((id.range_min().id() + (span ? rng() % span : 0)) | 1));
         }
         for (S2CellId s : samples) {
           EXPECT_EQ(a.area->Contains(s.ToPoint()), got == Relation::kInside)

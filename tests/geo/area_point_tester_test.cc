@@ -1,0 +1,120 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "geo/area_point_tester.h"
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/data_dir.h"
+#include "base/mapped_file.h"
+#include "geo/geojson_area.h"
+#include "geo/polygon_builder.h"
+#include "gtest/gtest.h"
+#include "s2/s2latlng.h"
+
+namespace fanout {
+namespace {
+
+S2LatLng Deg(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng); }
+
+std::unique_ptr<AlertArea> Nation() {
+  auto path = FindDataFile("boundaries/us-nation.geojson");
+  EXPECT_TRUE(path.ok()) << path.status();
+  if (!path.ok()) return std::make_unique<AlertArea>();
+  auto mapped = MappedFile::Open(*path);
+  EXPECT_TRUE(mapped.ok());
+  GeoJsonOptions options;
+  options.feature_id = "US";
+  auto area = ParseGeoJsonArea((*mapped)->view(), options);
+  EXPECT_TRUE(area.ok()) << area.status();
+  return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
+}
+
+// Many small squares (some across the antimeridian, some near a pole), one
+// large polygon and a cap: the tester filters these polygons per block.
+std::unique_ptr<AlertArea> Archipelago(std::mt19937_64& rng) {
+  auto area = std::make_unique<AlertArea>();
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 60; ++i) {
+    double lat = -80 + 160 * u(rng), lng = -180 + 360 * u(rng), d = 0.05 + 2 * u(rng);
+    if (i % 10 == 0) lng = 179.5;  // crosses the antimeridian
+    if (i % 10 == 1) lat = 86;     // near the pole
+    double east = lng + d > 180 ? lng + d - 360 : lng + d;
+    auto p = BuildPolygon({{Deg(lat, lng), Deg(lat, east), Deg(lat + d, east), Deg(lat + d, lng),
+                            Deg(lat, lng)}},
+                          i % 2 ? EdgeModel::kPlanar : EdgeModel::kGeodesic);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (p.ok()) area->AddPolygon(*std::move(p));
+  }
+  auto big = BuildPolygon({{Deg(-10, -60), Deg(-10, 40), Deg(50, 40), Deg(50, -60), Deg(-10, -60)}},
+                          EdgeModel::kGeodesic);
+  EXPECT_TRUE(big.ok());
+  if (big.ok()) area->AddPolygon(*std::move(big));
+  area->AddCap(MakeCircle(Deg(-33.9, 151.2), 80));
+  area->Finalize();
+  return area;
+}
+
+// Leaves near the area's parts: around the vertices of its polygons (where
+// answers flip) and anywhere in its bounding box.
+std::vector<S2CellId> Leaves(const AlertArea& area, std::mt19937_64& rng, int n) {
+  std::vector<S2CellId> leaves;
+  std::normal_distribution<double> jitter(0, 2e-4);  // ~1 km
+  std::uniform_real_distribution<double> u(0, 1);
+  S2LatLngRect box = area.GetRectBound();
+  for (int i = 0; i < n; ++i) {
+    if (i % 2 == 0 && area.num_polygons() > 0) {
+      const S2Polygon& p = area.polygon(static_cast<int>(rng() % area.num_polygons()));
+      const S2Loop& loop = *p.loop(static_cast<int>(rng() % p.num_loops()));
+      S2Point v = loop.vertex(static_cast<int>(rng() % loop.num_vertices()));
+      leaves.push_back(S2CellId((v + S2Point(jitter(rng), jitter(rng), jitter(rng))).Normalize()));
+    } else {
+      double lat = box.lat().lo() + u(rng) * box.lat().GetLength();
+      double lng = -M_PI + 2 * M_PI * u(rng);
+      if (!box.lng().is_full() && !box.lng().is_inverted()) {
+        lng = box.lng().lo() + u(rng) * box.lng().GetLength();
+      }
+      leaves.push_back(S2CellId(S2LatLng::FromRadians(lat, lng).Normalized()));
+    }
+  }
+  return leaves;
+}
+
+void ExpectSameAsArea(const AlertArea& area, std::vector<S2CellId> leaves, const std::string& what) {
+  // In cell order, as a scan delivers them (consecutive points share
+  // blocks and index cells), then in random order (every point a new one).
+  std::vector<S2CellId> sorted = leaves;
+  std::sort(sorted.begin(), sorted.end());
+  int inside = 0;
+  for (const auto* order : {&sorted, &leaves}) {
+    AreaPointTester tester(area);
+    for (S2CellId leaf : *order) {
+      bool want = area.Contains(leaf.ToPoint());
+      ASSERT_EQ(tester.Contains(leaf), want) << what << " leaf " << leaf.ToToken();
+      inside += want;
+    }
+  }
+  EXPECT_GT(inside, static_cast<int>(leaves.size()) / 10) << what;
+  EXPECT_LT(inside, static_cast<int>(2 * leaves.size() * 9 / 10)) << what;
+}
+
+TEST(AreaPointTesterTest, NationOfManyPolygonsMatchesTheArea) {
+  std::mt19937_64 rng(21);
+  auto nation = Nation();
+  ASSERT_GT(nation->num_polygons(), 100);
+  ExpectSameAsArea(*nation, Leaves(*nation, rng, 40000), "nation");
+}
+
+TEST(AreaPointTesterTest, ArchipelagoMatchesTheArea) {
+  std::mt19937_64 rng(22);
+  for (int round = 0; round < 3; ++round) {
+    auto area = Archipelago(rng);
+    ExpectSameAsArea(*area, Leaves(*area, rng, 20000), "archipelago " + std::to_string(round));
+  }
+}
+
+}  // namespace
+}  // namespace fanout
