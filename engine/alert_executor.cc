@@ -89,19 +89,19 @@ class ShardedCollector {
  public:
   explicit ShardedCollector(const ShardPolicy& policy)
       : policy_(policy),
-        buffers_([n = policy.shards()] { return std::vector<std::vector<uint64_t>>(n); }) {}
+        buffers_([n = policy.shards()] { return std::vector<UserIdList>(n); }) {}
 
-  std::vector<std::vector<uint64_t>>& Local() { return buffers_.local(); }
+  std::vector<UserIdList>& Local() { return buffers_.local(); }
 
   DeliveryLists Merge() {
     DeliveryLists lists;
     const uint32_t shards = policy_.shards();
     lists.shards.resize(shards);
-    std::vector<std::vector<std::vector<uint64_t>>*> parts;
+    std::vector<std::vector<UserIdList>*> parts;
     for (auto& local : buffers_) parts.push_back(&local);
     tbb::parallel_for(tbb::blocked_range<uint32_t>(0, shards), [&](const auto& r) {
       for (uint32_t s = r.begin(); s < r.end(); ++s) {
-        std::vector<uint64_t>& out = lists.shards[s];
+        UserIdList& out = lists.shards[s];
         if (parts.size() == 1) {  // One worker: hand its buffer over, no copy.
           out = std::move((*parts[0])[s]);
           continue;
@@ -111,7 +111,7 @@ class ShardedCollector {
         out.reserve(total);
         for (auto* p : parts) {
           out.insert(out.end(), (*p)[s].begin(), (*p)[s].end());
-          std::vector<uint64_t>().swap((*p)[s]);
+          UserIdList().swap((*p)[s]);
         }
       }
     });
@@ -120,7 +120,7 @@ class ShardedCollector {
 
  private:
   const ShardPolicy& policy_;
-  tbb::enumerable_thread_specific<std::vector<std::vector<uint64_t>>> buffers_;
+  tbb::enumerable_thread_specific<std::vector<UserIdList>> buffers_;
 };
 
 }  // namespace

@@ -4,17 +4,49 @@
 #define FANOUT_ENGINE_DELIVERY_H_
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace fanout {
 
+// std::allocator, except that a new element made without a value is
+// default-initialized (for an integer: left as it is) instead of zeroed. The
+// scatter sizes each list once and then writes every element exactly once;
+// zero-filling it first cost a whole extra pass over the output (7% of a
+// nation-wide alert).
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// One shard's delivery list: user ids. A std::vector whose resize() leaves
+// new elements uninitialized (DefaultInitAllocator); otherwise used as any
+// vector.
+using UserIdList = std::vector<uint64_t, DefaultInitAllocator<uint64_t>>;
+
 // The result of an alert: one list of user ids per shard. Every user inside
 // the area appears exactly once, in the list of its shard; the order inside
 // a list is unspecified.
 struct DeliveryLists {
-  std::vector<std::vector<uint64_t>> shards;
+  std::vector<UserIdList> shards;
 
   uint64_t total() const {
     uint64_t n = 0;

@@ -2,6 +2,8 @@
 
 #include "engine/directory_sink.h"
 
+#include "absl/types/span.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,7 +49,7 @@ absl::Status WriteFile(const std::string& path, bool sync, Fill fill) {
 }
 
 absl::Status WriteShard(const std::string& path, ListFormat format, bool sync,
-                        const std::vector<uint64_t>& ids) {
+                        absl::Span<const uint64_t> ids) {
   return WriteFile(path, sync, [&](auto& emit) {
     if (format == ListFormat::kBinary) {
       // The lists are little-endian on the only platforms we build for.

@@ -123,7 +123,15 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
         counts[w * shards + s] = total;
         total += c;
       }
-      lists.shards[s].resize(total);
+      // Not zero-filled (UserIdList): pass 2 writes every element. Touch
+      // one word per page now, though: memory fresh from the kernel then
+      // faults in here, page after page, rather than in the middle of
+      // pass 2's scattered writes (which made a nation-wide alert, 1.3 GB
+      // of lists, 10% slower than zero-filling).
+      UserIdList& list = lists.shards[s];
+      list.resize(total);
+      constexpr size_t kWordsPerPage = 4096 / sizeof(uint64_t);
+      for (size_t i = 0; i < total; i += kWordsPerPage) list[i] = 0;
     }
   });
 

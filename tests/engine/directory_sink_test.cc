@@ -72,7 +72,9 @@ TEST(DirectorySinkTest, WritesCsvListsAndSummary) {
   EXPECT_EQ(DirEntries(out), want);
   EXPECT_TRUE(std::filesystem::exists(out + "/shard-00011.csv"));
   for (int s = 0; s < 12; ++s) {
-    EXPECT_EQ(ReadCsvIds(out + absl::StrFormat("/shard-%05d.csv", s)), lists.shards[s]) << s;
+    EXPECT_EQ(ReadCsvIds(out + absl::StrFormat("/shard-%05d.csv", s)),
+              std::vector<uint64_t>(lists.shards[s].begin(), lists.shards[s].end()))
+        << s;
   }
   EXPECT_EQ(std::filesystem::file_size(out + "/shard-00002.csv"), 0u);
 
@@ -141,7 +143,8 @@ TEST(DirectorySinkTest, OverwriteReplacesTheWholeDirectory) {
   ASSERT_TRUE(DirectorySink(out, {ListFormat::kCsv, true, true}).Deliver(second, SummaryOf(second)).ok());
   EXPECT_EQ(DirEntries(out),
             (std::vector<std::string>{"shard-00000.csv", "shard-00001.csv", "summary.json"}));
-  EXPECT_EQ(ReadCsvIds(out + "/shard-00001.csv"), second.shards[1]);
+  EXPECT_EQ(ReadCsvIds(out + "/shard-00001.csv"),
+            std::vector<uint64_t>(second.shards[1].begin(), second.shards[1].end()));
   auto json = nlohmann::json::parse(ReadFileOrEmpty(out + "/summary.json"));
   EXPECT_EQ(json["shards"].get<int>(), 2);
   EXPECT_EQ(DirEntries(dir.path()), std::vector<std::string>{"out"});

@@ -77,7 +77,7 @@ TEST(PolygonBuilderTest, HoleExcludesItsUsers) {
     area.Finalize();
     auto lists = AlertExecutor(**index, {}).Execute(area, nullptr);
     ASSERT_TRUE(lists.ok());
-    EXPECT_EQ(lists->shards[0], std::vector<uint64_t>{2});
+    EXPECT_EQ(lists->shards[0], UserIdList{2});
   }
 }
 

@@ -115,7 +115,8 @@ std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
 }
 
 std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists) {
-  std::vector<std::vector<uint64_t>> out = lists.shards;
+  std::vector<std::vector<uint64_t>> out;
+  for (const UserIdList& list : lists.shards) out.emplace_back(list.begin(), list.end());
   for (auto& s : out) std::sort(s.begin(), s.end());
   return out;
 }
