@@ -40,6 +40,23 @@ void AppendRange(std::vector<ScanRange>* out, size_t begin, size_t end, bool nee
 // A slice [begin, end) of each source.
 using Slices = absl::InlinedVector<std::pair<size_t, size_t>, 16>;
 
+// What every PlanCell call of one plan shares.
+struct PlanContext {
+  absl::Span<const internal::ScanSource> sources;
+  // One classifier per worker thread (a classifier keeps index iterators).
+  // A worker may run another PlanCell task while it waits for its own
+  // children; that is safe, since no classifier state lives from one
+  // Classify call to the next except through the caller's trail.
+  tbb::enumerable_thread_specific<CellClassifier>* classifiers;
+  size_t refine_min_entries;
+};
+
+// A boundary cell holding more entries than this plans its four children
+// as parallel tasks: the covering has few cells (32 by default) and a few
+// of them, along a long coast, hold most of a nation-wide alert's
+// refinement work.
+constexpr size_t kParallelPlanEntries = size_t{1} << 20;
+
 // Plans one cell of the covering over every source at once, refining
 // boundary cells where the sources together are dense: the geometry (is the
 // cell inside, outside or across the boundary?) is decided once per cell
@@ -47,10 +64,9 @@ using Slices = absl::InlinedVector<std::pair<size_t, size_t>, 16>;
 // found by binary search within its slice of the parent, `within`. Ranges
 // come out cell by cell in index order, sources interleaved. `trail` is what
 // the classifier learned from the cell's ancestors (cell_classifier.h).
-void PlanCell(absl::Span<const internal::ScanSource> sources, CellClassifier& classifier,
-              S2CellId id, bool interior, const Slices& within,
-              const CellClassifier::Trail& trail, size_t refine_min_entries,
-              std::vector<ScanRange>* out) {
+void PlanCell(const PlanContext& ctx, S2CellId id, bool interior, const Slices& within,
+              const CellClassifier::Trail& trail, std::vector<ScanRange>* out) {
+  const auto& sources = ctx.sources;
   Slices found(sources.size());
   size_t total = 0;
   for (size_t s = 0; s < sources.size(); ++s) {
@@ -67,9 +83,9 @@ void PlanCell(absl::Span<const internal::ScanSource> sources, CellClassifier& cl
     }
   };
   if (interior) return emit(false);
-  if (total <= refine_min_entries || id.is_leaf()) return emit(true);
+  if (total <= ctx.refine_min_entries || id.is_leaf()) return emit(true);
   CellClassifier::Trail learned = trail;
-  switch (classifier.Classify(S2Cell(id), &learned)) {
+  switch (ctx.classifiers->local().Classify(S2Cell(id), &learned)) {
     case CellClassifier::Relation::kInside:
       return emit(false);
     case CellClassifier::Relation::kOutside:
@@ -77,8 +93,14 @@ void PlanCell(absl::Span<const internal::ScanSource> sources, CellClassifier& cl
     case CellClassifier::Relation::kBoundary:
       break;
   }
-  for (int k = 0; k < 4; ++k) {
-    PlanCell(sources, classifier, id.child(k), false, found, learned, refine_min_entries, out);
+  if (total < kParallelPlanEntries) {
+    for (int k = 0; k < 4; ++k) PlanCell(ctx, id.child(k), false, found, learned, out);
+    return;
+  }
+  std::vector<ScanRange> parts[4];
+  tbb::parallel_for(0, 4, [&](int k) { PlanCell(ctx, id.child(k), false, found, learned, &parts[k]); });
+  for (const auto& part : parts) {
+    for (const ScanRange& r : part) AppendRange(out, r.begin, r.end, r.needs_test, r.source);
   }
 }
 
@@ -173,12 +195,12 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   std::vector<std::vector<ScanRange>> per_cell(n_cells);
   Slices whole(sources.size());
   for (size_t s = 0; s < sources.size(); ++s) whole[s] = {0, sources[s].run.size()};
+  tbb::enumerable_thread_specific<CellClassifier> classifiers([&area] { return CellClassifier(area); });
+  const PlanContext ctx{sources, &classifiers, options_.refine_min_entries};
+  const CellClassifier::Trail root = classifiers.local().Root();
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_cells), [&](const auto& r) {
-    CellClassifier classifier(area);
-    const CellClassifier::Trail root = classifier.Root();
     for (size_t k = r.begin(); k < r.end(); ++k) {
-      PlanCell(sources, classifier, cells[k].id, cells[k].interior, whole, root,
-               options_.refine_min_entries, &per_cell[k]);
+      PlanCell(ctx, cells[k].id, cells[k].interior, whole, root, &per_cell[k]);
     }
   });
   // A counting sort by source keeps each source's ranges in cell order.
