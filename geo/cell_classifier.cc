@@ -36,16 +36,22 @@ bool CellClassifier::AnyEdgeIntersects(int i, const S2ClippedShape& clipped,
   return false;
 }
 
-CellClassifier::Relation CellClassifier::ClassifyPolygon(int i, const S2Cell& cell,
-                                                         PolygonTrail* trail) {
+CellClassifier::Trail CellClassifier::Root() const {
+  Trail trail(cursors_.size());
+  for (size_t i = 0; i < trail.size(); ++i) trail[i].polygon = static_cast<int>(i);
+  return trail;
+}
+
+CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, PolygonTrail* trail,
+                                                         bool* gone) {
   using State = PolygonTrail::State;
-  if (trail->state == State::kDisjoint) return Relation::kOutside;
+  const int i = trail->polygon;
   Cursor& cursor = cursors_[i];
   if (trail->state == State::kUnknown) {
     MutableS2ShapeIndex::Iterator* it = cursor.query.mutable_iter();
     switch (it->Locate(cell.id())) {
       case S2ShapeIndex::DISJOINT:
-        trail->state = State::kDisjoint;
+        *gone = true;
         return Relation::kOutside;
       case S2ShapeIndex::SUBDIVIDED:
         // Index cells are subdivided only near edges: on the boundary. The
@@ -59,9 +65,14 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(int i, const S2Cell& ce
         break;
     }
   }
-  if (trail->clipped == nullptr) return Relation::kOutside;
+  if (trail->clipped == nullptr) {
+    *gone = true;  // and so are the cell's descendants, in the same index cell
+    return Relation::kOutside;
+  }
   if (AnyEdgeIntersects(i, *trail->clipped, cell)) return Relation::kBoundary;
-  // No edge near the cell: the polygon holds all of it or none of it.
+  // No edge near the cell: the polygon holds all of it or none of it. (When
+  // none, a descendant is no different; it stays in the trail all the same,
+  // which costs an edge test, not an answer.)
   return cursor.query.ShapeContains(trail->index_cell, *trail->clipped, cell.GetCenter())
              ? Relation::kInside
              : Relation::kOutside;
@@ -71,24 +82,26 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
   bool may_intersect = false;
   // Several polygons (a list of counties, say): a cap around the cell
   // rejects most of them without a look at their indexes.
-  const bool bound_first = cursors_.size() > 1;
+  const bool bound_first = trail->size() > 1;
   const S2Cap cell_cap = bound_first ? cell.GetCapBound() : S2Cap::Full();
-  for (int i = 0; i < static_cast<int>(cursors_.size()); ++i) {
-    PolygonTrail& t = (*trail)[i];
+  size_t kept = 0;
+  Relation answer = Relation::kOutside;
+  for (size_t k = 0; k < trail->size(); ++k) {
+    PolygonTrail t = (*trail)[k];
+    bool gone = false;
+    Relation r = Relation::kOutside;
     if (bound_first && t.state == PolygonTrail::State::kUnknown &&
-        !cursors_[i].bound.Intersects(cell_cap)) {
-      t.state = PolygonTrail::State::kDisjoint;
+        !cursors_[t.polygon].bound.Intersects(cell_cap)) {
+      gone = true;
+    } else if (answer != Relation::kInside) {
+      r = ClassifyPolygon(cell, &t, &gone);
     }
-    switch (ClassifyPolygon(i, cell, &t)) {
-      case Relation::kInside:
-        return Relation::kInside;
-      case Relation::kBoundary:
-        may_intersect = true;
-        break;
-      case Relation::kOutside:
-        break;
-    }
+    if (!gone) (*trail)[kept++] = t;
+    if (r == Relation::kInside) answer = Relation::kInside;
+    if (r == Relation::kBoundary) may_intersect = true;
   }
+  trail->resize(kept);
+  if (answer == Relation::kInside) return answer;
   for (int i = 0; i < area_.num_caps(); ++i) {
     const S2Cap& cap = area_.cap(i);
     if (cap.Contains(cell)) return Relation::kInside;

@@ -48,24 +48,28 @@ class CellClassifier {
  public:
   enum class Relation : uint8_t { kOutside, kInside, kBoundary };
 
-  // What is known of a cell's polygons from its ancestors, per polygon.
+  // What is known of one polygon from a cell's ancestors.
   struct PolygonTrail {
     // kUnknown: locate the cell in the polygon's index. kInIndexCell: the
     // index cell `index_cell` contains the cell; `clipped` is the polygon's
     // part of it (null: none, the polygon misses that index cell).
-    // kDisjoint: the polygon does not reach the cell.
-    enum class State : uint8_t { kUnknown, kInIndexCell, kDisjoint };
+    enum class State : uint8_t { kUnknown, kInIndexCell };
+    int polygon = 0;
     State state = State::kUnknown;
     S2CellId index_cell;
     const S2ClippedShape* clipped = nullptr;
   };
+  // The polygons that may still reach a cell, with what is known of each:
+  // a polygon found not to reach a cell is dropped from its trail, and so
+  // from its descendants' (the nation is 250 polygons; a cell along a coast
+  // meets one or two).
   using Trail = absl::InlinedVector<PolygonTrail, 4>;
 
   explicit CellClassifier(const AlertArea& area);
 
-  // A trail that knows nothing: for a cell none of whose ancestors was
-  // classified.
-  Trail Root() const { return Trail(cursors_.size()); }
+  // A trail that knows nothing (every polygon may reach the cell): for a
+  // cell none of whose ancestors was classified.
+  Trail Root() const;
 
   // Classifies `cell`. `trail` must be Root() or the trail its parent's
   // classification left; on return it holds what this classification
@@ -78,8 +82,9 @@ class CellClassifier {
     S2ContainsPointQuery<MutableS2ShapeIndex> query;
     S2Cap bound;  // contains the polygon
   };
-  // The relation of polygon `i` alone to `cell`.
-  Relation ClassifyPolygon(int i, const S2Cell& cell, PolygonTrail* trail);
+  // The relation of one polygon alone to `cell`; kOutside also when it
+  // cannot reach any descendant of `cell` (then it leaves the trail).
+  Relation ClassifyPolygon(const S2Cell& cell, PolygonTrail* trail, bool* gone);
   bool AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell) const;
 
   const AlertArea& area_;
