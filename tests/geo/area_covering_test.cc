@@ -4,7 +4,11 @@
 
 #include <random>
 
+#include "base/data_dir.h"
+#include "base/mapped_file.h"
+#include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
+#include "s2/s2region_coverer.h"
 #include "gtest/gtest.h"
 #include "s2/s2cell.h"
 #include "s2/s2latlng.h"
@@ -72,6 +76,37 @@ TEST(AreaCoveringTest, InteriorIsInsideAndEveryAreaPointIsCovered) {
         }
       }
       EXPECT_GT(inside, 0);
+    }
+  }
+}
+
+// CoverArea asks its cell questions through a CellClassifier; the coverings
+// must be exactly those S2RegionCoverer makes of the AlertArea itself.
+TEST(AreaCoveringTest, SameCoveringsAsTheCovererOnTheAreaItself) {
+  std::vector<std::unique_ptr<AlertArea>> areas = SampleAreas();
+  for (const char* file : {"boundaries/us-nation.geojson", "boundaries/us-states.geojson"}) {
+    auto path = FindDataFile(file);
+    ASSERT_TRUE(path.ok()) << path.status();
+    auto mapped = MappedFile::Open(*path);
+    ASSERT_TRUE(mapped.ok());
+    GeoJsonOptions options;
+    options.feature_id = std::string(file).find("nation") != std::string::npos ? "US" : "48";
+    auto area = ParseGeoJsonArea((*mapped)->view(), options);
+    ASSERT_TRUE(area.ok()) << area.status();
+    areas.push_back(*std::move(area));
+  }
+  for (const auto& area : areas) {
+    for (int max_cells : {8, 32, 200}) {
+      CoveringOptions options;
+      options.max_cells = max_cells;
+      AreaCovering covering = CoverArea(*area, options);
+      S2RegionCoverer::Options coverer_options;
+      coverer_options.set_max_cells(max_cells);
+      coverer_options.set_max_level(options.max_level);
+      S2RegionCoverer coverer(coverer_options);
+      S2CellUnion interior = coverer.GetInteriorCovering(*area);
+      EXPECT_EQ(covering.interior, interior) << max_cells;
+      EXPECT_EQ(covering.boundary, coverer.GetCovering(*area).Difference(interior)) << max_cells;
     }
   }
 }
