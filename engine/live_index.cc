@@ -82,7 +82,7 @@ std::shared_ptr<RecordTable> RecordTable::TrimmedBelow(uint64_t seq) const {
   return t;
 }
 
-ScanSource PendingRun::source() const { return ScanSource{SortedRun{cells_, users_, {}}}; }
+ScanSource PendingRun::source() const { return ScanSource{SortedRun{cells_, users_, {}, {}}}; }
 
 namespace {
 
@@ -408,7 +408,7 @@ LiveSnapshot LiveIndex::Snapshot() const {
   base.moved_limit = static_cast<uint32_t>(s.seq_ - v.base->base_seq);
   s.sources_.push_back(base);
   for (const auto& run : v.runs) {
-    ScanSource src{SortedRun{run->cells, run->users, {}}, ScanSource::Filter::kDelta};
+    ScanSource src{SortedRun{run->cells, run->users, {}, {}}, ScanSource::Filter::kDelta};
     src.marks = run->marks.get();
     src.seq = s.seq_;
     s.sources_.push_back(src);

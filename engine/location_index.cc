@@ -66,10 +66,23 @@ LocationIndex::LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const 
       // Not value-initialized: every byte is written below.
       mix_low_column_(new uint8_t[users.size()]),
       mix_low_(mix_low_column_.get(), users.size()),
-      memory_bytes_(memory_bytes + users.size()) {
+      mix_low_blocks_(users.size() / SortedRun::kMixBlock * 256),
+      memory_bytes_(memory_bytes + users.size() + mix_low_blocks_.size() * sizeof(uint16_t)) {
+  // In units of blocks, so that each block's bytes and counts are one
+  // task's (the last block may be partial: bytes, no counts).
+  constexpr size_t kBlock = SortedRun::kMixBlock;
   uint8_t* out = mix_low_column_.get();
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, users.size(), kGrain), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) out[i] = static_cast<uint8_t>(Mix64(users[i]));
+  uint16_t* blocks = mix_low_blocks_.data();
+  const size_t n = users.size();
+  const size_t whole_blocks = n / kBlock, all_blocks = (n + kBlock - 1) / kBlock;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, all_blocks, kGrain / kBlock), [&](const auto& r) {
+    for (size_t b = r.begin(); b < r.end(); ++b) {
+      const size_t end = std::min(n, (b + 1) * kBlock);
+      for (size_t i = b * kBlock; i < end; ++i) out[i] = static_cast<uint8_t>(Mix64(users[i]));
+      if (b >= whole_blocks) continue;
+      uint16_t* count = blocks + b * 256;
+      for (size_t i = b * kBlock; i < end; ++i) ++count[out[i]];
+    }
   });
 }
 

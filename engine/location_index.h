@@ -29,6 +29,13 @@ struct SortedRun {
   // and its counting pass never reads the ids. Empty when the run keeps no
   // such column (then the scatter hashes).
   absl::Span<const uint8_t> mix_low;
+  // Optional, with mix_low: for each whole block of kMixBlock entries
+  // (block k: entries [k * kMixBlock, (k + 1) * kMixBlock)), 256 counts, of
+  // its entries by low hash byte. The scatter's counting pass adds these up
+  // for the whole blocks of a range it takes without tests, instead of
+  // counting entry by entry. 0.125 bytes per entry.
+  static constexpr size_t kMixBlock = 4096;
+  absl::Span<const uint16_t> mix_low_blocks;
 
   size_t size() const { return cells.size(); }
   // [begin, end) of the entries whose cell lies in [min_leaf, max_leaf],
@@ -38,9 +45,10 @@ struct SortedRun {
 };
 
 // The in-memory location index: the last known location of every user,
-// 17 bytes per user (an 8-byte leaf cell id and an 8-byte user id, in two
-// columns sorted by cell id, and the low byte of each user's shard hash, a
-// column computed from the ids whenever an index is made: see SortedRun).
+// about 17.1 bytes per user (an 8-byte leaf cell id and an 8-byte user id,
+// in two columns sorted by cell id, and the low byte of each user's shard
+// hash with counts of those bytes per block of 4096 entries, computed from
+// the ids whenever an index is made: see SortedRun).
 // Each user appears once.
 //
 // The columns either belong to the index (Build, FromColumns) or live in
@@ -117,7 +125,7 @@ class LocationIndex {
   LocationIndex& operator=(const LocationIndex&) = delete;
 
   size_t size() const { return cells_.size(); }
-  SortedRun run() const { return SortedRun{cells_, users_, mix_low_}; }
+  SortedRun run() const { return SortedRun{cells_, users_, mix_low_, mix_low_blocks_}; }
 
   // Bytes held by the queryable index (all three columns; for borrowed
   // columns, the mapped bytes they span and the hash column).
@@ -125,8 +133,8 @@ class LocationIndex {
   double BytesPerUser() const { return size() ? double(MemoryBytes()) / size() : 0; }
 
  private:
-  // Computes the hash column from `users`, in parallel (about 0.1 s for
-  // 170M users on 2 cores).
+  // Computes the hash column and its block counts from `users`, in parallel
+  // (about 0.1 s for 170M users on 2 cores).
   LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
                 std::shared_ptr<const void> owner, size_t memory_bytes);
   static std::unique_ptr<LocationIndex> Own(std::vector<uint64_t> cells,
@@ -137,6 +145,7 @@ class LocationIndex {
   std::shared_ptr<const void> owner_;  // keeps cells_ and users_ alive
   std::unique_ptr<uint8_t[]> mix_low_column_;
   absl::Span<const uint8_t> mix_low_;
+  std::vector<uint16_t> mix_low_blocks_;
   size_t memory_bytes_;
 };
 

@@ -70,6 +70,30 @@ void WithShardOf(const ScanSource& src, const ShardPolicy& policy, Body&& body) 
   return body([&policy](size_t, uint64_t user) { return policy.ShardOf(user); });
 }
 
+// Counts by shard the entries [begin, end) of a run that keeps hash bytes
+// and their block counts, all visible: whole blocks by their counts, the
+// rest entry by entry. REQUIRES: policy.UsesMixLowByte().
+void CountByBlocks(const SortedRun& run, size_t begin, size_t end, uint32_t mask,
+                   uint64_t* count) {
+  constexpr size_t kBlock = SortedRun::kMixBlock;
+  const uint8_t* mix_low = run.mix_low.data();
+  size_t first = (begin + kBlock - 1) / kBlock, last = end / kBlock;
+  if (first >= last) {
+    for (size_t i = begin; i < end; ++i) ++count[mix_low[i] & mask];
+    return;
+  }
+  for (size_t i = begin; i < first * kBlock; ++i) ++count[mix_low[i] & mask];
+  for (size_t b = first; b < last; ++b) {
+    const uint16_t* block = run.mix_low_blocks.data() + b * 256;
+    if (mask == 255) {
+      for (uint32_t v = 0; v < 256; ++v) count[v] += block[v];
+    } else {
+      for (uint32_t v = 0; v < 256; ++v) count[v & mask] += block[v];
+    }
+  }
+  for (size_t i = last * kBlock; i < end; ++i) ++count[mix_low[i] & mask];
+}
+
 }  // namespace
 
 DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
@@ -92,6 +116,11 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
         const ScanSource& src = sources[slice.source];
         const uint64_t* users = src.run.users.data();
         const uint64_t* cells = src.run.cells.data();
+        if (!slice.needs_test && src.filter == ScanSource::Filter::kAll &&
+            policy.UsesMixLowByte() && !src.run.mix_low_blocks.empty()) {
+          CountByBlocks(src.run, slice.begin, slice.end, policy.mix_low_mask(), count);
+          continue;
+        }
         WithShardOf(src, policy, [&](auto shard_of) {
           WithVisibility(src, [&](auto visible) {
             if (!slice.needs_test) {

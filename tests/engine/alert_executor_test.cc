@@ -385,6 +385,43 @@ TEST(AlertExecutorTest, PlanRangesAreOrderedAndDisjoint) {
   }
 }
 
+// Long interior ranges: the counting pass adds up the index's per-block
+// counts of hash bytes for their whole blocks (shard_scatter.cc) and counts
+// the rest entry by entry. Every fleet size the shortcut serves (masks of
+// 0 to 255 bits) and two it does not, against the reference.
+TEST(AlertExecutorTest, LongInteriorRangesAreCountedByBlocks) {
+  const S2LatLngRect box(S2LatLng::FromDegrees(29, -96), S2LatLng::FromDegrees(30.5, -94.5));
+  auto index = LocationIndex::Build(UsersInRect(31, 300000, box), {});
+  ASSERT_TRUE(index.ok()) << index.status();
+  // Most of the box, less a hole: long interior ranges, and boundaries.
+  auto polygon = BuildPolygon(
+      {{S2LatLng::FromDegrees(28.9, -96.1), S2LatLng::FromDegrees(28.9, -94.4),
+        S2LatLng::FromDegrees(30.3, -94.4), S2LatLng::FromDegrees(30.3, -96.1),
+        S2LatLng::FromDegrees(28.9, -96.1)},
+       {S2LatLng::FromDegrees(29.5, -95.5), S2LatLng::FromDegrees(29.5, -95.2),
+        S2LatLng::FromDegrees(29.8, -95.2), S2LatLng::FromDegrees(29.8, -95.5),
+        S2LatLng::FromDegrees(29.5, -95.5)}},
+      EdgeModel::kPlanar);
+  ASSERT_TRUE(polygon.ok()) << polygon.status();
+  AlertArea area;
+  area.AddPolygon(*std::move(polygon));
+  area.Finalize();
+  for (uint32_t shards : {1u, 2u, 16u, 256u, 7u, 1024u}) {
+    for (size_t chunk : {size_t{5000}, size_t{32768}, size_t{1} << 22}) {
+      AlertExecutor::Options options;
+      options.shards = shards;
+      options.chunk_entries = chunk;
+      AlertSummary summary;
+      auto lists = AlertExecutor(**index, options).Execute(area, &summary);
+      ASSERT_TRUE(lists.ok()) << lists.status();
+      const std::string context = absl::StrCat("shards ", shards, " chunk ", chunk);
+      ASSERT_GT(summary.interior_entries, 100000u) << context;
+      ExpectWellSharded(*lists, shards, context);
+      ExpectSameShards(SortedShards(*lists), ReferenceShards(**index, area, shards), context);
+    }
+  }
+}
+
 TEST(AlertExecutorTest, EmptyAreaMatchesNobody) {
   auto index = LocationIndex::Build(RandomUsers(3, 5000), {});
   ASSERT_TRUE(index.ok());

@@ -98,7 +98,7 @@ TEST_F(BuildCliTest, InspectDescribesTheSnapshot) {
   std::string out, err;
   ASSERT_EQ(RunFanout("inspect " + snap_, &out, &err), 0) << err;
   EXPECT_NE(out.find("users          200000"), std::string::npos) << out;
-  EXPECT_NE(out.find("bytes per user 17.00"), std::string::npos) << out;
+  EXPECT_NE(out.find("bytes per user 17.12"), std::string::npos) << out;
   EXPECT_NE(out.find("cells"), std::string::npos) << out;
   EXPECT_NE(out.find("bounds"), std::string::npos) << out;
   ASSERT_EQ(RunFanout("inspect " + snap_ + " --json", &out, &err), 0) << err;
