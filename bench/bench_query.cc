@@ -52,10 +52,12 @@ void Sweep(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Alert_County)->Apply(Sweep);
 BENCHMARK(BM_Alert_State)->Apply(Sweep);
 
-// The refinement threshold where users are dense (50M users).
+// The refinement threshold where users are dense (50M and 170M users).
 void DenseSweep(benchmark::internal::Benchmark* b) {
   b->ArgNames({"users", "max_cells", "refine"});
-  for (int64_t refine : {4, 8, 16, 32, 64}) b->Args({50000000, 32, refine});
+  for (int64_t users : {50000000, 170000000}) {
+    for (int64_t refine : {4, 8, 16, 32, 64}) b->Args({users, 32, refine});
+  }
   b->Unit(benchmark::kMillisecond);
 }
 void BM_AlertDense_County(benchmark::State& state) { RunAlert(state, "county"); }
