@@ -33,11 +33,14 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 // scatters the matching users that each source's filter shows into
 // per-shard lists, as a parallel counting sort in two passes:
 //   1. each item counts its matches per shard (testing boundary entries
-//      exactly, once, and remembering the answers);
+//      exactly, once, and remembering the answers; for the whole blocks of
+//      an untested range of a run that keeps them, adding the run's block
+//      counts of shard-hash bytes instead, location_index.h);
 //   2. an exclusive scan over items gives every item its own slice of each
 //      shard's final list, and each item writes its users there.
 // Nothing is appended to a growing vector and nothing is copied again in a
-// merge; each shard's list is in index order (cell, then user id), so the
+// merge, and the lists are not zero-filled first (UserIdList); each
+// shard's list is in index order (cell, then user id), so the
 // output is deterministic whatever the thread count. Pass 2 judges the
 // visibility of untested entries again: the filters are stable for one
 // snapshot (scan_source.h), so both passes agree even while writers go on.
