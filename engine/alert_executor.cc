@@ -220,6 +220,13 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
 
 absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
                                                      AlertSummary* summary) const {
+  DeliveryLists lists;
+  RETURN_IF_ERROR(Execute(area, &lists, summary));
+  return lists;
+}
+
+absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
+                                    AlertSummary* summary) const {
   RETURN_IF_ERROR(options_.Validate());
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
   // A live index's background work waits while alerts run (live_index.h).
@@ -255,8 +262,8 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
   double plan_ms = MillisSince(t1);
 
   int64_t t2 = absl::GetCurrentTimeNanos();
-  DeliveryLists lists =
-      internal::ScatterByShard(sources, slices, items, area, policy, between_passes_);
+  DeliveryLists& lists = *out;
+  internal::ScatterByShard(sources, slices, items, area, policy, &lists, between_passes_);
   double scan_ms = MillisSince(t2);
 
   if (summary != nullptr) {
@@ -280,7 +287,7 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
     summary->timings.plan_ms = plan_ms;
     summary->timings.scan_ms = scan_ms;
   }
-  return lists;
+  return absl::OkStatus();
 }
 
 absl::Status AlertExecutor::Execute(const AlertArea& area, DeliverySink& sink,

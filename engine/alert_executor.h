@@ -84,6 +84,14 @@ class AlertExecutor {
   // cover/plan/scan timings. kInvalidArgument for invalid options.
   absl::StatusOr<DeliveryLists> Execute(const AlertArea& area, AlertSummary* summary) const;
 
+  // Execute into `lists`, reusing the memory its lists hold from an earlier
+  // alert: a service answering alert after alert keeps one DeliveryLists
+  // per worker and passes it again, so list memory is not allocated and
+  // faulted in anew each time (a nation-wide alert's lists are 1.3 GB:
+  // 300k page faults when fresh). On return `lists` holds exactly this
+  // alert's lists, one per shard. On error its contents are unspecified.
+  absl::Status Execute(const AlertArea& area, DeliveryLists* lists, AlertSummary* summary) const;
+
   // Execute, then hand the lists to `sink` (timed as "emit").
   absl::Status Execute(const AlertArea& area, DeliverySink& sink, AlertSummary* summary) const;
 

@@ -96,11 +96,10 @@ void CountByBlocks(const SortedRun& run, size_t begin, size_t end, uint32_t mask
 
 }  // namespace
 
-DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
-                             const std::vector<ScanRange>& slices,
-                             const std::vector<WorkItem>& items, const AlertArea& area,
-                             const ShardPolicy& policy,
-                             const std::function<void()>& between_passes) {
+void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
+                    const std::vector<WorkItem>& items, const AlertArea& area,
+                    const ShardPolicy& policy, DeliveryLists* out,
+                    const std::function<void()>& between_passes) {
   const size_t shards = policy.shards();
   const size_t n_items = items.size();
 
@@ -142,7 +141,7 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
   if (between_passes) between_passes();
 
   // Exclusive scan over items, per shard: counts become start offsets.
-  DeliveryLists lists;
+  DeliveryLists& lists = *out;
   lists.shards.resize(shards);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, shards), [&](const auto& r) {
     for (size_t s = r.begin(); s < r.end(); ++s) {
@@ -153,7 +152,8 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
         total += c;
       }
       // Not zero-filled (UserIdList): pass 2 writes every element. Touch
-      // one word per page now, though: memory fresh from the kernel then
+      // one word per page now, though: memory fresh from the kernel (when
+      // the list's capacity did not suffice) then
       // faults in here, page after page, rather than in the middle of
       // pass 2's scattered writes (which made a nation-wide alert, 1.3 GB
       // of lists, 10% slower than zero-filling).
@@ -191,7 +191,6 @@ DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
       }
     }
   });
-  return lists;
 }
 
 }  // namespace internal

@@ -49,11 +49,14 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 // apply updates in the middle of an alert, deterministically).
 //
 // Thread-safety: uses the TBB arena of the caller; reads shared state only.
-DeliveryLists ScatterByShard(absl::Span<const ScanSource> sources,
-                             const std::vector<ScanRange>& slices,
-                             const std::vector<WorkItem>& items, const AlertArea& area,
-                             const ShardPolicy& policy,
-                             const std::function<void()>& between_passes = nullptr);
+//
+// Writes into `lists`, reusing the memory its lists already hold: each is
+// resized to its count, so a list whose capacity suffices is not
+// reallocated (nor its pages faulted in again).
+void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
+                    const std::vector<WorkItem>& items, const AlertArea& area,
+                    const ShardPolicy& policy, DeliveryLists* lists,
+                    const std::function<void()>& between_passes = nullptr);
 
 }  // namespace internal
 }  // namespace fanout

@@ -422,6 +422,45 @@ TEST(AlertExecutorTest, LongInteriorRangesAreCountedByBlocks) {
   }
 }
 
+// One DeliveryLists passed to alert after alert (large, small, empty,
+// large again; fewer shards, then more): each time it holds exactly that
+// alert's lists, and a list whose capacity sufficed kept its memory.
+TEST(AlertExecutorTest, ReusedListsHoldExactlyEachAlert) {
+  const S2LatLngRect box(S2LatLng::FromDegrees(29, -96), S2LatLng::FromDegrees(30.5, -94.5));
+  auto index = LocationIndex::Build(UsersInRect(32, 100000, box), {});
+  ASSERT_TRUE(index.ok()) << index.status();
+  auto make = [](double lat, double lng, double km) {
+    auto area = std::make_unique<AlertArea>();
+    area->AddCap(MakeCircle(S2LatLng::FromDegrees(lat, lng), km));
+    area->Finalize();
+    return area;
+  };
+  auto large = make(29.75, -95.25, 80), small = make(29.6, -95.6, 5), none = make(0, 0, 1);
+  DeliveryLists lists;
+  const uint64_t* first_list_memory = nullptr;
+  int step = 0;
+  for (auto [area, shards] : std::vector<std::pair<const AlertArea*, uint32_t>>{
+           {large.get(), 64}, {small.get(), 64}, {none.get(), 8}, {large.get(), 64},
+           {small.get(), 256}}) {
+    AlertExecutor::Options options;
+    options.shards = shards;
+    AlertSummary summary;
+    ASSERT_TRUE(AlertExecutor(**index, options).Execute(*area, &lists, &summary).ok());
+    const std::string context = absl::StrCat("step ", step);
+    ASSERT_EQ(lists.shards.size(), shards) << context;
+    ExpectWellSharded(lists, shards, context);
+    ExpectSameShards(SortedShards(lists), ReferenceShards(**index, *area, shards), context);
+    EXPECT_EQ(summary.matched, lists.total()) << context;
+    if (step == 0) {
+      ASSERT_GT(summary.matched, 1000u);
+      first_list_memory = lists.shards[0].data();
+    }
+    // The small alert fits in the large one's memory: no new allocation.
+    if (step == 1) EXPECT_EQ(lists.shards[0].data(), first_list_memory) << context;
+    ++step;
+  }
+}
+
 TEST(AlertExecutorTest, EmptyAreaMatchesNobody) {
   auto index = LocationIndex::Build(RandomUsers(3, 5000), {});
   ASSERT_TRUE(index.ok());
