@@ -12,10 +12,8 @@
 #include <vector>
 
 #include "base/data_dir.h"
-#include "base/mapped_file.h"
 #include "engine/alert_executor.h"
 #include "engine/population_generator.h"
-#include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -23,6 +21,7 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DataFeature;
 using ::fanout::testing::ReferenceShards;
 using ::fanout::testing::SortedShards;
 
@@ -53,18 +52,6 @@ class AlertExecutorScaleTest : public ::testing::Test {
     EXPECT_EQ(SortedShards(*lists), ReferenceShards(*index_, area, shards)) << what;
   }
 
-  static std::unique_ptr<AlertArea> Feature(const char* file, const std::string& id) {
-    auto path = FindDataFile(file);
-    EXPECT_TRUE(path.ok());
-    auto mapped = MappedFile::Open(*path);
-    EXPECT_TRUE(mapped.ok());
-    GeoJsonOptions options;
-    options.feature_id = id;
-    auto area = ParseGeoJsonArea((*mapped)->view(), options);
-    EXPECT_TRUE(area.ok()) << id << ": " << area.status();
-    return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
-  }
-
   static LocationIndex* index_;
 };
 
@@ -73,20 +60,20 @@ LocationIndex* AlertExecutorScaleTest::index_ = nullptr;
 TEST_F(AlertExecutorScaleTest, EveryStateIsExact) {
   for (const char* fips : {"01", "02", "04", "06", "12", "15", "17", "36", "48", "51", "53",
                            "72"}) {
-    ExpectExact(*Feature("boundaries/us-states.geojson", fips), std::string("state ") + fips,
+    ExpectExact(*DataFeature("boundaries/us-states.geojson", fips), std::string("state ") + fips,
                 256);
   }
 }
 
 TEST_F(AlertExecutorScaleTest, CountiesAreExact) {
   for (const char* fips : {"48201", "06037", "17031", "36061", "12086", "02016", "15003"}) {
-    ExpectExact(*Feature("boundaries/us-counties.geojson", fips), std::string("county ") + fips,
+    ExpectExact(*DataFeature("boundaries/us-counties.geojson", fips), std::string("county ") + fips,
                 64);
   }
 }
 
 TEST_F(AlertExecutorScaleTest, NationIsExact) {
-  ExpectExact(*Feature("boundaries/us-nation.geojson", "US"), "nation", 1000);
+  ExpectExact(*DataFeature("boundaries/us-nation.geojson", "US"), "nation", 1000);
 }
 
 TEST_F(AlertExecutorScaleTest, CirclesAndWarningsAreExact) {

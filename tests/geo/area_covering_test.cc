@@ -4,9 +4,6 @@
 
 #include <random>
 
-#include "base/data_dir.h"
-#include "base/mapped_file.h"
-#include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
 #include "s2/s2region_coverer.h"
 #include "gtest/gtest.h"
@@ -84,17 +81,8 @@ TEST(AreaCoveringTest, InteriorIsInsideAndEveryAreaPointIsCovered) {
 // must be exactly those S2RegionCoverer makes of the AlertArea itself.
 TEST(AreaCoveringTest, SameCoveringsAsTheCovererOnTheAreaItself) {
   std::vector<std::unique_ptr<AlertArea>> areas = SampleAreas();
-  for (const char* file : {"boundaries/us-nation.geojson", "boundaries/us-states.geojson"}) {
-    auto path = FindDataFile(file);
-    ASSERT_TRUE(path.ok()) << path.status();
-    auto mapped = MappedFile::Open(*path);
-    ASSERT_TRUE(mapped.ok());
-    GeoJsonOptions options;
-    options.feature_id = std::string(file).find("nation") != std::string::npos ? "US" : "48";
-    auto area = ParseGeoJsonArea((*mapped)->view(), options);
-    ASSERT_TRUE(area.ok()) << area.status();
-    areas.push_back(*std::move(area));
-  }
+  areas.push_back(testing::DataFeature("boundaries/us-nation.geojson", "US"));
+  areas.push_back(testing::DataFeature("boundaries/us-states.geojson", "48"));
   for (const auto& area : areas) {
     for (int max_cells : {8, 32, 200}) {
       CoveringOptions options;

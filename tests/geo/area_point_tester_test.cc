@@ -8,30 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "base/data_dir.h"
-#include "base/mapped_file.h"
-#include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
 #include "s2/s2latlng.h"
+#include "tests/support/test_support.h"
 
 namespace fanout {
 namespace {
 
-S2LatLng Deg(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng); }
+using ::fanout::testing::DataFeature;
 
-std::unique_ptr<AlertArea> Nation() {
-  auto path = FindDataFile("boundaries/us-nation.geojson");
-  EXPECT_TRUE(path.ok()) << path.status();
-  if (!path.ok()) return std::make_unique<AlertArea>();
-  auto mapped = MappedFile::Open(*path);
-  EXPECT_TRUE(mapped.ok());
-  GeoJsonOptions options;
-  options.feature_id = "US";
-  auto area = ParseGeoJsonArea((*mapped)->view(), options);
-  EXPECT_TRUE(area.ok()) << area.status();
-  return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
-}
+S2LatLng Deg(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng); }
 
 // Many small squares (some across the antimeridian, some near a pole), one
 // large polygon and a cap: the tester filters these polygons per block.
@@ -103,7 +90,7 @@ void ExpectSameAsArea(const AlertArea& area, std::vector<S2CellId> leaves, const
 
 TEST(AreaPointTesterTest, NationOfManyPolygonsMatchesTheArea) {
   std::mt19937_64 rng(21);
-  auto nation = Nation();
+  auto nation = DataFeature("boundaries/us-nation.geojson", "US");
   ASSERT_GT(nation->num_polygons(), 100);
   ExpectSameAsArea(*nation, Leaves(*nation, rng, 40000), "nation");
 }

@@ -7,17 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "base/data_dir.h"
-#include "base/mapped_file.h"
-#include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
 #include "s2/s2cell.h"
 #include "s2/s2latlng.h"
+#include "tests/support/test_support.h"
 
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DataFeature;
 using Relation = CellClassifier::Relation;
 
 S2LatLng Deg(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng); }
@@ -26,19 +25,6 @@ struct NamedArea {
   std::string name;
   std::unique_ptr<AlertArea> area;
 };
-
-std::unique_ptr<AlertArea> Feature(const char* file, const std::string& id) {
-  auto path = FindDataFile(file);
-  EXPECT_TRUE(path.ok()) << path.status();
-  if (!path.ok()) return std::make_unique<AlertArea>();
-  auto mapped = MappedFile::Open(*path);
-  EXPECT_TRUE(mapped.ok());
-  GeoJsonOptions options;
-  options.feature_id = id;
-  auto area = ParseGeoJsonArea((*mapped)->view(), options);
-  EXPECT_TRUE(area.ok()) << id << ": " << area.status();
-  return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
-}
 
 // Small and large polygons, a hole, the antimeridian, a pole, caps, and
 // areas of several parts (where the classifier rejects parts by bound).
@@ -82,9 +68,9 @@ std::vector<NamedArea> Areas() {
                             EdgeModel::kPlanar));
   mixed->AddCap(MakeCircle(Deg(30.2, -95.9), 30));
   add("mixed", std::move(mixed));
-  add("texas", Feature("boundaries/us-states.geojson", "48"));
-  add("harris", Feature("boundaries/us-counties.geojson", "48201"));
-  add("nation", Feature("boundaries/us-nation.geojson", "US"));
+  add("texas", DataFeature("boundaries/us-states.geojson", "48"));
+  add("harris", DataFeature("boundaries/us-counties.geojson", "48201"));
+  add("nation", DataFeature("boundaries/us-nation.geojson", "US"));
   return areas;
 }
 

@@ -14,7 +14,10 @@
 
 #include <algorithm>
 
+#include "base/data_dir.h"
+#include "base/mapped_file.h"
 #include "engine/shard_policy.h"
+#include "geo/geojson_area.h"
 #include "oneapi/tbb/global_control.h"
 #include "s2/s2cell_id.h"
 #include "gtest/gtest.h"
@@ -141,6 +144,20 @@ void WriteFileOrDie(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
   ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id) {
+  auto path = FindDataFile(file);
+  EXPECT_TRUE(path.ok()) << path.status();
+  if (!path.ok()) return std::make_unique<AlertArea>();
+  auto mapped = MappedFile::Open(*path);
+  EXPECT_TRUE(mapped.ok()) << mapped.status();
+  if (!mapped.ok()) return std::make_unique<AlertArea>();
+  GeoJsonOptions options;
+  options.feature_id = id;
+  auto area = ParseGeoJsonArea((*mapped)->view(), options);
+  EXPECT_TRUE(area.ok()) << file << " " << id << ": " << area.status();
+  return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
 }
 
 }  // namespace testing

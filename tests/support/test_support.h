@@ -7,6 +7,7 @@
 #define FANOUT_TESTS_SUPPORT_TEST_SUPPORT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ std::vector<std::string> DirEntries(const std::string& dir);
 
 // Whole file content ("" if missing).
 std::string ReadFileOrEmpty(const std::string& path);
+
+// The feature `id` of a GeoJSON file under data/ (say
+// "boundaries/us-states.geojson", "48") as a finalized area. Fails the
+// calling test (and returns an empty area) when it cannot be read.
+std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id);
 void WriteFileOrDie(const std::string& path, const std::string& content);
 
 }  // namespace testing
