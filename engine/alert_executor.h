@@ -90,6 +90,7 @@ class AlertExecutor {
   // faulted in anew each time (a nation-wide alert's lists are 1.3 GB:
   // 300k page faults when fresh). On return `lists` holds exactly this
   // alert's lists, one per shard. On error its contents are unspecified.
+  // Safe to call from many threads, each with its own `lists`.
   absl::Status Execute(const AlertArea& area, DeliveryLists* lists, AlertSummary* summary) const;
 
   // Execute, then hand the lists to `sink` (timed as "emit").

@@ -70,9 +70,17 @@ void WithShardOf(const ScanSource& src, const ShardPolicy& policy, Body&& body) 
   return body([&policy](size_t, uint64_t user) { return policy.ShardOf(user); });
 }
 
+// Whether CountByBlocks may count an untested slice of `src`: every entry
+// visible, and a run that keeps hash bytes and block counts under a policy
+// they serve.
+bool CanCountByBlocks(const ScanSource& src, const ShardPolicy& policy) {
+  return src.filter == ScanSource::Filter::kAll && policy.UsesMixLowByte() &&
+         !src.run.mix_low_blocks.empty();
+}
+
 // Counts by shard the entries [begin, end) of a run that keeps hash bytes
 // and their block counts, all visible: whole blocks by their counts, the
-// rest entry by entry. REQUIRES: policy.UsesMixLowByte().
+// rest entry by entry. REQUIRES: CanCountByBlocks.
 void CountByBlocks(const SortedRun& run, size_t begin, size_t end, uint32_t mask,
                    uint64_t* count) {
   constexpr size_t kBlock = SortedRun::kMixBlock;
@@ -98,7 +106,7 @@ void CountByBlocks(const SortedRun& run, size_t begin, size_t end, uint32_t mask
 
 void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
                     const std::vector<WorkItem>& items, const AlertArea& area,
-                    const ShardPolicy& policy, DeliveryLists* out,
+                    const ShardPolicy& policy, DeliveryLists* lists_out,
                     const std::function<void()>& between_passes) {
   const size_t shards = policy.shards();
   const size_t n_items = items.size();
@@ -115,8 +123,7 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
         const ScanSource& src = sources[slice.source];
         const uint64_t* users = src.run.users.data();
         const uint64_t* cells = src.run.cells.data();
-        if (!slice.needs_test && src.filter == ScanSource::Filter::kAll &&
-            policy.UsesMixLowByte() && !src.run.mix_low_blocks.empty()) {
+        if (!slice.needs_test && CanCountByBlocks(src, policy)) {
           CountByBlocks(src.run, slice.begin, slice.end, policy.mix_low_mask(), count);
           continue;
         }
@@ -141,7 +148,7 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
   if (between_passes) between_passes();
 
   // Exclusive scan over items, per shard: counts become start offsets.
-  DeliveryLists& lists = *out;
+  DeliveryLists& lists = *lists_out;
   lists.shards.resize(shards);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, shards), [&](const auto& r) {
     for (size_t s = r.begin(); s < r.end(); ++s) {
@@ -153,10 +160,10 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
       }
       // Not zero-filled (UserIdList): pass 2 writes every element. Touch
       // one word per page now, though: memory fresh from the kernel (when
-      // the list's capacity did not suffice) then
-      // faults in here, page after page, rather than in the middle of
-      // pass 2's scattered writes (which made a nation-wide alert, 1.3 GB
-      // of lists, 10% slower than zero-filling).
+      // the list's capacity did not suffice) then faults in here, page
+      // after page, rather than in the middle of pass 2's scattered writes
+      // (which made a nation-wide alert, 1.3 GB of lists, 10% slower than
+      // zero-filling).
       UserIdList& list = lists.shards[s];
       list.resize(total);
       constexpr size_t kWordsPerPage = 4096 / sizeof(uint64_t);

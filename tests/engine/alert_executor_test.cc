@@ -456,7 +456,9 @@ TEST(AlertExecutorTest, ReusedListsHoldExactlyEachAlert) {
       first_list_memory = lists.shards[0].data();
     }
     // The small alert fits in the large one's memory: no new allocation.
-    if (step == 1) EXPECT_EQ(lists.shards[0].data(), first_list_memory) << context;
+    if (step == 1) {
+      EXPECT_EQ(lists.shards[0].data(), first_list_memory) << context;
+    }
     ++step;
   }
 }
