@@ -27,6 +27,9 @@ AreaPointTester::AreaPointTester(const AlertArea& area) : area_(area) {
       const double reach = area.polygon_bound(i).radius + diagonal;
       block_min_dot_.push_back(reach >= M_PI ? -2.0 : std::cos(reach) - 1e-12);
     }
+  } else {
+    // Few polygons: every one is a candidate for every point.
+    for (int i = 0; i < area.num_polygons(); ++i) candidates_.push_back(i);
   }
   cursors_.reserve(area.num_polygons());
   for (int i = 0; i < area.num_polygons(); ++i) {
@@ -69,17 +72,10 @@ bool AreaPointTester::Contains(S2CellId leaf) {
   if (!block_min_dot_.empty()) {
     const S2CellId block = leaf.parent(kBlockLevel);
     if (block != block_) FindCandidates(block);
-    for (int i : candidates_) {
-      if (area_.polygon_bound(i).MayContain(p) && PolygonContains(cursors_[i], leaf, p)) {
-        return true;
-      }
-    }
-  } else {
-    for (size_t i = 0; i < cursors_.size(); ++i) {
-      if (area_.polygon_bound(static_cast<int>(i)).MayContain(p) &&
-          PolygonContains(cursors_[i], leaf, p)) {
-        return true;
-      }
+  }
+  for (int i : candidates_) {
+    if (area_.polygon_bound(i).MayContain(p) && PolygonContains(cursors_[i], leaf, p)) {
+      return true;
     }
   }
   for (int i = 0; i < area_.num_caps(); ++i) {

@@ -58,8 +58,9 @@ class AreaPointTester {
   const AlertArea& area_;
   std::vector<PolygonCursor> cursors_;
   // Many polygons: per polygon, the least dot product between its bound's
-  // centre and a point of a block it may reach; the current block and its
-  // candidates.
+  // centre and a point of a block it may reach, and the current block.
+  // `candidates_`: the polygons a point is tested against (all of them when
+  // they are few).
   std::vector<double> block_min_dot_;
   S2CellId block_ = S2CellId::None();
   std::vector<int> candidates_;
