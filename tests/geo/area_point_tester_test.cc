@@ -11,6 +11,8 @@
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
 #include "s2/s2latlng.h"
+#include "s2/s2loop.h"
+#include "s2/s2polygon.h"
 #include "tests/support/test_support.h"
 
 namespace fanout {
@@ -101,6 +103,48 @@ TEST(AreaPointTesterTest, ArchipelagoMatchesTheArea) {
     auto area = Archipelago(rng);
     ExpectSameAsArea(*area, Leaves(*area, rng, 20000), "archipelago " + std::to_string(round));
   }
+}
+
+// Points that are polygon vertices: a segment centre -> point that ends on
+// an edge's vertex is decided by S2's exact CrossingSign and VertexCrossing
+// (not by the triage), so the tester must agree with the area there too.
+// The vertices are leaf-cell centres, and the tested leaves are exactly
+// those vertices and their neighbours; two jagged rings share a stretch of
+// vertices, so some points are vertices of both.
+TEST(AreaPointTesterTest, PointsOnVerticesMatchTheArea) {
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> u(0, 1);
+  auto area = std::make_unique<AlertArea>();
+  std::vector<S2CellId> vertex_leaves;
+  for (int ring = 0; ring < 2; ++ring) {
+    // A star-shaped ring of 400 vertices around (40, -100 + ring): enough
+    // edges for its test index to hold many cells.
+    const double lng0 = -100 + 0.9 * ring;
+    std::vector<S2Point> vertices;
+    for (int i = 0; i < 400; ++i) {
+      double angle = 2 * M_PI * i / 400;
+      double r = 0.3 + 0.2 * u(rng);
+      S2CellId leaf(S2LatLng::FromDegrees(40 + r * std::sin(angle), lng0 + r * std::cos(angle)));
+      vertices.push_back(leaf.ToPoint());
+      vertex_leaves.push_back(leaf);
+    }
+    auto loop = std::make_unique<S2Loop>(vertices);
+    ASSERT_TRUE(loop->IsValid());
+    area->AddPolygon(std::make_unique<S2Polygon>(std::move(loop)));
+  }
+  area->Finalize();
+  std::vector<S2CellId> leaves;
+  for (S2CellId v : vertex_leaves) {
+    leaves.push_back(v);
+    leaves.push_back(v.next());
+    leaves.push_back(v.prev());
+    S2CellId neighbours[4];
+    v.GetEdgeNeighbors(neighbours);
+    for (S2CellId n : neighbours) leaves.push_back(n);
+  }
+  std::vector<S2CellId> random = Leaves(*area, rng, 20000);
+  leaves.insert(leaves.end(), random.begin(), random.end());
+  ExpectSameAsArea(*area, leaves, "rings with leaf-centre vertices");
 }
 
 }  // namespace
