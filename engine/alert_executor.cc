@@ -60,20 +60,17 @@ constexpr size_t kParallelPlanEntries = size_t{1} << 20;
 // Plans one cell of the covering over every source at once, refining
 // boundary cells where the sources together are dense: the geometry (is the
 // cell inside, outside or across the boundary?) is decided once per cell
-// whatever the number of sources, and each source's entries in the cell are
-// found by binary search within its slice of the parent, `within`. Ranges
-// come out cell by cell in index order, sources interleaved. `trail` is what
-// the classifier learned from the cell's ancestors (cell_classifier.h).
-void PlanCell(const PlanContext& ctx, S2CellId id, bool interior, const Slices& within,
+// whatever the number of sources. `found` holds each source's entries in
+// the cell; a refined cell splits its slices among its four children with
+// three binary searches per source (the children's leaf ranges follow one
+// another), not two searches per child. Ranges come out cell by cell in
+// index order, sources interleaved. `trail` is what the classifier learned
+// from the cell's ancestors (cell_classifier.h).
+void PlanCell(const PlanContext& ctx, S2CellId id, bool interior, const Slices& found,
               const CellClassifier::Trail& trail, std::vector<ScanRange>* out) {
   const auto& sources = ctx.sources;
-  Slices found(sources.size());
   size_t total = 0;
-  for (size_t s = 0; s < sources.size(); ++s) {
-    found[s] = sources[s].run.EqualRange(id.range_min().id(), id.range_max().id(),
-                                         within[s].first, within[s].second);
-    total += found[s].second - found[s].first;
-  }
+  for (const auto& [begin, end] : found) total += end - begin;
   if (total == 0) return;
   auto emit = [&](bool needs_test) {
     for (size_t s = 0; s < sources.size(); ++s) {
@@ -93,12 +90,26 @@ void PlanCell(const PlanContext& ctx, S2CellId id, bool interior, const Slices& 
     case CellClassifier::Relation::kBoundary:
       break;
   }
+  Slices children[4];
+  for (Slices& c : children) c.resize(sources.size());
+  for (size_t s = 0; s < sources.size(); ++s) {
+    size_t begin = found[s].first;
+    for (int k = 0; k < 3; ++k) {
+      size_t split = sources[s].run.LowerBound(id.child(k + 1).range_min().id(), begin,
+                                               found[s].second);
+      children[k][s] = {begin, split};
+      begin = split;
+    }
+    children[3][s] = {begin, found[s].second};
+  }
   if (total < kParallelPlanEntries) {
-    for (int k = 0; k < 4; ++k) PlanCell(ctx, id.child(k), false, found, learned, out);
+    for (int k = 0; k < 4; ++k) PlanCell(ctx, id.child(k), false, children[k], learned, out);
     return;
   }
   std::vector<ScanRange> parts[4];
-  tbb::parallel_for(0, 4, [&](int k) { PlanCell(ctx, id.child(k), false, found, learned, &parts[k]); });
+  tbb::parallel_for(0, 4, [&](int k) {
+    PlanCell(ctx, id.child(k), false, children[k], learned, &parts[k]);
+  });
   for (const auto& part : parts) {
     for (const ScanRange& r : part) AppendRange(out, r.begin, r.end, r.needs_test, r.source);
   }
@@ -193,14 +204,18 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   // ranges within a cell).
   const size_t n_cells = cells.size();
   std::vector<std::vector<ScanRange>> per_cell(n_cells);
-  Slices whole(sources.size());
-  for (size_t s = 0; s < sources.size(); ++s) whole[s] = {0, sources[s].run.size()};
   tbb::enumerable_thread_specific<CellClassifier> classifiers([&area] { return CellClassifier(area); });
   const PlanContext ctx{sources, &classifiers, options_.refine_min_entries};
   const CellClassifier::Trail root = classifiers.local().Root();
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_cells), [&](const auto& r) {
     for (size_t k = r.begin(); k < r.end(); ++k) {
-      PlanCell(ctx, cells[k].id, cells[k].interior, whole, root, &per_cell[k]);
+      const S2CellId id = cells[k].id;
+      Slices found(sources.size());
+      for (size_t s = 0; s < sources.size(); ++s) {
+        found[s] = sources[s].run.EqualRange(id.range_min().id(), id.range_max().id(), 0,
+                                             sources[s].run.size());
+      }
+      PlanCell(ctx, id, cells[k].interior, found, root, &per_cell[k]);
     }
   });
   // A counting sort by source keeps each source's ranges in cell order.

@@ -28,6 +28,11 @@ std::pair<size_t, size_t> SortedRun::EqualRange(uint64_t min_leaf, uint64_t max_
   return {static_cast<size_t>(b - base), static_cast<size_t>(e - base)};
 }
 
+size_t SortedRun::LowerBound(uint64_t leaf, size_t lo, size_t hi) const {
+  const uint64_t* base = cells.data();
+  return static_cast<size_t>(std::lower_bound(base + lo, base + hi, leaf) - base);
+}
+
 namespace {
 
 constexpr size_t kGrain = 1 << 16;

@@ -42,6 +42,8 @@ struct SortedRun {
   // searching only inside [lo, hi).
   std::pair<size_t, size_t> EqualRange(uint64_t min_leaf, uint64_t max_leaf, size_t lo,
                                        size_t hi) const;
+  // The first entry in [lo, hi) whose cell is at least `leaf` (hi if none).
+  size_t LowerBound(uint64_t leaf, size_t lo, size_t hi) const;
 };
 
 // The in-memory location index: the last known location of every user,
