@@ -11,27 +11,36 @@ CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
   cursors_.reserve(area.num_polygons());
   for (int i = 0; i < area.num_polygons(); ++i) {
     const MutableS2ShapeIndex* index = &area.polygon(i).index();
-    cursors_.push_back(Cursor{index, S2ContainsPointQuery<MutableS2ShapeIndex>(index),
-                              area.polygon(i).GetCapBound()});
+    Cursor& cursor = cursors_.emplace_back();
+    cursor.index = index;
+    cursor.query.Init(index);
+    cursor.bound = area.polygon(i).GetCapBound();
   }
 }
 
-bool CellClassifier::AnyEdgeIntersects(int i, const S2ClippedShape& clipped,
-                                       const S2Cell& cell) const {
+bool CellClassifier::AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell) {
   // S2ShapeIndexRegion::AnyEdgeIntersects: an edge may cross the cell when,
   // clipped to the cell's face, it meets the cell's (u,v) rectangle padded
-  // by the clipping and intersection error bounds.
+  // by the clipping and intersection error bounds. The clipping depends on
+  // the edge and the face only; the face is the index cell's, which holds
+  // `cell`, so it is done once per index cell.
   static const double kMaxError = S2::kFaceClipErrorUVCoord + S2::kIntersectsRectErrorUVDist;
-  const R2Rect bound = cell.GetBoundUV().Expanded(kMaxError);
+  Cursor& cursor = cursors_[i];
   const int face = cell.face();
-  const S2Shape& shape = *cursors_[i].index->shape(clipped.shape_id());
-  for (int k = 0; k < clipped.num_edges(); ++k) {
-    const S2Shape::Edge edge = shape.edge(clipped.edge(k));
-    R2Point a, b;
-    if (S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &a, &b) &&
-        S2::IntersectsRect(a, b, bound)) {
-      return true;
+  if (cursor.uv_clipped != &clipped) {
+    cursor.uv_clipped = &clipped;
+    cursor.uv_edges.clear();
+    const S2Shape& shape = *cursor.index->shape(clipped.shape_id());
+    for (int k = 0; k < clipped.num_edges(); ++k) {
+      const S2Shape::Edge edge = shape.edge(clipped.edge(k));
+      UvEdge uv;
+      uv.on_face = S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &uv.a, &uv.b);
+      cursor.uv_edges.push_back(uv);
     }
+  }
+  const R2Rect bound = cell.GetBoundUV().Expanded(kMaxError);
+  for (const UvEdge& uv : cursor.uv_edges) {
+    if (uv.on_face && S2::IntersectsRect(uv.a, uv.b, bound)) return true;
   }
   return false;
 }

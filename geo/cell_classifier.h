@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "geo/alert_area.h"
 #include "s2/mutable_s2shape_index.h"
+#include "s2/r2.h"
 #include "s2/s2cap.h"
 #include "s2/s2cell.h"
 #include "s2/s2cell_id.h"
@@ -79,15 +80,27 @@ class CellClassifier {
   Relation Classify(const S2Cell& cell, Trail* trail);
 
  private:
+  // An edge of an index cell clipped to the cell's face, in (u,v)
+  // coordinates padded as S2::ClipToPaddedFace does; `on_face` is false when
+  // the edge misses the padded face.
+  struct UvEdge {
+    R2Point a, b;
+    bool on_face;
+  };
   struct Cursor {
     const MutableS2ShapeIndex* index;
     S2ContainsPointQuery<MutableS2ShapeIndex> query;
     S2Cap bound;  // contains the polygon
+    // The edges of the index cell whose clipped shape is `uv_clipped`,
+    // clipped to its face once for all the cells refined inside it (a
+    // descent classifies many cells in one index cell, one after another).
+    const S2ClippedShape* uv_clipped = nullptr;
+    std::vector<UvEdge> uv_edges;
   };
   // The relation of one polygon alone to `cell`; kOutside also when it
   // cannot reach any descendant of `cell` (then it leaves the trail).
   Relation ClassifyPolygon(const S2Cell& cell, PolygonTrail* trail, bool* gone);
-  bool AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell) const;
+  bool AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell);
 
   const AlertArea& area_;
   std::vector<Cursor> cursors_;
