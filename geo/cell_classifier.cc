@@ -2,6 +2,8 @@
 
 #include "geo/cell_classifier.h"
 
+#include <cmath>
+
 #include "s2/r2rect.h"
 #include "s2/s2edge_clipping.h"
 
@@ -15,6 +17,9 @@ CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
     cursor.index = index;
     cursor.query.Init(index);
     cursor.bound = area.polygon(i).GetCapBound();
+    cursor.bound_radius = cursor.bound.GetRadius().radians();
+    cursor.bound_cos = std::cos(cursor.bound_radius);
+    cursor.bound_sin = std::sin(cursor.bound_radius);
   }
 }
 
@@ -87,12 +92,32 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, Pol
              : Relation::kOutside;
 }
 
+bool CellClassifier::MayReach(int i, const S2Point& centre, double radius, double cos_r,
+                              double sin_r) const {
+  const Cursor& c = cursors_[i];
+  if (c.bound.is_empty()) return false;
+  if (c.bound_radius + radius >= M_PI) return true;
+  // The caps meet iff the angle between the centres is at most the sum of
+  // the radii, i.e. the centres' dot product is at least cos(sum); the
+  // slack covers the rounding of both sides (it can only keep a polygon).
+  return c.bound.center().DotProd(centre) >=
+         c.bound_cos * cos_r - c.bound_sin * sin_r - 1e-12;
+}
+
 CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* trail) {
   bool may_intersect = false;
   // Several polygons (a list of counties, say): a cap around the cell
   // rejects most of them without a look at their indexes.
   const bool bound_first = trail->size() > 1;
-  const S2Cap cell_cap = bound_first ? cell.GetCapBound() : S2Cap::Full();
+  S2Point cap_centre;
+  double cap_radius = 0, cap_cos = 1, cap_sin = 0;
+  if (bound_first) {
+    const S2Cap cell_cap = cell.GetCapBound();
+    cap_centre = cell_cap.center();
+    cap_radius = cell_cap.GetRadius().radians();
+    cap_cos = std::cos(cap_radius);
+    cap_sin = std::sin(cap_radius);
+  }
   size_t kept = 0;
   Relation answer = Relation::kOutside;
   for (size_t k = 0; k < trail->size(); ++k) {
@@ -100,7 +125,7 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
     bool gone = false;
     Relation r = Relation::kOutside;
     if (bound_first && t.state == PolygonTrail::State::kUnknown &&
-        !cursors_[t.polygon].bound.Intersects(cell_cap)) {
+        !MayReach(t.polygon, cap_centre, cap_radius, cap_cos, cap_sin)) {
       gone = true;
     } else if (answer != Relation::kInside) {
       r = ClassifyPolygon(cell, &t, &gone);

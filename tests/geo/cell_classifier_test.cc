@@ -133,6 +133,46 @@ TEST(CellClassifierTest, AgreesWithAlertAreaAlongDescents) {
   }
 }
 
+// Parts far smaller than the cells around them (50-m squares a few hundred
+// metres apart): the classifier rejects a part by comparing its bounding cap
+// with the cell's, and must never reject one the cell reaches. Descents start
+// next to the squares' corners, where cells of every level reach them.
+TEST(CellClassifierTest, TinyPartsAreNeverRejectedByTheirBounds) {
+  std::mt19937_64 rng(14);
+  std::uniform_real_distribution<double> u(0, 1);
+  auto area = std::make_unique<AlertArea>();
+  std::vector<S2LatLng> corners;
+  for (int i = 0; i < 40; ++i) {
+    const double lat = 35 + 0.05 * u(rng), lng = -100 + 0.05 * u(rng), d = 0.0005;
+    auto p = BuildPolygon({{Deg(lat, lng), Deg(lat, lng + d), Deg(lat + d, lng + d),
+                            Deg(lat + d, lng), Deg(lat, lng)}},
+                          EdgeModel::kGeodesic);
+    ASSERT_TRUE(p.ok()) << p.status();
+    area->AddPolygon(*std::move(p));
+    corners.push_back(Deg(lat, lng));
+    corners.push_back(Deg(lat + d, lng + d));
+  }
+  area->Finalize();
+  CellClassifier classifier(*area);
+  std::normal_distribution<double> jitter(0, 0.0003);
+  int boundary = 0;
+  for (const S2LatLng& corner : corners) {
+    for (int walk = 0; walk < 10; ++walk) {
+      S2CellId leaf(S2LatLng::FromDegrees(corner.lat().degrees() + jitter(rng),
+                                          corner.lng().degrees() + jitter(rng)));
+      CellClassifier::Trail trail = classifier.Root();
+      for (int level = 0; level <= S2CellId::kMaxLevel; ++level) {
+        S2Cell cell(leaf.parent(level));
+        Relation got = classifier.Classify(cell, &trail);
+        ASSERT_EQ(got, Reference(*area, cell)) << "cell " << cell.id().ToToken();
+        if (got != Relation::kBoundary) break;
+        if (level >= 12) ++boundary;
+      }
+    }
+  }
+  EXPECT_GT(boundary, 400);
+}
+
 // Fresh trails (every cell located from scratch) agree too, at any level.
 TEST(CellClassifierTest, AgreesWithAlertAreaFromScratch) {
   std::mt19937_64 rng(12);
