@@ -64,14 +64,25 @@ class AlertExecutor {
     CoveringOptions covering;
     // A boundary cell holding more entries than this is split into its four
     // children, each classified as inside, outside or boundary, recursively.
-    // Lower means fewer point tests (about 0.2 us each) but more cell
-    // classifications (about 1 us each, cell_classifier.h); bench_query
-    // sweeps it (BM_AlertDense_*: at 170M users, 16 against 32 took 10% off
-    // the county, 3% off the state, 4% off the nation).
+    // Lower means fewer point tests (about 70 ns each, bench_query
+    // BM_PointTest_Tester) but more cell classifications (cell_classifier.h);
+    // bench_query sweeps it (BM_AlertDense_*: at 170M users, 16 against 32
+    // took 10% off the county, 3% off the state, 4% off the nation, when a
+    // point test cost 0.2 us). After the cheaper point tests and
+    // classifications, 16 and 32 tie at 170M users (fanout bench, plan plus
+    // scan, alternately twice: state 15.2/15.9 against 16.1/16.1 ms, nation
+    // 210/215 against 212/211 ms).
     // DEFAULT: 16. REQUIRES: >= 1.
     size_t refine_min_entries = 16;
-    // Target entries per unit of parallel work. DEFAULT: 32768. REQUIRES: >= 1.
-    size_t chunk_entries = 32768;
+    // Target entries per unit of parallel work (an alert of N entries gets
+    // items of min(chunk_entries, N / (8 * threads)), at least 4096). Larger
+    // items leave fewer partly written cache lines at the seams of the
+    // shard lists, and a smaller per-(item, shard) count table to scan:
+    // at 170M users, 262144 against 32768 took 10% off the nation's scan
+    // (fanout bench --alerts county,state,nation, alternately; the state
+    // and county did not change beyond noise).
+    // DEFAULT: 262144. REQUIRES: >= 1.
+    size_t chunk_entries = 262144;
 
     absl::Status Validate() const;
   };
