@@ -3,6 +3,7 @@
 #include "engine/location_index.h"
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -174,6 +175,30 @@ TEST(LocationIndexTest, SortedRunEqualRange) {
     for (size_t i = 0; i < run.size(); ++i) expected += cell.contains(S2CellId(run.cells[i]));
     EXPECT_EQ(e - b, expected) << "level " << level;
     for (size_t i = b; i < e; ++i) EXPECT_TRUE(cell.contains(S2CellId(run.cells[i])));
+  }
+}
+
+// LowerBound searches only inside [lo, hi) and answers with a position in
+// the whole run (the planner splits a cell's slice with it): on every slice,
+// with repeated cells and keys below, between, on and above the entries.
+TEST(LocationIndexTest, SortedRunLowerBoundMatchesTheStandardOne) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = rng() % 70;
+    std::vector<uint64_t> cells(n);
+    for (uint64_t& c : cells) c = 10 + 2 * (rng() % 40);  // even, repeated
+    std::sort(cells.begin(), cells.end());
+    SortedRun run;
+    run.cells = cells;
+    for (int probe = 0; probe < 50; ++probe) {
+      const size_t lo = n ? rng() % (n + 1) : 0;
+      const size_t hi = lo + (n - lo ? rng() % (n - lo + 1) : 0);
+      const uint64_t key = 8 + rng() % 85;  // odd keys fall between entries
+      const size_t want = std::lower_bound(cells.begin() + lo, cells.begin() + hi, key) -
+                          cells.begin();
+      ASSERT_EQ(run.LowerBound(key, lo, hi), want)
+          << "n " << n << " [" << lo << ", " << hi << ") key " << key;
+    }
   }
 }
 
