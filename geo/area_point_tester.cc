@@ -5,9 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "s2/s2edge_crossings.h"
 #include "s2/s2metrics.h"
-#include "s2/s2predicates.h"
 
 namespace fanout {
 namespace {
@@ -44,7 +42,6 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
   PolygonCursor& c = cursors_[polygon];
   if (!(c.range_min <= leaf && leaf <= c.range_max)) {
     c.has_part = false;
-    c.edges.clear();
     if (!c.iter.Locate(p)) {
       // In no index cell: outside every shape of this index.
       c.range_min = c.range_max = S2CellId::None();
@@ -57,46 +54,9 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
     const S2ClippedShape* clipped = c.iter.cell().find_clipped(0);
     if (clipped == nullptr) return false;
     c.has_part = true;
-    c.contains_center = clipped->contains_center();
-    c.center = cell_id.ToPoint();
-    const S2Shape& shape = *area_.test_index(polygon).shape(0);
-    for (int i = 0; i < clipped->num_edges(); ++i) {
-      S2Shape::Edge e = shape.edge(clipped->edge(i));
-      c.edges.push_back(CellEdge{e.v0, e.v1, e.v0.CrossProd(e.v1)});
-    }
+    c.part.Load(cell_id, *area_.test_index(polygon).shape(0), *clipped);
   }
-  if (!c.has_part) return false;
-  // S2ContainsPointQuery::ShapeContains, semi-open model: the parity of the
-  // edges that the segment centre -> p crosses, a shared vertex counted by
-  // S2::VertexCrossing.
-  bool inside = c.contains_center;
-  if (c.edges.empty()) return inside;
-  const S2Point& a = c.center;
-  const Vector3_d a_cross_p = a.CrossProd(p);
-  for (const CellEdge& e : c.edges) {
-    // The four orientations that S2EdgeCrosser decides a crossing by, each
-    // first in floating point (TriageSign: 0 when too close to call). The
-    // segments cross at an interior point iff triangles (a, v0, p),
-    // (p, v1, a), (v0, p, v1) and (v1, a, v0) all turn the same way.
-    const int s0 = s2pred::TriageSign(a, p, e.v0, a_cross_p);
-    const int s1 = s2pred::TriageSign(a, p, e.v1, a_cross_p);
-    if (s0 == s1 && s1 != 0) continue;  // v0, v1 strictly on one side
-    if (s0 != 0 && s1 != 0) {
-      const int t0 = s2pred::TriageSign(e.v0, e.v1, a, e.v0_cross_v1);
-      const int t1 = s2pred::TriageSign(e.v0, e.v1, p, e.v0_cross_v1);
-      if (t0 != 0 && t1 != 0) {
-        // All four signs certain: no vertex is shared, and the crossing is
-        // proper iff -s0 == s1 == -t1 == t0.
-        inside ^= (t0 == -t1 && t0 == s1);
-        continue;
-      }
-    }
-    int sign = S2::CrossingSign(a, p, e.v0, e.v1);
-    if (sign < 0) continue;
-    if (sign == 0) sign = S2::VertexCrossing(a, p, e.v0, e.v1);
-    inside ^= (sign != 0);
-  }
-  return inside;
+  return c.has_part && c.part.Contains(p);
 }
 
 void AreaPointTester::FindCandidates(S2CellId block) {

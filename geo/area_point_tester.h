@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "geo/alert_area.h"
+#include "geo/index_cell_edges.h"
 #include "s2/mutable_s2shape_index.h"
 #include "s2/s2cell_id.h"
 #include "s2/s2point.h"
@@ -20,15 +21,9 @@ namespace fanout {
 // cell, so the index lookup (a search of the polygon's cell map) is skipped
 // and only that cell's few clipped edges are crossed.
 //
-// The crossing count is S2ContainsPointQuery::ShapeContains done with the
-// cell's centre and edges (with each edge's cross product) copied out once
-// per index cell, rather than fetched again per point through the shape's
-// virtual edge() and a fresh S2EdgeCrosser. Each edge's crossing with the
-// segment centre -> point is decided by S2EdgeCrosser's four orientations,
-// first in floating point (s2pred::TriageSign, which answers only when the
-// sign is certain); an edge with any uncertain orientation (a shared vertex,
-// a point on an edge) goes to S2's exact CrossingSign and VertexCrossing.
-// The answers are therefore S2's, bit for bit, at about twice the speed.
+// The cell's centre and edges are copied out once per index cell
+// (IndexCellEdges), and each point is crossed against them there, with
+// S2's exact predicates only where floating point cannot decide.
 //
 // An area of many polygons (the nation: 250, one per island) would cost a
 // bound check per polygon per point; the tester keeps instead the polygons
@@ -51,22 +46,14 @@ class AreaPointTester {
   bool Contains(S2CellId leaf);
 
  private:
-  struct CellEdge {
-    S2Point v0, v1;
-    Vector3_d v0_cross_v1;  // exactly as S2EdgeCrosser computes it
-  };
   struct PolygonCursor {
     MutableS2ShapeIndex::Iterator iter;
-    // The index cell located last, as a leaf id range.
+    // The index cell located last, as a leaf id range, whether it holds any
+    // part of the polygon, and that part.
     S2CellId range_min = S2CellId::None();
     S2CellId range_max = S2CellId::None();
-    // Whether the cell holds any part of the polygon; if so, whether its
-    // centre is in the polygon, the centre, and the polygon's edges that
-    // the index clipped to the cell.
     bool has_part = false;
-    bool contains_center = false;
-    S2Point center;
-    std::vector<CellEdge> edges;
+    IndexCellEdges part;
   };
   bool PolygonContains(int polygon, S2CellId leaf, const S2Point& p);
 

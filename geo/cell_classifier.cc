@@ -23,26 +23,32 @@ CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
   }
 }
 
-bool CellClassifier::AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell) {
-  // S2ShapeIndexRegion::AnyEdgeIntersects: an edge may cross the cell when,
-  // clipped to the cell's face, it meets the cell's (u,v) rectangle padded
-  // by the clipping and intersection error bounds. The clipping depends on
-  // the edge and the face only; the face is the index cell's, which holds
-  // `cell`, so it is done once per index cell.
-  static const double kMaxError = S2::kFaceClipErrorUVCoord + S2::kIntersectsRectErrorUVDist;
+namespace {
+
+// S2ShapeIndexRegion's padding: an edge may cross a cell when, clipped to
+// the cell's face, it meets the cell's (u,v) rectangle padded by the
+// clipping and intersection error bounds.
+const double kMaxError = S2::kFaceClipErrorUVCoord + S2::kIntersectsRectErrorUVDist;
+
+}  // namespace
+
+void CellClassifier::LoadPart(int i, S2CellId index_cell, const S2ClippedShape& clipped,
+                              int face) {
   Cursor& cursor = cursors_[i];
-  const int face = cell.face();
-  if (cursor.uv_clipped != &clipped) {
-    cursor.uv_clipped = &clipped;
-    cursor.uv_edges.clear();
-    const S2Shape& shape = *cursor.index->shape(clipped.shape_id());
-    for (int k = 0; k < clipped.num_edges(); ++k) {
-      const S2Shape::Edge edge = shape.edge(clipped.edge(k));
-      UvEdge uv;
-      uv.on_face = S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &uv.a, &uv.b);
-      cursor.uv_edges.push_back(uv);
-    }
+  if (cursor.part_of == &clipped) return;
+  cursor.part_of = &clipped;
+  cursor.part.Load(index_cell, *cursor.index->shape(clipped.shape_id()), clipped);
+  // The clipping depends on the edge and the face only; the face is the
+  // index cell's, which holds every cell classified with this part.
+  cursor.uv_edges.clear();
+  for (const IndexCellEdges::Edge& edge : cursor.part.edges()) {
+    UvEdge uv;
+    uv.on_face = S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &uv.a, &uv.b);
+    cursor.uv_edges.push_back(uv);
   }
+}
+
+bool CellClassifier::AnyEdgeIntersects(const Cursor& cursor, const S2Cell& cell) const {
   const R2Rect bound = cell.GetBoundUV().Expanded(kMaxError);
   for (const UvEdge& uv : cursor.uv_edges) {
     if (uv.on_face && S2::IntersectsRect(uv.a, uv.b, bound)) return true;
@@ -83,13 +89,12 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, Pol
     *gone = true;  // and so are the cell's descendants, in the same index cell
     return Relation::kOutside;
   }
-  if (AnyEdgeIntersects(i, *trail->clipped, cell)) return Relation::kBoundary;
+  LoadPart(i, trail->index_cell, *trail->clipped, cell.face());
+  if (AnyEdgeIntersects(cursor, cell)) return Relation::kBoundary;
   // No edge near the cell: the polygon holds all of it or none of it. (When
   // none, a descendant is no different; it stays in the trail all the same,
   // which costs an edge test, not an answer.)
-  return cursor.query.ShapeContains(trail->index_cell, *trail->clipped, cell.GetCenter())
-             ? Relation::kInside
-             : Relation::kOutside;
+  return cursor.part.Contains(cell.GetCenter()) ? Relation::kInside : Relation::kOutside;
 }
 
 bool CellClassifier::MayReach(int i, const S2Point& centre, double radius, double cos_r,
@@ -109,15 +114,20 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
   // Several polygons (a list of counties, say): a cap around the cell
   // rejects most of them without a look at their indexes.
   const bool bound_first = trail->size() > 1;
+  // The cell's cap, computed when first needed (deep in a descent, every
+  // polygon left in the trail is already in a known index cell).
   S2Point cap_centre;
-  double cap_radius = 0, cap_cos = 1, cap_sin = 0;
-  if (bound_first) {
-    const S2Cap cell_cap = cell.GetCapBound();
-    cap_centre = cell_cap.center();
-    cap_radius = cell_cap.GetRadius().radians();
-    cap_cos = std::cos(cap_radius);
-    cap_sin = std::sin(cap_radius);
-  }
+  double cap_radius = -1, cap_cos = 1, cap_sin = 0;
+  auto may_reach = [&](int polygon) {
+    if (cap_radius < 0) {
+      const S2Cap cell_cap = cell.GetCapBound();
+      cap_centre = cell_cap.center();
+      cap_radius = cell_cap.GetRadius().radians();
+      cap_cos = std::cos(cap_radius);
+      cap_sin = std::sin(cap_radius);
+    }
+    return MayReach(polygon, cap_centre, cap_radius, cap_cos, cap_sin);
+  };
   size_t kept = 0;
   Relation answer = Relation::kOutside;
   for (size_t k = 0; k < trail->size(); ++k) {
@@ -125,7 +135,7 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
     bool gone = false;
     Relation r = Relation::kOutside;
     if (bound_first && t.state == PolygonTrail::State::kUnknown &&
-        !MayReach(t.polygon, cap_centre, cap_radius, cap_cos, cap_sin)) {
+        !may_reach(t.polygon)) {
       gone = true;
     } else if (answer != Relation::kInside) {
       r = ClassifyPolygon(cell, &t, &gone);

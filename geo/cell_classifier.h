@@ -8,6 +8,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "geo/alert_area.h"
+#include "geo/index_cell_edges.h"
 #include "s2/mutable_s2shape_index.h"
 #include "s2/r2.h"
 #include "s2/s2cap.h"
@@ -89,26 +90,34 @@ class CellClassifier {
   };
   struct Cursor {
     const MutableS2ShapeIndex* index;
+    // Locates cells in `index` (the iterator only; no point queries).
     S2ContainsPointQuery<MutableS2ShapeIndex> query;
     S2Cap bound;  // contains the polygon
     // The bound's radius in radians, its cosine and sine (MayReach).
     double bound_radius, bound_cos, bound_sin;
-    // The edges of the index cell whose clipped shape is `uv_clipped`,
-    // clipped to its face once for all the cells refined inside it (a
-    // descent classifies many cells in one index cell, one after another).
-    const S2ClippedShape* uv_clipped = nullptr;
+    // The polygon's part of the index cell whose clipped shape is
+    // `part_of`, copied out once for all the cells classified inside it (a
+    // descent classifies many cells in one index cell, one after another),
+    // and its edges clipped to the cell's face.
+    const S2ClippedShape* part_of = nullptr;
+    IndexCellEdges part;
     std::vector<UvEdge> uv_edges;
   };
-  // The relation of one polygon alone to `cell`; kOutside also when it
-  // cannot reach any descendant of `cell` (then it leaves the trail).
   // Whether polygon i's bound may meet the cap of centre `centre` and
   // radius `radius` (radians; `cos_r`, `sin_r` its cosine and sine). Never
   // false when they meet; a few dot products, not S2Cap::Intersects (whose
   // chord-angle sum, out of line in libs2, was a tenth of a nation-wide
   // alert's covering).
   bool MayReach(int i, const S2Point& centre, double radius, double cos_r, double sin_r) const;
+  // The relation of one polygon alone to `cell`; kOutside also when it
+  // cannot reach any descendant of `cell` (then it leaves the trail).
   Relation ClassifyPolygon(const S2Cell& cell, PolygonTrail* trail, bool* gone);
-  bool AnyEdgeIntersects(int i, const S2ClippedShape& clipped, const S2Cell& cell);
+  // Loads cursor i's part of the index cell `index_cell`, whose clipped
+  // shape is `clipped`, unless the cursor holds it already.
+  void LoadPart(int i, S2CellId index_cell, const S2ClippedShape& clipped, int face);
+  // Whether an edge of the cursor's part may cross `cell`, as
+  // S2ShapeIndexRegion::AnyEdgeIntersects decides it.
+  bool AnyEdgeIntersects(const Cursor& cursor, const S2Cell& cell) const;
 
   const AlertArea& area_;
   std::vector<Cursor> cursors_;
