@@ -301,5 +301,38 @@ TEST_F(FanoutCliTest, GenerateErrors) {
   EXPECT_TRUE(fs::is_empty(work.path()));
 }
 
+// `fanout bench` at a small size: the DESIGN §5 report, with every
+// baseline agreeing on the matches (the command fails otherwise), and each
+// memory limit the matched ids at the best memcpy figure of the run.
+TEST_F(FanoutCliTest, BenchWritesTheDesignReport) {
+  const std::string json = dir_->File("bench.json");
+  std::string err;
+  ASSERT_EQ(RunFanout(absl::StrCat("bench --users 100000 --repetitions 2 --json ", json), nullptr,
+                      &err),
+            0)
+      << err;
+  auto j = nlohmann::json::parse(ReadFileOrEmpty(json), nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["users"], 100000);
+  const std::vector<double> runs = j["memcpy_gbps_runs"];
+  ASSERT_EQ(runs.size(), 5u);  // after the build and after each of 4 alerts
+  const double gbps = j["memcpy_gbps"];
+  EXPECT_EQ(gbps, *std::max_element(runs.begin(), runs.end()));
+  std::vector<std::string> names;
+  for (const auto& q : j["queries"]) {
+    names.push_back(q["name"]);
+    for (const char* key : {"ms_p50", "ms_p99", "bruteforce_ms", "s2pointindex_ms"}) {
+      EXPECT_GT(q[key].get<double>(), 0) << q["name"] << " " << key;
+    }
+    EXPECT_GE(q["ms_p99"].get<double>(), q["ms_p50"].get<double>()) << q["name"];
+    const double matched = q["matched"];
+    EXPECT_GT(matched, 0) << q["name"];
+    EXPECT_NEAR(q["limit_ms"].get<double>(), matched * 8 / (gbps * 1e9) * 1e3,
+                1e-9 * q["limit_ms"].get<double>())
+        << q["name"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"county", "state", "circle", "nation", "warnings"}));
+}
+
 }  // namespace
 }  // namespace fanout
