@@ -61,7 +61,7 @@ struct ScenarioBenchReport {
   double generate_s = 0;
   double build_s = 0;
   // memcpy bandwidth with both cores, measured after the index build and
-  // after each standard alert; memcpy_gbps, the best of them, sets every
+  // after the last alert; memcpy_gbps, the better of them, sets every
   // alert's limit_ms.
   std::vector<double> memcpy_gbps_runs;
   double memcpy_gbps = 0;
