@@ -50,12 +50,12 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 //
 // Thread-safety: uses the TBB arena of the caller; reads shared state only.
 //
-// Writes into `lists`, reusing the memory its lists already hold: each is
-// resized to its count, so a list whose capacity suffices is not
+// Writes into `*lists_out`, reusing the memory its lists already hold:
+// each is resized to its count, so a list whose capacity suffices is not
 // reallocated (nor its pages faulted in again).
 void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
                     const std::vector<WorkItem>& items, const AlertArea& area,
-                    const ShardPolicy& policy, DeliveryLists* lists,
+                    const ShardPolicy& policy, DeliveryLists* lists_out,
                     const std::function<void()>& between_passes = nullptr);
 
 }  // namespace internal

@@ -15,7 +15,7 @@ CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
     const MutableS2ShapeIndex* index = &area.polygon(i).index();
     Cursor& cursor = cursors_.emplace_back();
     cursor.index = index;
-    cursor.query.Init(index);
+    cursor.iter.Init(index, S2ShapeIndex::UNPOSITIONED);
     cursor.bound = area.polygon(i).GetCapBound();
     cursor.bound_radius = cursor.bound.GetRadius().radians();
     cursor.bound_cos = std::cos(cursor.bound_radius);
@@ -68,7 +68,7 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, Pol
   const int i = trail->polygon;
   Cursor& cursor = cursors_[i];
   if (trail->state == State::kUnknown) {
-    MutableS2ShapeIndex::Iterator* it = cursor.query.mutable_iter();
+    MutableS2ShapeIndex::Iterator* it = &cursor.iter;
     switch (it->Locate(cell.id())) {
       case S2ShapeIndex::DISJOINT:
         *gone = true;
