@@ -20,17 +20,18 @@
 
 namespace fanout {
 
-std::pair<size_t, size_t> SortedRun::EqualRange(uint64_t min_leaf, uint64_t max_leaf, size_t lo,
-                                                size_t hi) const {
-  const uint64_t* base = cells.data();
-  const uint64_t* b = std::lower_bound(base + lo, base + hi, min_leaf);
-  const uint64_t* e = std::upper_bound(b, base + hi, max_leaf);
-  return {static_cast<size_t>(b - base), static_cast<size_t>(e - base)};
-}
-
 size_t SortedRun::LowerBound(uint64_t leaf, size_t lo, size_t hi) const {
   const uint64_t* base = cells.data();
   return static_cast<size_t>(std::lower_bound(base + lo, base + hi, leaf) - base);
+}
+
+std::pair<size_t, size_t> SortedRun::EqualRange(uint64_t min_leaf, uint64_t max_leaf, size_t lo,
+                                                size_t hi) const {
+  // A leaf id is never the largest uint64_t (face bits 101 at most), so
+  // max_leaf + 1 does not wrap: the entries <= max_leaf end where those
+  // >= max_leaf + 1 begin.
+  const size_t begin = LowerBound(min_leaf, lo, hi);
+  return {begin, LowerBound(max_leaf + 1, begin, hi)};
 }
 
 namespace {
