@@ -9,6 +9,7 @@
 #include "bench/bench_fixtures.h"
 #include "engine/alert_executor.h"
 #include "geo/area_point_tester.h"
+#include "geo/cell_center.h"
 
 namespace fanout {
 namespace {
@@ -125,6 +126,30 @@ void BM_PointTest_Tester(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * cells->size());
 }
 BENCHMARK(BM_PointTest_Tester)->Unit(benchmark::kMillisecond);
+
+// Where every exact test starts: a user's leaf cell id as a unit vector,
+// by libs2 (S2CellId::ToPoint) and by CellCenter (the same bits).
+void BM_PointTest_S2ToPoint(benchmark::State& state) {
+  static const auto* cells = new std::vector<uint64_t>(BoundaryCells("state"));
+  for (auto _ : state) {
+    double sum = 0;
+    for (uint64_t c : *cells) sum += S2CellId(c).ToPoint().x();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * cells->size());
+}
+BENCHMARK(BM_PointTest_S2ToPoint)->Unit(benchmark::kMillisecond);
+
+void BM_PointTest_CellCenter(benchmark::State& state) {
+  static const auto* cells = new std::vector<uint64_t>(BoundaryCells("state"));
+  for (auto _ : state) {
+    double sum = 0;
+    for (uint64_t c : *cells) sum += CellCenter(S2CellId(c)).x();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * cells->size());
+}
+BENCHMARK(BM_PointTest_CellCenter)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace fanout

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "geo/cell_center.h"
 #include "s2/s2metrics.h"
 
 namespace fanout {
@@ -62,7 +63,7 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
 void AreaPointTester::FindCandidates(S2CellId block) {
   block_ = block;
   candidates_.clear();
-  const S2Point centre = block.ToPoint();
+  const S2Point centre = CellCenter(block);
   for (int i = 0; i < static_cast<int>(block_min_dot_.size()); ++i) {
     if (area_.polygon_bound(i).center.DotProd(centre) >= block_min_dot_[i]) {
       candidates_.push_back(i);
@@ -71,7 +72,7 @@ void AreaPointTester::FindCandidates(S2CellId block) {
 }
 
 bool AreaPointTester::Contains(S2CellId leaf) {
-  const S2Point p = leaf.ToPoint();
+  const S2Point p = CellCenter(leaf);
   if (!block_min_dot_.empty()) {
     const S2CellId block = leaf.parent(kBlockLevel);
     if (block != block_) FindCandidates(block);

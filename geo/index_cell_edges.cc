@@ -2,13 +2,14 @@
 
 #include "geo/index_cell_edges.h"
 
+#include "geo/cell_center.h"
 #include "s2/s2edge_crossings.h"
 #include "s2/s2predicates.h"
 
 namespace fanout {
 
 void IndexCellEdges::Load(S2CellId cell_id, const S2Shape& shape, const S2ClippedShape& clipped) {
-  center_ = cell_id.ToPoint();
+  center_ = CellCenter(cell_id);
   contains_center_ = clipped.contains_center();
   edges_.clear();
   for (int i = 0; i < clipped.num_edges(); ++i) {
