@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <random>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -238,6 +239,14 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
       ASSERT_EQ(AlertOn(snapshot, *area), model.Expected(*area)) << when << " round " << round;
     }
     ExpectSameState(snapshot, model);
+    // The merge builds its base from the runs' entries merged in order:
+    // the base must come out sorted by (cell, user), the order every
+    // binary search of the planner relies on.
+    const SortedRun& base = snapshot.sources()[0].run;
+    for (size_t i = 1; i < base.size(); ++i) {
+      ASSERT_LT(std::tie(base.cells[i - 1], base.users[i - 1]), std::tie(base.cells[i], base.users[i]))
+          << when << " round " << round << " entry " << i;
+    }
   };
   auto update = [&] {
     std::vector<LocationUpdate> batch = RandomBatch(rng, model, 1 + rng() % 300, &max_user);
