@@ -2,6 +2,7 @@
 
 #include "geo/cell_classifier.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "s2/r2rect.h"
@@ -32,6 +33,20 @@ const double kMaxError = S2::kFaceClipErrorUVCoord + S2::kIntersectsRectErrorUVD
 
 }  // namespace
 
+namespace internal {
+
+UvEdge::UvEdge(const R2Point& a, const R2Point& b, bool on_face)
+    : a(a),
+      b(b),
+      on_face(on_face),
+      u_lo(std::min(a.x(), b.x())),
+      u_hi(std::max(a.x(), b.x())),
+      v_lo(std::min(a.y(), b.y())),
+      v_hi(std::max(a.y(), b.y())),
+      normal((b - a).Ortho()) {}
+
+}  // namespace internal
+
 void CellClassifier::LoadPart(int i, S2CellId index_cell, const S2ClippedShape& clipped,
                               int face) {
   Cursor& cursor = cursors_[i];
@@ -42,16 +57,16 @@ void CellClassifier::LoadPart(int i, S2CellId index_cell, const S2ClippedShape& 
   // index cell's, which holds every cell classified with this part.
   cursor.uv_edges.clear();
   for (const IndexCellEdges::Edge& edge : cursor.part.edges()) {
-    UvEdge uv;
-    uv.on_face = S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &uv.a, &uv.b);
-    cursor.uv_edges.push_back(uv);
+    R2Point a, b;
+    const bool on_face = S2::ClipToPaddedFace(edge.v0, edge.v1, face, kMaxError, &a, &b);
+    cursor.uv_edges.emplace_back(a, b, on_face);
   }
 }
 
 bool CellClassifier::AnyEdgeIntersects(const Cursor& cursor, const S2Cell& cell) const {
   const R2Rect bound = cell.GetBoundUV().Expanded(kMaxError);
   for (const UvEdge& uv : cursor.uv_edges) {
-    if (uv.on_face && S2::IntersectsRect(uv.a, uv.b, bound)) return true;
+    if (uv.on_face && uv.MeetsRect(bound)) return true;
   }
   return false;
 }

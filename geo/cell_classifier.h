@@ -11,11 +11,50 @@
 #include "geo/index_cell_edges.h"
 #include "s2/mutable_s2shape_index.h"
 #include "s2/r2.h"
+#include "s2/r2rect.h"
 #include "s2/s2cap.h"
 #include "s2/s2cell.h"
 #include "s2/s2cell_id.h"
 
 namespace fanout {
+namespace internal {
+
+// An edge of an index cell clipped to the cell's face, in (u,v)
+// coordinates padded as S2::ClipToPaddedFace does (`on_face` is false when
+// the edge misses the padded face), with what S2::IntersectsRect computes
+// from the edge alone for every rectangle it is tested against: its
+// bounding box and its normal. A descent tests the same few edges against
+// many cells, one after another.
+struct UvEdge {
+  R2Point a, b;
+  bool on_face = false;
+  double u_lo = 0, u_hi = 0, v_lo = 0, v_hi = 0;  // R2Rect::FromPointPair(a, b)
+  R2Point normal;                                 // (b - a).Ortho()
+
+  UvEdge() = default;
+  UvEdge(const R2Point& a, const R2Point& b, bool on_face);
+
+  // S2::IntersectsRect(a, b, rect), the same arithmetic in the same order
+  // (so the same answer, bit for bit, the tests check), inline: libs2's is
+  // out of line and calls R2Rect::Intersects and a vector index out of
+  // line too. REQUIRES: `rect` is not empty.
+  bool MeetsRect(const R2Rect& rect) const {
+    // The bounding boxes, as R1Interval::Intersects for non-empty ones.
+    if (!(rect.x().lo() <= u_hi && u_lo <= rect.x().hi())) return false;
+    if (!(rect.y().lo() <= v_hi && v_lo <= rect.y().hi())) return false;
+    // Then AB meets the rectangle iff its corners furthest along the
+    // normal and against it lie on both sides of (or on) the line AB.
+    const double u_far = normal.x() >= 0 ? rect.x().hi() : rect.x().lo();
+    const double v_far = normal.y() >= 0 ? rect.y().hi() : rect.y().lo();
+    const double u_near = normal.x() >= 0 ? rect.x().lo() : rect.x().hi();
+    const double v_near = normal.y() >= 0 ? rect.y().lo() : rect.y().hi();
+    const double most = normal.x() * (u_far - a.x()) + normal.y() * (v_far - a.y());
+    const double least = normal.x() * (u_near - a.x()) + normal.y() * (v_near - a.y());
+    return most >= 0 && least <= 0;
+  }
+};
+
+}  // namespace internal
 
 // Classifies S2 cells against an area as inside, outside or across its
 // boundary, for the range planner's refinement of boundary cells, which
@@ -81,13 +120,7 @@ class CellClassifier {
   Relation Classify(const S2Cell& cell, Trail* trail);
 
  private:
-  // An edge of an index cell clipped to the cell's face, in (u,v)
-  // coordinates padded as S2::ClipToPaddedFace does; `on_face` is false when
-  // the edge misses the padded face.
-  struct UvEdge {
-    R2Point a, b;
-    bool on_face;
-  };
+  using UvEdge = internal::UvEdge;
   struct Cursor {
     const MutableS2ShapeIndex* index;
     MutableS2ShapeIndex::Iterator iter;  // locates cells in `index`

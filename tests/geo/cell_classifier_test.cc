@@ -5,11 +5,14 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
+#include "s2/r2rect.h"
 #include "s2/s2cell.h"
+#include "s2/s2edge_clipping.h"
 #include "s2/s2latlng.h"
 #include "tests/support/test_support.h"
 
@@ -105,6 +108,33 @@ S2Point RandomPointNear(const AlertArea& area, std::mt19937_64& rng) {
 // The planner's use: walk from a face down to a leaf along a random point's
 // ancestors, carrying the trail from parent to child, as long as cells are on
 // the boundary. Every answer must be AlertArea's own.
+// UvEdge::MeetsRect is S2::IntersectsRect inline, with the edge's part
+// precomputed: the same answer on every input, including edges that touch
+// a side or a corner exactly, degenerate edges and degenerate rectangles
+// (coordinates drawn from a small grid make those common).
+TEST(CellClassifierTest, EdgeRectTestIsS2s) {
+  std::mt19937_64 rng(7);
+  const double grid[] = {-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1};
+  std::uniform_real_distribution<double> any(-1.1, 1.1);
+  auto coord = [&] { return rng() % 2 ? grid[rng() % 9] : any(rng); };
+  int differ = 0, met = 0;
+  for (int n = 0; n < 2000000; ++n) {
+    const R2Point a(coord(), coord()), b(coord(), coord());
+    double u0 = coord(), u1 = coord(), v0 = coord(), v1 = coord();
+    if (u0 > u1) std::swap(u0, u1);
+    if (v0 > v1) std::swap(v0, v1);
+    const R2Rect rect(R1Interval(u0, u1), R1Interval(v0, v1));
+    const bool want = S2::IntersectsRect(a, b, rect);
+    met += want;
+    if (internal::UvEdge(a, b, true).MeetsRect(rect) != want && ++differ <= 5) {
+      ADD_FAILURE() << "edge " << a << " " << b << " rect " << rect << ": S2 says " << want;
+    }
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_GT(met, 100000);  // both answers are well represented
+  EXPECT_LT(met, 1900000);
+}
+
 TEST(CellClassifierTest, AgreesWithAlertAreaAlongDescents) {
   std::mt19937_64 rng(11);
   for (const NamedArea& a : Areas()) {
