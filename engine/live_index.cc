@@ -764,12 +764,13 @@ void LiveIndex::MergeImpl(bool yield) {
   const RecordTable& records = *v->records;
 
   // The delta entries visible at m, with their slots, sorted.
-  // (Marks in order, and the records, for the slot, fetched ahead.) Every
-  // step of the merge is short and yields to running alerts: at nice 19 it
-  // still takes a core in an alert's serial moments and holds it for a
-  // scheduler slice when the alert's parallel work wakes, which made state
-  // alerts over an idle index 7.9 ms p50 but 13.1 ms p90 beside a merge
-  // (7.2 and 7.6 ms without one) while the delta's sort was one step.
+  // (Marks in order, and the records, for the slot, fetched ahead.) The
+  // collecting and the ordering go in short steps that yield to running
+  // alerts: at nice 19 the merge still takes a core in an alert's serial
+  // moments and holds it for a scheduler slice when the alert's parallel
+  // work wakes, which made state alerts over an idle index 7.9 ms p50 but
+  // 13.1 ms p90 beside a merge (7.2 and 7.6 ms without one) while each
+  // run's collection and the delta's sort were one step each.
   constexpr size_t kStep = size_t{1} << 16;  // entries between yields
   std::vector<internal::Entry> delta;
   std::vector<size_t> bounds = {0};  // delta[bounds[k], bounds[k + 1]): run k's entries

@@ -191,13 +191,13 @@ class LiveIndex {
     absl::Duration freeze_interval = absl::Milliseconds(5);
     // Merge the deltas into a new base once they hold more entries than
     // this fraction of the base. Smaller: merges more often, each with
-    // fewer deltas (a merge's time goes mostly to its deltas, so the
-    // merge thread's total time hardly changes), and alerts scan fewer
-    // delta entries and moved base entries. Measured with fanout loadtest
-    // (20M users, 1M updates/s), loaded alert p99: 0.125 16.4 and 17.9 ms
-    // in two 60-s runs, 0.25 20.5-22.6 in three (the merge thread busy
-    // 27-29 s against 20-22 s); in 30-s runs 0.06 13.7, 0.12 14.2, 0.25
-    // 18.9 ms (busy 18.8, 11.4 and 11.8 s).
+    // fewer deltas (much of a merge's time goes to its deltas, so the
+    // merge thread's total time grows far less than the number of merges),
+    // and alerts scan fewer delta entries and moved base entries. Measured
+    // with fanout loadtest (20M users, 1M updates/s), loaded alert p99:
+    // 0.125 16.4 and 17.9 ms in two 60-s runs, 0.25 20.5-22.6 in three
+    // (the merge thread busy 27-29 s against 20-22 s); in 30-s runs 0.06
+    // 13.7, 0.12 14.2, 0.25 18.9 ms (busy 18.8, 11.4 and 11.8 s).
     // DEFAULT: 0.125.
     double merge_fraction = 0.125;
     // Between steps, background work waits while alerts over the index's

@@ -34,10 +34,13 @@ struct UvEdge {
   UvEdge() = default;
   UvEdge(const R2Point& a, const R2Point& b, bool on_face);
 
-  // S2::IntersectsRect(a, b, rect), the same arithmetic in the same order
-  // (so the same answer, bit for bit, the tests check), inline: libs2's is
-  // out of line and calls R2Rect::Intersects and a vector index out of
-  // line too. REQUIRES: `rect` is not empty.
+  // S2::IntersectsRect(a, b, rect): the same arithmetic in the same order,
+  // so the same answer (a test compares them on 2M inputs), but inline;
+  // libs2's is out of line and calls R2Rect::Intersects and a vector index
+  // out of line too. (A FANOUT_NATIVE build may fuse a multiply-add here
+  // and round differently; the cell's padding by kIntersectsRectErrorUVDist
+  // covers that, as it covers libs2's own rounding.) REQUIRES: `rect` is
+  // not empty.
   bool MeetsRect(const R2Rect& rect) const {
     // The bounding boxes, as R1Interval::Intersects for non-empty ones.
     if (!(rect.x().lo() <= u_hi && u_lo <= rect.x().hi())) return false;
