@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "geo/cell_center.h"
 #include "s2/r2rect.h"
 #include "s2/s2edge_clipping.h"
 
@@ -109,7 +110,7 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, Pol
   // No edge near the cell: the polygon holds all of it or none of it. (When
   // none, a descendant is no different; it stays in the trail all the same,
   // which costs an edge test, not an answer.)
-  return cursor.part.Contains(cell.GetCenter()) ? Relation::kInside : Relation::kOutside;
+  return cursor.part.Contains(CellCenter(cell.id())) ? Relation::kInside : Relation::kOutside;
 }
 
 bool CellClassifier::MayReach(int i, const S2Point& centre, double radius, double cos_r,
