@@ -42,6 +42,8 @@ struct ScenarioBenchOptions {
   bool show_progress = false;
 };
 
+// One alert's figures in a `fanout bench` report (DESIGN §5 "queries").
+// A plain value.
 struct QueryFigures {
   std::string name;
   uint64_t matched = 0;
@@ -55,6 +57,8 @@ struct QueryFigures {
   double cover_ms = 0, plan_ms = 0, scan_ms = 0;
 };
 
+// What `fanout bench` measured (DESIGN §5), as JSON or text. A plain
+// value; its methods are const and safe from any thread.
 struct ScenarioBenchReport {
   uint64_t users = 0;
   double bytes_per_user = 0;

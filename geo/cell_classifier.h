@@ -25,6 +25,8 @@ namespace internal {
 // from the edge alone for every rectangle it is tested against: its
 // bounding box and its normal. A descent tests the same few edges against
 // many cells, one after another.
+//
+// Thread-safety: a plain value; MeetsRect() is safe from any thread.
 struct UvEdge {
   R2Point a, b;
   bool on_face = false;
