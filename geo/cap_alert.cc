@@ -2,6 +2,7 @@
 
 #include "geo/cap_alert.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -9,6 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/utf8.h"
 #include "pugixml.hpp"
 
 namespace fanout {
@@ -49,6 +52,43 @@ std::string Text(pugi::xml_node node) {
     if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
   }
   return std::string(absl::StripAsciiWhitespace(out));
+}
+
+// kInvalidArgument for the byte at `offset` of `xml`, with its line.
+absl::Status NotWellFormedAt(absl::string_view xml, size_t offset, absl::string_view why) {
+  const size_t line = 1 + std::count(xml.begin(), xml.begin() + offset, '\n');
+  return absl::InvalidArgumentError(
+      absl::StrFormat("not well-formed XML at byte %d (line %d): %s (byte 0x%02X)", offset, line,
+                      why, static_cast<unsigned char>(xml[offset])));
+}
+
+// XML 1.0 (section 2.2) allows only its Char production, in the document's
+// encoding. The raw bytes of a UTF-8 document are checked before anything
+// is read from them; `FirstBadNode` then checks what pugixml decoded (other
+// encodings, and character references such as "&#1;", which the raw bytes
+// do not show). Either way the whole document is refused, wherever the bad
+// character is: an alert is never resolved from text that is not XML.
+bool IsWellFormedText(const char* text) {
+  return FindInvalidUtf8(text, /*xml_chars=*/true) == absl::string_view::npos;
+}
+
+// Document order without recursion: a hostile document may nest elements
+// a million deep.
+pugi::xml_node FirstBadNode(const pugi::xml_document& doc) {
+  pugi::xml_node n = doc.first_child();
+  while (n) {
+    if (!IsWellFormedText(n.name()) || !IsWellFormedText(n.value())) return n;
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+      if (!IsWellFormedText(a.name()) || !IsWellFormedText(a.value())) return n;
+    }
+    if (n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n && !n.next_sibling()) n = n.parent();
+    if (n) n = n.next_sibling();
+  }
+  return pugi::xml_node();
 }
 
 class Walker {
@@ -92,6 +132,19 @@ absl::StatusOr<CapAlert> ParseCapAlert(absl::string_view xml, const CapParseOpti
   if (!result) {
     return absl::InvalidArgumentError(
         absl::StrCat("not well-formed XML at byte ", result.offset, ": ", result.description()));
+  }
+  if (result.encoding == pugi::encoding_utf8) {
+    const size_t bad = FindInvalidUtf8(xml, /*xml_chars=*/true);
+    if (bad != absl::string_view::npos) {
+      return NotWellFormedAt(xml, bad, "not UTF-8, or a character XML does not allow");
+    }
+  }
+  if (pugi::xml_node bad = FirstBadNode(doc)) {
+    if (bad.type() != pugi::node_element && bad.parent()) bad = bad.parent();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not well-formed XML: the content of <", ToValidUtf8(LocalName(bad.name()).substr(0, 40)),
+        "> holds a character XML does not allow (perhaps through a character reference) or bytes "
+        "that are not UTF-8"));
   }
   pugi::xml_node root;
   for (pugi::xml_node n = doc.first_child(); n; n = n.next_sibling()) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace fanout {
@@ -157,6 +158,72 @@ TEST(CapAlertTest, LooksLikeXml) {
   EXPECT_TRUE(LooksLikeXml("\xEF\xBB\xBF<alert/>"));
   EXPECT_FALSE(LooksLikeXml("{\"type\":1}"));
   EXPECT_FALSE(LooksLikeXml(""));
+}
+
+}  // namespace
+}  // namespace fanout
+
+namespace fanout {
+namespace {
+
+std::string CapWithAreaDesc(const std::string& declaration, const std::string& desc) {
+  return declaration +
+         "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>X</identifier>"
+         "<info><area><areaDesc>" + desc + "</areaDesc><circle>29.7,-95.3 5</circle></area>"
+         "</info></alert>";
+}
+
+TEST(CapAlertWellFormedTest, InvalidUtf8IsRefusedNamingByteAndLine) {
+  const std::string text = CapWithAreaDesc("<?xml version=\"1.0\"?>\n", "Harris \xFF");
+  auto parsed = ParseCapAlert(text);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(parsed.status().message()),
+              ::testing::HasSubstr(absl::StrCat("not well-formed XML at byte ", text.find('\xFF'),
+                                                " (line 2)")));
+}
+
+TEST(CapAlertWellFormedTest, CharactersXmlForbidsAreRefusedRawOrByReference) {
+  for (const std::string& desc : {std::string("a\x01z"), std::string("a\0z", 3),
+                                  std::string("a&#1;z"), std::string("a&#xFFFE;z"),
+                                  std::string("a\xED\xA0\x80z")}) {
+    auto parsed = ParseCapAlert(CapWithAreaDesc("", desc));
+    EXPECT_FALSE(parsed.ok()) << desc;
+    if (!parsed.ok()) {
+      EXPECT_THAT(std::string(parsed.status().message()),
+                  ::testing::HasSubstr("not well-formed XML"));
+    }
+  }
+}
+
+TEST(CapAlertWellFormedTest, DeclaredLatin1AndUtf16AreRead) {
+  // A Latin-1 document may hold any byte: 0xE9 is "e acute" there.
+  auto latin1 = ParseCapAlert(
+      CapWithAreaDesc("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", "Comt\xE9 X"));
+  ASSERT_TRUE(latin1.ok()) << latin1.status();
+  EXPECT_EQ(latin1->infos[0].areas[0].area_desc, "Comt\xC3\xA9 X");
+  // UTF-16LE with a BOM.
+  const std::string utf8 = CapWithAreaDesc("", "Comt\xC3\xA9");
+  std::string utf16 = "\xFF\xFE";
+  for (size_t i = 0; i < utf8.size(); ++i) {
+    if (static_cast<unsigned char>(utf8[i]) == 0xC3) {
+      utf16 += "\xE9";
+      utf16 += '\0';
+      ++i;
+    } else {
+      utf16 += utf8[i];
+      utf16 += '\0';
+    }
+  }
+  auto wide = ParseCapAlert(utf16);
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  EXPECT_EQ(wide->infos[0].areas[0].area_desc, "Comt\xC3\xA9");
+}
+
+TEST(CapAlertWellFormedTest, ValidMultilingualTextIsKept) {
+  auto parsed = ParseCapAlert(CapWithAreaDesc("", "\xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x8C\xAA"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->infos[0].areas[0].area_desc, "\xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x8C\xAA");
 }
 
 }  // namespace
