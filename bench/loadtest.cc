@@ -436,7 +436,7 @@ std::string LoadTestReport::ToJson() const {
     j["log_replay_s"] = log_replay_s;
   }
   j["problems"] = problems;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string LoadTestReport::ToText() const {

@@ -285,7 +285,7 @@ std::string ScenarioBenchReport::ToJson() const {
     e["scan_ms"] = q.scan_ms;
     j["queries"].push_back(e);
   }
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string ScenarioBenchReport::ToText() const {

@@ -44,7 +44,7 @@ std::string SummaryToJson(const AlertSummary& summary) {
                {"interior_entries", summary.interior_entries},
                {"tested_entries", summary.tested_entries},
                {"worker_threads", summary.worker_threads}};
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace fanout

@@ -8,8 +8,11 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
@@ -46,6 +49,34 @@ Progress is shown on a terminal only. Exit codes: 0 ok, 2 bad usage or
 input, 1 other failure.
 )";
 
+// `message` made safe for a terminal and a log line: a NUL or another
+// control byte (from a hostile file quoted in the message) is shown as
+// \xNN instead of cutting the line short or moving the cursor.
+std::string Printable(const std::string& message) {
+  std::string out;
+  out.reserve(message.size());
+  for (unsigned char c : message) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+struct Command {
+  const char* name;
+  absl::Status (*run)(int argc, char** argv);
+};
+constexpr Command kCommands[] = {
+    {"generate", RunGenerate}, {"alert", RunAlert},     {"build", RunBuild},
+    {"inspect", RunInspect},   {"bench", RunBench},     {"loadtest", RunLoadTest},
+};
+
 int Main(int argc, char** argv) {
   // Per-alert lists and the live index's runs are large, short-lived
   // allocations. glibc serves big ones from fresh mmap'd pages that the
@@ -59,25 +90,33 @@ int Main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
-  absl::Status status;
-  if (command == "generate") {
-    status = RunGenerate(argc, argv);
-  } else if (command == "alert") {
-    status = RunAlert(argc, argv);
-  } else if (command == "build") {
-    status = RunBuild(argc, argv);
-  } else if (command == "inspect") {
-    status = RunInspect(argc, argv);
-  } else if (command == "bench") {
-    status = RunBench(argc, argv);
-  } else if (command == "loadtest") {
-    status = RunLoadTest(argc, argv);
-  } else {
-    std::fprintf(stderr, "fanout: unknown command '%s'\n%s", command.c_str(), kUsage);
+  const Command* found = nullptr;
+  for (const Command& c : kCommands) {
+    if (command == c.name) found = &c;
+  }
+  if (found == nullptr) {
+    std::fprintf(stderr, "fanout: unknown command '%s'\n%s", Printable(command).c_str(), kUsage);
     return 2;
   }
+  absl::Status status;
+  // No exception is part of any library's contract (errors are
+  // absl::Status), but a bug in a dependency must not turn into an abort
+  // with a core dump and, worse, skip the clean-up of temporary outputs:
+  // catching it here unwinds the stack (so each writer removes its
+  // temporaries) and reports it as an internal error, exit 1.
+  try {
+    status = found->run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    status = absl::ResourceExhaustedError("out of memory");
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat("internal error (please report): ", e.what()));
+  } catch (...) {
+    status = absl::InternalError("internal error (please report): unknown exception");
+  }
   if (!status.ok()) {
-    std::fprintf(stderr, "fanout %s: %s\n", command.c_str(), std::string(status.message()).c_str());
+    const std::string line =
+        Printable(absl::StrCat("fanout ", command, ": ", status.message())) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
     return ExitCode(status);
   }
   return 0;
