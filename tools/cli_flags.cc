@@ -7,15 +7,27 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/file_io.h"
 
 namespace fanout {
 
 absl::Status CliFlags::Parse(int argc, char** argv, int first) {
+  std::string last_valued;  // the flag whose value was the previous argument
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
-    if (!absl::StartsWith(arg, "--")) {
-      positional_.push_back(arg);
-      continue;
+    if (!absl::StartsWith(arg, "--") || arg == "--") {
+      if (positional_.size() < max_positional_) {
+        positional_.push_back(arg);
+        last_valued.clear();
+        continue;
+      }
+      std::string hint;
+      if (!last_valued.empty()) {
+        hint = absl::StrCat(" after the value of --", last_valued, " (it takes one value; ",
+                            "quote a value that has spaces)");
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument ", QuoteForMessage(arg), hint));
     }
     std::string name = arg.substr(2), value;
     bool inline_value = false;
@@ -28,12 +40,14 @@ absl::Status CliFlags::Parse(int argc, char** argv, int first) {
     if (switches_.count(name)) {
       if (inline_value) return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
       values_[name] = "";
+      last_valued.clear();
     } else if (valued_.count(name)) {
       if (!inline_value) {
         if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
         value = argv[++i];
       }
       values_[name] = value;
+      last_valued = name;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }

@@ -16,15 +16,21 @@
 namespace fanout {
 
 // A small parser for `fanout SUBCOMMAND --flag value --switch ...`: each
-// subcommand declares the flags it takes; anything else is an error that
-// names the flag. `--flag=value` is accepted too.
+// subcommand declares the flags it takes and how many positional arguments;
+// anything else is an error that names the argument (a stray word must
+// never be ignored: `--fips 48 201` is not `--fips 48201`). `--flag=value`
+// is accepted too.
 //
 // Thread-safety: not thread-safe.
 class CliFlags {
  public:
-  // `valued`: flags that take a value; `switches`: flags that do not.
-  CliFlags(std::set<std::string> valued, std::set<std::string> switches)
-      : valued_(std::move(valued)), switches_(std::move(switches)) {}
+  // `valued`: flags that take a value; `switches`: flags that do not;
+  // `max_positional`: how many arguments that are not flags it takes.
+  CliFlags(std::set<std::string> valued, std::set<std::string> switches,
+           size_t max_positional = 0)
+      : valued_(std::move(valued)),
+        switches_(std::move(switches)),
+        max_positional_(max_positional) {}
 
   // Parses argv[first..argc). Positional arguments are kept in order.
   absl::Status Parse(int argc, char** argv, int first);
@@ -43,6 +49,7 @@ class CliFlags {
 
  private:
   std::set<std::string> valued_, switches_;
+  size_t max_positional_;
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -35,9 +35,6 @@ double PeakRssGiB() {
 absl::Status RunBuild(int argc, char** argv) {
   CliFlags flags({"users", "out"}, {"skip-bad-rows"});
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
-  if (!flags.positional().empty()) {
-    return absl::InvalidArgumentError("unexpected argument '" + flags.positional()[0] + "'");
-  }
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
   ASSIGN_OR_RETURN(std::string out, flags.Require("out"));
   const bool progress = Progress::DefaultEnabled();

@@ -116,7 +116,7 @@ std::string Render(const std::string& path, const LoadedSnapshot& snap,
 }  // namespace
 
 absl::Status RunInspect(int argc, char** argv) {
-  CliFlags flags({}, {"json"});
+  CliFlags flags({}, {"json"}, /*max_positional=*/1);
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   if (flags.positional().size() != 1) {
     return absl::InvalidArgumentError("usage: fanout inspect SNAPSHOT [--json]");
