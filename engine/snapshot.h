@@ -67,6 +67,12 @@ namespace fanout {
 // checked to be valid leaf cells strictly ordered by (cell, user). Anything
 // wrong is kDataLoss with a message that names the section ("header",
 // "section table", "meta", "cells", "users"); a file is never half-trusted.
+// What loading trusts without checking: that each user id appears once.
+// The format promises it and WriteSnapshot guarantees it, but proving it
+// costs a sort of every id, so a hand-made file with valid checksums that
+// names one user in two cells would deliver that user twice. `fanout
+// inspect` runs that deep check (engine/index_check.h) and refuses such a
+// file.
 //
 // Writing goes to a temporary file beside the target, fsynced and renamed
 // over it (base/atomic_file.h): a crash or SIGKILL leaves the old file or

@@ -11,6 +11,10 @@
 // 30, so a histogram of entry levels would say nothing; occupancy per level
 // shows how clustered the population is and how deep a covering must go.)
 // A damaged snapshot is refused with exit 2 naming the section.
+//
+// It also runs the deep check that loading skips (engine/index_check.h):
+// every user id must appear once. A snapshot that names a user twice is
+// reported with the user and its cells, and inspect exits 2 (kDataLoss).
 
 #include <cstdio>
 #include <string>
@@ -20,6 +24,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "base/utf8.h"
+#include "engine/index_check.h"
 #include "engine/snapshot.h"
 #include "tools/cli_flags.h"
 #include "tools/cli_util.h"
@@ -28,7 +34,8 @@
 namespace fanout {
 namespace {
 
-std::string JsonString(const std::string& s) {
+std::string JsonString(const std::string& raw) {
+  const std::string s = ToValidUtf8(raw);  // a path need not be UTF-8; JSON must
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') {
@@ -44,7 +51,8 @@ std::string JsonString(const std::string& s) {
 }
 
 std::string Render(const std::string& path, const LoadedSnapshot& snap,
-                   const CellLevelHistogram& hist, double load_s, bool json) {
+                   const CellLevelHistogram& hist, const IndexCheckReport& check, double load_s,
+                   bool json) {
   const uint64_t n = snap.index->size();
   const SnapshotMetadata& m = snap.metadata;
   const double file_bpu = n ? double(snap.file_size) / n : 0;
@@ -73,11 +81,13 @@ std::string Render(const std::string& path, const LoadedSnapshot& snap,
         "\"input_rows\": %d, \"duplicate_rows\": %d, \"build_s\": %.3f, \"created_unix_s\": %d, "
         "\"bytes_per_user\": %.2f, \"file_bytes_per_user\": %.2f, \"load_s\": %.3f, "
         "\"checksum_s\": %.3f, \"sections\": [%s], \"bounds\": %s, \"per_face\": [%s], "
-        "\"cell_levels\": [%s]}\n",
+        "\"cell_levels\": [%s], \"deep_check\": {\"repeated_users\": %d, \"extra_entries\": %d, "
+        "\"seconds\": %.3f}}\n",
         JsonString(path), snap.version, snap.file_size, n, m.input_rows, m.duplicate_rows,
         m.build_seconds, m.created_unix_s, snap.index->BytesPerUser(), file_bpu, load_s,
         snap.checksum_ms / 1000, absl::StrJoin(sections, ", "), bounds,
-        absl::StrJoin(faces, ", "), absl::StrJoin(levels, ", "));
+        absl::StrJoin(faces, ", "), absl::StrJoin(levels, ", "), check.repeated_users,
+        check.extra_entries, check.seconds);
     return out;
   }
   absl::StrAppendFormat(&out, "snapshot       %s (format version %d, %d bytes)\n", path,
@@ -110,6 +120,12 @@ std::string Render(const std::string& path, const LoadedSnapshot& snap,
     absl::StrAppendFormat(&out, "               %5d  %14d  %10.2f\n", level, d,
                           d ? double(n) / d : 0.0);
   }
+  absl::StrAppendFormat(&out, "deep check     %s (%.3f s)\n",
+                        check.repeated_users == 0
+                            ? std::string("every user id appears once")
+                            : absl::StrFormat("%d user ids appear more than once",
+                                              check.repeated_users),
+                        check.seconds);
   return out;
 }
 
@@ -126,7 +142,18 @@ absl::Status RunInspect(int argc, char** argv) {
   ASSIGN_OR_RETURN(LoadedSnapshot snap, LoadSnapshot(path));
   const double load_s = MillisSince(start) / 1000;
   CellLevelHistogram hist = ComputeCellLevelHistogram(snap.index->run());
-  std::fputs(Render(path, snap, hist, load_s, flags.Has("json")).c_str(), stdout);
+  const IndexCheckReport check = FindDuplicateUsers(snap.index->run());
+  std::fputs(Render(path, snap, hist, check, load_s, flags.Has("json")).c_str(), stdout);
+  if (check.repeated_users > 0) {
+    const DuplicateUser& d = check.examples.front();
+    std::string cells;
+    for (uint64_t c : d.cells) absl::StrAppendFormat(&cells, "%s%016x", cells.empty() ? "" : ", ", c);
+    return absl::DataLossError(absl::StrFormat(
+        "%s: deep check failed: %d user ids appear more than once (%d extra entries), so an "
+        "alert could deliver them twice; first: user %d in cells %s. Rebuild the snapshot "
+        "from its users file (fanout build removes repeats: the last row of a user wins)",
+        path, check.repeated_users, check.extra_entries, d.user_id, cells));
+  }
   return absl::OkStatus();
 }
 
