@@ -15,13 +15,17 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 targets=(cap_parser geojson lat_lng_text update_log users_csv)
 export FANOUT_DATA_DIR="$root/data"
+# An input slower than this, or needing more memory, fails like a crash
+# (the same limits as the ctest replay, fuzz/CMakeLists.txt).
+timeout_s=10
+rss_limit_mb=2048
 
 case "${1:-}" in
   smoke)
     build="${2:-$root/build}"
     cmake --build "$build" -j2 --target $(printf '%s_replay ' "${targets[@]}") >/dev/null
     for t in "${targets[@]}"; do
-      "$build/fuzz/${t}_replay" "$root/fuzz/corpus/$t"
+      "$build/fuzz/${t}_replay" -timeout=$timeout_s -rss_limit_mb=$rss_limit_mb "$root/fuzz/corpus/$t"
     done
     ;;
   run)
@@ -35,7 +39,7 @@ case "${1:-}" in
     for t in "${targets[@]}"; do
       mkdir -p "$build/corpus/$t" "$build/crashes/$t"
       log="$build/$t.log"
-      if "$build/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      if "$build/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=$timeout_s -rss_limit_mb=$rss_limit_mb \
           -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$t/" \
           "$build/corpus/$t" "$root/fuzz/corpus/$t" >"$log" 2>&1; then
         status=ok
