@@ -26,7 +26,12 @@ std::string StringOf(const Json& j) {
 
 // Builds the area of one (already parsed) geometry with the rules of
 // ParseGeoJsonArea, so GeoJSON geometry rules live in one place.
-absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const Json& geometry,
+//
+// The area is not Finalize()d: ResolveAlert only copies it into areas of its
+// own, which it finalizes; indexes built here would be memory spent twice.
+// (AlertArea's const methods are correct and thread-safe either way.)
+absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const internal::GeoJsonDocument& doc,
+                                                              const Json& geometry,
                                                               const std::string& path,
                                                               const GeoJsonOptions& options) {
   GeoJsonOptions geometry_options;
@@ -34,8 +39,8 @@ absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const Json& geomet
   geometry_options.repair_rings = options.repair_rings;
   geometry_options.repairs = options.repairs;
   auto area = std::make_unique<AlertArea>();
-  RETURN_IF_ERROR(internal::AddGeoJsonGeometry(geometry, path, geometry_options, area.get()));
-  area->Finalize();
+  RETURN_IF_ERROR(
+      internal::AddGeoJsonGeometry(doc, geometry, path, geometry_options, area.get()));
   return std::shared_ptr<const AlertArea>(std::move(area));
 }
 
@@ -64,8 +69,8 @@ void ReadMetadata(const Json& props, CapAlert* alert) {
   }
 }
 
-absl::Status AddFeature(const Json& f, const std::string& path, const GeoJsonOptions& options,
-                        CapAlert* alert) {
+absl::Status AddFeature(const internal::GeoJsonDocument& doc, const Json& f,
+                        const std::string& path, const GeoJsonOptions& options, CapAlert* alert) {
   if (!f.is_object()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a Feature"));
   CapArea area;
   area.label = path;
@@ -90,7 +95,7 @@ absl::Status AddFeature(const Json& f, const std::string& path, const GeoJsonOpt
     return absl::InvalidArgumentError(absl::StrCat(path, ": Feature has no \"geometry\" member"));
   }
   if (!geometry->is_null()) {
-    ASSIGN_OR_RETURN(area.geometry, GeometryArea(*geometry, path + ".geometry", options));
+    ASSIGN_OR_RETURN(area.geometry, GeometryArea(doc, *geometry, path + ".geometry", options));
   }
   alert->infos.front().areas.push_back(std::move(area));
   return absl::OkStatus();
@@ -101,7 +106,9 @@ std::string FeatureId(const Json& f) {
   return id == f.end() ? "" : StringOf(*id);
 }
 
-absl::Status ParseRoot(const Json& root, const GeoJsonOptions& options, CapAlert* alert) {
+absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOptions& options,
+                       CapAlert* alert) {
+  const Json& root = doc.root;
   if (!root.is_object()) return absl::InvalidArgumentError("(root): expected a GeoJSON object");
   auto type = root.find("type");
   if (type == root.end() || !type->is_string()) {
@@ -120,12 +127,12 @@ absl::Status ParseRoot(const Json& root, const GeoJsonOptions& options, CapAlert
         continue;
       }
       ++matched;
-      RETURN_IF_ERROR(AddFeature(f, absl::StrCat("features[", i, "]"), options, alert));
+      RETURN_IF_ERROR(AddFeature(doc, f, absl::StrCat("features[", i, "]"), options, alert));
     }
   } else if (t == "Feature") {
     if (options.feature_id.empty() || FeatureId(root) == options.feature_id) {
       ++matched;
-      RETURN_IF_ERROR(AddFeature(root, "feature", options, alert));
+      RETURN_IF_ERROR(AddFeature(doc, root, "feature", options, alert));
     }
   } else {
     if (!options.feature_id.empty()) {
@@ -134,7 +141,7 @@ absl::Status ParseRoot(const Json& root, const GeoJsonOptions& options, CapAlert
     ++matched;
     CapArea area;
     area.label = "geometry";
-    ASSIGN_OR_RETURN(area.geometry, GeometryArea(root, "", options));
+    ASSIGN_OR_RETURN(area.geometry, GeometryArea(doc, root, "", options));
     alert->infos.front().areas.push_back(std::move(area));
   }
   if (!options.feature_id.empty() && matched == 0) {
@@ -147,19 +154,12 @@ absl::Status ParseRoot(const Json& root, const GeoJsonOptions& options, CapAlert
 }  // namespace
 
 absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options) {
-  Json root = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    // Parse again with exceptions for the message naming the byte offset.
-    try {
-      root = Json::parse(text.begin(), text.end());
-    } catch (const Json::exception& e) {
-      return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
-    }
-  }
+  RETURN_IF_ERROR(internal::CheckGeoJsonSize(text, options));
+  ASSIGN_OR_RETURN(internal::GeoJsonDocument doc, internal::ParseGeoJsonDocument(text));
   CapAlert alert;
   alert.infos.emplace_back();
   try {
-    RETURN_IF_ERROR(ParseRoot(root, options, &alert));
+    RETURN_IF_ERROR(ParseRoot(doc, options, &alert));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed GeoJSON: ", e.what()));
   }

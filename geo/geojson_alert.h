@@ -20,8 +20,11 @@ namespace fanout {
 //    is null;
 //  - the alert identifier, sender, sent, messageType and references of
 //    api.weather.gov are taken from the (first) Feature's properties.
-// `options.feature_id` keeps only the Feature with that id. Geometry errors
-// are ParseGeoJsonArea's, prefixed with the Feature's path. Thread-safe.
+// `options.feature_id` keeps only the Feature with that id. Geometry errors,
+// the size and nesting limits and the memory cost are ParseGeoJsonArea's,
+// errors prefixed with the Feature's path. The areas' geometries are not
+// Finalize()d (ResolveAlert copies them into areas it finalizes). Never
+// throws. Thread-safe.
 absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options);
 
 }  // namespace fanout

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "geo/alert_resolver.h"
+#include "geo/internal/geojson_document.h"
 #include "geo/internal/geojson_geometry.h"
 #include "geo/polygon_builder.h"
 #include "nlohmann/json.hpp"
@@ -22,11 +23,9 @@ absl::Status Error(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "(root)" : path, ": ", what));
 }
 
-absl::Status ParsePosition(const Json& j, const std::string& path, S2LatLng* out) {
-  if (!j.is_array() || j.size() < 2 || !j[0].is_number() || !j[1].is_number()) {
-    return Error(path, "expected a position [lon, lat]");
-  }
-  double lng = j[0].get<double>(), lat = j[1].get<double>();
+absl::Status ParsePosition(const internal::CoordView& j, const std::string& path, S2LatLng* out) {
+  double lng, lat;
+  if (!j.GetPosition(&lng, &lat)) return Error(path, "expected a position [lon, lat]");
   *out = S2LatLng::FromDegrees(lat, lng);
   if (!IsValidVertex(*out)) {
     return Error(path, absl::StrCat("position [", lng, ", ", lat,
@@ -35,19 +34,27 @@ absl::Status ParsePosition(const Json& j, const std::string& path, S2LatLng* out
   return absl::OkStatus();
 }
 
-absl::Status ParsePolygonCoordinates(const Json& j, const std::string& path,
+absl::Status ParsePolygonCoordinates(const internal::CoordView& j, const std::string& path,
                                      const GeoJsonOptions& options, AlertArea* area) {
   if (!j.is_array() || j.empty()) return Error(path, "expected an array of rings");
   std::vector<LatLngRing> rings(j.size());
   for (size_t r = 0; r < j.size(); ++r) {
     std::string ring_path = absl::StrCat(path, "[", r, "]");
-    const Json& ring = j[r];
+    const internal::CoordView ring = j[r];
     if (!ring.is_array() || ring.size() < 4) {
       return Error(ring_path, "a linear ring needs at least 4 positions");
     }
     rings[r].resize(ring.size());
     for (size_t v = 0; v < ring.size(); ++v) {
-      RETURN_IF_ERROR(ParsePosition(ring[v], absl::StrCat(ring_path, "[", v, "]"), &rings[r][v]));
+      const internal::CoordView position = ring[v];
+      double lng, lat;
+      if (position.GetPosition(&lng, &lat)) {
+        rings[r][v] = S2LatLng::FromDegrees(lat, lng);
+        if (IsValidVertex(rings[r][v])) continue;
+      }
+      // The path is built only for the error: a ring may have millions of
+      // positions.
+      return ParsePosition(position, absl::StrCat(ring_path, "[", v, "]"), &rings[r][v]);
     }
     if (rings[r].front() != rings[r].back()) {
       return Error(ring_path, "linear ring is not closed (first and last positions differ)");
@@ -70,7 +77,8 @@ absl::Status ParsePolygonCoordinates(const Json& j, const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status ParseGeometry(const Json& j, const std::string& path, const GeoJsonOptions& options,
+absl::Status ParseGeometry(const internal::GeoJsonDocument& doc, const Json& j,
+                           const std::string& path, const GeoJsonOptions& options,
                            AlertArea* area) {
   if (j.is_null()) return absl::OkStatus();
   if (!j.is_object()) return Error(path, "expected a geometry object");
@@ -83,23 +91,26 @@ absl::Status ParseGeometry(const Json& j, const std::string& path, const GeoJson
       return Error(path, "GeometryCollection has no \"geometries\" array");
     }
     for (size_t i = 0; i < geometries->size(); ++i) {
-      RETURN_IF_ERROR(
-          ParseGeometry((*geometries)[i], absl::StrCat(path, ".geometries[", i, "]"), options, area));
+      RETURN_IF_ERROR(ParseGeometry(doc, (*geometries)[i],
+                                    absl::StrCat(path, ".geometries[", i, "]"), options, area));
     }
     return absl::OkStatus();
   }
-  auto coords = j.find("coordinates");
+  auto member = j.find("coordinates");
+  internal::CoordValue value;
+  bool has_coords = member != j.end() && internal::GetCoordinates(doc, *member, &value);
+  const internal::CoordView coords(doc, value);
   std::string coords_path = absl::StrCat(path, path.empty() ? "" : ".", "coordinates");
   if (t == "Polygon") {
-    if (coords == j.end()) return Error(path, "Polygon has no \"coordinates\"");
-    return ParsePolygonCoordinates(*coords, coords_path, options, area);
+    if (!has_coords) return Error(path, "Polygon has no \"coordinates\"");
+    return ParsePolygonCoordinates(coords, coords_path, options, area);
   }
   if (t == "MultiPolygon") {
-    if (coords == j.end() || !coords->is_array()) {
+    if (!has_coords || !coords.is_array()) {
       return Error(path, "MultiPolygon has no \"coordinates\" array");
     }
-    for (size_t i = 0; i < coords->size(); ++i) {
-      RETURN_IF_ERROR(ParsePolygonCoordinates((*coords)[i], absl::StrCat(coords_path, "[", i, "]"),
+    for (size_t i = 0; i < coords.size(); ++i) {
+      RETURN_IF_ERROR(ParsePolygonCoordinates(coords[i], absl::StrCat(coords_path, "[", i, "]"),
                                               options, area));
     }
     return absl::OkStatus();
@@ -121,17 +132,20 @@ std::string FeatureId(const Json& feature) {
   return "";
 }
 
-absl::Status ParseFeature(const Json& j, const std::string& path, const GeoJsonOptions& options,
-                          AlertArea* area, int* matched) {
+absl::Status ParseFeature(const internal::GeoJsonDocument& doc, const Json& j,
+                          const std::string& path, const GeoJsonOptions& options, AlertArea* area,
+                          int* matched) {
   if (!options.feature_id.empty() && FeatureId(j) != options.feature_id) return absl::OkStatus();
   ++*matched;
   auto geometry = j.find("geometry");
   if (geometry == j.end()) return Error(path, "Feature has no \"geometry\" member");
-  return ParseGeometry(*geometry, absl::StrCat(path, path.empty() ? "" : ".", "geometry"),
+  return ParseGeometry(doc, *geometry, absl::StrCat(path, path.empty() ? "" : ".", "geometry"),
                        options, area);
 }
 
-absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, AlertArea* area) {
+absl::Status ParseDocument(const internal::GeoJsonDocument& doc, const GeoJsonOptions& options,
+                           AlertArea* area) {
+  const Json& root = doc.root;
   if (!root.is_object()) return Error("", "expected a GeoJSON object");
   auto type = root.find("type");
   if (type == root.end() || !type->is_string()) return Error("", "object has no \"type\"");
@@ -146,16 +160,16 @@ absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, Aler
       const Json& f = (*features)[i];
       std::string path = absl::StrCat("features[", i, "]");
       if (!f.is_object()) return Error(path, "expected a Feature object");
-      RETURN_IF_ERROR(ParseFeature(f, path, options, area, &matched));
+      RETURN_IF_ERROR(ParseFeature(doc, f, path, options, area, &matched));
     }
   } else if (t == "Feature") {
-    RETURN_IF_ERROR(ParseFeature(root, "", options, area, &matched));
+    RETURN_IF_ERROR(ParseFeature(doc, root, "", options, area, &matched));
   } else {
     if (!options.feature_id.empty()) {
       return Error("", "--feature needs a Feature or FeatureCollection");
     }
     ++matched;
-    RETURN_IF_ERROR(ParseGeometry(root, "", options, area));
+    RETURN_IF_ERROR(ParseGeometry(doc, root, "", options, area));
   }
   if (!options.feature_id.empty() && matched == 0) {
     return absl::InvalidArgumentError(
@@ -168,10 +182,22 @@ absl::Status ParseDocument(const Json& root, const GeoJsonOptions& options, Aler
 
 namespace internal {
 
-absl::Status AddGeoJsonGeometry(const nlohmann::json& geometry, const std::string& path,
-                                const GeoJsonOptions& options, AlertArea* area) {
+absl::Status CheckGeoJsonSize(absl::string_view text, const GeoJsonOptions& options) {
+  if (options.max_bytes == 0) {
+    return absl::InvalidArgumentError("GeoJsonOptions::max_bytes must be > 0");
+  }
+  if (text.size() > options.max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("GeoJSON document is ", text.size(),
+                                                   " bytes; the limit is ", options.max_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddGeoJsonGeometry(const GeoJsonDocument& doc, const nlohmann::json& geometry,
+                                const std::string& path, const GeoJsonOptions& options,
+                                AlertArea* area) {
   try {
-    return ParseGeometry(geometry, path, options, area);
+    return ParseGeometry(doc, geometry, path, options, area);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed GeoJSON: ", e.what()));
   }
@@ -181,20 +207,13 @@ absl::Status AddGeoJsonGeometry(const nlohmann::json& geometry, const std::strin
 
 absl::StatusOr<std::unique_ptr<AlertArea>> ParseGeoJsonArea(absl::string_view text,
                                                             const GeoJsonOptions& options) {
-  Json root;
-  try {
-    root = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    // e.what() names the byte offset and what was expected there. Not only
-    // parse_error: a number too large for a double is out_of_range (found
-    // by fuzz/geojson_fuzzer).
-    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
-  }
+  RETURN_IF_ERROR(internal::CheckGeoJsonSize(text, options));
+  ASSIGN_OR_RETURN(internal::GeoJsonDocument doc, internal::ParseGeoJsonDocument(text));
   auto area = std::make_unique<AlertArea>();
   // Every access above is type-checked first; the catch is a last line of
   // defence so that no exception ever crosses this API.
   try {
-    RETURN_IF_ERROR(ParseDocument(root, options, area.get()));
+    RETURN_IF_ERROR(ParseDocument(doc, options, area.get()));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed GeoJSON: ", e.what()));
   }
