@@ -25,15 +25,18 @@ inline constexpr double kPlanarToleranceMeters = 0.25;
 // polygons that straddle it are written. The one exception is an edge from
 // -180 to 180 (or back) at the same latitude, which is the whole parallel;
 // this is how a GeoJSON ring around a pole is written. Consecutive vertices
-// that coincide on the sphere (for example every vertex at a pole) are
-// merged, and spikes (A B A: out along a line and back, as a GeoJSON ring
+// that coincide on the sphere (every vertex at a pole; longitudes -180 and
+// 180 at one latitude) are merged, and spikes (A B A: out along a line and back, as a GeoJSON ring
 // around a pole does up and down one meridian) are removed, so the result
 // may have fewer than 3 vertices for a degenerate ring.
 std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring,
                                        double tolerance_m = kPlanarToleranceMeters);
 
 // The same for geodesic edges: converts to points, drops the closing vertex,
-// merges coincident consecutive vertices and removes spikes.
+// merges coincident consecutive vertices and removes spikes. An edge from
+// -180 to 180 (or back) at one latitude joins a point to itself, so it has
+// no geodesic; it is read as the whole parallel, as DensifyPlanarRing reads
+// it, so that a ring around a pole means the same in both edge models.
 std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring);
 
 // The point at fraction `t` along the planar edge from `a` to `b` (degrees,
