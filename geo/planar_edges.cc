@@ -174,6 +174,23 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double
   return out;
 }
 
+std::vector<S2Point> RingPath(const std::vector<S2LatLng>& ring, bool planar) {
+  std::vector<S2Point> out;
+  if (ring.empty()) return out;
+  const S1Angle tolerance = S1Angle::Radians(kPlanarToleranceMeters / kEarthRadiusMeters);
+  AppendIfNew(&out, ToPoint(ring[0]));
+  for (size_t i = 0; i + 1 < ring.size(); ++i) {
+    const S2LatLng& a = ring[i];
+    const S2LatLng& b = ring[i + 1];
+    if (planar || IsWholeParallel(a, b)) {
+      Subdivide(PlanarEdge(a, b), 0.0, ToPoint(a), 1.0, ToPoint(b), tolerance, 0, &out);
+    } else {
+      AppendIfNew(&out, ToPoint(b));
+    }
+  }
+  return out;
+}
+
 std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring) {
   std::vector<S2LatLng> open = OpenRing(ring);
   std::vector<S2Point> out;

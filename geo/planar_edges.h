@@ -39,6 +39,14 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring,
 // it, so that a ring around a pole means the same in both edge models.
 std::vector<S2Point> GeodesicRing(const std::vector<S2LatLng>& ring);
 
+// The points along the edges of `ring` in order, from its first vertex to
+// its last (a closed ring ends where it began), dropping only consecutive
+// repeats: the ring as a line, for a ring of no extent (its pairs on one
+// line, or all one point) that a margin turns into the area around it.
+// Edges are planar (as DensifyPlanarRing follows them) when `planar`, else
+// geodesic (a whole parallel is followed as planar, as GeodesicRing does).
+std::vector<S2Point> RingPath(const std::vector<S2LatLng>& ring, bool planar);
+
 // The point at fraction `t` along the planar edge from `a` to `b` (degrees,
 // same longitude convention as DensifyPlanarRing). Exposed for tests.
 S2LatLng InterpolatePlanar(const S2LatLng& a, const S2LatLng& b, double t);
