@@ -300,13 +300,32 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSelfIntersectingRing(const LatLn
 
 absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options) {
   RETURN_IF_ERROR(options.Validate());
+  size_t parts = 0;
+  for (const CapInfo& info : alert.infos) {
+    for (const CapArea& area : info.areas) {
+      parts += area.polygons.size() + area.circles.size() + area.geocodes.size() +
+               (area.geometry != nullptr ? 1 : 0);
+    }
+  }
+  if (parts > kMaxAlertParts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the alert has ", parts, " polygons, circles and geocodes; the limit is ",
+                     kMaxAlertParts));
+  }
   ResolvedAlert out;
   Resolver resolver(options, &out);
-  size_t total_areas = 0;
+  size_t total_areas = 0, vertices = 0;
   for (const CapInfo& info : alert.infos) {
     for (const CapArea& area : info.areas) {
       ++total_areas;
+      const size_t resolved = out.areas.size();
       RETURN_IF_ERROR(resolver.ResolveArea(area));
+      if (out.areas.size() > resolved) vertices += out.areas.back().region->num_vertices();
+      if (vertices > kMaxAlertVertices) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            area.label, ": the alert's areas have more than ", kMaxAlertVertices,
+            " vertices after edge subdivision (the limit)"));
+      }
     }
   }
   out.area = std::make_unique<AlertArea>();

@@ -16,8 +16,8 @@ namespace {
 // CellClassifier (the same answers as AlertArea's, cell_classifier.h) and
 // remembering them: the coverer asks MayIntersect and then Contains of each
 // candidate cell, and both coverings ask about the same cells, so each cell
-// is classified once instead of four times, each time one index lookup per
-// polygon instead of two. Single-threaded, like the coverer.
+// is classified once instead of four times, from its parent's trail.
+// Single-threaded, like the coverer.
 //
 // The interior covering is only an optimisation (a cell left out of it is
 // scanned as a boundary cell, whose points are all tested exactly), but
@@ -56,17 +56,35 @@ class ClassifiedArea final : public S2Region {
       return it == seen_.end() ? CellClassifier::Relation::kOutside : it->second;
     }
     auto [it, inserted] = seen_.try_emplace(cell.id(), CellClassifier::Relation::kOutside);
-    if (inserted) {
-      if (budget_ > 0) --budget_;
-      CellClassifier::Trail trail = classifier_.Root();
-      it->second = classifier_.Classify(cell, &trail);
+    if (!inserted) return it->second;
+    if (budget_ > 0) --budget_;
+    // The coverer asks about a cell's children after the cell itself, so a
+    // cell is classified from its parent's trail (the parts that may reach
+    // it): the work per cell follows the parts near it, not all of them.
+    CellClassifier::Trail trail;
+    auto parent = many_parts_ && cell.level() > 0 ? trails_.find(cell.id().parent())
+                                                  : trails_.end();
+    if (parent != trails_.end()) {
+      trail = parent->second;
+    } else {
+      trail = classifier_.Root();
     }
-    return it->second;
+    const CellClassifier::Relation relation = classifier_.Classify(cell, &trail);
+    it->second = relation;  // `it` is still valid: trails_ is another map
+    // Only a boundary cell's children are asked about.
+    if (relation == CellClassifier::Relation::kBoundary && many_parts_) {
+      trails_.emplace(cell.id(), std::move(trail));
+    }
+    return relation;
   }
 
   const AlertArea& area_;
   mutable CellClassifier classifier_;
   mutable absl::flat_hash_map<S2CellId, CellClassifier::Relation, S2CellIdHash> seen_;
+  // The trails of boundary cells, for their children (many parts only).
+  mutable absl::flat_hash_map<S2CellId, CellClassifier::Trail, S2CellIdHash> trails_;
+  // One part: nothing to prune, and a root trail costs no more than a copy.
+  const bool many_parts_ = area_.num_polygons() + area_.num_caps() > 1;
   mutable int64_t budget_ = -1;  // cells still to classify; -1: no limit
 };
 

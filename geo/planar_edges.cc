@@ -154,7 +154,8 @@ S2LatLng InterpolatePlanar(const S2LatLng& a, const S2LatLng& b, double t) {
       .Normalized();
 }
 
-std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double tolerance_m) {
+std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double tolerance_m,
+                                       size_t max_points) {
   std::vector<S2LatLng> open = OpenRing(ring);
   std::vector<S2Point> out;
   if (open.empty()) return out;
@@ -169,6 +170,7 @@ std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring, double
     // which can differ in the last bit and leave a sliver edge).
     S2Point p0 = ToPoint(a), p1 = ToPoint(b);
     Subdivide(e, 0.0, p0, 1.0, p1, tolerance, 0, &out);
+    if (out.size() > max_points) return out;
   }
   CloseAndRemoveSpikes(&out);
   return out;

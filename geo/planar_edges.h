@@ -3,6 +3,7 @@
 #ifndef FANOUT_GEO_PLANAR_EDGES_H_
 #define FANOUT_GEO_PLANAR_EDGES_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "s2/s2latlng.h"
@@ -29,8 +30,11 @@ inline constexpr double kPlanarToleranceMeters = 0.25;
 // 180 at one latitude) are merged, and spikes (A B A: out along a line and back, as a GeoJSON ring
 // around a pole does up and down one meridian) are removed, so the result
 // may have fewer than 3 vertices for a degenerate ring.
+// It stops early once it has more than `max_points` points (a caller's
+// budget: a few long edges near a pole can make millions).
 std::vector<S2Point> DensifyPlanarRing(const std::vector<S2LatLng>& ring,
-                                       double tolerance_m = kPlanarToleranceMeters);
+                                       double tolerance_m = kPlanarToleranceMeters,
+                                       size_t max_points = SIZE_MAX);
 
 // The same for geodesic edges: converts to points, drops the closing vertex,
 // merges coincident consecutive vertices and removes spikes. An edge from

@@ -106,7 +106,14 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLng
       }
     }
     std::vector<S2Point> points =
-        edges == EdgeModel::kPlanar ? DensifyPlanarRing(rings[r]) : GeodesicRing(rings[r]);
+        edges == EdgeModel::kPlanar
+            ? DensifyPlanarRing(rings[r], kPlanarToleranceMeters, kMaxRingVertices)
+            : GeodesicRing(rings[r]);
+    if (points.size() > kMaxRingVertices) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ring ", r, " has more than ", kMaxRingVertices,
+                       " vertices after edge subdivision (the limit per ring)"));
+    }
     if (points.size() < 3) {
       return NoExtentError(absl::StrCat("ring ", r, " has fewer than 3 distinct vertices"));
     }

@@ -33,6 +33,9 @@ using LatLngRing = std::vector<S2LatLng>;
 // extent: fewer than 3 distinct vertices, or an area within rounding of
 // zero (collinear vertices, a ring folded onto itself); it can never contain
 // anyone. IsNoExtentError() tells the last kind apart.
+//  - a ring of more than kMaxRingVertices vertices after planar edge
+//    subdivision is refused naming the limit.
+inline constexpr size_t kMaxRingVertices = 1000000;
 absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLngRing>& rings,
                                                         EdgeModel edges);
 
