@@ -13,7 +13,7 @@
 # and exits 1 if any target crashed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets=(cap_parser geojson lat_lng_text update_log users_csv)
+targets=(area_resolver cap_parser geojson lat_lng_text update_log users_csv)
 export FANOUT_DATA_DIR="$root/data"
 # An input slower than this, or needing more memory, fails like a crash
 # (the same limits as the ctest replay, fuzz/CMakeLists.txt).

@@ -27,6 +27,11 @@ absl::Status At(absl::string_view where, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
 }
 
+// `text` in quotes, cut after 60 characters.
+std::string Quoted(const std::string& text) {
+  return absl::StrCat("\"", text.size() > 60 ? text.substr(0, 60) + "..." : text, "\"");
+}
+
 std::string Plural(size_t n, absl::string_view what) {
   return absl::StrCat(n, " ", what, n == 1 ? "" : "s");
 }
@@ -69,9 +74,13 @@ class Resolver {
     return owned_catalogue_.get();
   }
 
+  // Adds the polygon of `text` to `region`; a polygon of no extent (its
+  // pairs on a line or all one point) is refused, or with a margin appended
+  // to `lines` as the path its edges trace, to be grown by the margin.
   absl::Status AddPolygonText(const std::string& text, const std::string& where,
-                              AlertArea* region) {
+                              AlertArea* region, std::vector<std::vector<S2Point>>* lines) {
     LatLngRing ring;
+    absl::Status repeated;  // strict mode's refusal of a repeated pair
     if (options_.lenient) {
       std::vector<std::string> repairs;
       auto parsed = ParsePolygonTextLenient(text, &repairs);
@@ -82,8 +91,7 @@ class Resolver {
       auto parsed = ParsePolygonText(text);
       if (!parsed.ok()) return At(where, parsed.status());
       ring = *std::move(parsed);
-      absl::Status repeated = CheckNoRepeatedPairs(ring);
-      if (!repeated.ok()) return At(where, repeated);
+      repeated = CheckNoRepeatedPairs(ring);
     }
     // A CAP ring may step from 180 to -180 (or back) at one latitude: the
     // same point on the sphere, written twice. planar_edges.h reads such a
@@ -95,6 +103,20 @@ class Resolver {
     LatLngRing merged = MergeAntimeridianSteps(ring);
     if (merged.size() != ring.size()) polygon = BuildPolygon({merged}, options_.edges);
     if (!polygon.ok()) polygon = BuildPolygon({ring}, options_.edges);
+    if (!polygon.ok() && IsNoExtentError(polygon.status())) {
+      // DESIGN §3: an area of zero extent is refused unless a margin makes
+      // it the points within the margin of it (before a repeated pair is:
+      // "30,-95 30,-95 30,-95 30,-95" is a point, whatever else it is).
+      if (options_.margin_m <= 0) {
+        return At(where, absl::InvalidArgumentError(absl::StrCat(
+                             "polygon ", Quoted(text),
+                             " has no extent (its pairs lie on one line or are one point); "
+                             "give a margin to alert the points within that distance of it")));
+      }
+      lines->push_back(RingPath(ring, options_.edges == EdgeModel::kPlanar));
+      return absl::OkStatus();
+    }
+    if (!repeated.ok()) return At(where, repeated);
     if (!polygon.ok() && options_.lenient &&
         absl::StrContains(polygon.status().message(), "not a simple ring")) {
       polygon = BuildSelfIntersectingRing(ring, options_.edges);
@@ -104,9 +126,8 @@ class Resolver {
       }
     }
     if (!polygon.ok()) {
-      std::string quoted = text.size() > 60 ? text.substr(0, 60) + "..." : text;
       return At(where, absl::InvalidArgumentError(
-                           absl::StrCat(polygon.status().message(), " (text \"", quoted, "\")")));
+                           absl::StrCat(polygon.status().message(), " (text ", Quoted(text), ")")));
     }
     region->AddPolygon(*std::move(polygon));
     return absl::OkStatus();
@@ -122,6 +143,12 @@ class Resolver {
       circle = ParseCircleText(text);
     }
     if (!circle.ok()) return At(where, circle.status());
+    if (circle->radius_km == 0 && options_.margin_m <= 0) {
+      // With a margin, ApplyMargin grows the cap of radius 0 (its centre).
+      return At(where, absl::InvalidArgumentError(
+                           "circle of radius 0 has no extent; give a margin to alert the points "
+                           "within that distance of it"));
+    }
     region->AddCap(MakeCircle(circle->center, circle->radius_km));
     return absl::OkStatus();
   }
@@ -159,13 +186,14 @@ class Resolver {
     AlertArea* region = resolved.region.get();
     std::vector<std::string> parts;
     size_t polygons = 0, circles = 0;
+    std::vector<std::vector<S2Point>> lines;  // polygons of no extent (margin > 0)
     for (size_t p = 0; p < area.polygons.size(); ++p) {
       std::string where = absl::StrCat(area.label, ".polygon[", p, "]");
       if (area.polygons[p].empty()) {
         out_->ignored.push_back(absl::StrCat(where, ": empty <polygon>"));
         continue;
       }
-      RETURN_IF_ERROR(AddPolygonText(area.polygons[p], where, region));
+      RETURN_IF_ERROR(AddPolygonText(area.polygons[p], where, region, &lines));
       ++polygons;
     }
     for (size_t c = 0; c < area.circles.size(); ++c) {
@@ -198,7 +226,12 @@ class Resolver {
     region->Finalize();
     if (options_.margin_m > 0) {
       ASSIGN_OR_RETURN(resolved.region, ApplyMargin(*region, options_.margin_m));
-      parts.push_back(absl::StrCat("margin ", options_.margin_m, " m"));
+      for (const std::vector<S2Point>& line : lines) {
+        ASSIGN_OR_RETURN(std::unique_ptr<S2Polygon> grown, BufferPath(line, options_.margin_m));
+        resolved.region->AddPolygon(std::move(grown));
+      }
+      if (!lines.empty()) resolved.region->Finalize();
+      parts.push_back(absl::StrCat("margin ", FormatDecimal(options_.margin_m), " m"));
     }
     if (resolved.region->is_empty()) {
       out_->ignored.push_back(absl::StrCat(area.label, ": resolves to no region"));
@@ -220,7 +253,8 @@ class Resolver {
 absl::Status ResolveOptions::Validate() const {
   if (!std::isfinite(margin_m) || margin_m < 0 || margin_m > kMaxMarginMeters) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--margin-m ", margin_m, " must be in [0, ", kMaxMarginMeters, "] metres"));
+        absl::StrCat("--margin-m ", FormatDecimal(margin_m), " must be in [0, ",
+                     FormatDecimal(kMaxMarginMeters), "] metres"));
   }
   return absl::OkStatus();
 }
@@ -266,13 +300,32 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSelfIntersectingRing(const LatLn
 
 absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options) {
   RETURN_IF_ERROR(options.Validate());
+  size_t parts = 0;
+  for (const CapInfo& info : alert.infos) {
+    for (const CapArea& area : info.areas) {
+      parts += area.polygons.size() + area.circles.size() + area.geocodes.size() +
+               (area.geometry != nullptr ? 1 : 0);
+    }
+  }
+  if (parts > kMaxAlertParts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the alert has ", parts, " polygons, circles and geocodes; the limit is ",
+                     kMaxAlertParts));
+  }
   ResolvedAlert out;
   Resolver resolver(options, &out);
-  size_t total_areas = 0;
+  size_t total_areas = 0, vertices = 0;
   for (const CapInfo& info : alert.infos) {
     for (const CapArea& area : info.areas) {
       ++total_areas;
+      const size_t resolved = out.areas.size();
       RETURN_IF_ERROR(resolver.ResolveArea(area));
+      if (out.areas.size() > resolved) vertices += out.areas.back().region->num_vertices();
+      if (vertices > kMaxAlertVertices) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            area.label, ": the alert's areas have more than ", kMaxAlertVertices,
+            " vertices after edge subdivision (the limit)"));
+      }
     }
   }
   out.area = std::make_unique<AlertArea>();

@@ -62,6 +62,16 @@ struct ResolvedAlert {
 // nothing contribute nothing; an alert whose areas all resolve to nothing is
 // kInvalidArgument. Errors name the element ("info[0].area[1].polygon[0]:
 // pair 3 ...") and quote the text. Thread-safe.
+//
+// Budgets (DESIGN §4b: the work of hostile input is bounded, and about
+// linear in its size within them): an alert has at most kMaxAlertParts
+// polygons, circles and geocodes in all, each ring at most kMaxRingVertices
+// vertices after planar edge subdivision (polygon_builder.h), and its
+// resolved area at most kMaxAlertVertices vertices in all (geocode
+// boundaries and margins included). Beyond one, kInvalidArgument names the
+// limit.
+inline constexpr size_t kMaxAlertParts = 20000;
+inline constexpr size_t kMaxAlertVertices = 4000000;
 absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options);
 
 // Builds the polygon of one ring that crosses itself: S2Builder splits the

@@ -3,6 +3,8 @@
 #ifndef FANOUT_GEO_AREA_COVERING_H_
 #define FANOUT_GEO_AREA_COVERING_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "geo/alert_area.h"
 #include "s2/s2cell_union.h"
@@ -20,6 +22,14 @@ struct CoveringOptions {
   // further where the index is dense, so this need not be fine.
   // DEFAULT: 30 (leaf). REQUIRES: 0..30.
   int max_level = 30;
+  // Cells the interior covering may classify beyond those the exterior
+  // covering classified; after that it stops where it is (area_covering.cc).
+  // Its cells are an optimisation only, so stopping early costs exact point
+  // tests, never a user; without a limit, an area with no room for an inside
+  // cell along a long edge (a sliver) is searched down to level 30. Large
+  // enough that no real area reaches it (the nation-wide alert at 1,000
+  // cells classifies far fewer). DEFAULT: 100000. REQUIRES: >= 0.
+  int64_t interior_budget = 100000;
 
   absl::Status Validate() const;
 };
@@ -33,6 +43,9 @@ struct CoveringOptions {
 struct AreaCovering {
   S2CellUnion interior;
   S2CellUnion boundary;
+  // Cells whose relation to the area was computed, both coverings together
+  // (each cell once): the covering's work.
+  int64_t cells_classified = 0;
 };
 
 // Computes the covering of `area` with S2RegionCoverer.

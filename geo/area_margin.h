@@ -4,9 +4,12 @@
 #define FANOUT_GEO_AREA_MARGIN_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "geo/alert_area.h"
+#include "s2/s2point.h"
+#include "s2/s2polygon.h"
 
 namespace fanout {
 
@@ -24,6 +27,14 @@ inline constexpr double kMaxMarginMeters = 10000.0;
 // margin_m == 0 returns a copy. kInvalidArgument when margin_m is negative,
 // not finite or above kMaxMarginMeters; kInternal if S2 fails to buffer.
 absl::StatusOr<std::unique_ptr<AlertArea>> ApplyMargin(const AlertArea& area, double margin_m);
+
+// The points within `margin_m` metres of the line through `path` (of the
+// point, when every point of `path` is the same), with ApplyMargin's
+// promise: a part of no extent (a polygon collapsed to a line or a point)
+// grown by the margin. REQUIRES: `path` is not empty. kInvalidArgument
+// when margin_m is not in (0, kMaxMarginMeters]; kInternal if S2 fails.
+absl::StatusOr<std::unique_ptr<S2Polygon>> BufferPath(const std::vector<S2Point>& path,
+                                                      double margin_m);
 
 }  // namespace fanout
 

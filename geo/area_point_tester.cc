@@ -32,6 +32,16 @@ AreaPointTester::AreaPointTester(const AlertArea& area) : area_(area) {
     // Few polygons: every one is a candidate for every point.
     for (int i = 0; i < area.num_polygons(); ++i) candidates_.push_back(i);
   }
+  if (area.num_caps() > kFewPolygons) {
+    const double diagonal = 1.01 * S2::kMaxDiag.GetValue(kBlockLevel);
+    for (int i = 0; i < area.num_caps(); ++i) {
+      const S2Cap& cap = area.cap(i);
+      const double reach = (cap.is_full() ? M_PI : cap.GetRadius().radians()) + diagonal;
+      cap_block_min_dot_.push_back(reach >= M_PI ? -2.0 : std::cos(reach) - 1e-12);
+    }
+  } else {
+    for (int i = 0; i < area.num_caps(); ++i) cap_candidates_.push_back(i);
+  }
   cursors_.reserve(area.num_polygons());
   for (int i = 0; i < area.num_polygons(); ++i) {
     cursors_.emplace_back();
@@ -62,18 +72,22 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
 
 void AreaPointTester::FindCandidates(S2CellId block) {
   block_ = block;
-  candidates_.clear();
+  if (!block_min_dot_.empty()) candidates_.clear();
   const S2Point centre = CellCenter(block);
   for (int i = 0; i < static_cast<int>(block_min_dot_.size()); ++i) {
     if (area_.polygon_bound(i).center.DotProd(centre) >= block_min_dot_[i]) {
       candidates_.push_back(i);
     }
   }
+  if (!cap_block_min_dot_.empty()) cap_candidates_.clear();
+  for (int i = 0; i < static_cast<int>(cap_block_min_dot_.size()); ++i) {
+    if (area_.cap(i).center().DotProd(centre) >= cap_block_min_dot_[i]) cap_candidates_.push_back(i);
+  }
 }
 
 bool AreaPointTester::Contains(S2CellId leaf) {
   const S2Point p = CellCenter(leaf);
-  if (!block_min_dot_.empty()) {
+  if (!block_min_dot_.empty() || !cap_block_min_dot_.empty()) {
     const S2CellId block = leaf.parent(kBlockLevel);
     if (block != block_) FindCandidates(block);
   }
@@ -82,7 +96,7 @@ bool AreaPointTester::Contains(S2CellId leaf) {
       return true;
     }
   }
-  for (int i = 0; i < area_.num_caps(); ++i) {
+  for (int i : cap_candidates_) {
     if (area_.cap(i).Contains(p)) return true;
   }
   return false;

@@ -25,8 +25,8 @@ namespace fanout {
 // (IndexCellEdges), and each point is crossed against them there, with
 // S2's exact predicates only where floating point cannot decide.
 //
-// An area of many polygons (the nation: 250, one per island) would cost a
-// bound check per polygon per point; the tester keeps instead the polygons
+// An area of many polygons (the nation: 250, one per island) or caps would
+// cost a bound check per part per point; the tester keeps instead the parts
 // whose bounds reach the point's level-10 cell (~15 km), found once for all
 // the points in that cell, which arrive one after another.
 //
@@ -69,6 +69,11 @@ class AreaPointTester {
   std::vector<double> block_min_dot_;
   S2CellId block_ = S2CellId::None();
   std::vector<int> candidates_;
+  // The same for caps (an alert of thousands of circles): per cap, the
+  // least dot product between its centre and a point of a block it may
+  // reach; the caps a point of the current block is tested against.
+  std::vector<double> cap_block_min_dot_;
+  std::vector<int> cap_candidates_;
 };
 
 }  // namespace fanout

@@ -18,12 +18,16 @@ CellClassifier::CellClassifier(const AlertArea& area) : area_(area) {
     Cursor& cursor = cursors_.emplace_back();
     cursor.index = index;
     cursor.iter.Init(index, S2ShapeIndex::UNPOSITIONED);
-    cursor.bound = area.polygon(i).GetCapBound();
-    cursor.bound_radius = cursor.bound.GetRadius().radians();
-    cursor.bound_cos = std::cos(cursor.bound_radius);
-    cursor.bound_sin = std::sin(cursor.bound_radius);
+    bounds_.emplace_back(area.polygon(i).GetCapBound());
   }
+  for (int i = 0; i < area.num_caps(); ++i) bounds_.emplace_back(area.cap(i));
 }
+
+CellClassifier::Bound::Bound(const S2Cap& cap)
+    : centre(cap.center()),
+      radius(cap.is_empty() ? -1 : cap.GetRadius().radians()),
+      cos_r(std::cos(radius)),
+      sin_r(std::sin(radius)) {}
 
 namespace {
 
@@ -73,7 +77,7 @@ bool CellClassifier::AnyEdgeIntersects(const Cursor& cursor, const S2Cell& cell)
 }
 
 CellClassifier::Trail CellClassifier::Root() const {
-  Trail trail(cursors_.size());
+  Trail trail(bounds_.size());
   for (size_t i = 0; i < trail.size(); ++i) trail[i].polygon = static_cast<int>(i);
   return trail;
 }
@@ -113,22 +117,23 @@ CellClassifier::Relation CellClassifier::ClassifyPolygon(const S2Cell& cell, Pol
   return cursor.part.Contains(CellCenter(cell.id())) ? Relation::kInside : Relation::kOutside;
 }
 
-bool CellClassifier::MayReach(int i, const S2Point& centre, double radius, double cos_r,
-                              double sin_r) const {
-  const Cursor& c = cursors_[i];
-  if (c.bound.is_empty()) return false;
-  if (c.bound_radius + radius >= M_PI) return true;
+bool CellClassifier::MayReach(const Bound& part, const S2Point& centre, double radius,
+                              double cos_r, double sin_r) {
+  if (part.radius < 0) return false;
+  if (part.radius + radius >= M_PI) return true;
   // The caps meet iff the angle between the centres is at most the sum of
   // the radii, i.e. the centres' dot product is at least cos(sum); the
-  // slack covers the rounding of both sides (it can only keep a polygon).
-  return c.bound.center().DotProd(centre) >=
-         c.bound_cos * cos_r - c.bound_sin * sin_r - 1e-12;
+  // slack covers the rounding of both sides (it can only keep a part).
+  return part.centre.DotProd(centre) >= part.cos_r * cos_r - part.sin_r * sin_r - 1e-12;
 }
 
 CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* trail) {
   bool may_intersect = false;
-  // Several polygons (a list of counties, say): a cap around the cell
-  // rejects most of them without a look at their indexes.
+  const int num_polygons = area_.num_polygons();
+  // Several parts (a list of counties, many circles): a cap around the
+  // cell rejects most of them without a look at their indexes. A part so
+  // rejected cannot reach the cell, so its own answer would be "outside";
+  // dropping it leaves the classification unchanged.
   const bool bound_first = trail->size() > 1;
   // The cell's cap, computed when first needed (deep in a descent, every
   // polygon left in the trail is already in a known index cell).
@@ -142,7 +147,7 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
       cap_cos = std::cos(cap_radius);
       cap_sin = std::sin(cap_radius);
     }
-    return MayReach(polygon, cap_centre, cap_radius, cap_cos, cap_sin);
+    return MayReach(bounds_[polygon], cap_centre, cap_radius, cap_cos, cap_sin);
   };
   size_t kept = 0;
   Relation answer = Relation::kOutside;
@@ -154,7 +159,17 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
         !may_reach(t.polygon)) {
       gone = true;
     } else if (answer != Relation::kInside) {
-      r = ClassifyPolygon(cell, &t, &gone);
+      if (t.polygon < num_polygons) {
+        r = ClassifyPolygon(cell, &t, &gone);
+      } else {
+        // A cap: S2Cap's own answers, as AlertArea gives them.
+        const S2Cap& cap = area_.cap(t.polygon - num_polygons);
+        if (cap.Contains(cell)) {
+          r = Relation::kInside;
+        } else if (!may_intersect && cap.MayIntersect(cell)) {
+          r = Relation::kBoundary;
+        }
+      }
     }
     if (!gone) (*trail)[kept++] = t;
     if (r == Relation::kInside) answer = Relation::kInside;
@@ -162,11 +177,6 @@ CellClassifier::Relation CellClassifier::Classify(const S2Cell& cell, Trail* tra
   }
   trail->resize(kept);
   if (answer == Relation::kInside) return answer;
-  for (int i = 0; i < area_.num_caps(); ++i) {
-    const S2Cap& cap = area_.cap(i);
-    if (cap.Contains(cell)) return Relation::kInside;
-    if (!may_intersect && cap.MayIntersect(cell)) may_intersect = true;
-  }
   return may_intersect ? Relation::kBoundary : Relation::kOutside;
 }
 

@@ -96,7 +96,9 @@ class CellClassifier {
  public:
   enum class Relation : uint8_t { kOutside, kInside, kBoundary };
 
-  // What is known of one polygon from a cell's ancestors.
+  // What is known of one part from a cell's ancestors. Parts are numbered
+  // polygons first (0..num_polygons-1), then caps: `polygon` >=
+  // num_polygons is cap polygon - num_polygons, whose state stays kUnknown.
   struct PolygonTrail {
     // kUnknown: locate the cell in the polygon's index. kInIndexCell: the
     // index cell `index_cell` contains the cell; `clipped` is the polygon's
@@ -107,15 +109,16 @@ class CellClassifier {
     S2CellId index_cell;
     const S2ClippedShape* clipped = nullptr;
   };
-  // The polygons that may still reach a cell, with what is known of each:
-  // a polygon found not to reach a cell is dropped from its trail, and so
-  // from its descendants' (the nation is 250 polygons; a cell along a coast
-  // meets one or two).
+  // The parts that may still reach a cell, with what is known of each: a
+  // part found not to reach a cell is dropped from its trail, and so from
+  // its descendants' (the nation is 250 polygons; a cell along a coast
+  // meets one or two; an alert of 10,000 circles, a cell meets a few), so
+  // the cost of a descent does not grow with the number of parts.
   using Trail = absl::InlinedVector<PolygonTrail, 4>;
 
   explicit CellClassifier(const AlertArea& area);
 
-  // A trail that knows nothing (every polygon may reach the cell): for a
+  // A trail that knows nothing (every part may reach the cell): for a
   // cell none of whose ancestors was classified.
   Trail Root() const;
 
@@ -129,9 +132,6 @@ class CellClassifier {
   struct Cursor {
     const MutableS2ShapeIndex* index;
     MutableS2ShapeIndex::Iterator iter;  // locates cells in `index`
-    S2Cap bound;  // contains the polygon
-    // The bound's radius in radians, its cosine and sine (MayReach).
-    double bound_radius, bound_cos, bound_sin;
     // The polygon's part of the index cell whose clipped shape is
     // `part_of`, copied out once for all the cells classified inside it (a
     // descent classifies many cells in one index cell, one after another),
@@ -145,7 +145,13 @@ class CellClassifier {
   // false when they meet; a few dot products, not S2Cap::Intersects (whose
   // chord-angle sum, out of line in libs2, was a tenth of a nation-wide
   // alert's covering).
-  bool MayReach(int i, const S2Point& centre, double radius, double cos_r, double sin_r) const;
+  struct Bound {
+    S2Point centre;
+    double radius, cos_r, sin_r;  // radians; radius < 0: empty
+    explicit Bound(const S2Cap& cap);
+  };
+  static bool MayReach(const Bound& part, const S2Point& centre, double radius, double cos_r,
+                       double sin_r);
   // The relation of one polygon alone to `cell`; kOutside also when it
   // cannot reach any descendant of `cell` (then it leaves the trail).
   Relation ClassifyPolygon(const S2Cell& cell, PolygonTrail* trail, bool* gone);
@@ -158,6 +164,7 @@ class CellClassifier {
 
   const AlertArea& area_;
   std::vector<Cursor> cursors_;
+  std::vector<Bound> bounds_;  // of each part: polygons' bounds, then the caps
 };
 
 }  // namespace fanout

@@ -44,6 +44,13 @@ bool ParseDecimal(absl::string_view text, double* out) {
   return ec == std::errc() && ptr == end && std::isfinite(*out);
 }
 
+std::string FormatDecimal(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (ec != std::errc()) return absl::StrCat(value);  // cannot happen: 64 > 24
+  return std::string(buffer, end);
+}
+
 absl::StatusOr<LatLngRing> ParsePolygonText(absl::string_view text) {
   std::vector<absl::string_view> pairs =
       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());

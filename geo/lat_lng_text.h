@@ -3,6 +3,8 @@
 #ifndef FANOUT_GEO_LAT_LNG_TEXT_H_
 #define FANOUT_GEO_LAT_LNG_TEXT_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "geo/polygon_builder.h"
@@ -27,6 +29,12 @@ absl::StatusOr<CircleSpec> ParseCircleText(absl::string_view text);
 
 // Parses one decimal number (no leading '+', no trailing garbage, finite).
 bool ParseDecimal(absl::string_view text, double* out);
+
+// `value` as the shortest decimal text that reads back as the same double
+// ("10000.001", "0.1", "1e-07"), for messages that quote a number the user
+// gave (absl::StrCat keeps 6 significant digits: 10000.001 would read
+// "10000", and a refusal would seem to refuse a valid value).
+std::string FormatDecimal(double value);
 
 }  // namespace fanout
 

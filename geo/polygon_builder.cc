@@ -2,18 +2,89 @@
 
 #include "geo/polygon_builder.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "geo/earth.h"
 #include "geo/planar_edges.h"
 #include "s2/s1chord_angle.h"
+#include "s2/s2builder.h"
+#include "s2/s2builderutil_s2polygon_layer.h"
 #include "s2/s2error.h"
 #include "s2/s2loop.h"
 
 namespace fanout {
+
+namespace {
+
+constexpr absl::string_view kNoExtentPayload = "type.fanout/geo.no-extent";
+
+absl::Status NoExtentError(std::string message) {
+  absl::Status status = absl::InvalidArgumentError(std::move(message));
+  status.SetPayload(kNoExtentPayload, absl::Cord("1"));
+  return status;
+}
+
+// Whether some edge of the closed ring `points` is also run the other way.
+bool HasSiblingEdges(const std::vector<S2Point>& points) {
+  std::vector<std::pair<std::pair<S2Point, S2Point>, bool>> edges;
+  edges.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    const S2Point& a = points[i];
+    const S2Point& b = points[(i + 1) % points.size()];
+    edges.push_back(a < b ? std::make_pair(std::make_pair(a, b), true)
+                          : std::make_pair(std::make_pair(b, a), false));
+  }
+  std::sort(edges.begin(), edges.end());
+  for (size_t i = 1; i < edges.size(); ++i) {
+    if (edges[i].first == edges[i - 1].first && edges[i].second != edges[i - 1].second) return true;
+  }
+  return false;
+}
+
+// A ring that runs along some line and back: the seam of a band around a
+// pole written as one ring (up the antimeridian, around, down it, around
+// the other way). S2Builder drops the seam's sibling edges and assembles
+// the rest as loops (the band's two parallels); the smaller of the two
+// regions they bound is the ring's.
+absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSeamedRing(const std::vector<S2Point>& points,
+                                                          size_t r) {
+  S2Builder builder{S2Builder::Options()};
+  auto polygon = std::make_unique<S2Polygon>();
+  polygon->set_s2debug_override(S2Debug::DISABLE);
+  s2builderutil::S2PolygonLayer::Options layer_options;
+  layer_options.set_validate(true);
+  builder.StartLayer(
+      std::make_unique<s2builderutil::S2PolygonLayer>(polygon.get(), layer_options));
+  for (size_t i = 0; i < points.size(); ++i) {
+    builder.AddEdge(points[i], points[(i + 1) % points.size()]);
+  }
+  S2Error error;
+  if (!builder.Build(&error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+  }
+  double max_error = 0;
+  for (int k = 0; k < polygon->num_loops(); ++k) {
+    max_error += polygon->loop(k)->GetCurvatureMaxError();
+  }
+  if (!polygon->is_empty() && polygon->GetArea() > 2 * M_PI) polygon->Invert();
+  if (polygon->is_empty() || polygon->GetArea() <= max_error) {
+    return NoExtentError(absl::StrCat("ring ", r, " encloses no area"));
+  }
+  return polygon;
+}
+
+}  // namespace
+
+bool IsNoExtentError(const absl::Status& status) {
+  return status.GetPayload(kNoExtentPayload).has_value();
+}
 
 bool IsValidVertex(const S2LatLng& v) {
   double lat = v.lat().degrees(), lng = v.lng().degrees();
@@ -35,22 +106,38 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLng
       }
     }
     std::vector<S2Point> points =
-        edges == EdgeModel::kPlanar ? DensifyPlanarRing(rings[r]) : GeodesicRing(rings[r]);
+        edges == EdgeModel::kPlanar
+            ? DensifyPlanarRing(rings[r], kPlanarToleranceMeters, kMaxRingVertices)
+            : GeodesicRing(rings[r]);
+    if (points.size() > kMaxRingVertices) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ring ", r, " has more than ", kMaxRingVertices,
+                       " vertices after edge subdivision (the limit per ring)"));
+    }
     if (points.size() < 3) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ring ", r, " has fewer than 3 distinct vertices"));
+      return NoExtentError(absl::StrCat("ring ", r, " has fewer than 3 distinct vertices"));
     }
-    auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
-    S2Error error;
-    if (loop->FindValidationError(&error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+    std::unique_ptr<S2Polygon> ring_polygon;
+    if (HasSiblingEdges(points)) {
+      auto seamed = BuildSeamedRing(points, r);
+      if (!seamed.ok()) return seamed.status();
+      ring_polygon = *std::move(seamed);
+    } else {
+      auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
+      S2Error error;
+      if (loop->FindValidationError(&error)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+      }
+      loop->Normalize();  // The smaller of the two regions (at most a hemisphere).
+      // An area within the computation's own error of zero is no area: a
+      // ring folded onto itself (up a line and back, 1e-17 apart) is a
+      // valid loop whose area is a rounding error, and holds no cell.
+      if (loop->GetArea() <= loop->GetCurvatureMaxError()) {
+        return NoExtentError(absl::StrCat("ring ", r, " encloses no area"));
+      }
+      ring_polygon = std::make_unique<S2Polygon>(std::move(loop), S2Debug::DISABLE);
     }
-    loop->Normalize();  // The smaller of the two regions (at most a hemisphere).
-    if (loop->GetArea() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("ring ", r, " encloses no area"));
-    }
-    auto ring_polygon = std::make_unique<S2Polygon>(std::move(loop), S2Debug::DISABLE);
     if (result == nullptr) {
       result = std::move(ring_polygon);
     } else {

@@ -24,12 +24,24 @@ using LatLngRing = std::vector<S2LatLng>;
 //    number of ring regions contain it), so rings after the first are holes
 //    when they lie inside it;
 //  - edges follow `edges` (planar edges are subdivided, see planar_edges.h).
-// Errors (kInvalidArgument, naming the ring by its 0-based index): a ring
-// with fewer than 3 distinct vertices, a vertex out of range, or a ring whose
-// edges cross each other. A ring of zero area after all (e.g. collinear
-// vertices) is also refused, since it can never contain anyone.
+//  - a ring that runs along a line and back again (the seam of a band
+//    around a pole written as one ring: along one parallel, up the
+//    antimeridian, back along the other parallel, down the antimeridian)
+//    loses the seam: it bounds what its other edges bound.
+// Errors (kInvalidArgument, naming the ring by its 0-based index): a vertex
+// out of range, a ring whose edges cross each other, and a ring of no
+// extent: fewer than 3 distinct vertices, or an area within rounding of
+// zero (collinear vertices, a ring folded onto itself); it can never contain
+// anyone. IsNoExtentError() tells the last kind apart.
+//  - a ring of more than kMaxRingVertices vertices after planar edge
+//    subdivision is refused naming the limit.
+inline constexpr size_t kMaxRingVertices = 1000000;
 absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLngRing>& rings,
                                                         EdgeModel edges);
+
+// True when `status` is BuildPolygon's refusal of a ring of no extent (a
+// point or a line), which a margin can still turn into an area.
+bool IsNoExtentError(const absl::Status& status);
 
 // The cap of points at most `radius_km` (geodesic, on the sphere of
 // kEarthRadiusKm) from `center`. A radius of half the circumference or more

@@ -71,6 +71,27 @@ std::vector<NamedArea> Areas() {
                             EdgeModel::kPlanar));
   mixed->AddCap(MakeCircle(Deg(30.2, -95.9), 30));
   add("mixed", std::move(mixed));
+  // Many parts (an alert of one circle per <info>): caps and small
+  // polygons scattered over a region, some overlapping, so that trails drop
+  // most parts and keep a few.
+  {
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> lat(30, 34), lng(-100, -94), km(0.5, 30);
+    auto many = std::make_unique<AlertArea>();
+    for (int i = 0; i < 400; ++i) many->AddCap(MakeCircle(Deg(lat(rng), lng(rng)), km(rng)));
+    for (int i = 0; i < 100; ++i) {
+      const double a = lat(rng), b = lng(rng), d = 0.01 + 0.2 * (rng() % 100) / 100.0;
+      many->AddPolygon(polygon({{Deg(a, b), Deg(a, b + d), Deg(a + d, b + d), Deg(a + d, b),
+                                 Deg(a, b)}},
+                               i % 2 ? EdgeModel::kPlanar : EdgeModel::kGeodesic));
+    }
+    add("many", std::move(many));
+    auto caps_only = std::make_unique<AlertArea>();
+    for (int i = 0; i < 1000; ++i) {
+      caps_only->AddCap(MakeCircle(Deg(lat(rng), lng(rng)), km(rng) / 3));
+    }
+    add("many caps", std::move(caps_only));
+  }
   add("texas", DataFeature("boundaries/us-states.geojson", "48"));
   add("harris", DataFeature("boundaries/us-counties.geojson", "48201"));
   add("nation", DataFeature("boundaries/us-nation.geojson", "US"));
