@@ -10,6 +10,7 @@
 #include "geo/alert_resolver.h"
 #include "geo/cap_alert.h"
 #include "geo/geojson_alert.h"
+#include "geo/lat_lng_text.h"
 #include "tools/cli_util.h"
 
 namespace fanout {
@@ -70,8 +71,9 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
   std::vector<std::string> geojson_repairs;  // --lenient repairs of GeoJSON rings
   if (auto path = flags.Get("cap")) {
     where = *path;
-    ASSIGN_OR_RETURN(std::string text, ReadText(*path));
-    auto parsed = ParseCapAlert(text);
+    const CapParseOptions cap_options;
+    ASSIGN_OR_RETURN(std::string text, ReadText(*path, cap_options.max_bytes));
+    auto parsed = ParseCapAlert(text, cap_options);
     if (!parsed.ok()) return Prefixed(*path, parsed.status());
     alert = *std::move(parsed);
     summary->alert_info.emplace_back("source", absl::StrCat("cap ", *path));
@@ -83,7 +85,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     geojson.feature_id = flags.Get("feature").value_or("");
     geojson.repair_rings = options.lenient;
     geojson.repairs = &geojson_repairs;
-    ASSIGN_OR_RETURN(std::string text, ReadText(*path));
+    ASSIGN_OR_RETURN(std::string text, ReadText(*path, geojson.max_bytes));
     auto parsed = ParseGeoJsonAlert(text, geojson);
     if (!parsed.ok()) return Prefixed(*path, parsed.status());
     alert = *std::move(parsed);
@@ -116,7 +118,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
   AddInfo(summary, "references", alert.references);
   if (options.lenient) summary->alert_info.emplace_back("mode", "lenient");
   if (options.margin_m > 0) {
-    summary->alert_info.emplace_back("margin_m", absl::StrCat(options.margin_m));
+    summary->alert_info.emplace_back("margin_m", FormatDecimal(options.margin_m));
   }
 
   auto resolved = ResolveAlert(alert, options);

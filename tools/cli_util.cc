@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/mapped_file.h"
 #include "base/status_macros.h"
@@ -28,8 +29,12 @@ int ExitCode(const absl::Status& status) {
 
 double MillisSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-6; }
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
+absl::StatusOr<std::string> ReadText(const std::string& path, size_t max_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  if (file->size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is ", file->size(),
+                                                   " bytes; the limit is ", max_bytes));
+  }
   return std::string(file->view());
 }
 

@@ -16,8 +16,10 @@ int ExitCode(const absl::Status& status);
 
 double MillisSince(int64_t start_ns);
 
-// Reads a whole (small) text file named on the command line.
-absl::StatusOr<std::string> ReadText(const std::string& path);
+// Reads a whole (small) text file named on the command line. A file larger
+// than `max_bytes` is refused (kInvalidArgument naming its size and the
+// limit) before a byte of it is copied.
+absl::StatusOr<std::string> ReadText(const std::string& path, size_t max_bytes);
 
 }  // namespace fanout
 
