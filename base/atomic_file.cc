@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "base/file_io.h"
+#include "base/mapped_file.h"
 
 namespace fanout {
 namespace {
@@ -132,6 +133,7 @@ absl::Status WriteFileAtomically(const std::string& path,
   if (::close(fd) != 0 && status.ok()) status = ErrnoError("cannot close", tmp);
   // The target may have changed while `fill` ran (it can take minutes).
   if (status.ok()) status = CheckExistingTarget(path);
+  if (status.ok()) status = MappedFile::CheckAllIntact();
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     status = ErrnoError("cannot rename to", path);
   }

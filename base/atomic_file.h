@@ -35,7 +35,10 @@ absl::Status CheckOutputFile(const std::string& path);
 // then fsynced and renamed over `path` (and the folder fsynced). `path` is
 // checked with CheckOutputFile first, and again just before the rename. On
 // any error, from `fill` or the system, the temporary file is removed and
-// `path` is untouched. Stale temporary files of `path` from dead writers are
+// `path` is untouched. Nor is anything committed while a file mapped by this
+// process has shrunk (the kAborted of MappedFile::CheckAllIntact): the
+// content may derive from the zeros read past its end; callers should check
+// earlier themselves, this is the last line. Stale temporary files of `path` from dead writers are
 // removed first (RemoveStaleTempFiles).
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const AppendFn&)>& fill);

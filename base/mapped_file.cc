@@ -60,6 +60,8 @@ static_assert(std::atomic<bool>::is_always_lock_free, "signal-safe registry");
 
 Slot g_slots[MappedFile::kMaxMappedFiles];
 std::mutex g_registry_mu;
+// The CheckIntact error of a file unmapped after it shrank, until reported.
+absl::Status* g_unmapped_shrink = nullptr;  // guarded by g_registry_mu
 struct sigaction g_previous_sigbus;
 uintptr_t g_page_size = 4096;
 
@@ -139,10 +141,13 @@ int Register(const MappedFile* owner, const char* data, size_t size) {
   return -1;
 }
 
-void Unregister(int i) {
+void Unregister(int i, absl::Status intact) {
   std::lock_guard<std::mutex> lock(g_registry_mu);
   g_slots[i].live.store(false, std::memory_order_release);
   g_slots[i].owner = nullptr;
+  if (!intact.ok() && g_unmapped_shrink == nullptr) {
+    g_unmapped_shrink = new absl::Status(std::move(intact));
+  }
 }
 
 }  // namespace
@@ -188,7 +193,7 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& 
 }
 
 MappedFile::~MappedFile() {
-  if (slot_ >= 0) Unregister(slot_);
+  if (slot_ >= 0) Unregister(slot_, CheckIntact());
   if (size_ > 0) ::munmap(const_cast<char*>(data_), size_);
   if (fd_ >= 0) ::close(fd_);
 }
@@ -218,6 +223,12 @@ absl::Status MappedFile::CheckAllIntact() {
     if (slot.owner == nullptr) continue;
     absl::Status status = slot.owner->CheckIntact();
     if (!status.ok()) return status;
+  }
+  if (g_unmapped_shrink != nullptr) {
+    absl::Status status = std::move(*g_unmapped_shrink);
+    delete g_unmapped_shrink;
+    g_unmapped_shrink = nullptr;
+    return status;
   }
   return absl::OkStatus();
 }

@@ -70,6 +70,13 @@ class MappedFile {
   absl::Status CheckIntact() const;
 
   // CheckIntact() of every MappedFile alive in the process; the first error.
+  // Also the error of a file that was found shrunk when it was unmapped
+  // (its readers may have kept data derived from it): that one is reported
+  // by the first CheckAllIntact after the unmapping, then forgotten, so a
+  // long-lived process is not blocked for good. Output commits call this
+  // (base/atomic_file.h, engine/directory_sink.h), so a program that reads
+  // a shrunk file cannot commit output derived from it even if the reader
+  // forgot to check.
   static absl::Status CheckAllIntact();
 
   // How many non-empty files may be mapped at once in one process.

@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "base/atomic_file.h"
 #include "base/file_io.h"
+#include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "engine/summary_json.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -180,6 +181,10 @@ absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSumma
   RETURN_IF_ERROR(WriteFile((tmp / "summary.json").string(), options_.fsync,
                             [&](auto& emit) { emit(json.data(), json.size()); }));
   if (options_.fsync) RETURN_IF_ERROR(SyncDirectory(tmp.string()));
+
+  // The lists may derive from a mapped input (a snapshot's columns) that
+  // another process shrank: then they are not committed.
+  RETURN_IF_ERROR(MappedFile::CheckAllIntact());
 
   // Swap into place: the old directory (if replacing) moves aside first and
   // is removed only once the new one is at the target name.

@@ -24,7 +24,10 @@ absl::StatusOr<ListFormat> ParseListFormat(absl::string_view text);
 // is written into a temporary directory beside the target, fsynced, and
 // renamed into place, so readers never see a half-written list. An existing
 // target is refused (kFailedPrecondition) unless `overwrite` is set, in which
-// case it is replaced only after the new lists are complete.
+// case it is replaced only after the new lists are complete. Nothing is
+// committed while a file mapped by this process has shrunk
+// (MappedFile::CheckAllIntact, kAborted): the lists may derive from the
+// zeros read past its end.
 //
 // The target may be given with a trailing '/' (`--out amber/`). Temporary
 // folders of writers that died (`.<name>.tmp-<pid>-<hex>`, see

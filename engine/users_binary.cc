@@ -183,13 +183,16 @@ absl::Status UsersBinaryWriter::Finish() {
     return ErrnoError("cannot close", tmp_);
   }
   fd_ = -1;
-  // The target may have changed while the records were written.
-  if (absl::Status status = CheckOutputFile(path_); !status.ok()) {
+  // The target may have changed while the records were written, and the
+  // records may derive from a mapped input that shrank meanwhile.
+  absl::Status status = CheckOutputFile(path_);
+  if (status.ok()) status = MappedFile::CheckAllIntact();
+  if (!status.ok()) {
     ::unlink(tmp_.c_str());
     return status;
   }
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    absl::Status status = ErrnoError("cannot rename to", path_);
+    status = ErrnoError("cannot rename to", path_);
     ::unlink(tmp_.c_str());
     return status;
   }

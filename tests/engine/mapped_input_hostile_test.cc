@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/mapped_file.h"
+#include "engine/directory_sink.h"
 #include "engine/location_index.h"
 #include "engine/snapshot.h"
 #include "engine/users_binary.h"
@@ -23,6 +24,7 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DirEntries;
 using ::fanout::testing::RandomUsers;
 using ::fanout::testing::ReadFileOrEmpty;
 using ::fanout::testing::TempDir;
@@ -138,6 +140,8 @@ TEST(MappedInputHostileTest, AUsersFileShrunkAfterLoadIsReportedNotACrash) {
   EXPECT_TRUE(Mentions(status, path + ": the file shrank below its size of 1600032 bytes"))
       << status;
   EXPECT_TRUE(Mentions(status, "now has 4096 bytes")) << status;
+  input->reset();
+  EXPECT_EQ(MappedFile::CheckAllIntact().code(), absl::StatusCode::kAborted);
 }
 
 TEST(MappedInputHostileTest, ASnapshotShrunkUnderItsIndexIsReportedNotACrash) {
@@ -158,6 +162,45 @@ TEST(MappedInputHostileTest, ASnapshotShrunkUnderItsIndexIsReportedNotACrash) {
   absl::Status status = MappedFile::CheckAllIntact();
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
   EXPECT_TRUE(Mentions(status, path + ": the file shrank")) << status;
+  snap->index.reset();
+  EXPECT_EQ(MappedFile::CheckAllIntact().code(), absl::StatusCode::kAborted);
+}
+
+// The last line: even a caller that never checks cannot commit output
+// derived from a shrunk mapping.
+TEST(MappedInputHostileTest, NoOutputIsCommittedWhileAMappedInputHasShrunk) {
+  TempDir dir;
+  const std::string users_path = dir.File("u.bin");
+  WriteUsers(users_path, RandomUsers(6, 100000));
+  auto input = UsersInput::Load(users_path, {});
+  ASSERT_TRUE(input.ok()) << input.status();
+  ASSERT_EQ(::truncate(users_path.c_str(), 100), 0);
+  auto index = LocationIndex::Build((*input)->records(), {});  // reads zeros
+  ASSERT_TRUE(index.ok()) << index.status();
+  absl::Status status = WriteSnapshot(dir.File("i.fo"), **index, {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+  EXPECT_TRUE(Mentions(status, users_path)) << status;
+  auto writer = UsersBinaryWriter::Create(dir.File("copy.bin"));
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ((*writer)->Finish().code(), absl::StatusCode::kAborted);
+  DirectorySink::Options options;
+  options.fsync = false;
+  DeliveryLists lists;
+  lists.shards.resize(2);
+  AlertSummary summary;
+  summary.shards = 2;
+  summary.per_shard = {0, 0};
+  status = DirectorySink(dir.File("out"), options).Deliver(lists, summary);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+  EXPECT_EQ(DirEntries(dir.path()), std::vector<std::string>{"u.bin"});
+  // As `fanout alert --users` does: the input is gone before the output is
+  // written; the shrink found at unmapping still stops the first commit.
+  input->reset();
+  status = WriteSnapshot(dir.File("i.fo"), **index, {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+  EXPECT_TRUE(Mentions(status, users_path)) << status;
+  EXPECT_EQ(DirEntries(dir.path()), std::vector<std::string>{"u.bin"});
+  EXPECT_TRUE(WriteSnapshot(dir.File("i.fo"), **index, {}).ok());  // reported once
 }
 
 }  // namespace
