@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <random>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -21,7 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/atomic_file.h"
 #include "base/file_io.h"
+#include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "engine/summary_json.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -72,9 +73,27 @@ absl::Status WriteShard(const std::string& path, ListFormat format, bool sync,
   });
 }
 
-std::string UniqueSuffix() {
-  std::random_device rd;
-  return absl::StrFormat("%d-%08x", ::getpid(), rd());
+// The target folder split into its parent folder and its name, after
+// dropping trailing slashes. No lexical normalisation beyond that: "a/b/.."
+// is not "a" when b is a symbolic link.
+struct TargetName {
+  std::string parent;
+  std::string name;
+};
+
+absl::StatusOr<TargetName> SplitTarget(const std::string& out_dir) {
+  std::string path = out_dir;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  TargetName t;
+  t.name = slash == std::string::npos ? path : path.substr(slash + 1);
+  t.parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (t.name.empty() || t.name == "." || t.name == "..") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output directory ", QuoteForMessage(out_dir),
+        " does not name a folder that can be created or replaced"));
+  }
+  return t;
 }
 
 }  // namespace
@@ -86,10 +105,24 @@ absl::StatusOr<ListFormat> ParseListFormat(absl::string_view text) {
       absl::StrCat("unknown list format '", text, "' (expected csv or bin)"));
 }
 
+absl::Status DirectorySink::CheckShardCount(uint64_t shards) {
+  if (shards < 1 || shards > kMaxShardFiles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a delivery folder holds 1 to ", kMaxShardFiles, " shard files; ", shards,
+                     " shards requested"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DirectorySink::CheckTarget() const {
   if (out_dir_.empty()) return absl::InvalidArgumentError("output directory name is empty");
-  fs::path target(out_dir_);
+  ASSIGN_OR_RETURN(TargetName t, SplitTarget(out_dir_));
   std::error_code ec;
+  if (!fs::is_directory(t.parent, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parent folder of ", out_dir_, " does not exist: ", t.parent));
+  }
+  const fs::path target = fs::path(t.parent) / t.name;
   fs::file_status st = fs::symlink_status(target, ec);
   if (fs::exists(st)) {
     if (!fs::is_directory(st)) {
@@ -101,22 +134,27 @@ absl::Status DirectorySink::CheckTarget() const {
           absl::StrCat(out_dir_, " already exists (use --force to replace it)"));
     }
   }
-  fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent, ec)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parent folder of ", out_dir_, " does not exist: ", parent.string()));
-  }
   return absl::OkStatus();
 }
 
 absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSummary& summary) {
   const int64_t start = absl::GetCurrentTimeNanos();
+  RETURN_IF_ERROR(CheckShardCount(lists.shards.size()));
   RETURN_IF_ERROR(CheckTarget());
-  fs::path target = fs::path(out_dir_).lexically_normal();
-  if (target.filename().empty()) target = target.parent_path();
-  fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string name = target.filename().string();
-  const fs::path tmp = parent / absl::StrCat(".", name, ".tmp-", UniqueSuffix());
+  ASSIGN_OR_RETURN(TargetName t, SplitTarget(out_dir_));
+  const fs::path parent(t.parent);
+  const fs::path target = parent / t.name;
+  const std::string& name = t.name;
+  RemoveStaleTemps(t.parent, absl::StrCat(".", name, ".tmp-"));
+  {
+    // A dead writer's moved-aside old lists: superseded once the target
+    // exists (if it does not, they may be all that is left; keep them).
+    std::error_code ec;
+    if (fs::is_directory(fs::symlink_status(target, ec))) {
+      RemoveStaleTemps(t.parent, absl::StrCat(".", name, ".old-"));
+    }
+  }
+  const fs::path tmp = parent / absl::StrCat(".", name, ".tmp-", TempSuffix());
   if (::mkdir(tmp.c_str(), 0755) != 0) return ErrnoError("cannot create", tmp.string());
   bool committed = false;
   absl::Cleanup remove_tmp = [&] {
@@ -144,12 +182,16 @@ absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSumma
                             [&](auto& emit) { emit(json.data(), json.size()); }));
   if (options_.fsync) RETURN_IF_ERROR(SyncDirectory(tmp.string()));
 
+  // The lists may derive from a mapped input (a snapshot's columns) that
+  // another process shrank: then they are not committed.
+  RETURN_IF_ERROR(MappedFile::CheckAllIntact());
+
   // Swap into place: the old directory (if replacing) moves aside first and
   // is removed only once the new one is at the target name.
   std::error_code ec;
   fs::path old;
   if (fs::exists(fs::symlink_status(target, ec))) {
-    old = parent / absl::StrCat(".", name, ".old-", UniqueSuffix());
+    old = parent / absl::StrCat(".", name, ".old-", TempSuffix());
     if (::rename(target.c_str(), old.c_str()) != 0) return ErrnoError("cannot move aside", target);
   }
   if (::rename(tmp.c_str(), target.c_str()) != 0) {

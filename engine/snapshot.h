@@ -139,7 +139,13 @@ struct LoadedSnapshot {
 };
 
 // Maps and validates `path` (see the layout above). kNotFound when missing;
-// kDataLoss naming the section when anything is wrong.
+// kInvalidArgument when it is not a regular file; kDataLoss naming the
+// section when anything is wrong; kAborted when the file shrank while it was
+// being checked. The index then queries the mapping itself: should another
+// process shrink the file later, queries read zeros past its new end
+// instead of crashing (base/mapped_file.h), so a caller checks
+// MappedFile::CheckAllIntact() after its queries and before it trusts or
+// writes their results.
 absl::StatusOr<LoadedSnapshot> LoadSnapshot(const std::string& path,
                                             const SnapshotLoadOptions& options = {});
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,19 +32,35 @@ struct Header {
 };
 static_assert(sizeof(Header) == kUsersHeaderSize, "header layout");
 
-}  // namespace
+// Index of the first record of `records` that is out of range, or
+// records.size().
+size_t FirstInvalid(absl::Span<const UserRecord> records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!records[i].IsValid()) return i;
+  }
+  return records.size();
+}
 
-bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".bin"); }
+absl::Status InvalidRecord(const std::string& path, absl::Span<const UserRecord> records,
+                           size_t i) {
+  const UserRecord& r = records[i];
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": record ", i, " (at byte ", kUsersHeaderSize + uint64_t{i} * sizeof(UserRecord),
+      ", user ", r.user_id, "): location (", r.lat(), ", ", r.lng(),
+      ") is out of range (lat_e7 ", r.lat_e7, ", lng_e7 ", r.lng_e7, ")"));
+}
 
-absl::StatusOr<std::unique_ptr<UsersFile>> UsersFile::Open(const std::string& path,
-                                                           bool verify_checksum) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
-  if (file->size() < kUsersHeaderSize) {
-    return absl::DataLossError(absl::StrCat(path, ": ", file->size(),
+// Checks the header, the checksum (when asked) and every record's range;
+// returns the records.
+absl::StatusOr<absl::Span<const UserRecord>> CheckFile(const MappedFile& file,
+                                                       bool verify_checksum) {
+  const std::string& path = file.path();
+  if (file.size() < kUsersHeaderSize) {
+    return absl::DataLossError(absl::StrCat(path, ": ", file.size(),
                                             " bytes is too short for a users file header"));
   }
   Header h;
-  std::memcpy(&h, file->data(), sizeof(h));
+  std::memcpy(&h, file.data(), sizeof(h));
   if (std::memcmp(h.magic, kUsersMagic, sizeof(h.magic)) != 0) {
     return absl::DataLossError(absl::StrCat(path, ": not a binary users file (bad magic)"));
   }
@@ -56,23 +73,58 @@ absl::StatusOr<std::unique_ptr<UsersFile>> UsersFile::Open(const std::string& pa
     return absl::DataLossError(absl::StrCat(path, ": record size ", h.record_size,
                                             ", expected ", sizeof(UserRecord)));
   }
-  uint64_t expected = kUsersHeaderSize + h.count * sizeof(UserRecord);
-  if (h.count > (file->size() / sizeof(UserRecord)) || expected != file->size()) {
+  // In 128 bits: a hostile count times 16 overflows 64.
+  const absl::uint128 expected =
+      absl::uint128(kUsersHeaderSize) + absl::uint128(h.count) * sizeof(UserRecord);
+  if (expected != absl::uint128(file.size())) {
     return absl::DataLossError(absl::StrCat(path, ": header says ", h.count, " records (",
-                                            expected, " bytes) but the file has ",
-                                            file->size(), " bytes (truncated?)"));
+                                            absl::StrFormat("%d", expected), " bytes) but the file has ",
+                                            file.size(), " bytes (truncated?)"));
   }
-  const char* body = file->data() + kUsersHeaderSize;
+  const char* body = file.data() + kUsersHeaderSize;
+  absl::Span<const UserRecord> records(reinterpret_cast<const UserRecord*>(body), h.count);
+  size_t first_invalid = records.size();
   if (verify_checksum) {
-    file->AdviseSequential();
-    uint64_t sum = XXH3_64bits(body, h.count * sizeof(UserRecord));
+    // One pass: each block is range-checked while it is still in cache.
+    constexpr size_t kBlock = 1 << 16;  // records
+    file.AdviseSequential();
+    XXH3_state_t* state = XXH3_createState();
+    XXH3_64bits_reset(state);
+    for (size_t b = 0; b < records.size(); b += kBlock) {
+      absl::Span<const UserRecord> block = records.subspan(b, kBlock);
+      XXH3_64bits_update(state, block.data(), block.size() * sizeof(UserRecord));
+      if (first_invalid == records.size()) {
+        size_t i = FirstInvalid(block);
+        if (i < block.size()) first_invalid = b + i;
+      }
+    }
+    const uint64_t sum = XXH3_64bits_digest(state);
+    XXH3_freeState(state);
     if (sum != h.checksum) {
       return absl::DataLossError(absl::StrCat(path, ": record checksum mismatch (file damaged)"));
     }
+  } else {
+    first_invalid = FirstInvalid(records);
   }
-  absl::Span<const UserRecord> records(reinterpret_cast<const UserRecord*>(body), h.count);
-  return std::unique_ptr<UsersFile>(new UsersFile(std::move(file), records));
+  if (first_invalid < records.size()) return InvalidRecord(path, records, first_invalid);
+  return records;
 }
+
+}  // namespace
+
+bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".bin"); }
+
+absl::StatusOr<std::unique_ptr<UsersFile>> UsersFile::Open(const std::string& path,
+                                                           bool verify_checksum) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  absl::StatusOr<absl::Span<const UserRecord>> records = CheckFile(*file, verify_checksum);
+  // A file that shrank while it was read explains any other error.
+  RETURN_IF_ERROR(file->CheckIntact());
+  if (!records.ok()) return records.status();
+  return std::unique_ptr<UsersFile>(new UsersFile(std::move(file), *records));
+}
+
+absl::Status UsersFile::CheckIntact() const { return file_->CheckIntact(); }
 
 struct UsersBinaryWriter::HashState {
   XXH3_state_t* state = XXH3_createState();
@@ -93,6 +145,7 @@ UsersBinaryWriter::~UsersBinaryWriter() {
 
 absl::StatusOr<std::unique_ptr<UsersBinaryWriter>> UsersBinaryWriter::Create(
     const std::string& path) {
+  RETURN_IF_ERROR(CheckOutputFile(path));
   RemoveStaleTempFiles(path);
   std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -130,8 +183,16 @@ absl::Status UsersBinaryWriter::Finish() {
     return ErrnoError("cannot close", tmp_);
   }
   fd_ = -1;
+  // The target may have changed while the records were written, and the
+  // records may derive from a mapped input that shrank meanwhile.
+  absl::Status status = CheckOutputFile(path_);
+  if (status.ok()) status = MappedFile::CheckAllIntact();
+  if (!status.ok()) {
+    ::unlink(tmp_.c_str());
+    return status;
+  }
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    absl::Status status = ErrnoError("cannot rename to", path_);
+    status = ErrnoError("cannot rename to", path_);
     ::unlink(tmp_.c_str());
     return status;
   }

@@ -28,18 +28,31 @@ namespace fanout {
 //
 // The file size is exactly 32 + 16*N. Readers refuse (kDataLoss) a wrong
 // magic, an unknown version, a size that does not match the count, or a
-// checksum mismatch, naming what is wrong.
+// checksum mismatch, and (kInvalidArgument) a record whose location is out
+// of range, naming the file and what is wrong (for a record: its index,
+// byte offset and user id).
 inline constexpr char kUsersMagic[8] = {'F', 'O', 'U', 'S', 'E', 'R', 'S', '\0'};
 inline constexpr uint32_t kUsersVersion = 1;
 inline constexpr size_t kUsersHeaderSize = 32;
 
-// A mapped users file. Thread-safety: immutable; safe from many threads.
+// A mapped users file. records() points into the mapping for the life of
+// the object; if another process shrinks the file meanwhile, records past
+// its new end read as zeros (base/mapped_file.h), so a reader calls
+// CheckIntact() after it has read them and before it trusts the result.
+// Open() has already done so for its own pass.
+//
+// Thread-safety: immutable; safe from many threads.
 class UsersFile {
  public:
-  // `verify_checksum` hashes every record (about 0.1 s per GiB).
+  // Maps `path` and checks it (see the format above); every record's range
+  // is checked. `verify_checksum` also hashes every record (about 0.1 s per
+  // GiB). kAborted when the file shrank while it was being checked.
   static absl::StatusOr<std::unique_ptr<UsersFile>> Open(const std::string& path,
                                                          bool verify_checksum = true);
   absl::Span<const UserRecord> records() const { return records_; }
+
+  // MappedFile::CheckIntact of the file: kAborted naming it when it shrank.
+  absl::Status CheckIntact() const;
 
  private:
   UsersFile(std::unique_ptr<MappedFile> file, absl::Span<const UserRecord> records)
@@ -49,7 +62,9 @@ class UsersFile {
 };
 
 // Streams records into a new users file: written to a temporary name,
-// header completed, fsynced and renamed on Finish(). Abandoning the writer
+// header completed, fsynced and renamed on Finish(). The target is checked
+// with CheckOutputFile (base/atomic_file.h) by Create() and again before the
+// rename: only an absent path or a regular file is written. Abandoning the writer
 // (destroying it without Finish) removes the temporary file.
 //
 // Thread-safety: not thread-safe; call from one thread.

@@ -193,7 +193,12 @@ absl::StatusOr<std::vector<UserRecord>> ReadUsersCsv(const std::string& path,
                                                      UsersCsvStats* stats) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   file->AdviseSequential();
-  return ParseUsersCsv(file->view(), path, options, stats);
+  absl::StatusOr<std::vector<UserRecord>> records =
+      ParseUsersCsv(file->view(), path, options, stats);
+  // A file that shrank while it was parsed read as zeros past its new end:
+  // that, not the parse error it may have caused, is the error.
+  RETURN_IF_ERROR(file->CheckIntact());
+  return records;
 }
 
 absl::Status WriteUsersCsv(const std::string& path, const std::vector<UserRecord>& records) {

@@ -38,6 +38,8 @@ struct UsersCsvStats {
 // Errors are kInvalidArgument and name the file and the 1-based line, e.g.
 // `users.csv:17: lat "95.2" is out of range [-90, 90]`. The file is parsed
 // in parallel chunks; the error reported is always the first bad line.
+// kAborted, naming the file, when it shrank while it was read. Only a
+// regular file is read (kInvalidArgument for a FIFO, a device, ...).
 absl::StatusOr<std::vector<UserRecord>> ReadUsersCsv(const std::string& path,
                                                      const UsersCsvOptions& options,
                                                      UsersCsvStats* stats = nullptr);

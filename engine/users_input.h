@@ -16,7 +16,14 @@
 namespace fanout {
 
 // Users read from a file of either format, by extension: `.bin` is mapped
-// (no copy), anything else is parsed as CSV.
+// (no copy), anything else is parsed as CSV (into memory; the file is not
+// kept). Load() checks every record either way (names the file and the
+// record or line of the first bad one).
+//
+// For a `.bin` file, records() points into the mapping: a reader calls
+// CheckIntact() after reading them (say, after building an index from
+// them) and before trusting what it read, since a file shrunk by another
+// process reads as zeros past its new end (base/mapped_file.h).
 //
 // Thread-safety: immutable after Load; safe from many threads.
 class UsersInput {
@@ -26,6 +33,12 @@ class UsersInput {
                                                           UsersCsvStats* csv_stats = nullptr);
   absl::Span<const UserRecord> records() const {
     return mapped_ ? mapped_->records() : absl::Span<const UserRecord>(parsed_);
+  }
+
+  // OK unless the users come from a mapped file that has shrunk since it
+  // was mapped (kAborted naming it; see above). Always OK for CSV input.
+  absl::Status CheckIntact() const {
+    return mapped_ ? mapped_->CheckIntact() : absl::OkStatus();
   }
 
  private:
