@@ -35,7 +35,9 @@ absl::StatusOr<std::string> ReadText(const std::string& path, size_t max_bytes) 
     return absl::InvalidArgumentError(absl::StrCat(path, " is ", file->size(),
                                                    " bytes; the limit is ", max_bytes));
   }
-  return std::string(file->view());
+  std::string text(file->view());
+  RETURN_IF_ERROR(file->CheckIntact());
+  return text;
 }
 
 }  // namespace fanout

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
@@ -88,6 +89,7 @@ absl::Status RunAlert(int argc, char** argv) {
   sink_options.overwrite = flags.Has("force");
   DirectorySink sink(out_dir, sink_options);
   RETURN_IF_ERROR(sink.CheckTarget());  // Refuse before any heavy work.
+  RETURN_IF_ERROR(DirectorySink::CheckShardCount(shards));
 
   AlertSummary summary;
   int64_t parse_start = absl::GetCurrentTimeNanos();
@@ -112,6 +114,9 @@ absl::Status RunAlert(int argc, char** argv) {
                  index->size());
   }
   RETURN_IF_ERROR(CountUsersPerArea(executor, per_area, &summary));
+  // A snapshot is queried straight from its mapping: had the file shrunk
+  // meanwhile, the lists above were built from zeros and must not be sent.
+  RETURN_IF_ERROR(MappedFile::CheckAllIntact());
   int64_t emit_start = absl::GetCurrentTimeNanos();
   RETURN_IF_ERROR(sink.Deliver(lists, summary));
   summary.timings.emit_ms = MillisSince(emit_start);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "base/atomic_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
 #include "engine/location_index.h"
@@ -37,6 +38,7 @@ absl::Status RunBuild(int argc, char** argv) {
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
   ASSIGN_OR_RETURN(std::string out, flags.Require("out"));
+  RETURN_IF_ERROR(CheckOutputFile(out));  // refuse a bad target before the work
   const bool progress = Progress::DefaultEnabled();
   ASSIGN_OR_RETURN(BuiltIndex built, LoadUsersAndBuild(users_path, flags.Has("skip-bad-rows")));
   const LocationIndex::BuildStats& build_stats = built.build_stats;
@@ -51,6 +53,7 @@ absl::Status RunBuild(int argc, char** argv) {
   // Without duplicates the input rows are exactly the indexed locations;
   // otherwise the writer takes the bounds from the index itself.
   if (build_stats.duplicate_rows == 0) SetBoundsFromRecords(built.input->records(), &meta);
+  RETURN_IF_ERROR(built.input->CheckIntact());  // the users file did not shrink under us
   SnapshotWriteOptions write_options;
   write_options.show_progress = progress;
   RETURN_IF_ERROR(WriteSnapshot(out, index, meta, write_options));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "base/atomic_file.h"
 #include "base/data_dir.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
@@ -27,6 +28,7 @@ absl::Status RunGenerate(int argc, char** argv) {
   ASSIGN_OR_RETURN(uint64_t seed, flags.GetUint("seed", 1));
   ASSIGN_OR_RETURN(Region region, ParseRegion(flags.Get("region").value_or("us")));
   ASSIGN_OR_RETURN(std::string out, flags.Require("out"));
+  RETURN_IF_ERROR(CheckOutputFile(out));  // refuse a bad target before the work
   ASSIGN_OR_RETURN(std::string cities_path, FindDataFile("cities.csv"));
   ASSIGN_OR_RETURN(std::vector<City> cities, LoadCities(cities_path));
   ASSIGN_OR_RETURN(auto generator, PopulationGenerator::Create(cities, region, seed));

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "base/utf8.h"
 #include "engine/index_check.h"
@@ -143,6 +144,7 @@ absl::Status RunInspect(int argc, char** argv) {
   const double load_s = MillisSince(start) / 1000;
   CellLevelHistogram hist = ComputeCellLevelHistogram(snap.index->run());
   const IndexCheckReport check = FindDuplicateUsers(snap.index->run());
+  RETURN_IF_ERROR(MappedFile::CheckAllIntact());
   std::fputs(Render(path, snap, hist, check, load_s, flags.Has("json")).c_str(), stdout);
   if (check.repeated_users > 0) {
     const DuplicateUser& d = check.examples.front();

@@ -26,6 +26,7 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
   build_options.show_progress = progress;
   ASSIGN_OR_RETURN(built.index,
                    LocationIndex::Build(built.input->records(), build_options, &built.build_stats));
+  RETURN_IF_ERROR(built.input->CheckIntact());
   if (built.build_stats.duplicate_rows > 0) {
     std::fprintf(stderr, "%llu rows repeated an earlier user id; the last row of each user won\n",
                  static_cast<unsigned long long>(built.build_stats.duplicate_rows));
