@@ -262,6 +262,7 @@ absl::StatusOr<UpdateLogScan> ScanUpdateLog(const std::string& path) {
   file->AdviseSequential();
   UpdateLogScan scan;
   RETURN_IF_ERROR(VerifyLog(path, file->view(), &scan, nullptr));
+  RETURN_IF_ERROR(file->CheckIntact());  // a log that shrank while mapped read as zeros
   scan.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return scan;
 }
@@ -275,6 +276,7 @@ absl::StatusOr<UpdateLogScan> ReplayUpdateLog(
   UpdateLogScan scan;
   std::vector<FrameRef> frames;
   RETURN_IF_ERROR(VerifyLog(path, file->view(), &scan, &frames));
+  RETURN_IF_ERROR(file->CheckIntact());
   std::vector<LocationUpdate> batch;
   for (const FrameRef& f : frames) {
     const uint64_t last_seq = f.first_seq + (f.count - 1);
@@ -289,6 +291,9 @@ absl::StatusOr<UpdateLogScan> ReplayUpdateLog(
     RETURN_IF_ERROR(apply(f.first_seq + skip, absl::MakeConstSpan(batch.data(), n)));
     scan.applied_updates += n;
   }
+  // Frames copied after a shrink are zeros; the caller must not trust what
+  // it applied (it is told which file).
+  RETURN_IF_ERROR(file->CheckIntact());
   scan.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return scan;
 }

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/data_dir.h"
+#include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "geo/alert_resolver.h"
 #include "geo/polygon_builder.h"
@@ -232,11 +233,11 @@ absl::StatusOr<std::unique_ptr<BoundaryCatalogue>> BoundaryCatalogue::FromBytes(
 
 absl::StatusOr<std::unique_ptr<BoundaryCatalogue>> BoundaryCatalogue::Open(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open boundary catalogue ", path));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  auto catalogue = FromBytes(buffer.str());
+  // MappedFile refuses a FIFO or a device instead of blocking on it.
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  std::string bytes(file->view());
+  RETURN_IF_ERROR(file->CheckIntact());
+  auto catalogue = FromBytes(std::move(bytes));
   if (!catalogue.ok()) {
     return absl::Status(catalogue.status().code(),
                         absl::StrCat(path, ": ", catalogue.status().message()));
