@@ -16,18 +16,11 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DeadPid;
 using ::fanout::testing::DirEntries;
 using ::fanout::testing::ReadFileOrEmpty;
 using ::fanout::testing::TempDir;
 using ::fanout::testing::WriteFileOrDie;
-
-// A pid that names no running process.
-int DeadPid() {
-  for (int pid = 4000000; pid > 1000; --pid) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return pid;
-  }
-  return -1;
-}
 
 TEST(AtomicFileTest, WritesWholeContentAndLeavesNoTemporary) {
   TempDir dir;

@@ -19,17 +19,11 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::DeadPid;
 using ::fanout::testing::DirEntries;
 using ::fanout::testing::ReadFileOrEmpty;
 using ::fanout::testing::TempDir;
 using ::fanout::testing::WriteFileOrDie;
-
-int DeadPid() {
-  for (int pid = 4000000; pid > 1000; --pid) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return pid;
-  }
-  return -1;
-}
 
 DeliveryLists Lists(uint32_t shards) {
   DeliveryLists lists;

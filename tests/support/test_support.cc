@@ -2,9 +2,11 @@
 
 #include "tests/support/test_support.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -122,6 +124,13 @@ std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists) {
   for (const UserIdList& list : lists.shards) out.emplace_back(list.begin(), list.end());
   for (auto& s : out) std::sort(s.begin(), s.end());
   return out;
+}
+
+int DeadPid() {
+  for (int pid = 4000000; pid > 1000; --pid) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return pid;
+  }
+  return -1;
 }
 
 std::vector<std::string> DirEntries(const std::string& dir) {

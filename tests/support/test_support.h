@@ -59,6 +59,9 @@ std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
 // Each shard of `lists` sorted (for comparison with ReferenceShards).
 std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists);
 
+// A pid that names no running process (for temporaries of "dead" writers).
+int DeadPid();
+
 // The names in a folder, sorted.
 std::vector<std::string> DirEntries(const std::string& dir);
 
