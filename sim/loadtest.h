@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_BENCH_LOADTEST_H_
-#define FANOUT_BENCH_LOADTEST_H_
+#ifndef FANOUT_SIM_LOADTEST_H_
+#define FANOUT_SIM_LOADTEST_H_
 
 #include <cstdint>
 #include <string>
@@ -116,4 +116,4 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& options);
 
 }  // namespace fanout
 
-#endif  // FANOUT_BENCH_LOADTEST_H_
+#endif  // FANOUT_SIM_LOADTEST_H_

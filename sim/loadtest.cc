@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "bench/loadtest.h"
+#include "sim/loadtest.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -24,14 +24,14 @@
 #include "base/data_dir.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
-#include "bench/standard_alerts.h"
 #include "engine/alert_executor.h"
-#include "engine/consistency_checker.h"
 #include "engine/live_index.h"
-#include "engine/population_generator.h"
 #include "engine/shard_policy.h"
 #include "engine/update_log.h"
 #include "nlohmann/json.hpp"
+#include "sim/consistency_checker.h"
+#include "sim/population_generator.h"
+#include "sim/standard_alerts.h"
 
 namespace fanout {
 namespace {
