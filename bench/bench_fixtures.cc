@@ -9,10 +9,10 @@
 
 #include "base/data_dir.h"
 #include "base/mapped_file.h"
-#include "engine/population_generator.h"
 #include "geo/geojson_area.h"
 #include "geo/lat_lng_text.h"
 #include "geo/polygon_builder.h"
+#include "sim/population_generator.h"
 
 namespace fanout {
 namespace bench {

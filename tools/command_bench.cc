@@ -3,7 +3,7 @@
 // fanout bench --users N [--seed S] [--shards 256] [--json FILE]
 //              [--repetitions R] [--s2pointindex-max-users M]
 //              [--alerts county,state,...] [--no-baselines]
-// The work is bench/scenario_bench.h; this prints and writes the report.
+// The work is sim/scenario_bench.h; this prints and writes the report.
 
 #include <cstdio>
 
@@ -11,8 +11,8 @@
 #include "base/atomic_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
-#include "bench/scenario_bench.h"
 #include "engine/shard_policy.h"
+#include "sim/scenario_bench.h"
 #include "tools/cli_flags.h"
 #include "tools/commands.h"
 

@@ -3,7 +3,7 @@
 // fanout loadtest --users N --update-rate R --alert-rate A --seconds S
 //                 [--json FILE] [--seed S] [--shards 256] [--update-threads 2]
 //                 [--batch B] [--log FILE] [--update-nice 0..19]
-// The work is bench/loadtest.h; this prints and writes the report, and
+// The work is sim/loadtest.h; this prints and writes the report, and
 // fails (exit 1, after writing it) when the checker found any consistency
 // violation or lost update.
 
@@ -13,8 +13,8 @@
 #include "base/atomic_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
-#include "bench/loadtest.h"
 #include "engine/shard_policy.h"
+#include "sim/loadtest.h"
 #include "tools/cli_flags.h"
 #include "tools/commands.h"
 

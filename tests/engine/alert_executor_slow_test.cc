@@ -13,9 +13,9 @@
 
 #include "base/data_dir.h"
 #include "engine/alert_executor.h"
-#include "engine/population_generator.h"
 #include "geo/polygon_builder.h"
 #include "gtest/gtest.h"
+#include "sim/population_generator.h"
 #include "tests/support/test_support.h"
 
 namespace fanout {

@@ -24,7 +24,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/alert_executor.h"
-#include "engine/consistency_checker.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
@@ -32,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "s2/s2cell_id.h"
 #include "s2/s2latlng.h"
+#include "sim/consistency_checker.h"
 #include "tests/support/test_support.h"
 
 namespace fanout {

@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "bench/standard_alerts.h"
+#include "sim/standard_alerts.h"
 
 #include <algorithm>
 #include <cmath>

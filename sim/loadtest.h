@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_BENCH_LOADTEST_H_
-#define FANOUT_BENCH_LOADTEST_H_
+#ifndef FANOUT_SIM_LOADTEST_H_
+#define FANOUT_SIM_LOADTEST_H_
 
 #include <cstdint>
 #include <string>
@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/live_index.h"
+#include "sim/loadtest_report.h"
 
 namespace fanout {
 
@@ -60,55 +61,6 @@ struct LoadTestOptions {
   bool show_progress = false;
 };
 
-// What a load test measured and found: the DESIGN §5 figures, then more.
-// A plain value.
-struct LoadTestReport {
-  uint64_t users = 0;
-  uint64_t updates_applied = 0;
-  double updates_per_s = 0;  // applied by the end of the loaded phase / its length
-  uint64_t alerts = 0;
-  double alert_p50 = 0, alert_p99 = 0, alert_p999 = 0;
-  double idle_p50 = 0, idle_p99 = 0;
-  uint64_t idle_alerts = 0;
-  uint64_t consistency_violations = 0;
-  uint64_t lost_updates = 0;
-  std::vector<std::string> problems;  // the checker's first examples
-  // The live index at the end of the run.
-  double bytes_per_user = 0;
-  uint64_t merges = 0, freezes = 0, compactions = 0;
-  double merge_locked_ms_max = 0;
-  double merge_s = 0;  // total time spent merging (on the merge thread)
-  // Per area of the alert mix: name, idle p50/p99, loaded p50/p99 (ms).
-  struct AreaFigures {
-    std::string name;
-    double idle_p50 = 0, idle_p99 = 0, load_p50 = 0, load_p99 = 0;
-  };
-  std::vector<AreaFigures> per_area;
-  // Medians over all alerts of a phase: where an alert's time goes.
-  struct StageFigures {
-    double snapshot_ms = 0, cover_ms = 0, plan_ms = 0, scan_ms = 0;
-    double runs = 0, runs_max = 0;  // sorted runs scanned (live_index.h)
-  };
-  StageFigures idle_stages, load_stages;
-  // The slowest alerts under load (at most 12), slowest first.
-  struct SlowAlert {
-    std::string area;
-    double at_s = 0;  // when it began, from the start of the loaded phase
-    double ms = 0, snapshot_ms = 0, cover_ms = 0, plan_ms = 0, scan_ms = 0;
-    uint32_t runs = 0;
-    uint64_t pending = 0;  // updates not yet in a sorted run, gathered one by one
-    bool during_merge = false;
-  };
-  std::vector<SlowAlert> slowest;
-  double build_s = 0, live_s = 0, check_s = 0;
-  // With a log: its size, and the time to replay it into a fresh index.
-  uint64_t log_bytes = 0;
-  double log_replay_s = 0;
-
-  std::string ToJson() const;
-  std::string ToText() const;
-};
-
 // Runs the three phases and returns the report (the checker's findings are
 // in it; an error only when the test could not run). Starts and joins its
 // own threads; call it from one thread at a time (it sets their nice).
@@ -116,4 +68,4 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& options);
 
 }  // namespace fanout
 
-#endif  // FANOUT_BENCH_LOADTEST_H_
+#endif  // FANOUT_SIM_LOADTEST_H_

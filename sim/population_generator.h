@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_ENGINE_POPULATION_GENERATOR_H_
-#define FANOUT_ENGINE_POPULATION_GENERATOR_H_
+#ifndef FANOUT_SIM_POPULATION_GENERATOR_H_
+#define FANOUT_SIM_POPULATION_GENERATOR_H_
 
 #include <cstdint>
 #include <functional>
@@ -87,4 +87,4 @@ class PopulationGenerator {
 
 }  // namespace fanout
 
-#endif  // FANOUT_ENGINE_POPULATION_GENERATOR_H_
+#endif  // FANOUT_SIM_POPULATION_GENERATOR_H_

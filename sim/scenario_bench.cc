@@ -1,8 +1,8 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "bench/scenario_bench.h"
+#include "sim/scenario_bench.h"
 
-#include "bench/standard_alerts.h"
+#include "sim/standard_alerts.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,13 +19,13 @@
 #include "base/progress.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
-#include "engine/population_generator.h"
 #include "geo/geojson_area.h"
 #include "geo/polygon_builder.h"
 #include "nlohmann/json.hpp"
 #include "oneapi/tbb/parallel_for.h"
 #include "s2/s2point_index.h"
 #include "s2/s2region_coverer.h"
+#include "sim/population_generator.h"
 
 namespace fanout {
 namespace {

@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_BENCH_SCENARIO_BENCH_H_
-#define FANOUT_BENCH_SCENARIO_BENCH_H_
+#ifndef FANOUT_SIM_SCENARIO_BENCH_H_
+#define FANOUT_SIM_SCENARIO_BENCH_H_
 
 #include <cstdint>
 #include <string>
@@ -79,4 +79,4 @@ absl::StatusOr<ScenarioBenchReport> RunScenarioBench(const ScenarioBenchOptions&
 
 }  // namespace fanout
 
-#endif  // FANOUT_BENCH_SCENARIO_BENCH_H_
+#endif  // FANOUT_SIM_SCENARIO_BENCH_H_

@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "engine/consistency_checker.h"
+#include "sim/consistency_checker.h"
 
 #include <algorithm>
 #include <utility>

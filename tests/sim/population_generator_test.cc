@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "engine/population_generator.h"
+#include "sim/population_generator.h"
 
 #include <algorithm>
 #include <cmath>

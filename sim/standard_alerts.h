@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_BENCH_STANDARD_ALERTS_H_
-#define FANOUT_BENCH_STANDARD_ALERTS_H_
+#ifndef FANOUT_SIM_STANDARD_ALERTS_H_
+#define FANOUT_SIM_STANDARD_ALERTS_H_
 
 #include <memory>
 #include <random>
@@ -34,4 +34,4 @@ double Percentile(std::vector<double> v, double p);
 
 }  // namespace fanout
 
-#endif  // FANOUT_BENCH_STANDARD_ALERTS_H_
+#endif  // FANOUT_SIM_STANDARD_ALERTS_H_

@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_ENGINE_CONSISTENCY_CHECKER_H_
-#define FANOUT_ENGINE_CONSISTENCY_CHECKER_H_
+#ifndef FANOUT_SIM_CONSISTENCY_CHECKER_H_
+#define FANOUT_SIM_CONSISTENCY_CHECKER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -106,4 +106,4 @@ class ConsistencyChecker {
 
 }  // namespace fanout
 
-#endif  // FANOUT_ENGINE_CONSISTENCY_CHECKER_H_
+#endif  // FANOUT_SIM_CONSISTENCY_CHECKER_H_

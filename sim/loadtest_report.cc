@@ -1,0 +1,106 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "sim/loadtest_report.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+
+namespace fanout {
+
+std::string LoadTestReport::ToJson() const {
+  nlohmann::ordered_json j;
+  j["updates_applied"] = updates_applied;
+  j["updates_per_s"] = updates_per_s;
+  j["alerts"] = alerts;
+  j["alert_ms"] = {{"p50", alert_p50}, {"p99", alert_p99}, {"p999", alert_p999}};
+  j["idle_alert_ms"] = {{"p50", idle_p50}, {"p99", idle_p99}};
+  j["consistency_violations"] = consistency_violations;
+  j["lost_updates"] = lost_updates;
+  // Beyond the contract.
+  j["users"] = users;
+  j["idle_alerts"] = idle_alerts;
+  j["bytes_per_user"] = bytes_per_user;
+  j["merges"] = merges;
+  j["freezes"] = freezes;
+  j["compactions"] = compactions;
+  j["merge_locked_ms_max"] = merge_locked_ms_max;
+  j["merge_s"] = merge_s;
+  for (const AreaFigures& f : per_area) {
+    j["per_area"].push_back({{"name", f.name},
+                             {"idle_p50", f.idle_p50},
+                             {"idle_p99", f.idle_p99},
+                             {"p50", f.load_p50},
+                             {"p99", f.load_p99}});
+  }
+  auto stages = [](const StageFigures& f) {
+    return nlohmann::ordered_json{{"snapshot_ms_p50", f.snapshot_ms}, {"cover_ms_p50", f.cover_ms},
+                                  {"plan_ms_p50", f.plan_ms},         {"scan_ms_p50", f.scan_ms},
+                                  {"sorted_runs_p50", f.runs},        {"sorted_runs_max", f.runs_max}};
+  };
+  j["stages"] = {{"idle", stages(idle_stages)}, {"loaded", stages(load_stages)}};
+  for (const SlowAlert& a : slowest) {
+    j["slowest_loaded"].push_back({{"area", a.area},
+                                   {"at_s", a.at_s},
+                                   {"ms", a.ms},
+                                   {"snapshot_ms", a.snapshot_ms},
+                                   {"cover_ms", a.cover_ms},
+                                   {"plan_ms", a.plan_ms},
+                                   {"scan_ms", a.scan_ms},
+                                   {"sorted_runs", a.runs},
+                                   {"pending_updates", a.pending},
+                                   {"during_merge", a.during_merge}});
+  }
+  j["build_s"] = build_s;
+  j["live_s"] = live_s;
+  j["check_s"] = check_s;
+  if (log_bytes > 0) {
+    j["log_bytes"] = log_bytes;
+    j["log_replay_s"] = log_replay_s;
+  }
+  j["problems"] = problems;
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string LoadTestReport::ToText() const {
+  std::string s = absl::StrFormat(
+      "users %d, live index %.1f bytes/user at the end\n"
+      "updates applied %d: %.0f per second\n"
+      "alerts %d under load: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms\n"
+      "alerts %d idle:       p50 %.2f ms, p99 %.2f ms (loaded p99 / idle p99 = %.2f)\n"
+      "merges %d (%.1f s in all, longest writer stall %.1f ms), freezes %d, compactions %d\n"
+      "consistency violations %d, lost updates %d (checked in %.1f s)\n",
+      users, bytes_per_user, updates_applied, updates_per_s, alerts, alert_p50, alert_p99,
+      alert_p999, idle_alerts, idle_p50, idle_p99, idle_p99 > 0 ? alert_p99 / idle_p99 : 0,
+      merges, merge_s, merge_locked_ms_max, freezes, compactions, consistency_violations, lost_updates,
+      check_s);
+  if (log_bytes > 0) {
+    absl::StrAppendFormat(&s, "update log %.1f MB, replayed in %.2f s (%.0f updates/s)\n",
+                          log_bytes / 1e6, log_replay_s,
+                          log_replay_s > 0 ? updates_applied / log_replay_s : 0);
+  }
+  for (const auto& [name, f] : {std::pair{"idle", idle_stages}, std::pair{"loaded", load_stages}}) {
+    absl::StrAppendFormat(&s,
+                          "  stages p50 %-6s snapshot %.2f, cover %.2f, plan %.2f, scan %.2f ms; "
+                          "sorted runs %.0f (max %.0f)\n",
+                          name, f.snapshot_ms, f.cover_ms, f.plan_ms, f.scan_ms, f.runs, f.runs_max);
+  }
+  for (const AreaFigures& f : per_area) {
+    absl::StrAppendFormat(&s, "  %-9s idle p50 %7.2f p99 %7.2f | loaded p50 %7.2f p99 %7.2f ms\n",
+                          f.name, f.idle_p50, f.idle_p99, f.load_p50, f.load_p99);
+  }
+  if (!slowest.empty()) absl::StrAppend(&s, "  slowest loaded alerts:\n");
+  for (const SlowAlert& a : slowest) {
+    absl::StrAppendFormat(&s,
+                          "    %-9s at %5.1f s: %6.2f ms (cover %.2f, plan %.2f, scan %.2f; "
+                          "%d runs, %d pending%s)\n",
+                          a.area, a.at_s, a.ms, a.cover_ms, a.plan_ms, a.scan_ms, a.runs, a.pending,
+                          a.during_merge ? ", during a merge" : "");
+  }
+  for (const std::string& p : problems) absl::StrAppend(&s, "  problem: ", p, "\n");
+  return s;
+}
+
+}  // namespace fanout
