@@ -104,8 +104,11 @@ struct AlertSummary {
     bool counted = false;  // false: too many areas to count each (see area_flags.h)
   };
   std::vector<AreaCount> areas;
-  // Each --lenient repair applied to the input (DESIGN §4b), under "repairs".
+  // Each lenient repair applied to the input (DESIGN §4b), under "repairs".
   std::vector<std::string> repairs;
+  // Pairs of the input's polygons that repeated the one before them (valid
+  // CAP, dropped: DESIGN §4b), under "dropped_repeated_pairs".
+  uint64_t dropped_repeated_pairs = 0;
 };
 
 }  // namespace fanout

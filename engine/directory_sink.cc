@@ -131,7 +131,7 @@ absl::Status DirectorySink::CheckTarget() const {
     }
     if (!options_.overwrite) {
       return absl::FailedPreconditionError(
-          absl::StrCat(out_dir_, " already exists (use --force to replace it)"));
+          absl::StrCat(out_dir_, " already exists (DirectorySink::Options::overwrite replaces it)"));
     }
   }
   return absl::OkStatus();

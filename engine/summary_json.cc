@@ -37,6 +37,7 @@ std::string SummaryToJson(const AlertSummary& summary) {
   }
   if (!summary.areas.empty()) j["areas"] = areas;
   j["repairs"] = summary.repairs;
+  j["dropped_repeated_pairs"] = summary.dropped_repeated_pairs;
   j["work"] = {{"index_users", summary.index_users},
                {"covering_interior_cells", summary.covering_interior_cells},
                {"covering_boundary_cells", summary.covering_boundary_cells},

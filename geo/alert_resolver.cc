@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
@@ -80,7 +79,6 @@ class Resolver {
   absl::Status AddPolygonText(const std::string& text, const std::string& where,
                               AlertArea* region, std::vector<std::vector<S2Point>>* lines) {
     LatLngRing ring;
-    absl::Status repeated;  // strict mode's refusal of a repeated pair
     if (options_.lenient) {
       std::vector<std::string> repairs;
       auto parsed = ParsePolygonTextLenient(text, &repairs);
@@ -91,8 +89,10 @@ class Resolver {
       auto parsed = ParsePolygonText(text);
       if (!parsed.ok()) return At(where, parsed.status());
       ring = *std::move(parsed);
-      repeated = CheckNoRepeatedPairs(ring);
     }
+    // DESIGN §4b: a pair repeated consecutively is valid CAP; it is dropped
+    // (it adds no edge) and counted, in both modes.
+    out_->dropped_repeated_pairs += DropRepeatedPairs(&ring);
     // A CAP ring may step from 180 to -180 (or back) at one latitude: the
     // same point on the sphere, written twice. planar_edges.h reads such a
     // step as the whole parallel (GeoJSON's way around a pole), so the
@@ -105,8 +105,8 @@ class Resolver {
     if (!polygon.ok()) polygon = BuildPolygon({ring}, options_.edges);
     if (!polygon.ok() && IsNoExtentError(polygon.status())) {
       // DESIGN §3: an area of zero extent is refused unless a margin makes
-      // it the points within the margin of it (before a repeated pair is:
-      // "30,-95 30,-95 30,-95 30,-95" is a point, whatever else it is).
+      // it the points within the margin of it ("30,-95 30,-95 30,-95
+      // 30,-95" is a point).
       if (options_.margin_m <= 0) {
         return At(where, absl::InvalidArgumentError(absl::StrCat(
                              "polygon ", Quoted(text),
@@ -116,9 +116,7 @@ class Resolver {
       lines->push_back(RingPath(ring, options_.edges == EdgeModel::kPlanar));
       return absl::OkStatus();
     }
-    if (!repeated.ok()) return At(where, repeated);
-    if (!polygon.ok() && options_.lenient &&
-        absl::StrContains(polygon.status().message(), "not a simple ring")) {
+    if (!polygon.ok() && options_.lenient && IsNotSimpleRingError(polygon.status())) {
       polygon = BuildSelfIntersectingRing(ring, options_.edges);
       if (polygon.ok()) {
         out_->repairs.push_back(
@@ -158,9 +156,7 @@ class Resolver {
     std::vector<std::string> used;
     for (size_t g = 0; g < area.geocodes.size(); ++g) {
       const CapGeocode& code = area.geocodes[g];
-      std::string where = absl::StartsWith(area.label, "--")
-                              ? area.label
-                              : absl::StrCat(area.label, ".geocode[", g, "]");
+      std::string where = absl::StrCat(area.label, ".geocode[", g, "]");
       auto meaning = InterpretGeocode(code.value_name, code.value);
       if (!meaning.ok()) return At(where, meaning.status());
       if (!meaning->resolvable) {
@@ -253,7 +249,7 @@ class Resolver {
 absl::Status ResolveOptions::Validate() const {
   if (!std::isfinite(margin_m) || margin_m < 0 || margin_m > kMaxMarginMeters) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--margin-m ", FormatDecimal(margin_m), " must be in [0, ",
+        absl::StrCat("margin ", FormatDecimal(margin_m), " m must be in [0, ",
                      FormatDecimal(kMaxMarginMeters), "] metres"));
   }
   return absl::OkStatus();
@@ -313,6 +309,7 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveO
                      kMaxAlertParts));
   }
   ResolvedAlert out;
+  out.header = HeaderOf(alert);
   Resolver resolver(options, &out);
   size_t total_areas = 0, vertices = 0;
   for (const CapInfo& info : alert.infos) {

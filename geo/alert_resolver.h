@@ -25,7 +25,7 @@ struct ResolveOptions {
   // self-intersecting rings are resolved with S2Builder (odd-even).
   bool lenient = false;
   // DEFAULT: false: an area's geocodes count only when it has no polygon
-  // or circle. When true (`--geocodes union`) they are added to it.
+  // or circle. When true they are added to it.
   bool geocodes_union = false;
   // Grows every area by this many metres (area_margin.h). DEFAULT: 0.
   // REQUIRES: 0..kMaxMarginMeters.
@@ -54,6 +54,12 @@ struct ResolvedAlert {
   // What was present but not used (empty elements, zone codes, geocodes of
   // areas defined by a geometry, ...), for the summary.
   std::vector<std::string> ignored;
+  // Pairs that repeated the one before them, dropped (DESIGN §4b: valid
+  // CAP, dropped in both modes and counted, never a repair).
+  size_t dropped_repeated_pairs = 0;
+  // The alert's identifier, sender, sent, ... as given (empty for a bare
+  // polygon, circle or code).
+  AlertHeader header;
 };
 
 // Applies DESIGN §3 to a parsed alert: an area's polygons and circles define

@@ -111,6 +111,18 @@ class Walker {
 
 }  // namespace
 
+AlertHeader HeaderOf(const CapAlert& alert) {
+  AlertHeader header;
+  header.cap_version = alert.version;
+  header.identifier = alert.identifier;
+  header.sender = alert.sender;
+  header.sent = alert.sent;
+  header.msg_type = alert.msg_type;
+  header.status = alert.status;
+  header.references = alert.references;
+  return header;
+}
+
 bool LooksLikeXml(absl::string_view text) {
   if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
   text = absl::StripLeadingAsciiWhitespace(text);

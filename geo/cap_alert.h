@@ -47,6 +47,14 @@ struct CapAlert {
   std::vector<CapInfo> infos;
 };
 
+// An alert's header fields as written (CAP <alert> children, or the
+// api.weather.gov properties of a GeoJSON alert); empty when absent.
+struct AlertHeader {
+  std::string cap_version;  // "1.1" or "1.2" for CAP, else empty
+  std::string identifier, sender, sent, msg_type, status, references;
+};
+AlertHeader HeaderOf(const CapAlert& alert);
+
 struct CapParseOptions {
   // Documents larger than this are refused before parsing; real CAP alerts
   // are a few kB (the largest seen are polygon-heavy at ~1 MB).

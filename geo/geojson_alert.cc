@@ -136,7 +136,7 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
     }
   } else {
     if (!options.feature_id.empty()) {
-      return absl::InvalidArgumentError("(root): --feature needs a Feature or FeatureCollection");
+      return absl::InvalidArgumentError("(root): a feature id needs a Feature or FeatureCollection");
     }
     ++matched;
     CapArea area;

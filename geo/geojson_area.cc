@@ -166,7 +166,7 @@ absl::Status ParseDocument(const internal::GeoJsonDocument& doc, const GeoJsonOp
     RETURN_IF_ERROR(ParseFeature(doc, root, "", options, area, &matched));
   } else {
     if (!options.feature_id.empty()) {
-      return Error("", "--feature needs a Feature or FeatureCollection");
+      return Error("", "a feature id needs a Feature or FeatureCollection");
     }
     ++matched;
     RETURN_IF_ERROR(ParseGeometry(doc, root, "", options, area));

@@ -72,6 +72,17 @@ absl::StatusOr<LatLngRing> ParsePolygonText(absl::string_view text) {
   return ring;
 }
 
+size_t DropRepeatedPairs(LatLngRing* ring) {
+  if (ring->empty()) return 0;
+  size_t kept = 1;
+  for (size_t i = 1; i < ring->size(); ++i) {
+    if ((*ring)[i] != (*ring)[kept - 1]) (*ring)[kept++] = (*ring)[i];
+  }
+  const size_t dropped = ring->size() - kept;
+  ring->resize(kept);
+  return dropped;
+}
+
 absl::StatusOr<CircleSpec> ParseCircleText(absl::string_view text) {
   std::vector<absl::string_view> parts =
       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());

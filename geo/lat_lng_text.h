@@ -21,8 +21,17 @@ struct CircleSpec {
 // Parses CAP polygon text: whitespace-separated "lat,lon" pairs (any run of
 // spaces, tabs or newlines between pairs), at least 4 pairs, first equal to
 // last (DESIGN §4b). Errors quote the offending pair and its 1-based
-// position, e.g. `pair 3 "29.7;-95.1": expected "lat,lon"`.
+// position, e.g. `pair 3 "29.7;-95.1": expected "lat,lon"`. A pair equal to
+// the one before it is valid CAP and kept here (DropRepeatedPairs).
 absl::StatusOr<LatLngRing> ParsePolygonText(absl::string_view text);
+
+// Removes each vertex equal to the one before it and returns how many were
+// removed. CAP requires only 4 pairs and a closed ring, and national feeds
+// do repeat pairs ("45.1,7.2 45.1,7.2"); a repeat adds no edge, so the
+// ring means the same without it (DESIGN §4b: dropped in both modes and
+// counted). The closing vertex stays; a ring of one repeated point becomes
+// that point alone.
+size_t DropRepeatedPairs(LatLngRing* ring);
 
 // Parses CAP circle text "lat,lon radius_km" with radius >= 0.
 absl::StatusOr<CircleSpec> ParseCircleText(absl::string_view text);

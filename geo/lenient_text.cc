@@ -68,18 +68,29 @@ absl::Status ParseLenientPair(absl::string_view pair, size_t position, double* l
 
 bool InRange(double lat, double lng) { return std::abs(lat) <= 90 && std::abs(lng) <= 180; }
 
-}  // namespace
-
-absl::Status CheckNoRepeatedPairs(const LatLngRing& ring) {
-  for (size_t i = 1; i < ring.size(); ++i) {
-    if (ring[i] == ring[i - 1]) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("pair ", i + 1, " repeats pair ", i, " (", ring[i].lat().degrees(), ",",
-                       ring[i].lng().degrees(), "); --lenient removes repeated pairs"));
-    }
-  }
-  return absl::OkStatus();
+// Brings a longitude a little past -180 or 180 back by 360 degrees (the
+// same meridian); false when it is in range already or further out.
+bool WrapLongitude(double* lng) {
+  if (std::abs(*lng) <= 180 || std::abs(*lng) > 180 + kMaxLongitudeWrapDegrees) return false;
+  *lng += *lng > 0 ? -360 : 360;
+  return true;
 }
+
+// Wraps the longitude of pair `position` (1-based; 0 for a circle centre)
+// when that brings the pair into range, and reports it.
+void WrapPair(const std::string& token, size_t position, double lat, double* lng,
+              std::vector<std::string>* repairs) {
+  if (std::abs(lat) > 90) return;
+  const double before = *lng;
+  if (!WrapLongitude(lng)) return;
+  repairs->push_back(absl::StrCat("brought longitude ", FormatDecimal(before), " of ",
+                                  position == 0 ? std::string("circle centre")
+                                                : absl::StrCat("pair ", position),
+                                  " ", QuoteForMessage(token), " back into range as ",
+                                  FormatDecimal(*lng)));
+}
+
+}  // namespace
 
 absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
                                                    std::vector<std::string>* repairs) {
@@ -101,6 +112,7 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
     for (auto& p : pairs) std::swap(p.first, p.second);
   } else if (!all_valid) {
     for (size_t i = 0; i < pairs.size(); ++i) {
+      WrapPair(tokens[i], i + 1, pairs[i].first, &pairs[i].second, repairs);
       if (!InRange(pairs[i].first, pairs[i].second)) {
         return absl::InvalidArgumentError(
             absl::StrCat("pair ", i + 1, " ", QuoteForMessage(tokens[i]),
@@ -110,13 +122,7 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
   }
   LatLngRing ring;
   for (size_t i = 0; i < pairs.size(); ++i) {
-    S2LatLng v = S2LatLng::FromDegrees(pairs[i].first, pairs[i].second);
-    if (!ring.empty() && ring.back() == v) {
-      repairs->push_back(absl::StrCat("removed pair ", i + 1, " ", QuoteForMessage(tokens[i]),
-                                      " repeating the previous pair"));
-      continue;
-    }
-    ring.push_back(v);
+    ring.push_back(S2LatLng::FromDegrees(pairs[i].first, pairs[i].second));
   }
   if (ring.size() >= 2 && ring.front() != ring.back()) {
     repairs->push_back(
@@ -124,9 +130,10 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
     ring.push_back(ring.front());
   }
   if (ring.size() < 4) {
-    return absl::InvalidArgumentError(absl::StrCat("polygon has ",
-                                                   ring.size() == 0 ? 0 : ring.size() - 1,
-                                                   " distinct pairs; a polygon needs at least 3"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("polygon has ", ring.size(),
+                     " pairs once closed; CAP requires at least 4 with the first repeated as "
+                     "the last"));
   }
   return ring;
 }
@@ -142,6 +149,7 @@ absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
   double lat, lng;
   absl::Status s = ParseLenientPair(tokens[0], 1, &lat, &lng, repairs);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("circle: ", s.message()));
+  WrapPair(tokens[0], 0, lat, &lng, repairs);
   if (!InRange(lat, lng) && InRange(lng, lat)) {
     repairs->push_back(
         absl::StrCat("read circle centre ", QuoteForMessage(tokens[0]), " as \"lon,lat\" and swapped it"));

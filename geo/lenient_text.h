@@ -12,26 +12,30 @@
 
 namespace fanout {
 
-// The `--lenient` readings of CAP polygon and circle text (DESIGN §4b):
-// only what has one obvious reading is repaired, and each repair is
-// appended to `repairs` as a sentence quoting the text:
+// The lenient readings of CAP polygon and circle text (DESIGN §4b,
+// ResolveOptions::lenient): only what has one obvious reading is repaired,
+// and each repair is appended to `repairs` as a sentence quoting the text:
 //  - a '+' before a number is dropped;
 //  - a trailing comma after a pair ("29.1,-95.2,") is dropped, and a pair
 //    split after its comma ("29.1, -95.2") is joined;
-//  - a pair that repeats the previous one is removed;
 //  - an open ring is closed by repeating its first pair;
 //  - when some latitude is outside [-90, 90] and swapping every pair makes
-//    them all valid, the pairs are read as "lon,lat" and swapped.
-// Anything else (a pair that is not two numbers, fewer than 3 distinct
-// pairs) is still refused, with the same messages as the strict parsers.
+//    them all valid, the pairs are read as "lon,lat" and swapped;
+//  - a longitude past -180 or 180 by at most kMaxLongitudeWrapDegrees
+//    (a global disaster feed writes -180.005) is brought back into range by
+//    360 degrees: -180.005 is 179.995, the same meridian. Planar edges run
+//    the short way in longitude (planar_edges.h), so the ring keeps its
+//    shape across the antimeridian.
+// A pair repeating the one before it is no repair: it is valid CAP, kept
+// here, and dropped and counted by the resolver in both modes
+// (DropRepeatedPairs). Anything else (a pair that is not two numbers, fewer
+// than 4 pairs once closed, a longitude further out) is still refused, with
+// the same messages as the strict parsers.
+inline constexpr double kMaxLongitudeWrapDegrees = 1.0;
 absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
                                                    std::vector<std::string>* repairs);
 absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
                                                   std::vector<std::string>* repairs);
-
-// Strict-mode check that DESIGN §4b adds to ParsePolygonText: no pair may
-// repeat the one before it (lenient mode removes such pairs instead).
-absl::Status CheckNoRepeatedPairs(const LatLngRing& ring);
 
 }  // namespace fanout
 

@@ -23,10 +23,18 @@ namespace fanout {
 namespace {
 
 constexpr absl::string_view kNoExtentPayload = "type.fanout/geo.no-extent";
+constexpr absl::string_view kNotSimplePayload = "type.fanout/geo.not-simple-ring";
 
 absl::Status NoExtentError(std::string message) {
   absl::Status status = absl::InvalidArgumentError(std::move(message));
   status.SetPayload(kNoExtentPayload, absl::Cord("1"));
+  return status;
+}
+
+absl::Status NotSimpleRingError(size_t r, const S2Error& error) {
+  absl::Status status = absl::InvalidArgumentError(
+      absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+  status.SetPayload(kNotSimplePayload, absl::Cord("1"));
   return status;
 }
 
@@ -66,8 +74,7 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSeamedRing(const std::vector<S2P
   }
   S2Error error;
   if (!builder.Build(&error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+    return NotSimpleRingError(r, error);
   }
   double max_error = 0;
   for (int k = 0; k < polygon->num_loops(); ++k) {
@@ -84,6 +91,10 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSeamedRing(const std::vector<S2P
 
 bool IsNoExtentError(const absl::Status& status) {
   return status.GetPayload(kNoExtentPayload).has_value();
+}
+
+bool IsNotSimpleRingError(const absl::Status& status) {
+  return status.GetPayload(kNotSimplePayload).has_value();
 }
 
 bool IsValidVertex(const S2LatLng& v) {
@@ -126,8 +137,7 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLng
       auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
       S2Error error;
       if (loop->FindValidationError(&error)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+        return NotSimpleRingError(r, error);
       }
       loop->Normalize();  // The smaller of the two regions (at most a hemisphere).
       // An area within the computation's own error of zero is no area: a

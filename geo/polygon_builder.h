@@ -32,7 +32,9 @@ using LatLngRing = std::vector<S2LatLng>;
 // out of range, a ring whose edges cross each other, and a ring of no
 // extent: fewer than 3 distinct vertices, or an area within rounding of
 // zero (collinear vertices, a ring folded onto itself); it can never contain
-// anyone. IsNoExtentError() tells the last kind apart.
+// anyone. IsNoExtentError() tells the last kind apart, and
+// IsNotSimpleRingError() a ring whose edges cross or touch (which the
+// lenient mode resolves, alert_resolver.h).
 //  - a ring of more than kMaxRingVertices vertices after planar edge
 //    subdivision is refused naming the limit.
 inline constexpr size_t kMaxRingVertices = 1000000;
@@ -42,6 +44,10 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLng
 // True when `status` is BuildPolygon's refusal of a ring of no extent (a
 // point or a line), which a margin can still turn into an area.
 bool IsNoExtentError(const absl::Status& status);
+
+// True when `status` is BuildPolygon's refusal of a ring whose edges cross
+// or touch each other (told by a payload, never by the message's text).
+bool IsNotSimpleRingError(const absl::Status& status);
 
 // The cap of points at most `radius_km` (geodesic, on the sphere of
 // kEarthRadiusKm) from `center`. A radius of half the circumference or more

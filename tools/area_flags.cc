@@ -7,9 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
-#include "geo/alert_resolver.h"
-#include "geo/cap_alert.h"
-#include "geo/geojson_alert.h"
+#include "geo/alert_text.h"
+#include "geo/edge_model.h"
 #include "geo/lat_lng_text.h"
 #include "tools/cli_util.h"
 
@@ -20,16 +19,43 @@ absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
 }
 
-CapAlert OneArea(const std::string& label, CapArea area) {
-  CapAlert alert;
-  alert.infos.emplace_back();
-  area.label = label;
-  alert.infos.front().areas.push_back(std::move(area));
-  return alert;
-}
-
 void AddInfo(AlertSummary* summary, const char* key, const std::string& value) {
   if (!value.empty()) summary->alert_info.emplace_back(key, value);
+}
+
+// The flags' translation into the library's request: which format, the
+// text (read from the file for --cap and --geojson) and where errors are
+// said to be (the file, or the flag).
+struct AreaRequest {
+  AlertFormat format;
+  std::string text;
+  std::string where;
+  std::string source;  // summary.json "source"
+};
+
+absl::StatusOr<AreaRequest> RequestFromFlags(const CliFlags& flags, size_t max_bytes) {
+  AreaRequest r;
+  if (auto path = flags.Get("cap")) {
+    r.format = AlertFormat::kCap;
+    r.where = *path;
+    r.source = absl::StrCat("cap ", *path);
+    ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+  } else if (auto path = flags.Get("geojson")) {
+    r.format = AlertFormat::kGeoJson;
+    r.where = *path;
+    r.source = absl::StrCat("geojson ", *path);
+    ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+  } else if (auto text = flags.Get("polygon")) {
+    r = {AlertFormat::kPolygon, *text, "--polygon", "polygon"};
+  } else if (auto text = flags.Get("circle")) {
+    r = {AlertFormat::kCircle, *text, "--circle", absl::StrCat("circle ", *text)};
+  } else {
+    const bool same = flags.Has("same");
+    const std::string code = *flags.Get(same ? "same" : "fips");
+    r = {AlertFormat::kCode, absl::StrCat(same ? "SAME " : "FIPS ", code),
+         same ? "--same" : "--fips", absl::StrCat(same ? "same " : "fips ", code)};
+  }
+  return r;
 }
 
 }  // namespace
@@ -53,81 +79,49 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
   if (flags.Has("feature") && !flags.Has("geojson")) {
     return absl::InvalidArgumentError("--feature goes with --geojson");
   }
-  ResolveOptions options;
-  ASSIGN_OR_RETURN(options.edges, ParseEdgeModel(flags.Get("edges").value_or("planar")));
-  options.lenient = flags.Has("lenient");
-  std::string geocodes = flags.Get("geocodes").value_or("fallback");
+  // Flags -> options.
+  AlertTextOptions options;
+  ASSIGN_OR_RETURN(options.resolve.edges,
+                   ParseEdgeModel(flags.Get("edges").value_or("planar")));
+  options.resolve.lenient = flags.Has("lenient");
+  const std::string geocodes = flags.Get("geocodes").value_or("fallback");
   if (geocodes != "fallback" && geocodes != "union") {
     return absl::InvalidArgumentError(
         absl::StrCat("--geocodes must be fallback or union, got \"", geocodes, "\""));
   }
-  options.geocodes_union = geocodes == "union";
-  ASSIGN_OR_RETURN(options.margin_m, flags.GetDouble("margin-m", 0));
-  RETURN_IF_ERROR(options.Validate());
-  summary->alert_info.emplace_back("edges", std::string(EdgeModelName(options.edges)));
-
-  CapAlert alert;
-  std::string where;  // prefix of error messages
-  std::vector<std::string> geojson_repairs;  // --lenient repairs of GeoJSON rings
-  if (auto path = flags.Get("cap")) {
-    where = *path;
-    const CapParseOptions cap_options;
-    ASSIGN_OR_RETURN(std::string text, ReadText(*path, cap_options.max_bytes));
-    auto parsed = ParseCapAlert(text, cap_options);
-    if (!parsed.ok()) return Prefixed(*path, parsed.status());
-    alert = *std::move(parsed);
-    summary->alert_info.emplace_back("source", absl::StrCat("cap ", *path));
-    summary->alert_info.emplace_back("cap_version", alert.version);
-  } else if (auto path = flags.Get("geojson")) {
-    where = *path;
-    GeoJsonOptions geojson;
-    geojson.edges = options.edges;
-    geojson.feature_id = flags.Get("feature").value_or("");
-    geojson.repair_rings = options.lenient;
-    geojson.repairs = &geojson_repairs;
-    ASSIGN_OR_RETURN(std::string text, ReadText(*path, geojson.max_bytes));
-    auto parsed = ParseGeoJsonAlert(text, geojson);
-    if (!parsed.ok()) return Prefixed(*path, parsed.status());
-    alert = *std::move(parsed);
-    summary->alert_info.emplace_back("source", absl::StrCat("geojson ", *path));
-    if (!geojson.feature_id.empty())
-      summary->alert_info.emplace_back("feature", geojson.feature_id);
-  } else if (auto text = flags.Get("polygon")) {
-    CapArea area;
-    area.polygons.push_back(*text);
-    alert = OneArea("--polygon", std::move(area));
-    summary->alert_info.emplace_back("source", "polygon");
-  } else if (auto text = flags.Get("circle")) {
-    CapArea area;
-    area.circles.push_back(*text);
-    alert = OneArea("--circle", std::move(area));
-    summary->alert_info.emplace_back("source", absl::StrCat("circle ", *text));
-  } else {
-    bool same = flags.Has("same");
-    std::string code = *flags.Get(same ? "same" : "fips");
-    CapArea area;
-    area.geocodes.push_back({same ? "SAME" : "FIPS", code});
-    alert = OneArea(same ? "--same" : "--fips", std::move(area));
-    summary->alert_info.emplace_back("source", absl::StrCat(same ? "same " : "fips ", code));
+  options.resolve.geocodes_union = geocodes == "union";
+  ASSIGN_OR_RETURN(options.resolve.margin_m, flags.GetDouble("margin-m", 0));
+  // ResolveOptions::Validate checks only the margin: say which flag gave it.
+  if (absl::Status valid = options.resolve.Validate(); !valid.ok()) {
+    return Prefixed("--margin-m", valid);
   }
-  AddInfo(summary, "identifier", alert.identifier);
-  AddInfo(summary, "sender", alert.sender);
-  AddInfo(summary, "sent", alert.sent);
-  AddInfo(summary, "msgType", alert.msg_type);
-  AddInfo(summary, "status", alert.status);
-  AddInfo(summary, "references", alert.references);
-  if (options.lenient) summary->alert_info.emplace_back("mode", "lenient");
-  if (options.margin_m > 0) {
-    summary->alert_info.emplace_back("margin_m", FormatDecimal(options.margin_m));
-  }
+  options.feature_id = flags.Get("feature").value_or("");
+  ASSIGN_OR_RETURN(AreaRequest request, RequestFromFlags(flags, options.max_bytes));
 
-  auto resolved = ResolveAlert(alert, options);
-  if (!resolved.ok()) return where.empty() ? resolved.status() : Prefixed(where, resolved.status());
+  // Options -> the library's entry point.
+  auto resolved = ResolveAlertText(request.text, request.format, options);
+  if (!resolved.ok()) return Prefixed(request.where, resolved.status());
+
+  // Result -> summary.
+  summary->alert_info.emplace_back("edges", std::string(EdgeModelName(options.resolve.edges)));
+  summary->alert_info.emplace_back("source", request.source);
+  AddInfo(summary, "cap_version", resolved->header.cap_version);
+  AddInfo(summary, "feature", options.feature_id);
+  AddInfo(summary, "identifier", resolved->header.identifier);
+  AddInfo(summary, "sender", resolved->header.sender);
+  AddInfo(summary, "sent", resolved->header.sent);
+  AddInfo(summary, "msgType", resolved->header.msg_type);
+  AddInfo(summary, "status", resolved->header.status);
+  AddInfo(summary, "references", resolved->header.references);
+  if (options.resolve.lenient) summary->alert_info.emplace_back("mode", "lenient");
+  if (options.resolve.margin_m > 0) {
+    summary->alert_info.emplace_back("margin_m", FormatDecimal(options.resolve.margin_m));
+  }
   if (!resolved->ignored.empty()) {
     summary->alert_info.emplace_back("ignored", absl::StrJoin(resolved->ignored, "; "));
   }
   summary->repairs = resolved->repairs;
-  for (const std::string& r : geojson_repairs) summary->repairs.push_back(absl::StrCat(where, ": ", r));
+  summary->dropped_repeated_pairs = resolved->dropped_repeated_pairs;
   for (ResolvedArea& a : resolved->areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
     if (per_area != nullptr) per_area->push_back(std::move(a.region));

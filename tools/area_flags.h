@@ -22,15 +22,18 @@ namespace fanout {
 std::set<std::string> AreaValuedFlags();
 std::set<std::string> AreaSwitchFlags();
 
-// Builds the alert area from whichever area flag was given, with DESIGN §3
-// and §4b (geo/alert_resolver.h); records what defined it in
+// Builds the alert area from whichever area flag was given. A thin caller
+// of the library: the flags become AlertTextOptions and an AlertFormat, the
+// file (if any) is read, ResolveAlertText (geo/alert_text.h) resolves it
+// with DESIGN §3 and §4b, and its result is copied into the summary:
 // `summary->alert_info` (source, edges, and for CAP/GeoJSON alerts the
-// identifier, sender, sent, msgType, references), the per-area
-// descriptions in `summary->areas` (users still 0) and the lenient repairs
-// in `summary->repairs`. When `per_area` is given it receives each area's
-// own region, in the order of `summary->areas`, for CountUsersPerArea. An
-// area that resolves to nothing is refused (kInvalidArgument): an alert is
-// never delivered to nobody.
+// identifier, sender, sent, msgType, status, references), the per-area
+// descriptions in `summary->areas` (users still 0), the lenient repairs in
+// `summary->repairs` and the count of dropped repeated pairs. Errors are
+// the library's, prefixed with the file or the flag. When `per_area` is
+// given it receives each area's own region, in the order of
+// `summary->areas`, for CountUsersPerArea. An area that resolves to nothing
+// is refused (kInvalidArgument): an alert is never delivered to nobody.
 absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     const CliFlags& flags, AlertSummary* summary,
     std::vector<std::unique_ptr<AlertArea>>* per_area = nullptr);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -88,7 +89,16 @@ absl::Status RunAlert(int argc, char** argv) {
   ASSIGN_OR_RETURN(sink_options.format, ParseListFormat(flags.Get("format").value_or("csv")));
   sink_options.overwrite = flags.Has("force");
   DirectorySink sink(out_dir, sink_options);
-  RETURN_IF_ERROR(sink.CheckTarget());  // Refuse before any heavy work.
+  // Refuse before any heavy work; the library names its option, the
+  // command line its flag.
+  if (absl::Status target = sink.CheckTarget(); !target.ok()) {
+    std::error_code ec;
+    if (!sink_options.overwrite && std::filesystem::is_directory(out_dir, ec)) {
+      return absl::Status(target.code(),
+                          absl::StrCat(out_dir, " already exists (use --force to replace it)"));
+    }
+    return target;
+  }
   RETURN_IF_ERROR(DirectorySink::CheckShardCount(shards));
 
   AlertSummary summary;

@@ -4,28 +4,33 @@
 // README cannot drift from the API.
 
 #include <atomic>
+#include <string>
 #include <vector>
 
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/delivery_sink.h"
 #include "engine/location_index.h"
-#include "geo/lat_lng_text.h"
-#include "geo/polygon_builder.h"
+#include "geo/alert_text.h"
 #include "gtest/gtest.h"
 
 namespace fanout {
 namespace {
 
+constexpr char kCapXml[] = R"(<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>README-1</identifier><info><area><areaDesc>Houston</areaDesc>
+  <polygon>29.5,-95.9 29.5,-94.9 30.2,-94.9 30.2,-95.9 29.5,-95.9</polygon>
+  </area></info></alert>)";
+
 absl::Status IssueAlert(const std::vector<UserRecord>& users, uint64_t* delivered) {
+  const std::string cap_xml = kCapXml;
   // --- README example begins ---
   ASSIGN_OR_RETURN(auto index, LocationIndex::Build(users, {}));
-  ASSIGN_OR_RETURN(LatLngRing ring, ParsePolygonText(
-      "29.5,-95.9 29.5,-94.9 30.2,-94.9 30.2,-95.9 29.5,-95.9"));
-  AlertArea area;
-  ASSIGN_OR_RETURN(auto polygon, BuildPolygon({ring}, EdgeModel::kPlanar));
-  area.AddPolygon(std::move(polygon));
-  area.Finalize();
+  AlertTextOptions resolve;          // edges, margin, lenient, geocodes
+  resolve.resolve.margin_m = 0;
+  ASSIGN_OR_RETURN(ResolvedAlert alert,
+                   ResolveAlertText(cap_xml, AlertFormat::kCap, resolve));
+  const AlertArea& area = *alert.area;  // alert.repairs, .ignored, .header
   AlertExecutor::Options options;
   options.shards = 64;
   CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) {

@@ -110,7 +110,7 @@ TEST(CapResolverTest, StrictRefusalsNameTheElementAndQuoteTheText) {
       {"29.7,-95.6 29.9,-95.5 29.9,-95.2 29.7,-95.6,", "29.7,-95.6,"},  // trailing comma
       {"+29.7,-95.6 29.9,-95.5 29.9,-95.2 +29.7,-95.6", "+29.7,-95.6"},
       {"29.7,-95.6 29.9,-95.5 29.9,-95.2 29.6,-95.3", "not closed"},
-      {"29.7,-95.6 29.9,-95.5 29.9,-95.5 29.9,-95.2 29.7,-95.6", "repeats"},
+      {"-16,-179.9 -16,-180.005 -17,-179.9 -16,-179.9", "pair 2 \"-16,-180.005\": out of range"},
       {"-95.6,29.7 -95.5,29.9 -95.2,29.9 -95.6,29.7", "out of range"},
       {"0,0 1,1 0,1 1,0 0,0", "not a simple ring"},
   };
@@ -140,6 +140,9 @@ TEST(CapResolverTest, LenientRepairsAndListsEachRepair) {
   }
   EXPECT_NE(all.find("info[0].area[0].polygon[0]"), std::string::npos);
   EXPECT_TRUE(r->area->Contains(P(29.80, -95.40)));
+  // The repeated pair is valid CAP: dropped and counted, not a repair.
+  EXPECT_EQ(all.find("repeating the previous"), std::string::npos) << all;
+  EXPECT_EQ(r->dropped_repeated_pairs, 1u);
 }
 
 TEST(CapResolverTest, LenientSwapsLonLatWhenOnlyThatReadingIsValid) {

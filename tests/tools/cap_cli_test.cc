@@ -157,8 +157,33 @@ TEST_F(CapCliTest, LenientRepairsAreListed) {
   std::set<uint64_t> ids;
   Json j = Run("--cap " + Sample("malformed-messy-polygon.xml") + " --lenient", &ids);
   EXPECT_EQ(ids, Expected(Sample("malformed-messy-polygon.xml"), true));
-  ASSERT_EQ(j["repairs"].size(), 4u) << j["repairs"].dump();
+  // '+' sign, trailing comma, open ring; the repeated pair is valid CAP,
+  // dropped and counted rather than repaired.
+  ASSERT_EQ(j["repairs"].size(), 3u) << j["repairs"].dump();
+  EXPECT_EQ(j["dropped_repeated_pairs"], 1);
   EXPECT_EQ(j["alert"]["mode"], "lenient");
+}
+
+// DESIGN §4b: repeated pairs are valid CAP, accepted by default and counted
+// in summary.json; a longitude just past -180 is refused by default naming
+// the pair and brought back by --lenient.
+TEST_F(CapCliTest, RealFeedQuirks) {
+  std::set<uint64_t> ids;
+  Json nws = Run("--cap " + Sample("nws-cap12-repeated-pair-vtec.xml"), &ids);
+  EXPECT_EQ(nws["dropped_repeated_pairs"], 1) << nws.dump();
+  EXPECT_TRUE(nws["repairs"].empty());
+  EXPECT_EQ(ids, Expected(Sample("nws-cap12-repeated-pair-vtec.xml")));
+  EXPECT_GT(ids.size(), 0u);
+  EXPECT_EQ(nws["alert"]["identifier"], "urn:oid:2.49.0.1.840.0.FANOUT-SAMPLE-0109");
+  Json many = Run("--cap " + Sample("national-200-polygons-repeated-pairs.xml"));
+  EXPECT_GT(many["dropped_repeated_pairs"].get<uint64_t>(), 400u);
+  Json plain = Run("--cap " + Sample("tornado-warning-polygon.xml"));
+  EXPECT_EQ(plain["dropped_repeated_pairs"], 0);
+  ExpectRefused("--cap " + Sample("malformed-gdacs-lon-past-180.xml"),
+                "pair 2 \"-16.2,-180.005\"");
+  Json wrapped = Run("--cap " + Sample("malformed-gdacs-lon-past-180.xml") + " --lenient");
+  ASSERT_EQ(wrapped["repairs"].size(), 1u) << wrapped.dump();
+  EXPECT_NE(wrapped["repairs"][0].get<std::string>().find("179.995"), std::string::npos);
 }
 
 TEST_F(CapCliTest, MarginGivesASuperset) {
