@@ -16,6 +16,8 @@ absl::Status RunBuild(int argc, char** argv);
 absl::Status RunInspect(int argc, char** argv);
 absl::Status RunBench(int argc, char** argv);
 absl::Status RunLoadTest(int argc, char** argv);
+absl::Status RunApply(int argc, char** argv);
+absl::Status RunCheckpoint(int argc, char** argv);
 
 }  // namespace fanout
 

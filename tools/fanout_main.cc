@@ -21,9 +21,12 @@ namespace {
 
 constexpr char kUsage[] = R"(usage:
   fanout generate --users N [--seed S] [--region us|world] --out FILE(.csv|.bin)
-  fanout build    --users FILE --out SNAPSHOT [--skip-bad-rows]
-  fanout inspect  SNAPSHOT [--json]
-  fanout alert    (--index SNAPSHOT | --users FILE [--skip-bad-rows])
+  fanout build    --users FILE (--out SNAPSHOT | --dir DIR [--force]) [--skip-bad-rows]
+  fanout apply    --dir DIR --updates FILE(.csv|.bin) [--sync batch|group|none]
+                  [--batch N]
+  fanout checkpoint --dir DIR
+  fanout inspect  (SNAPSHOT | DIR) [--json]
+  fanout alert    (--index SNAPSHOT | --dir DIR | --users FILE [--skip-bad-rows])
                   (--cap FILE | --geojson FILE [--feature ID] |
                    --polygon "lat,lon lat,lon ..." | --circle "lat,lon km" |
                    --same PSSCCC | --fips SSCCC|SS)
@@ -45,6 +48,13 @@ constexpr char kUsage[] = R"(usage:
              seconds, then checks every alert against the update history;
              exit 1 on any consistency violation or lost update. --log FILE
              also writes an update log and reports its replay speed.
+  --dir      an engine folder (checkpoints and update-log segments): build
+             makes one at sequence 0; apply adds updates in file order
+             (CSV user_id,lat,lng; empty lat and lng remove the user),
+             printing `acked SEQ` after each durable batch (default --sync
+             group, --batch 10000); checkpoint writes the state as a
+             checkpoint and drops the log before it; inspect DIR reports
+             checkpoint_seq and last_seq.
 Progress is shown on a terminal only. Exit codes: 0 ok, 2 bad usage or
 input, 1 other failure.
 )";
@@ -75,6 +85,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"generate", RunGenerate}, {"alert", RunAlert},     {"build", RunBuild},
     {"inspect", RunInspect},   {"bench", RunBench},     {"loadtest", RunLoadTest},
+    {"apply", RunApply},       {"checkpoint", RunCheckpoint},
 };
 
 int Main(int argc, char** argv) {

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
+#include "engine/engine.h"
 #include "engine/snapshot.h"
 #include "engine/users_input.h"
 #include "tools/cli_util.h"
@@ -40,13 +41,38 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
   return built;
 }
 
-std::set<std::string> IndexValuedFlags() { return {"users", "index"}; }
+std::set<std::string> IndexValuedFlags() { return {"users", "index", "dir"}; }
 std::set<std::string> IndexSwitchFlags() { return {"skip-bad-rows"}; }
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
                                                                   AlertSummary* summary) {
-  if (flags.Has("index") == flags.Has("users")) {
-    return absl::InvalidArgumentError("give exactly one of --index SNAPSHOT or --users FILE");
+  if (flags.Has("index") + flags.Has("users") + flags.Has("dir") != 1) {
+    return absl::InvalidArgumentError(
+        "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE");
+  }
+  if (flags.Has("dir")) {
+    if (flags.Has("skip-bad-rows")) {
+      return absl::InvalidArgumentError("--skip-bad-rows applies to --users, not --dir");
+    }
+    const std::string dir = *flags.Get("dir");
+    int64_t start = absl::GetCurrentTimeNanos();
+    ASSIGN_OR_RETURN(EngineDirectoryState state, ReadEngineDirectory(dir, /*materialise=*/true));
+    std::fprintf(stderr,
+                 "loaded engine folder %s: %zu users at sequence %llu (checkpoint %llu, %llu "
+                 "updates of log replayed) in %.2f s\n",
+                 dir.c_str(), state.index->size(), static_cast<unsigned long long>(state.last_seq),
+                 static_cast<unsigned long long>(state.report.checkpoint_seq),
+                 static_cast<unsigned long long>(state.report.updates_replayed),
+                 MillisSince(start) / 1000);
+    if (state.report.torn_tail_bytes > 0) {
+      std::fprintf(stderr, "ignored a torn log tail of %llu bytes: %s\n",
+                   static_cast<unsigned long long>(state.report.torn_tail_bytes),
+                   state.report.torn_tail_detail.c_str());
+    }
+    summary->alert_info.emplace_back("engine_dir", dir);
+    summary->alert_info.emplace_back("last_seq", std::to_string(state.last_seq));
+    summary->alert_info.emplace_back("checkpoint_seq", std::to_string(state.report.checkpoint_seq));
+    return std::move(state.index);
   }
   if (flags.Has("index")) {
     if (flags.Has("skip-bad-rows")) {

@@ -16,8 +16,10 @@
 namespace fanout {
 
 // The flags that name where an alert's users come from: exactly one of
-// --index SNAPSHOT (a `fanout build` snapshot, mapped and verified) or
-// --users FILE (loaded and built now; --skip-bad-rows for CSV).
+// --index SNAPSHOT (a `fanout build` snapshot, mapped and verified),
+// --dir DIR (an engine folder, engine/engine.h: its newest checkpoint plus
+// the log after it, read without changing a file) or --users FILE (loaded
+// and built now; --skip-bad-rows for CSV).
 std::set<std::string> IndexValuedFlags();
 std::set<std::string> IndexSwitchFlags();
 
@@ -34,8 +36,9 @@ struct BuiltIndex {
 // index; reports repeated user ids and skipped rows on stderr.
 absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool skip_bad_rows);
 
-// Loads the snapshot, or loads users and builds the index, reporting load
-// and build figures on stderr and in `summary->alert_info`.
+// Loads the snapshot or the engine folder's state, or loads users and
+// builds the index, reporting load and build figures on stderr and in
+// `summary->alert_info`.
 absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
                                                                   AlertSummary* summary);
 

@@ -1,0 +1,597 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/engine.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/atomic_file.h"
+#include "base/file_io.h"
+#include "base/status_macros.h"
+#include "engine/alert_executor.h"
+#include "engine/internal/engine_directory.h"
+#include "engine/internal/segment_log.h"
+#include "engine/live_index.h"
+#include "engine/shard_policy.h"
+#include "geo/cap_alert.h"
+#include "geo/geojson_alert.h"
+
+namespace fanout {
+
+absl::Status EngineOptions::Validate() const {
+  if (!(group_interval > absl::ZeroDuration())) {
+    return absl::InvalidArgumentError("EngineOptions::group_interval must be > 0");
+  }
+  if (segment_bytes < 4096) {
+    return absl::InvalidArgumentError("EngineOptions::segment_bytes must be >= 4096");
+  }
+  if (backlog_min_updates < 1) {
+    return absl::InvalidArgumentError("EngineOptions::backlog_min_updates must be >= 1");
+  }
+  if (!(backlog_fraction >= 0)) {
+    return absl::InvalidArgumentError("EngineOptions::backlog_fraction must be >= 0");
+  }
+  if (backlog_wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("EngineOptions::backlog_wait must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-9; }
+
+CapAlert OneArea(const std::string& label, CapArea area) {
+  CapAlert alert;
+  alert.infos.emplace_back();
+  area.label = label;
+  alert.infos.front().areas.push_back(std::move(area));
+  return alert;
+}
+
+// The request's text as an area, with the existing geo API. Kept in one
+// place so that it can give way to geo's own entry point for alert text.
+absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(const AlertRequest& request,
+                                                              AlertSummary* summary) {
+  RETURN_IF_ERROR(request.resolve.Validate());
+  CapAlert alert;
+  std::vector<std::string> geojson_repairs;
+  switch (request.format) {
+    case AlertFormat::kCap: {
+      ASSIGN_OR_RETURN(alert, ParseCapAlert(request.text, CapParseOptions{}));
+      break;
+    }
+    case AlertFormat::kGeoJson: {
+      GeoJsonOptions geojson;
+      geojson.edges = request.resolve.edges;
+      geojson.feature_id = request.feature_id;
+      geojson.repair_rings = request.resolve.lenient;
+      geojson.repairs = &geojson_repairs;
+      ASSIGN_OR_RETURN(alert, ParseGeoJsonAlert(request.text, geojson));
+      break;
+    }
+    case AlertFormat::kPolygon: {
+      CapArea area;
+      area.polygons.push_back(request.text);
+      alert = OneArea("polygon", std::move(area));
+      break;
+    }
+    case AlertFormat::kCircle: {
+      CapArea area;
+      area.circles.push_back(request.text);
+      alert = OneArea("circle", std::move(area));
+      break;
+    }
+    case AlertFormat::kCode: {
+      CapArea area;
+      const bool same = request.text.size() == 6;
+      area.geocodes.push_back({same ? "SAME" : "FIPS", request.text});
+      alert = OneArea(same ? "SAME" : "FIPS", std::move(area));
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError("unknown alert format");
+  }
+  ASSIGN_OR_RETURN(ResolvedAlert resolved, ResolveAlert(alert, request.resolve));
+  summary->repairs = resolved.repairs;
+  for (const std::string& r : geojson_repairs) summary->repairs.push_back(r);
+  for (const ResolvedArea& a : resolved.areas) {
+    summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
+  }
+  return std::move(resolved.area);
+}
+
+// An exclusive flock on dir/LOCK, released when closed.
+class DirectoryLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<DirectoryLock>> Acquire(const std::string& dir) {
+    const std::string path = internal::JoinPath(dir, kEngineLockFile);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoError("cannot open", path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(dir, ": another engine has this folder open (", path, " is locked)"));
+    }
+    return std::unique_ptr<DirectoryLock>(new DirectoryLock(fd));
+  }
+  ~DirectoryLock() { ::close(fd_); }
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  const int fd_;
+};
+
+bool IsEmptyEngineDirectory(const std::string& dir) {
+  auto listing = internal::ListEngineDirectory(dir);
+  return listing.ok() && listing->checkpoints.empty() && listing->segments.empty() &&
+         !listing->has_other_entries;
+}
+
+absl::Status MakeDirectory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("cannot create", dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+namespace internal {
+
+// The machinery behind Engine (engine.h has the contract).
+//
+// Thread-safety: as Engine. Lock order: checkpoint_mu_, write_mu_, sync_mu_.
+class EngineImpl {
+ public:
+  EngineImpl(std::string dir, const EngineOptions& options) : dir_(std::move(dir)), options_(options) {}
+  ~EngineImpl();
+
+  absl::Status Start(Recovered recovered, std::unique_ptr<DirectoryLock> lock);
+  absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+  absl::StatusOr<AlertSummary> Alert(const AlertRequest& request, DeliverySink& sink);
+  absl::Status Checkpoint();
+  EngineStats GetStats() const;
+  void RunMaintenance();
+
+ private:
+  // The updates the live index holds unmerged, and the bound on them.
+  void Backlog(uint64_t* unfolded, uint64_t* limit) const;
+  absl::Status WaitForBacklog();
+  absl::Status WaitDurable(uint64_t seq);
+  void SyncLoop();        // kGroup
+  void CheckpointLoop();  // automatic checkpoints
+
+  const std::string dir_;
+  const EngineOptions options_;
+  std::unique_ptr<DirectoryLock> lock_;
+  std::unique_ptr<LiveIndex> live_;
+  EngineOpenReport open_report_;
+
+  // One checkpoint at a time.
+  std::mutex checkpoint_mu_;
+
+  mutable std::mutex write_mu_;  // serialises Apply's appends and numbers
+  std::unique_ptr<SegmentLog> log_ ABSL_GUARDED_BY(write_mu_);
+
+  mutable std::mutex sync_mu_;
+  std::condition_variable synced_cv_;  // synced_seq_ or error_ changed
+  std::condition_variable work_cv_;    // appended_seq_ or stop_ changed
+  uint64_t appended_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  uint64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  absl::Status error_ ABSL_GUARDED_BY(sync_mu_);  // sticky: the log failed
+  bool stop_ ABSL_GUARDED_BY(sync_mu_) = false;
+  uint64_t checkpoint_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  double last_checkpoint_s_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  absl::Status last_auto_checkpoint_ ABSL_GUARDED_BY(sync_mu_);
+
+  std::atomic<uint64_t> log_bytes_{0}, segments_{0};
+  std::atomic<uint64_t> syncs_{0}, checkpoints_{0}, backlog_waits_{0}, backlog_refusals_{0};
+
+  std::thread sync_thread_, checkpoint_thread_;
+};
+
+EngineImpl::~EngineImpl() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  synced_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (log_ != nullptr && options_.sync != SyncPolicy::kNone) log_->Sync().IgnoreError();
+}
+
+absl::Status EngineImpl::Start(Recovered recovered, std::unique_ptr<DirectoryLock> lock) {
+  lock_ = std::move(lock);
+  live_ = std::move(recovered.live);
+  open_report_ = std::move(recovered.state.report);
+  const uint64_t last = recovered.state.last_seq;
+  // What the recovery made redundant goes now (a crash in a checkpoint's
+  // clean-up, or a dead writer's temporary).
+  for (const std::string& name : open_report_.removed) {
+    ::unlink(JoinPath(dir_, name).c_str());
+  }
+  std::unique_ptr<SegmentLog> log;
+  ASSIGN_OR_RETURN(log, SegmentLog::Open(dir_, recovered.live_segments,
+                                         recovered.last_segment_usable, last + 1,
+                                         options_.segment_bytes));
+  RETURN_IF_ERROR(SyncDirectory(dir_));
+  {
+    std::lock_guard<std::mutex> wlock(write_mu_);
+    log_bytes_.store(log->bytes());
+    segments_.store(log->segments());
+    log_ = std::move(log);
+  }
+  {
+    std::lock_guard<std::mutex> slock(sync_mu_);
+    appended_seq_ = synced_seq_ = last;
+    checkpoint_seq_ = open_report_.checkpoint_seq;
+  }
+  if (options_.sync == SyncPolicy::kGroup) sync_thread_ = std::thread([this] { SyncLoop(); });
+  if (options_.checkpoint_log_bytes > 0 && !options_.pause_maintenance_for_testing) {
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+void EngineImpl::Backlog(uint64_t* unfolded, uint64_t* limit) const {
+  const LiveIndex::Stats st = live_->GetStats();
+  *unfolded = st.pending_updates + st.delta_entries;
+  *limit = std::max<uint64_t>(options_.backlog_min_updates,
+                              static_cast<uint64_t>(options_.backlog_fraction * st.users));
+}
+
+absl::Status EngineImpl::WaitForBacklog() {
+  uint64_t unfolded, limit;
+  Backlog(&unfolded, &limit);
+  if (unfolded < limit) return absl::OkStatus();
+  backlog_waits_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t deadline = absl::GetCurrentTimeNanos() + absl::ToInt64Nanoseconds(options_.backlog_wait);
+  while (absl::GetCurrentTimeNanos() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+    Backlog(&unfolded, &limit);
+    if (unfolded < limit) return absl::OkStatus();
+  }
+  backlog_refusals_.fetch_add(1, std::memory_order_relaxed);
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the live index holds ", unfolded, " updates not yet merged (limit ", limit,
+      "): maintenance is behind the update rate; nothing of this batch was applied, retry later"));
+}
+
+absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> updates) {
+  if (updates.empty()) return live_->last_seq();
+  for (size_t i = 0; i < updates.size(); ++i) {  // refuse before the log sees it
+    const LocationUpdate& u = updates[i];
+    if (u.kind != LocationUpdate::Kind::kUpsert && u.kind != LocationUpdate::Kind::kRemove) {
+      return absl::InvalidArgumentError(absl::StrCat("update ", i, ": unknown kind ", int(u.kind)));
+    }
+    if (u.kind == LocationUpdate::Kind::kUpsert && !u.location.IsValid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update ", i, " (user ", u.user_id(), "): coordinates out of range: lat_e7 ",
+          u.location.lat_e7, ", lng_e7 ", u.location.lng_e7));
+    }
+  }
+  RETURN_IF_ERROR(WaitForBacklog());
+  uint64_t last = 0;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    {
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      if (!error_.ok()) return error_;
+    }
+    const uint64_t first = log_->next_seq();
+    absl::Status st = log_->Append(first, updates);
+    if (st.ok() && options_.sync == SyncPolicy::kBatch) {
+      st = log_->Sync();
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!st.ok()) {
+      if (st.code() == absl::StatusCode::kInvalidArgument) return st;
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      error_ = st;
+      synced_cv_.notify_all();
+      return st;
+    }
+    auto applied = live_->Apply(updates);
+    if (!applied.ok() || *applied != first + updates.size() - 1) {
+      // Logged but not applied: the log and the index disagree from here on.
+      absl::Status failed = applied.ok() ? absl::InternalError("live index numbered a batch "
+                                                               "differently from the log")
+                                         : applied.status();
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      error_ = absl::InternalError(absl::StrCat(
+          "a logged batch could not be applied (reopen the engine to recover it): ",
+          failed.message()));
+      synced_cv_.notify_all();
+      return error_;
+    }
+    last = *applied;
+    log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
+    segments_.store(log_->segments(), std::memory_order_relaxed);
+    std::lock_guard<std::mutex> slock(sync_mu_);
+    appended_seq_ = last;
+    if (options_.sync != SyncPolicy::kGroup) synced_seq_ = last;
+  }
+  if (options_.sync == SyncPolicy::kGroup) {
+    work_cv_.notify_all();
+    RETURN_IF_ERROR(WaitDurable(last));
+  }
+  return last;
+}
+
+absl::Status EngineImpl::WaitDurable(uint64_t seq) {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  synced_cv_.wait(lock, [&] { return synced_seq_ >= seq || !error_.ok() || stop_; });
+  if (synced_seq_ >= seq) return absl::OkStatus();
+  if (!error_.ok()) return error_;
+  return absl::CancelledError("the engine is closing");
+}
+
+void EngineImpl::SyncLoop() {
+  int64_t last_start = 0;
+  const int64_t interval = absl::ToInt64Nanoseconds(options_.group_interval);
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      work_cv_.wait(lock, [&] { return stop_ || appended_seq_ > synced_seq_; });
+      if (appended_seq_ <= synced_seq_) return;  // stopping with nothing to sync
+    }
+    // At most one fsync per interval: batches arriving meanwhile share it.
+    const int64_t wait = last_start + interval - absl::GetCurrentTimeNanos();
+    if (wait > 0) absl::SleepFor(absl::Nanoseconds(wait));
+    uint64_t target;
+    std::shared_ptr<const SyncHandle> handle;
+    {
+      std::lock_guard<std::mutex> wlock(write_mu_);
+      handle = log_->sync_handle();
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      target = appended_seq_;
+    }
+    last_start = absl::GetCurrentTimeNanos();
+    // Segments rolled since are synced when sealed; the current one now.
+    absl::Status st = handle->Sync();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      if (st.ok()) {
+        synced_seq_ = std::max(synced_seq_, target);
+      } else if (error_.ok()) {
+        error_ = st;
+      }
+    }
+    synced_cv_.notify_all();
+  }
+}
+
+void EngineImpl::CheckpointLoop() {
+  auto pause = std::chrono::milliseconds(100);
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      work_cv_.wait_for(lock, pause, [&] { return stop_; });
+      if (stop_) return;
+    }
+    pause = std::chrono::milliseconds(100);
+    if (log_bytes_.load(std::memory_order_relaxed) < options_.checkpoint_log_bytes) continue;
+    absl::Status st = Checkpoint();
+    if (!st.ok()) pause = std::chrono::milliseconds(5000);  // retry later, not in a tight loop
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    last_auto_checkpoint_ = st;
+  }
+}
+
+absl::Status EngineImpl::Checkpoint() {
+  std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
+  const int64_t start = absl::GetCurrentTimeNanos();
+  uint64_t seq;
+  LiveSnapshot snapshot;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    seq = live_->last_seq();
+    {
+      std::lock_guard<std::mutex> slock(sync_mu_);
+      if (!error_.ok()) return error_;
+      if (seq == checkpoint_seq_) return absl::OkStatus();
+    }
+    // The checkpoint never runs ahead of the durable log, and the segments
+    // it makes redundant are sealed.
+    RETURN_IF_ERROR(log_->Roll());
+    segments_.store(log_->segments(), std::memory_order_relaxed);
+    snapshot = live_->Snapshot();
+  }
+  if (snapshot.seq() != seq) {
+    return absl::InternalError("checkpoint: the pinned state moved");
+  }
+  // Off every lock: updates and alerts go on.
+  std::unique_ptr<LocationIndex> index = MaterialiseSnapshot(snapshot);
+  snapshot = LiveSnapshot();  // let the runs it pinned go
+  SnapshotMetadata meta;
+  meta.input_rows = index->size();
+  RETURN_IF_ERROR(WriteCheckpoint(dir_, seq, *index, meta));
+  index.reset();
+  // The new checkpoint is durable: what it makes redundant can go.
+  ASSIGN_OR_RETURN(DirectoryListing listing, ListEngineDirectory(dir_));
+  for (const NumberedFile& f : listing.checkpoints) {
+    if (f.seq < seq) ::unlink(JoinPath(dir_, f.name).c_str());
+  }
+  RETURN_IF_ERROR(SyncDirectory(dir_));
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    RETURN_IF_ERROR(log_->DeleteThrough(seq));
+    log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
+    segments_.store(log_->segments(), std::memory_order_relaxed);
+  }
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> slock(sync_mu_);
+  checkpoint_seq_ = seq;
+  last_checkpoint_s_ = SecondsSince(start);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AlertSummary> EngineImpl::Alert(const AlertRequest& request, DeliverySink& sink) {
+  AlertSummary summary;
+  const int64_t parse_start = absl::GetCurrentTimeNanos();
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area, ResolveRequestText(request, &summary));
+  summary.timings.parse_ms = (absl::GetCurrentTimeNanos() - parse_start) * 1e-6;
+  AlertExecutor::Options options;
+  options.shards = request.shards;
+  RETURN_IF_ERROR(options.Validate());
+  LiveSnapshot snapshot = live_->Snapshot();
+  AlertExecutor executor(snapshot, options);
+  RETURN_IF_ERROR(executor.Execute(*area, sink, &summary));
+  if (summary.areas.size() == 1) {
+    summary.areas[0].users = summary.matched;
+    summary.areas[0].counted = true;
+  }
+  const StageTimings& t = summary.timings;
+  summary.timings.total_ms = t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
+  return summary;
+}
+
+EngineStats EngineImpl::GetStats() const {
+  EngineStats st;
+  const LiveIndex::Stats live = live_->GetStats();
+  st.users = live.users;
+  st.last_seq = live.last_seq;
+  st.memory_bytes = live.memory_bytes;
+  st.unfolded_updates = live.pending_updates + live.delta_entries;
+  st.backlog_limit = std::max<uint64_t>(options_.backlog_min_updates,
+                                        static_cast<uint64_t>(options_.backlog_fraction * live.users));
+  st.log_bytes = log_bytes_.load(std::memory_order_relaxed);
+  st.segments = segments_.load(std::memory_order_relaxed);
+  st.syncs = syncs_.load(std::memory_order_relaxed);
+  st.checkpoints = checkpoints_.load(std::memory_order_relaxed);
+  st.backlog_waits = backlog_waits_.load(std::memory_order_relaxed);
+  st.backlog_refusals = backlog_refusals_.load(std::memory_order_relaxed);
+  st.open = open_report_;
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  st.checkpoint_seq = checkpoint_seq_;
+  st.last_checkpoint_s = last_checkpoint_s_;
+  return st;
+}
+
+void EngineImpl::RunMaintenance() {
+  live_->Freeze();
+  live_->Merge();
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// Engine: forwards to the impl, and keeps exceptions from crossing.
+
+namespace {
+
+template <typename F>
+auto NoThrow(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("internal error: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("internal error: unknown exception");
+  }
+}
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<internal::EngineImpl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& dir,
+                                                     const EngineOptions& options) {
+  return NoThrow([&]() -> absl::StatusOr<std::unique_ptr<Engine>> {
+    RETURN_IF_ERROR(options.Validate());
+    if (options.create_if_missing) {
+      RETURN_IF_ERROR(MakeDirectory(dir));
+      if (IsEmptyEngineDirectory(dir)) {
+        auto empty = LocationIndex::FromTrustedColumns({}, {});
+        RETURN_IF_ERROR(internal::WriteCheckpoint(dir, 0, *empty, SnapshotMetadata{}));
+      }
+    }
+    ASSIGN_OR_RETURN(internal::DirectoryListing listing, internal::ListEngineDirectory(dir));
+    (void)listing;
+    ASSIGN_OR_RETURN(std::unique_ptr<DirectoryLock> lock, DirectoryLock::Acquire(dir));
+    LiveIndex::Options live_options;
+    live_options.background_maintenance = !options.pause_maintenance_for_testing;
+    ASSIGN_OR_RETURN(internal::Recovered recovered,
+                     internal::RecoverEngineDirectory(dir, live_options));
+    auto impl = std::make_unique<internal::EngineImpl>(dir, options);
+    RETURN_IF_ERROR(impl->Start(std::move(recovered), std::move(lock)));
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  });
+}
+
+absl::StatusOr<uint64_t> Engine::Apply(absl::Span<const LocationUpdate> updates) {
+  return NoThrow([&]() -> absl::StatusOr<uint64_t> { return impl_->Apply(updates); });
+}
+
+absl::StatusOr<AlertSummary> Engine::Alert(const AlertRequest& request, DeliverySink& sink) {
+  return NoThrow([&]() -> absl::StatusOr<AlertSummary> { return impl_->Alert(request, sink); });
+}
+
+absl::Status Engine::Checkpoint() {
+  return NoThrow([&]() -> absl::Status { return impl_->Checkpoint(); });
+}
+
+Engine::Stats Engine::GetStats() const { return impl_->GetStats(); }
+
+void Engine::RunMaintenanceForTesting() { impl_->RunMaintenance(); }
+
+absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& base,
+                                   const SnapshotMetadata& meta, bool replace) {
+  return NoThrow([&]() -> absl::Status {
+    RETURN_IF_ERROR(MakeDirectory(dir));
+    ASSIGN_OR_RETURN(internal::DirectoryListing listing, internal::ListEngineDirectory(dir));
+    const bool empty = listing.checkpoints.empty() && listing.segments.empty() &&
+                       listing.temporaries.empty() && !listing.has_lock_file &&
+                       !listing.has_other_entries;
+    if (!empty && !replace) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(dir, ": the folder is not empty (use --force to replace an engine in it)"));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<DirectoryLock> lock, DirectoryLock::Acquire(dir));
+    std::vector<std::string> names;
+    for (const auto& f : listing.checkpoints) names.push_back(f.name);
+    for (const auto& f : listing.segments) names.push_back(f.name);
+    for (const auto& t : listing.temporaries) names.push_back(t);
+    for (const std::string& name : names) {
+      const std::string path = internal::JoinPath(dir, name);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", path);
+    }
+    RETURN_IF_ERROR(SyncDirectory(dir));
+    return internal::WriteCheckpoint(dir, 0, base, meta);
+  });
+}
+
+absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir, bool materialise) {
+  return NoThrow([&]() -> absl::StatusOr<EngineDirectoryState> {
+    LiveIndex::Options live_options;
+    live_options.background_maintenance = false;
+    ASSIGN_OR_RETURN(internal::Recovered recovered,
+                     internal::RecoverEngineDirectory(dir, live_options));
+    EngineDirectoryState state = std::move(recovered.state);
+    if (materialise) state.index = internal::MaterialiseSnapshot(recovered.live->Snapshot());
+    return state;
+  });
+}
+
+}  // namespace fanout

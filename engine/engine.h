@@ -1,0 +1,287 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_ENGINE_H_
+#define FANOUT_ENGINE_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "engine/delivery.h"
+#include "engine/delivery_sink.h"
+#include "engine/location_index.h"
+#include "engine/location_update.h"
+#include "engine/snapshot.h"
+#include "geo/alert_resolver.h"
+
+namespace fanout {
+
+// The engine directory (DESIGN §7). Every file in it, all written by this
+// library; anything else in the folder is left alone.
+//
+//   name                                      what
+//   ----------------------------------------  --------------------------------
+//   checkpoint-SSSSSSSSSSSSSSSSSSSS.fo        a snapshot file (snapshot.h,
+//                                             unchanged format) holding every
+//                                             update up to sequence number S
+//                                             (the name, 20 decimal digits;
+//                                             the file itself does not record
+//                                             S, so never rename one). Read by
+//                                             `fanout inspect FILE` and
+//                                             `fanout alert --index FILE`.
+//   checkpoint-S.fo.tmp-PID-XXXXXXXX          a checkpoint being written
+//                                             (base/atomic_file.h); a dead
+//                                             writer's is removed on Open.
+//   log-FFFFFFFFFFFFFFFFFFFF.ful              an update-log segment
+//                                             (update_log.h, unchanged
+//                                             format) whose first update has
+//                                             sequence number F (the name);
+//                                             rolled at
+//                                             EngineOptions::segment_bytes and
+//                                             at each checkpoint.
+//   LOCK                                      empty; an exclusive flock on it
+//                                             while an Engine has the folder
+//                                             open (a second Open fails with
+//                                             kFailedPrecondition).
+//
+// Invariants kept by every writer (and what a crash between two steps
+// leaves):
+//   - segments are consecutive: each one's first update follows the last
+//     update of the one before; the last segment is the only one appended
+//     to, and the only one whose tail may be torn. A segment is fsynced and
+//     complete before the next one is created.
+//   - a checkpoint at S is complete (written to a temporary name, fsynced,
+//     renamed, folder fsynced) before anything it makes redundant is
+//     deleted: first older checkpoints, then segments wholly at or before S
+//     (oldest first; never the last segment). A crash at any point leaves a
+//     stray temporary, an older checkpoint, or redundant segments: Open
+//     ignores and removes them.
+//
+// Open (recovery), in order:
+//   1. the newest checkpoint (largest S) is loaded and every byte verified.
+//      Damaged: kDataLoss naming the file. There is no fallback to an older
+//      checkpoint: one that is damaged means the disk lies, and silently
+//      going back in time would drop acknowledged updates.
+//   2. the segments that may hold updates after S are verified and replayed
+//      in order: the last segment whose first update is at or before S + 1,
+//      and every later one. A gap in sequence numbers (a segment missing,
+//      or the first one needed starting after S + 1) is kDataLoss naming
+//      the missing numbers and the files around them. Damage inside a
+//      segment other than a torn tail of the last one (including a torn
+//      tail of any other) is kDataLoss naming the file and the byte offset.
+//   3. a torn tail of the last segment (a crash mid-append: nothing in it
+//      was acknowledged) is cut, and reported in EngineOpenReport.
+// No directory with no checkpoint is opened unless
+// EngineOptions::create_if_missing (then it starts empty, at sequence 0).
+inline constexpr char kCheckpointPrefix[] = "checkpoint-";
+inline constexpr char kCheckpointSuffix[] = ".fo";
+inline constexpr char kSegmentPrefix[] = "log-";
+inline constexpr char kSegmentSuffix[] = ".ful";
+inline constexpr char kEngineLockFile[] = "LOCK";
+
+// How durable an acknowledged update is (DESIGN §7).
+enum class SyncPolicy {
+  kBatch,  // fdatasync before Apply returns: survives a power loss
+  kGroup,  // one fdatasync per group interval for all batches in it;
+           // Apply returns after the one that covers its batch
+  kNone,   // written to the OS before Apply returns: survives a process
+           // crash (SIGKILL), not a power loss
+};
+
+// TODO(geo entry point): AlertFormat moves to geo/ with the function that
+// resolves alert text; this placeholder goes then.
+enum class AlertFormat { kCap, kGeoJson, kPolygon, kCircle, kCode };
+
+// One alert, as text the library resolves (DESIGN §3).
+struct AlertRequest {
+  std::string text;  // CAP XML, GeoJSON, "lat,lon lat,lon ...", "lat,lon km", or a code
+  AlertFormat format = AlertFormat::kCap;
+  ResolveOptions resolve;  // edges, margin, lenient, geocodes
+  // kGeoJson: only the feature with this id; empty: every feature.
+  std::string feature_id;
+  // kCode: a code with 6 digits is SAME (PSSCCC), else FIPS (SSCCC or SS).
+  uint32_t shards = 1;  // REQUIRES: 1..ShardPolicy::kMaxShards
+};
+
+struct EngineOptions {
+  // DEFAULT: kGroup.
+  SyncPolicy sync = SyncPolicy::kGroup;
+  // kGroup: at most one fsync per interval. DEFAULT: 2 ms. REQUIRES: > 0.
+  absl::Duration group_interval = absl::Milliseconds(2);
+  // A segment is rolled (a new file started) once it holds this many bytes.
+  // DEFAULT: 256 MiB. REQUIRES: >= 4096.
+  uint64_t segment_bytes = uint64_t{256} << 20;
+  // A checkpoint is taken in the background once the log after the newest
+  // checkpoint holds this many bytes (24 bytes an update); 0: never
+  // (Checkpoint() only). DEFAULT: 4 GiB (about 170M updates).
+  uint64_t checkpoint_log_bytes = uint64_t{4} << 30;
+  // An empty folder (or a missing one, whose parent exists) becomes an
+  // engine with no users at sequence 0. DEFAULT: false (kNotFound).
+  bool create_if_missing = false;
+
+  // Backpressure (DESIGN §6: slow down, never collapse). The updates the
+  // live index holds unmerged (not yet frozen, or in delta runs: about 88
+  // bytes each) are bounded by
+  //   max(backlog_min_updates, backlog_fraction * users).
+  // An Apply that finds the bound reached waits for maintenance to fold
+  // them, up to backlog_wait; then it is refused with kResourceExhausted
+  // and nothing of it is applied. The bound is far above what maintenance
+  // keeps in steady state (a merge starts at 0.125 * users), so it is
+  // reached only when the background threads cannot keep up.
+  // DEFAULT: 4M. REQUIRES: >= 1.
+  uint64_t backlog_min_updates = uint64_t{4} << 20;
+  // DEFAULT: 0.5. REQUIRES: >= 0.
+  double backlog_fraction = 0.5;
+  // DEFAULT: 1 s. REQUIRES: >= 0.
+  absl::Duration backlog_wait = absl::Seconds(1);
+
+  // Tests only: no background maintenance (no freezes, merges or automatic
+  // checkpoints) until RunMaintenanceForTesting. DEFAULT: false.
+  bool pause_maintenance_for_testing = false;
+
+  absl::Status Validate() const;
+};
+
+// What Open found and did (for logs and `fanout inspect DIR`).
+struct EngineOpenReport {
+  std::string checkpoint_path;
+  uint64_t checkpoint_seq = 0;
+  uint64_t checkpoint_users = 0;
+  uint64_t segments_replayed = 0;
+  uint64_t updates_replayed = 0;
+  // A torn tail cut from the last segment: its bytes and why, naming the
+  // file ("log-...ful: frame at byte 4160 cut short by the end of the file").
+  uint64_t torn_tail_bytes = 0;
+  std::string torn_tail_detail;
+  // Stray files removed: temporaries of dead writers, checkpoints older than
+  // the newest, segments wholly before it.
+  std::vector<std::string> removed;
+  double load_checkpoint_s = 0, replay_s = 0, total_s = 0;
+};
+
+struct EngineStats {
+  uint64_t users = 0;
+  uint64_t last_seq = 0;        // the last acknowledged (or being acknowledged) update
+  uint64_t checkpoint_seq = 0;  // of the newest checkpoint on disk
+  uint64_t memory_bytes = 0;    // the live index (LiveIndex::Stats::memory_bytes)
+  uint64_t log_bytes = 0;       // segments after the newest checkpoint
+  uint64_t segments = 0;
+  uint64_t unfolded_updates = 0;  // what backpressure bounds (see EngineOptions)
+  uint64_t backlog_limit = 0;
+  uint64_t backlog_waits = 0;    // Apply calls that waited
+  uint64_t backlog_refusals = 0;  // and those refused with kResourceExhausted
+  uint64_t syncs = 0;            // fdatasyncs of the log
+  uint64_t checkpoints = 0;      // taken by this Engine
+  double last_checkpoint_s = 0;
+  EngineOpenReport open;
+};
+
+namespace internal {
+class EngineImpl;
+}
+
+// A location index that a service opens, feeds, queries, checkpoints and
+// restarts (DESIGN §7): a live index (live_index.h) kept in a folder of
+// checkpoints and update-log segments (format above).
+//
+// Thread-safety: every method may be called from any number of threads at
+// once. Apply calls are serialised (their log appends and sequence numbers
+// are), but under kGroup the waits for fsync overlap; Alert never waits for
+// Apply, a merge or a checkpoint. No exception crosses the class; every
+// failure is an absl::Status. After a failed log write or fsync every later
+// Apply returns that error (reopen to recover).
+//
+// Visibility and durability: a batch becomes visible to alerts once it is
+// written to the log (before its fsync under kGroup); Apply returns once it
+// is durable per options.sync. So an alert may see a batch whose Apply has
+// not yet returned, which a power loss (not a process crash) could then
+// undo.
+//
+// Typical usage:
+//   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Open(dir, {}));
+//   ASSIGN_OR_RETURN(uint64_t seq, engine->Apply(updates));  // durable now
+//   CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) { ... });
+//   ASSIGN_OR_RETURN(AlertSummary s, engine->Alert({cap_xml, AlertFormat::kCap}, sink));
+//   RETURN_IF_ERROR(engine->Checkpoint());  // later Opens replay less
+class Engine {
+ public:
+  using Stats = EngineStats;
+
+  // Opens (recovers) the engine in `dir` (see the recovery rules above) and
+  // starts its background maintenance. kDataLoss naming the file for
+  // damage; kNotFound when `dir` holds no checkpoint (unless
+  // create_if_missing); kFailedPrecondition when another Engine has it open;
+  // kInvalidArgument for bad options.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const std::string& dir,
+                                                      const EngineOptions& options);
+  ~Engine();  // stops maintenance; waits for a running checkpoint
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies `updates` atomically (an alert sees all of them or none) with
+  // consecutive sequence numbers, and returns the last one's once the batch
+  // is durable per options.sync. kInvalidArgument naming the position for
+  // an upsert with coordinates out of range or an unknown kind (nothing
+  // applied); kResourceExhausted under backpressure (nothing applied);
+  // the log's error (kInternal, naming the file) when writing fails. An
+  // empty batch returns the last sequence number.
+  absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+
+  // Resolves the request's text (DESIGN §3, geo/), finds every user inside
+  // at one consistent state, and hands the lists to `sink`.
+  // kInvalidArgument for text that does not resolve (naming the element);
+  // the sink's error when it fails.
+  absl::StatusOr<AlertSummary> Alert(const AlertRequest& request, DeliverySink& sink);
+
+  // Writes a checkpoint of the current state while updates and alerts go on,
+  // then deletes what it makes redundant. One at a time (a second caller
+  // waits). OK without writing when nothing changed since the newest one.
+  absl::Status Checkpoint();
+
+  Stats GetStats() const;
+
+  // Tests only: one freeze and one merge of the live index, now.
+  void RunMaintenanceForTesting();
+
+ private:
+  explicit Engine(std::unique_ptr<internal::EngineImpl> impl);
+  std::unique_ptr<internal::EngineImpl> impl_;
+};
+
+// Makes `dir` an engine folder whose state at sequence 0 is `base`: writes
+// checkpoint 0 (`meta` as for WriteSnapshot). `dir` is created when missing
+// (its parent must exist). An existing folder holding anything is refused
+// (kFailedPrecondition naming it) unless `replace`; then the engine files
+// in it (checkpoints, segments, temporaries, LOCK) are removed first, and
+// anything else is left.
+absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& base,
+                                   const SnapshotMetadata& meta, bool replace);
+
+// A read-only look at an engine folder: what Open would recover, without
+// changing a file (no torn tail cut, no stray removed, no lock taken: a
+// running Engine may be appending). Damage is refused as by Open.
+struct EngineDirectoryState {
+  EngineOpenReport report;  // `removed`: what Open would remove
+  uint64_t last_seq = 0;
+  uint64_t users = 0;
+  uint64_t log_bytes = 0;   // segments after the checkpoint
+  struct Segment {
+    std::string name;
+    uint64_t first_seq = 0, last_seq = 0, bytes = 0, updates = 0;
+  };
+  std::vector<Segment> segments;  // those replayed
+  // The recovered state, when asked for (ReadEngineDirectory's
+  // `materialise`): every user at last_seq, sorted, as a static index.
+  std::unique_ptr<LocationIndex> index;
+};
+absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir,
+                                                         bool materialise);
+
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_ENGINE_H_

@@ -1,0 +1,257 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/internal/engine_directory.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "base/file_io.h"
+#include "base/status_macros.h"
+#include "engine/radix_sort.h"
+#include "engine/snapshot.h"
+#include "engine/update_log.h"
+
+namespace fanout {
+namespace internal {
+namespace {
+
+double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-9; }
+
+// "<prefix><20 digits><suffix>" -> the number; false for anything else.
+bool ParseNumbered(const std::string& name, absl::string_view prefix, absl::string_view suffix,
+                   uint64_t* seq) {
+  if (name.size() != prefix.size() + 20 + suffix.size()) return false;
+  if (!absl::StartsWith(name, prefix) || !absl::EndsWith(name, suffix)) return false;
+  const char* begin = name.data() + prefix.size();
+  for (const char* p = begin; p < begin + 20; ++p) {
+    if (*p < '0' || *p > '9') return false;
+  }
+  auto [end, ec] = std::from_chars(begin, begin + 20, *seq);
+  return ec == std::errc() && end == begin + 20;
+}
+
+// kDataLoss with `file: message`, unless the message names it already.
+absl::Status NameFile(const absl::Status& status, const std::string& file) {
+  if (absl::StrContains(status.message(), file)) return status;
+  return absl::Status(status.code(), absl::StrCat(file, ": ", status.message()));
+}
+
+absl::Status Gap(uint64_t from, uint64_t to, const std::string& before, const std::string& after) {
+  return absl::DataLossError(absl::StrFormat(
+      "updates %d..%d are missing from the log: %s ends before them and %s starts after them "
+      "(a segment was deleted or lost); refusing to open without them",
+      from, to, before, after));
+}
+
+}  // namespace
+
+std::string CheckpointName(uint64_t seq) {
+  return absl::StrFormat("%s%020d%s", kCheckpointPrefix, seq, kCheckpointSuffix);
+}
+std::string SegmentName(uint64_t first_seq) {
+  return absl::StrFormat("%s%020d%s", kSegmentPrefix, first_seq, kSegmentSuffix);
+}
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+absl::StatusOr<DirectoryListing> ListEngineDirectory(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(dir, ": no such folder"));
+    return ErrnoError("cannot stat", dir);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": not a folder"));
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoError("cannot list", dir);
+  DirectoryListing out;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    uint64_t seq;
+    if (ParseNumbered(name, kCheckpointPrefix, kCheckpointSuffix, &seq)) {
+      out.checkpoints.push_back({seq, name});
+    } else if (ParseNumbered(name, kSegmentPrefix, kSegmentSuffix, &seq)) {
+      out.segments.push_back({seq, name});
+    } else if (name == kEngineLockFile) {
+      out.has_lock_file = true;
+    } else if ((absl::StartsWith(name, kCheckpointPrefix) ||
+                absl::StartsWith(name, kSegmentPrefix)) &&
+               absl::StrContains(name, ".tmp-")) {
+      out.temporaries.push_back(name);
+    } else {
+      out.has_other_entries = true;
+    }
+  }
+  ::closedir(d);
+  auto by_seq = [](const NumberedFile& a, const NumberedFile& b) { return a.seq < b.seq; };
+  std::sort(out.checkpoints.begin(), out.checkpoints.end(), by_seq);
+  std::sort(out.segments.begin(), out.segments.end(), by_seq);
+  std::sort(out.temporaries.begin(), out.temporaries.end());
+  return out;
+}
+
+absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
+                                                 const LiveIndex::Options& live_options) {
+  const int64_t start = absl::GetCurrentTimeNanos();
+  ASSIGN_OR_RETURN(DirectoryListing listing, ListEngineDirectory(dir));
+  if (listing.checkpoints.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        dir, ": not an engine folder (no checkpoint-*.fo; make one with fanout build --dir)"));
+  }
+  Recovered out;
+  EngineOpenReport& report = out.state.report;
+  const NumberedFile& newest = listing.checkpoints.back();
+  const uint64_t s = newest.seq;
+  report.checkpoint_path = JoinPath(dir, newest.name);
+  report.checkpoint_seq = s;
+  for (size_t i = 0; i + 1 < listing.checkpoints.size(); ++i) {
+    out.redundant.push_back(listing.checkpoints[i].name);
+  }
+
+  // 1. The newest checkpoint, every byte verified; no fallback.
+  auto loaded = LoadSnapshot(report.checkpoint_path);
+  if (!loaded.ok()) {
+    absl::Status st = loaded.status();
+    if (st.code() != absl::StatusCode::kDataLoss) {
+      st = absl::DataLossError(absl::StrCat("newest checkpoint cannot be read: ", st.message()));
+    }
+    return NameFile(st, report.checkpoint_path);
+  }
+  report.checkpoint_users = loaded->index->size();
+  auto live = LiveIndex::Create(std::move(loaded->index), live_options, s);
+  if (!live.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", live.status().message()));
+  }
+  out.live = *std::move(live);
+  report.load_checkpoint_s = SecondsSince(start);
+
+  // 2. The segments after it: the last one starting at or before s + 1, and
+  // every later one.
+  const std::vector<NumberedFile>& segs = listing.segments;
+  size_t first = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i].seq <= s + 1) first = i;
+  }
+  for (size_t i = 0; i < first; ++i) out.redundant.push_back(segs[i].name);
+  const int64_t replay_start = absl::GetCurrentTimeNanos();
+  uint64_t expected = s + 1;  // the next sequence number the state needs
+  std::string previous = newest.name;  // what ends just before `expected`
+  LiveIndex* index = out.live.get();
+  for (size_t i = first; i < segs.size(); ++i) {
+    const NumberedFile& seg = segs[i];
+    const std::string path = JoinPath(dir, seg.name);
+    const bool last = i + 1 == segs.size();
+    if (seg.seq > expected) return Gap(expected, seg.seq - 1, previous, seg.name);
+    if (i > first && seg.seq < expected) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s overlaps %s (it starts at update %d, which the one before holds)", path, previous,
+          seg.seq));
+    }
+    uint64_t applied_here = 0;
+    auto scan = ReplayUpdateLog(
+        path, expected - 1,
+        [&](uint64_t first_seq, absl::Span<const LocationUpdate> updates) -> absl::Status {
+          if (first_seq != expected + applied_here) {
+            return absl::DataLossError(absl::StrFormat(
+                "%s: update %d follows update %d", path, first_seq, expected + applied_here - 1));
+          }
+          ASSIGN_OR_RETURN(uint64_t last_seq, index->Apply(updates));
+          if (last_seq != first_seq + updates.size() - 1) {
+            return absl::InternalError(absl::StrFormat(
+                "%s: replay numbered updates up to %d, expected %d", path, last_seq,
+                first_seq + updates.size() - 1));
+          }
+          applied_here += updates.size();
+          return absl::OkStatus();
+        });
+    if (!scan.ok()) {
+      absl::Status st = scan.status();
+      if (st.code() == absl::StatusCode::kNotFound) {
+        st = absl::DataLossError(absl::StrCat("segment vanished while reading: ", st.message()));
+      }
+      return NameFile(st, path);
+    }
+    if (scan->frames > 0 && scan->first_seq != seg.seq) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: its name says its first update is %d, but it starts at %d", path, seg.seq,
+          scan->first_seq));
+    }
+    if (scan->torn_tail_bytes > 0) {
+      if (!last) {
+        return absl::DataLossError(absl::StrFormat(
+            "%s: damaged before the end of the log (%d bytes at its end do not hold a valid "
+            "frame: %s) while later segments exist, starting with %s",
+            path, scan->torn_tail_bytes, scan->torn_tail_detail, segs[i + 1].name));
+      }
+      report.torn_tail_bytes = scan->torn_tail_bytes;
+      report.torn_tail_detail = absl::StrCat(path, ": ", scan->torn_tail_detail);
+    }
+    if (scan->frames > 0 && scan->last_seq >= expected) {
+      expected = scan->last_seq + 1;
+      previous = seg.name;
+    }
+    out.live_segments.push_back(seg);
+    EngineDirectoryState::Segment described;
+    described.name = seg.name;
+    described.first_seq = scan->frames > 0 ? scan->first_seq : seg.seq;
+    described.last_seq = scan->frames > 0 ? scan->last_seq : 0;
+    described.updates = scan->updates;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) described.bytes = static_cast<uint64_t>(st.st_size);
+    out.state.log_bytes += described.bytes;
+    out.state.segments.push_back(described);
+    report.updates_replayed += applied_here;
+    ++report.segments_replayed;
+    if (last) {
+      // Appends go on in this segment when it ends exactly where the state
+      // does (an empty segment: when it is named so).
+      out.last_segment_usable = scan->frames > 0 ? scan->last_seq + 1 == expected
+                                                 : seg.seq == expected;
+    }
+  }
+  for (const std::string& t : listing.temporaries) report.removed.push_back(t);
+  for (const std::string& r : out.redundant) report.removed.push_back(r);
+  out.state.last_seq = expected - 1;
+  out.state.users = out.live->GetStats().users;
+  report.replay_s = SecondsSince(replay_start);
+  report.total_s = SecondsSince(start);
+  return out;
+}
+
+std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveSnapshot& snapshot) {
+  std::vector<uint64_t> cells, users;
+  cells.reserve(snapshot.users_approx() + 1024);
+  users.reserve(snapshot.users_approx() + 1024);
+  snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
+    cells.push_back(cell);
+    users.push_back(user);
+  });
+  // Stable sorts: by user, then by cell, gives (cell, user) order.
+  RadixSortPairs(&users, &cells);
+  RadixSortPairs(&cells, &users);
+  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+}
+
+absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,
+                             const SnapshotMetadata& meta) {
+  RETURN_IF_ERROR(WriteSnapshot(JoinPath(dir, CheckpointName(seq)), index, meta));
+  return SyncDirectory(dir);
+}
+
+}  // namespace internal
+}  // namespace fanout
