@@ -28,8 +28,6 @@
 #include "engine/internal/segment_log.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
-#include "geo/cap_alert.h"
-#include "geo/geojson_alert.h"
 
 namespace fanout {
 
@@ -56,60 +54,17 @@ namespace {
 
 double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-9; }
 
-CapAlert OneArea(const std::string& label, CapArea area) {
-  CapAlert alert;
-  alert.infos.emplace_back();
-  area.label = label;
-  alert.infos.front().areas.push_back(std::move(area));
-  return alert;
-}
-
-// The request's text as an area, with the existing geo API. Kept in one
-// place so that it can give way to geo's own entry point for alert text.
+// The request's text as an area (geo/alert_text.h), with what the
+// summary reports of it.
 absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(const AlertRequest& request,
                                                               AlertSummary* summary) {
-  RETURN_IF_ERROR(request.resolve.Validate());
-  CapAlert alert;
-  std::vector<std::string> geojson_repairs;
-  switch (request.format) {
-    case AlertFormat::kCap: {
-      ASSIGN_OR_RETURN(alert, ParseCapAlert(request.text, CapParseOptions{}));
-      break;
-    }
-    case AlertFormat::kGeoJson: {
-      GeoJsonOptions geojson;
-      geojson.edges = request.resolve.edges;
-      geojson.feature_id = request.feature_id;
-      geojson.repair_rings = request.resolve.lenient;
-      geojson.repairs = &geojson_repairs;
-      ASSIGN_OR_RETURN(alert, ParseGeoJsonAlert(request.text, geojson));
-      break;
-    }
-    case AlertFormat::kPolygon: {
-      CapArea area;
-      area.polygons.push_back(request.text);
-      alert = OneArea("polygon", std::move(area));
-      break;
-    }
-    case AlertFormat::kCircle: {
-      CapArea area;
-      area.circles.push_back(request.text);
-      alert = OneArea("circle", std::move(area));
-      break;
-    }
-    case AlertFormat::kCode: {
-      CapArea area;
-      const bool same = request.text.size() == 6;
-      area.geocodes.push_back({same ? "SAME" : "FIPS", request.text});
-      alert = OneArea(same ? "SAME" : "FIPS", std::move(area));
-      break;
-    }
-    default:
-      return absl::InvalidArgumentError("unknown alert format");
-  }
-  ASSIGN_OR_RETURN(ResolvedAlert resolved, ResolveAlert(alert, request.resolve));
+  AlertTextOptions options;
+  options.resolve = request.resolve;
+  options.feature_id = request.feature_id;
+  ASSIGN_OR_RETURN(ResolvedAlert resolved,
+                   ResolveAlertText(request.text, request.format, options));
   summary->repairs = resolved.repairs;
-  for (const std::string& r : geojson_repairs) summary->repairs.push_back(r);
+  summary->dropped_repeated_pairs = resolved.dropped_repeated_pairs;
   for (const ResolvedArea& a : resolved.areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
   }

@@ -18,6 +18,7 @@
 #include "engine/location_update.h"
 #include "engine/snapshot.h"
 #include "geo/alert_resolver.h"
+#include "geo/alert_text.h"
 
 namespace fanout {
 
@@ -93,18 +94,14 @@ enum class SyncPolicy {
            // crash (SIGKILL), not a power loss
 };
 
-// TODO(geo entry point): AlertFormat moves to geo/ with the function that
-// resolves alert text; this placeholder goes then.
-enum class AlertFormat { kCap, kGeoJson, kPolygon, kCircle, kCode };
-
 // One alert, as text the library resolves (DESIGN §3).
 struct AlertRequest {
   std::string text;  // CAP XML, GeoJSON, "lat,lon lat,lon ...", "lat,lon km", or a code
-  AlertFormat format = AlertFormat::kCap;
+                     // ("SAME 048201", "FIPS 48", "UGC TXC201" or a bare code)
+  AlertFormat format = AlertFormat::kCap;  // geo/alert_text.h
   ResolveOptions resolve;  // edges, margin, lenient, geocodes
   // kGeoJson: only the feature with this id; empty: every feature.
   std::string feature_id;
-  // kCode: a code with 6 digits is SAME (PSSCCC), else FIPS (SSCCC or SS).
   uint32_t shards = 1;  // REQUIRES: 1..ShardPolicy::kMaxShards
 };
 
