@@ -1,10 +1,15 @@
 // A program outside the repository, as a backend team would write it: it
 // sees only the installed headers and links fanout::engine. It builds an
 // index, resolves a CAP alert from its text, delivers it through a callback
-// sink, makes the index live and moves a user in, and checks every answer
-// against a brute-force test of the same area. Exit 0 when all agree.
+// sink, makes the index live and moves a user in, then does the same through
+// the durable Engine in a folder (open, apply, alert, checkpoint, reopen),
+// and checks every answer against a brute-force test of the same area.
+// Exit 0 when all agree.
+
+#include <stdlib.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <set>
@@ -14,10 +19,10 @@
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/delivery_sink.h"
+#include "engine/engine.h"
 #include "engine/live_index.h"
 #include "engine/location_index.h"
-#include "geo/alert_resolver.h"
-#include "geo/cap_alert.h"
+#include "geo/alert_text.h"
 #include "s2/s2latlng.h"
 
 namespace {
@@ -50,6 +55,46 @@ absl::Status Check(const char* what, const std::set<uint64_t>& delivered,
   return absl::OkStatus();
 }
 
+// The durable engine: a folder that survives the process.
+absl::Status RunEngine(const std::vector<fanout::UserRecord>& users,
+                       const fanout::AlertArea& area) {
+  char dir_template[] = "/tmp/fanout-consumer-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
+  const std::string dir = dir_template;
+  fanout::EngineOptions options;
+  options.create_if_missing = true;
+  options.sync = fanout::SyncPolicy::kBatch;
+  std::vector<fanout::LocationUpdate> updates;
+  for (const fanout::UserRecord& u : users) updates.push_back(fanout::LocationUpdate::Upsert(u));
+  std::set<uint64_t> delivered;
+  fanout::CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) {
+    delivered.insert(ids.begin(), ids.end());
+    return absl::OkStatus();
+  });
+  fanout::AlertRequest request;
+  request.text = kCap;
+  request.format = fanout::AlertFormat::kCap;
+  request.shards = 8;
+  uint64_t last_seq = 0;
+  {
+    ASSIGN_OR_RETURN(auto engine, fanout::Engine::Open(dir, options));
+    ASSIGN_OR_RETURN(last_seq, engine->Apply(updates));
+    RETURN_IF_ERROR(engine->Alert(request, sink).status());
+    RETURN_IF_ERROR(Check("engine", delivered, users, area));
+    RETURN_IF_ERROR(engine->Checkpoint());
+  }
+  ASSIGN_OR_RETURN(auto reopened, fanout::Engine::Open(dir, options));
+  if (reopened->GetStats().last_seq != last_seq) {
+    return absl::InternalError("the reopened engine lost updates");
+  }
+  delivered.clear();
+  RETURN_IF_ERROR(reopened->Alert(request, sink).status());
+  RETURN_IF_ERROR(Check("engine reopened", delivered, users, area));
+  reopened.reset();
+  std::filesystem::remove_all(dir);
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> lat(29.0, 30.5), lng(-96.5, -94.5);
@@ -59,8 +104,8 @@ absl::Status Run() {
   }
   ASSIGN_OR_RETURN(auto index, fanout::LocationIndex::Build(users, {}));
 
-  ASSIGN_OR_RETURN(fanout::CapAlert alert, fanout::ParseCapAlert(kCap));
-  ASSIGN_OR_RETURN(fanout::ResolvedAlert resolved, fanout::ResolveAlert(alert, {}));
+  ASSIGN_OR_RETURN(fanout::ResolvedAlert resolved,
+                   fanout::ResolveAlertText(kCap, fanout::AlertFormat::kCap));
   const fanout::AlertArea& area = *resolved.area;
 
   std::set<uint64_t> delivered;
@@ -88,7 +133,8 @@ absl::Status Run() {
   if (delivered.count(users[mover].user_id) == 0) {
     return absl::InternalError("the user who moved in was not delivered");
   }
-  return Check("live index", delivered, users, area);
+  RETURN_IF_ERROR(Check("live index", delivered, users, area));
+  return RunEngine(users, area);
 }
 
 }  // namespace
