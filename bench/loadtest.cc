@@ -51,7 +51,7 @@ int32_t ClampE7(double v, double limit) {
 // What the alert thread measures, per phase.
 struct AlertLoop {
   std::vector<double> ms;
-  // Per alert: Snapshot(), then the executor's stages, and the sorted runs.
+  // Per alert: View(), then the executor's stages, and the sorted runs.
   std::vector<double> snapshot_ms, cover_ms, plan_ms, scan_ms, runs;
   std::vector<double> start_s;             // since the phase began
   std::vector<uint8_t> during_merge;       // a merge was running at the start or end
@@ -126,7 +126,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       const uint64_t ack = acknowledged.load(std::memory_order_acquire);
       double a = NowSeconds();
       const bool merging_before = live->MergeInProgress();
-      LiveSnapshot snapshot = live->Snapshot();
+      LiveView snapshot = live->View();
       out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
       AlertExecutor executor(snapshot, exec_options);
       AlertSummary summary;
@@ -328,7 +328,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
 
   // Phase 3: check.
   t0 = NowSeconds();
-  ConsistencyChecker::Report check = checker->Check(live->Snapshot(), o.show_progress);
+  ConsistencyChecker::Report check = checker->Check(live->View(), o.show_progress);
   report.check_s = NowSeconds() - t0;
   report.consistency_violations = check.consistency_violations;
   report.lost_updates = check.lost_updates;
@@ -369,7 +369,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
     // The replayed state must be the run's final state, user for user (an
     // order-free digest of every visible (user, cell); an injected fault
     // makes the live index differ from its own log on purpose).
-    auto digest = [](const LiveSnapshot& snapshot) {
+    auto digest = [](const LiveView& snapshot) {
       std::pair<uint64_t, uint64_t> d{0, 0};
       snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
         ++d.first;
@@ -378,7 +378,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       return d;
     };
     if (o.fault == LiveIndex::FaultForTesting::kNone &&
-        digest(fresh->Snapshot()) != digest(live->Snapshot())) {
+        digest(fresh->View()) != digest(live->View())) {
       return absl::InternalError("the state replayed from the update log differs from the run's");
     }
   }

@@ -36,7 +36,7 @@ namespace fanout {
 //
 // Alerts: round robin over county, state, circle and 5 warnings at users'
 // homes (not the nation-wide alert: at 20 per second it would need more
-// than this machine's two cores on its own). Each alert's time is Snapshot()
+// than this machine's two cores on its own). Each alert's time is View()
 // + Execute() with per-shard lists in memory.
 struct LoadTestOptions {
   uint64_t users = 20000000;

@@ -173,7 +173,7 @@ AlertExecutor::AlertExecutor(const LocationIndex& index, Options options)
       index_users_(index.size()),
       options_(std::move(options)) {}
 
-AlertExecutor::AlertExecutor(const LiveSnapshot& snapshot, Options options)
+AlertExecutor::AlertExecutor(const LiveView& snapshot, Options options)
     : sources_(snapshot.sources()),
       index_users_(snapshot.base_entries()),
       snapshot_(&snapshot),

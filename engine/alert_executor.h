@@ -20,7 +20,7 @@
 namespace fanout {
 
 class DeliverySink;
-class LiveSnapshot;
+class LiveView;
 
 // One slice of a run to scan: entries [begin, end) of source `source` (the
 // index, or for a live index one of its runs), taken whole (needs_test ==
@@ -34,7 +34,7 @@ struct ScanRange {
 };
 
 // Answers alerts over a LocationIndex, or over one pinned state of a live
-// index (a LiveSnapshot: its base run, its delta runs and its newest
+// index (a LiveView: its base run, its delta runs and its newest
 // updates, each entry filtered by the snapshot's visibility). Covers the
 // area, plans index ranges over all runs at once
 // (refining boundary cells where the index is dense, so exact point tests
@@ -89,7 +89,7 @@ class AlertExecutor {
 
   AlertExecutor(const LocationIndex& index, Options options);
   // Alerts see exactly the state `snapshot` pinned (DESIGN §3).
-  AlertExecutor(const LiveSnapshot& snapshot, Options options);
+  AlertExecutor(const LiveView& snapshot, Options options);
 
   // Finds every user in `area`. `summary` (optional) receives counts and the
   // cover/plan/scan timings. kInvalidArgument for invalid options.
@@ -124,7 +124,7 @@ class AlertExecutor {
 
   std::vector<internal::ScanSource> sources_;
   uint64_t index_users_;
-  const LiveSnapshot* snapshot_ = nullptr;
+  const LiveView* snapshot_ = nullptr;
   const Options options_;
   std::function<void()> between_passes_;
 };

@@ -187,13 +187,13 @@ void FillNotMoved(
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// LiveSnapshot
+// LiveView
 
-size_t LiveSnapshot::base_entries() const { return version_->base->index->size(); }
+size_t LiveView::base_entries() const { return version_->base->index->size(); }
 
-uint64_t LiveSnapshot::pending_updates() const { return seq_ + 1 - version_->pending_first_seq; }
+uint64_t LiveView::pending_updates() const { return seq_ + 1 - version_->pending_first_seq; }
 
-internal::PendingRun LiveSnapshot::GatherPending(const AreaCovering& covering) const {
+internal::PendingRun LiveView::GatherPending(const AreaCovering& covering) const {
   internal::PendingRun out;
   const RecordTable& records = *version_->records;
   std::vector<internal::Entry> found;
@@ -224,7 +224,7 @@ internal::PendingRun LiveSnapshot::GatherPending(const AreaCovering& covering) c
   return out;
 }
 
-void LiveSnapshot::ForEachVisible(absl::FunctionRef<void(uint64_t, uint64_t)> fn) const {
+void LiveView::ForEachVisible(absl::FunctionRef<void(uint64_t, uint64_t)> fn) const {
   for (const ScanSource& src : sources_) {
     for (size_t i = 0; i < src.run.size(); ++i) {
       if (src.Visible(i)) fn(src.run.cells[i], src.run.users[i]);
@@ -391,8 +391,8 @@ std::shared_ptr<const LiveVersion> LiveIndex::CurrentVersion() const {
   return version_;
 }
 
-LiveSnapshot LiveIndex::Snapshot() const {
-  LiveSnapshot s;
+LiveView LiveIndex::View() const {
+  LiveView s;
   s.activity_ = activity_;
   {
     std::shared_lock<std::shared_mutex> lock(version_mu_);

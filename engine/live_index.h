@@ -28,7 +28,7 @@
 
 namespace fanout {
 
-class LiveSnapshot;
+class LiveView;
 class UpdateLogWriter;
 
 namespace internal {
@@ -45,7 +45,7 @@ class PendingRun {
   ScanSource source() const;
 
  private:
-  friend class ::fanout::LiveSnapshot;
+  friend class ::fanout::LiveView;
   std::vector<uint64_t> cells_;
   std::vector<uint64_t> users_;
 };
@@ -81,7 +81,7 @@ struct AlertActivity {
 // runs it sees alive, so hold it only for the length of an alert.
 //
 // Thread-safety: immutable; const methods are safe from any thread.
-class LiveSnapshot {
+class LiveView {
  public:
   uint64_t seq() const { return seq_; }
   // Entries in the base run (including users that moved since it was built).
@@ -169,7 +169,7 @@ class LiveSnapshot {
 // Typical usage:
 //   ASSIGN_OR_RETURN(auto live, LiveIndex::Create(std::move(index), {}));
 //   ASSIGN_OR_RETURN(uint64_t seq, live->Apply(updates));  // visible now
-//   LiveSnapshot snapshot = live->Snapshot();               // seq() >= seq
+//   LiveView snapshot = live->View();               // seq() >= seq
 //   AlertExecutor executor(snapshot, executor_options);
 //   ASSIGN_OR_RETURN(DeliveryLists lists, executor.Execute(area, &summary));
 class LiveIndex {
@@ -258,7 +258,7 @@ class LiveIndex {
   }
 
   // The current state, pinned.
-  LiveSnapshot Snapshot() const;
+  LiveView View() const;
   uint64_t last_seq() const { return published_seq_.load(std::memory_order_acquire); }
 
   // Maintenance steps, run by the background threads when there are; public

@@ -144,7 +144,7 @@ AlertExecutor::Options ExecutorOptions(size_t refine) {
   return options;
 }
 
-Shards AlertOn(const LiveSnapshot& snapshot, const AlertArea& area, size_t refine = 32) {
+Shards AlertOn(const LiveView& snapshot, const AlertArea& area, size_t refine = 32) {
   AlertExecutor executor(snapshot, ExecutorOptions(refine));
   AlertSummary summary;
   auto lists = executor.Execute(area, &summary);
@@ -153,7 +153,7 @@ Shards AlertOn(const LiveSnapshot& snapshot, const AlertArea& area, size_t refin
   return SortedShards(*lists);
 }
 
-void ExpectSameState(const LiveSnapshot& snapshot, const Model& model) {
+void ExpectSameState(const LiveView& snapshot, const Model& model) {
   absl::flat_hash_map<uint64_t, uint64_t> seen;
   size_t duplicates = 0;
   snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
@@ -199,7 +199,7 @@ TEST_P(LivePropertyTest, EveryAlertMatchesTheModelAtItsSnapshot) {
         (schedule == Schedule::kRandom && r == 2)) {
       live->Merge();
     }
-    LiveSnapshot snapshot = live->Snapshot();
+    LiveView snapshot = live->View();
     ASSERT_EQ(snapshot.seq(), live->last_seq());
     for (const auto& area : areas) {
       ASSERT_EQ(AlertOn(snapshot, *area, 1 + rng() % 40), model.Expected(*area))
@@ -234,7 +234,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
   std::vector<std::unique_ptr<AlertArea>> areas;
   for (int i = 0; i < 3; ++i) areas.push_back(RandomArea(rng));
   auto check = [&](const char* when, int round) {
-    LiveSnapshot snapshot = live->Snapshot();
+    LiveView snapshot = live->View();
     for (const auto& area : areas) {
       ASSERT_EQ(AlertOn(snapshot, *area), model.Expected(*area)) << when << " round " << round;
     }
@@ -288,7 +288,7 @@ TEST(LiveIndexTest, OldSnapshotsKeepAnsweringForTheirMoment) {
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), Manual());
   auto area = RandomArea(rng);
   struct Kept {
-    LiveSnapshot snapshot;
+    LiveView snapshot;
     Shards expected;
   };
   std::vector<Kept> kept;
@@ -296,7 +296,7 @@ TEST(LiveIndexTest, OldSnapshotsKeepAnsweringForTheirMoment) {
     std::vector<LocationUpdate> batch = RandomBatch(rng, model, 300, &max_user);
     ASSERT_TRUE(live->Apply(batch).ok());
     for (const LocationUpdate& u : batch) model.Apply(u);
-    kept.push_back({live->Snapshot(), model.Expected(*area)});
+    kept.push_back({live->View(), model.Expected(*area)});
     if (round % 3 == 0) live->Freeze();
     if (round % 4 == 3) live->Merge();
   }
@@ -328,7 +328,7 @@ TEST_P(MoveDuringAlertTest, UsersAreJudgedAtTheirSnapshotLocation) {
   live->Freeze();
   ASSERT_TRUE(live->Upsert(UserRecord::FromDegrees(5, 29.71, -95.41)).ok());  // inside, pending
 
-  LiveSnapshot before = live->Snapshot();
+  LiveView before = live->View();
   AlertExecutor executor(before, ExecutorOptions(1));
   int hook_calls = 0;
   executor.SetBetweenPassesHookForTesting([&] {
@@ -362,7 +362,7 @@ TEST_P(MoveDuringAlertTest, UsersAreJudgedAtTheirSnapshotLocation) {
   EXPECT_EQ(got, expected);
 
   // A new snapshot sees the moves.
-  Shards after = AlertOn(live->Snapshot(), area);
+  Shards after = AlertOn(live->View(), area);
   std::vector<uint64_t> now;
   for (const auto& s : after) now.insert(now.end(), s.begin(), s.end());
   EXPECT_TRUE(std::count(now.begin(), now.end(), 3) == 1);
@@ -398,7 +398,7 @@ TEST(LiveIndexTest, RemoveAndReinsert) {
   AlertArea area;
   area.AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 5));
   area.Finalize();
-  auto count = [&] { return AlertOn(live->Snapshot(), area)[ShardPolicy::Create(kShards)->ShardOf(1)].size(); };
+  auto count = [&] { return AlertOn(live->View(), area)[ShardPolicy::Create(kShards)->ShardOf(1)].size(); };
   EXPECT_EQ(count(), 1u);
   EXPECT_EQ(*live->Remove(1), 1u);
   EXPECT_EQ(count(), 0u);
@@ -493,7 +493,7 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
     // At least 20 alerts per thread, however fast the writers are.
     while (!writers_done.load() || k < size_t(t) + 20) {
       uint64_t ack = acknowledged.load();
-      LiveSnapshot snapshot = live->Snapshot();
+      LiveView snapshot = live->View();
       AlertExecutor executor(snapshot, ExecutorOptions(8));
       auto lists = executor.Execute(*areas[k % areas.size()], nullptr);
       ASSERT_TRUE(lists.ok());
@@ -510,7 +510,7 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   writers_done = true;
   for (auto& t : threads) t.join();
   ConcurrentRun out;
-  out.report = checker.Check(live->Snapshot());
+  out.report = checker.Check(live->View());
   out.stats = live->GetStats();
   return out;
 }
@@ -525,7 +525,7 @@ TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
   options.freeze_interval = absl::Milliseconds(1);
   options.max_yield_to_alerts = absl::Seconds(60);  // longer than the test
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
-  LiveSnapshot snapshot = live->Snapshot();
+  LiveView snapshot = live->View();
   {
     internal::AlertActivity::Scope alert(snapshot.alert_activity());
     // A freeze step that began before the alert has nothing to freeze; let
