@@ -25,6 +25,7 @@
 #include "base/progress.h"
 #include "base/status_macros.h"
 #include "bench/standard_alerts.h"
+#include "engine/internal/live_index_test_peer.h"
 #include "engine/alert_executor.h"
 #include "engine/consistency_checker.h"
 #include "engine/live_index.h"
@@ -108,8 +109,8 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
   t0 = NowSeconds();
   LiveIndex::Options live_options;
   live_options.log = log.get();
-  live_options.fault = o.fault;
-  ASSIGN_OR_RETURN(auto live, LiveIndex::Create(std::move(initial), live_options));
+  ASSIGN_OR_RETURN(auto live, internal::LiveIndexTestPeer::CreateWithFault(std::move(initial),
+                                                                          live_options, o.fault));
   report.live_s = NowSeconds() - t0;
 
   AlertExecutor::Options exec_options;
@@ -377,7 +378,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
       });
       return d;
     };
-    if (o.fault == LiveIndex::FaultForTesting::kNone &&
+    if (o.fault == internal::LiveIndexFault::kNone &&
         digest(fresh->View()) != digest(live->View())) {
       return absl::InternalError("the state replayed from the update log differs from the run's");
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/internal/live_index_test_peer.h"
 #include "engine/live_index.h"
 
 namespace fanout {
@@ -56,7 +57,7 @@ struct LoadTestOptions {
   // When set, every batch is appended to this update log (update_log.h)
   // before it is applied; the report gives its size and replay speed.
   std::string log_path;
-  LiveIndex::FaultForTesting fault = LiveIndex::FaultForTesting::kNone;
+  internal::LiveIndexFault fault = internal::LiveIndexFault::kNone;
   bool show_progress = false;
 };
 

@@ -82,8 +82,8 @@ struct AlertSummary {
   uint64_t tested_entries = 0;     // entries given an exact point test
   int worker_threads = 0;
   // For an alert over a live index: the sequence number of the last update
-  // its snapshot includes (live_index.h). 0 for a static index.
-  uint64_t snapshot_seq = 0;
+  // its view includes (live_view.h). 0 for a static index.
+  uint64_t view_seq = 0;
   // Sorted runs scanned: 1 for a static index; for a live one the base, its
   // delta runs and the run of updates gathered for this alert.
   uint32_t sorted_runs = 0;

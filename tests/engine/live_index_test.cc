@@ -25,6 +25,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/alert_executor.h"
 #include "engine/consistency_checker.h"
+#include "engine/internal/alert_executor_peer.h"
+#include "engine/internal/live_index_test_peer.h"
+#include "engine/internal/live_view_state.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
@@ -149,7 +152,7 @@ Shards AlertOn(const LiveView& snapshot, const AlertArea& area, size_t refine = 
   AlertSummary summary;
   auto lists = executor.Execute(area, &summary);
   EXPECT_TRUE(lists.ok()) << lists.status();
-  EXPECT_EQ(summary.snapshot_seq, snapshot.seq());
+  EXPECT_EQ(summary.view_seq, snapshot.seq());
   return SortedShards(*lists);
 }
 
@@ -242,7 +245,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
     // The merge builds its base from the runs' entries merged in order:
     // the base must come out sorted by (cell, user), the order every
     // binary search of the planner relies on.
-    const SortedRun& base = snapshot.sources()[0].run;
+    const SortedRun& base = internal::LiveViewAccess::State(snapshot)->sources[0].run;
     for (size_t i = 1; i < base.size(); ++i) {
       ASSERT_LT(std::tie(base.cells[i - 1], base.users[i - 1]), std::tie(base.cells[i], base.users[i]))
           << when << " round " << round << " entry " << i;
@@ -260,7 +263,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
       live->Freeze();
     }
     uint64_t compactions_inside = 0;
-    live->SetMergeHookForTesting([&] {
+    internal::LiveIndexTestPeer::SetMergeHook(*live, [&] {
       const uint64_t before = live->GetStats().compactions;
       for (int round = 0; round < 12; ++round) {
         update();
@@ -270,7 +273,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
       compactions_inside = live->GetStats().compactions - before;
     });
     live->Merge();
-    live->SetMergeHookForTesting(nullptr);
+    internal::LiveIndexTestPeer::SetMergeHook(*live, nullptr);
     EXPECT_GT(compactions_inside, 0u) << "merge " << merge;
     check("after the merge", merge);
     // The runs frozen during the merge were kept; they fold into the next.
@@ -331,7 +334,7 @@ TEST_P(MoveDuringAlertTest, UsersAreJudgedAtTheirSnapshotLocation) {
   LiveView before = live->View();
   AlertExecutor executor(before, ExecutorOptions(1));
   int hook_calls = 0;
-  executor.SetBetweenPassesHookForTesting([&] {
+  internal::AlertExecutorPeer::SetBetweenPassesHook(executor, [&] {
     ++hook_calls;
     // 1 leaves, 3 arrives, 2 is removed, 4 and 5 move out, 6 appears inside.
     std::vector<LocationUpdate> moves = {
@@ -442,7 +445,7 @@ struct ConcurrentRun {
   LiveIndex::Stats stats;
 };
 
-ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
+ConcurrentRun RunConcurrently(internal::LiveIndexFault fault, int rounds) {
   std::mt19937_64 rng(11);
   std::vector<UserRecord> users;
   for (uint64_t id = 1; id <= 4000; ++id) users.push_back(RandomLocation(rng, id));
@@ -460,8 +463,8 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   // The alert threads run back to back: maintenance must not wait for them,
   // so that freezes, compactions and merges interleave with alerts.
   options.max_yield_to_alerts = absl::ZeroDuration();
-  options.fault = fault;
-  auto live = *LiveIndex::Create(*LocationIndex::Build(users, {}), options);
+  auto live =
+      *internal::LiveIndexTestPeer::CreateWithFault(*LocationIndex::Build(users, {}), options, fault);
 
   std::atomic<uint64_t> acknowledged{0};
   std::atomic<bool> writers_done{false};
@@ -527,7 +530,8 @@ TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
   LiveView snapshot = live->View();
   {
-    internal::AlertActivity::Scope alert(snapshot.alert_activity());
+    internal::AlertActivity::Scope alert(
+        internal::LiveViewAccess::State(snapshot)->activity.get());
     // A freeze step that began before the alert has nothing to freeze; let
     // it finish, then no step may start until the alert ends.
     absl::SleepFor(absl::Milliseconds(20));
@@ -545,7 +549,7 @@ TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
 }
 
 TEST(LiveIndexConcurrencyTest, CheckerFindsNothingWrong) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kNone, 300);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kNone, 300);
   EXPECT_EQ(run.report.updates, 2u * 300 * 50);
   EXPECT_GT(run.report.alerts, 10u);
   EXPECT_EQ(run.report.consistency_violations, 0u)
@@ -557,13 +561,13 @@ TEST(LiveIndexConcurrencyTest, CheckerFindsNothingWrong) {
 
 // The checker must catch a broken index.
 TEST(LiveIndexConcurrencyTest, CheckerCatchesAnIndexThatKeepsOldEntries) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kKeepReplacedEntry, 200);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kKeepReplacedEntry, 200);
   EXPECT_GT(run.report.consistency_violations, 0u);
   EXPECT_GT(run.report.lost_updates, 0u);
 }
 
 TEST(LiveIndexConcurrencyTest, CheckerCatchesDroppedUpdates) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kDropEveryThousandth, 200);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kDropEveryThousandth, 200);
   EXPECT_GT(run.report.lost_updates, 0u);
 }
 

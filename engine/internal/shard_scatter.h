@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_ENGINE_SHARD_SCATTER_H_
-#define FANOUT_ENGINE_SHARD_SCATTER_H_
+#ifndef FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_
+#define FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "engine/alert_executor.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
-#include "engine/scan_source.h"
+#include "engine/internal/scan_range.h"
+#include "engine/internal/scan_source.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
 
@@ -77,4 +77,4 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
 }  // namespace internal
 }  // namespace fanout
 
-#endif  // FANOUT_ENGINE_SHARD_SCATTER_H_
+#endif  // FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_

@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "engine/shard_scatter.h"
+#include "engine/internal/shard_scatter.h"
 
 #include <algorithm>
 #include <cstdint>
