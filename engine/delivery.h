@@ -16,8 +16,8 @@ namespace fanout {
 // std::allocator, except that a new element made without a value is
 // default-initialized (for an integer: left as it is) instead of zeroed. The
 // scatter sizes each list once and then writes every element exactly once;
-// zero-filling it first cost a whole extra pass over the output (7% of a
-// nation-wide alert). Stateless, so thread-safe as std::allocator is.
+// zero-filling it first cost a whole extra pass over the output
+// (bench/README.md, "Figures behind engine comments"). Stateless, so thread-safe as std::allocator is.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>

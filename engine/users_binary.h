@@ -45,8 +45,8 @@ inline constexpr size_t kUsersHeaderSize = 32;
 class UsersBinaryFile {
  public:
   // Maps `path` and checks it (see the format above); every record's range
-  // is checked. `verify_checksum` also hashes every record (about 0.1 s per
-  // GiB). kAborted when the file shrank while it was being checked.
+  // is checked. `verify_checksum` also hashes every record (one pass over the
+  // file at memory speed). kAborted when the file shrank while it was being checked.
   static absl::StatusOr<std::unique_ptr<UsersBinaryFile>> Open(const std::string& path,
                                                          bool verify_checksum = true);
   absl::Span<const UserRecord> records() const { return records_; }

@@ -263,8 +263,8 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
 }
 
 // Each update reads about four places at random (the hash map, the slot's
-// current entry, its base position, the replaced entry's marker): ~100 ns
-// each from memory. Looking up the whole batch first, one array at a time,
+// current entry, its base position, the replaced entry's marker): a cache miss
+// each. Looking up the whole batch first, one array at a time,
 // lets the misses overlap; the apply loop then finds them in cache. The
 // slots found are final (a slot, once given, is never taken back); users
 // not in the map yet get kNoSlot and are looked up again when applied.
