@@ -8,6 +8,7 @@
 #include "benchmark/benchmark.h"
 #include "bench/bench_fixtures.h"
 #include "engine/alert_executor.h"
+#include "engine/internal/alert_executor_peer.h"
 #include "geo/area_point_tester.h"
 #include "geo/cell_center.h"
 
@@ -95,7 +96,8 @@ std::vector<uint64_t> BoundaryCells(const char* name) {
   options.refine_min_entries = 1024;
   AlertExecutor executor(index, options);
   std::vector<uint64_t> cells;
-  for (const ScanRange& r : executor.Plan(area, CoverArea(area, options.covering))) {
+  for (const internal::ScanRange& r :
+       internal::AlertExecutorPeer::Plan(executor, area, CoverArea(area, options.covering))) {
     if (!r.needs_test) continue;
     for (size_t i = r.begin; i < r.end; ++i) cells.push_back(index.run().cells[i]);
   }

@@ -15,7 +15,7 @@
 
 #include "benchmark/benchmark.h"
 #include "engine/shard_policy.h"
-#include "engine/shard_scatter.h"
+#include "engine/internal/shard_scatter.h"
 #include "oneapi/tbb/parallel_for.h"
 
 namespace fanout {

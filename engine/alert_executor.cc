@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -12,8 +14,9 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "engine/delivery_sink.h"
-#include "engine/live_index.h"
-#include "engine/shard_scatter.h"
+#include "engine/internal/alert_executor_peer.h"
+#include "engine/internal/live_view_state.h"
+#include "engine/internal/shard_scatter.h"
 #include "geo/cell_classifier.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -23,7 +26,36 @@
 #include "s2/s2cell_id.h"
 
 namespace fanout {
+namespace internal {
+
+// What an executor scans (AlertExecutor::sources_).
+struct ExecutorSources {
+  std::vector<ScanSource> sources;  // the index's run, or the view's runs
+  uint64_t index_users = 0;
+  LiveView view;  // empty over a LocationIndex
+  bool live = false;
+  std::shared_ptr<const LocationIndex> owned_index;  // when shared with the caller
+};
+
+struct ExecutorTestHooks {
+  std::function<void()> between_passes;
+};
+
+}  // namespace internal
+
 namespace {
+
+using internal::ScanRange;
+
+std::shared_ptr<const internal::ExecutorSources> SourcesOfIndex(
+    const LocationIndex& index, std::shared_ptr<const LocationIndex> owned) {
+  auto s = std::make_shared<internal::ExecutorSources>();
+  s->sources = {internal::ScanSource{index.run()}};
+  s->index_users = index.size();
+  s->owned_index = std::move(owned);
+  return s;
+}
+
 
 double MillisSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-6; }
 
@@ -169,24 +201,28 @@ absl::Status AlertExecutor::Options::Validate() const {
 }
 
 AlertExecutor::AlertExecutor(const LocationIndex& index, Options options)
-    : sources_{internal::ScanSource{index.run()}},
-      index_users_(index.size()),
-      options_(std::move(options)) {}
+    : sources_(SourcesOfIndex(index, nullptr)), options_(std::move(options)) {}
 
-AlertExecutor::AlertExecutor(const LiveSnapshot& snapshot, Options options)
-    : sources_(snapshot.sources()),
-      index_users_(snapshot.base_entries()),
-      snapshot_(&snapshot),
-      options_(std::move(options)) {}
+AlertExecutor::AlertExecutor(std::shared_ptr<const LocationIndex> index, Options options)
+    : sources_(SourcesOfIndex(*index, index)), options_(std::move(options)) {}
 
-std::vector<ScanRange> AlertExecutor::Plan(const AlertArea& area,
-                                           const AreaCovering& covering) const {
-  return PlanSources(sources_, area, covering);
+AlertExecutor::AlertExecutor(LiveView view, Options options) : options_(std::move(options)) {
+  auto s = std::make_shared<internal::ExecutorSources>();
+  if (const internal::LiveViewState* state = internal::LiveViewAccess::State(view)) {
+    s->sources = state->sources;
+  }
+  s->index_users = view.base_entries();
+  s->view = std::move(view);
+  s->live = true;
+  sources_ = std::move(s);
 }
 
-std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::ScanSource> sources,
-                                                  const AlertArea& area,
-                                                  const AreaCovering& covering) const {
+namespace {
+
+// The plan of an alert over `sources`: see AlertExecutorPeer::Plan.
+std::vector<ScanRange> PlanSources(absl::Span<const internal::ScanSource> sources,
+                                   const AlertArea& area, const AreaCovering& covering,
+                                   size_t refine_min_entries) {
   // The interior and boundary cells, merged in cell order (they are disjoint).
   struct PlanCellRef {
     S2CellId id;
@@ -205,7 +241,7 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   const size_t n_cells = cells.size();
   std::vector<std::vector<ScanRange>> per_cell(n_cells);
   tbb::enumerable_thread_specific<CellClassifier> classifiers([&area] { return CellClassifier(area); });
-  const PlanContext ctx{sources, &classifiers, options_.refine_min_entries};
+  const PlanContext ctx{sources, &classifiers, refine_min_entries};
   const CellClassifier::Trail root = classifiers.local().Root();
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_cells), [&](const auto& r) {
     for (size_t k = r.begin(); k < r.end(); ++k) {
@@ -233,6 +269,25 @@ std::vector<ScanRange> AlertExecutor::PlanSources(absl::Span<const internal::Sca
   return plan;
 }
 
+}  // namespace
+
+namespace internal {
+
+std::vector<ScanRange> AlertExecutorPeer::Plan(const AlertExecutor& executor,
+                                               const AlertArea& area,
+                                               const AreaCovering& covering) {
+  return PlanSources(executor.sources_->sources, area, covering,
+                     executor.options_.refine_min_entries);
+}
+
+void AlertExecutorPeer::SetBetweenPassesHook(AlertExecutor& executor, std::function<void()> hook) {
+  std::shared_ptr<const ExecutorTestHooks> hooks;
+  if (hook) hooks = std::make_shared<const ExecutorTestHooks>(ExecutorTestHooks{std::move(hook)});
+  std::atomic_store(&executor.test_hooks_, std::move(hooks));
+}
+
+}  // namespace internal
+
 absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
                                                      AlertSummary* summary) const {
   DeliveryLists lists;
@@ -244,24 +299,26 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
                                     AlertSummary* summary) const {
   RETURN_IF_ERROR(options_.Validate());
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
+  const internal::ExecutorSources& own = *sources_;
+  const internal::LiveViewState* view = internal::LiveViewAccess::State(own.view);
   // A live index's background work waits while alerts run (live_index.h).
-  internal::AlertActivity::Scope running(snapshot_ != nullptr ? snapshot_->alert_activity()
-                                                              : nullptr);
+  internal::AlertActivity::Scope running(view != nullptr ? view->activity.get() : nullptr);
+  const std::shared_ptr<const internal::ExecutorTestHooks> hooks = std::atomic_load(&test_hooks_);
 
   int64_t t0 = absl::GetCurrentTimeNanos();
   AreaCovering covering = CoverArea(area, options_.covering);
   double cover_ms = MillisSince(t0);
 
   int64_t t1 = absl::GetCurrentTimeNanos();
-  // A snapshot's newest updates are not in a sorted run yet: gather those
-  // the covering may hold into a run of their own, for this alert only.
-  std::vector<internal::ScanSource> sources = sources_;
+  // A view's newest updates are not in a sorted run yet: gather those the
+  // covering may hold into a run of their own, for this alert only.
+  std::vector<internal::ScanSource> sources = own.sources;
   internal::PendingRun pending;
-  if (snapshot_ != nullptr) {
-    pending = snapshot_->GatherPending(covering);
+  if (view != nullptr) {
+    pending = internal::GatherPending(*view, covering);
     if (pending.size() > 0) sources.push_back(pending.source());
   }
-  std::vector<ScanRange> plan = PlanSources(sources, area, covering);
+  std::vector<ScanRange> plan = PlanSources(sources, area, covering, options_.refine_min_entries);
   uint64_t interior_entries = 0, tested_entries = 0;
   for (const ScanRange& r : plan) (r.needs_test ? tested_entries : interior_entries) += r.end - r.begin;
   const int threads = tbb::this_task_arena::max_concurrency();
@@ -278,7 +335,9 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
 
   int64_t t2 = absl::GetCurrentTimeNanos();
   DeliveryLists& lists = *out;
-  internal::ScatterByShard(sources, slices, items, area, policy, &lists, between_passes_);
+  static const std::function<void()> kNoHook;
+  internal::ScatterByShard(sources, slices, items, area, policy, &lists,
+                           hooks != nullptr ? hooks->between_passes : kNoHook);
   double scan_ms = MillisSince(t2);
 
   if (summary != nullptr) {
@@ -289,8 +348,8 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
       summary->per_shard[s] = lists.shards[s].size();
       summary->matched += lists.shards[s].size();
     }
-    summary->index_users = index_users_;
-    if (snapshot_ != nullptr) summary->snapshot_seq = snapshot_->seq();
+    summary->index_users = own.index_users;
+    if (own.live) summary->view_seq = own.view.seq();
     summary->sorted_runs = static_cast<uint32_t>(sources.size());
     summary->covering_interior_cells = covering.interior.num_cells();
     summary->covering_boundary_cells = covering.boundary.num_cells();

@@ -16,8 +16,8 @@ namespace fanout {
 // std::allocator, except that a new element made without a value is
 // default-initialized (for an integer: left as it is) instead of zeroed. The
 // scatter sizes each list once and then writes every element exactly once;
-// zero-filling it first cost a whole extra pass over the output (7% of a
-// nation-wide alert). Stateless, so thread-safe as std::allocator is.
+// zero-filling it first cost a whole extra pass over the output
+// (bench/README.md, "Figures behind engine comments"). Stateless, so thread-safe as std::allocator is.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
@@ -82,8 +82,8 @@ struct AlertSummary {
   uint64_t tested_entries = 0;     // entries given an exact point test
   int worker_threads = 0;
   // For an alert over a live index: the sequence number of the last update
-  // its snapshot includes (live_index.h). 0 for a static index.
-  uint64_t snapshot_seq = 0;
+  // its view includes (live_view.h). 0 for a static index.
+  uint64_t view_seq = 0;
   // Sorted runs scanned: 1 for a static index; for a live one the base, its
   // delta runs and the run of updates gathered for this alert.
   uint32_t sorted_runs = 0;

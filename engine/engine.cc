@@ -355,7 +355,7 @@ absl::Status EngineImpl::Checkpoint() {
   std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
   const int64_t start = absl::GetCurrentTimeNanos();
   uint64_t seq;
-  LiveSnapshot snapshot;
+  LiveView snapshot;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     seq = live_->last_seq();
@@ -368,14 +368,14 @@ absl::Status EngineImpl::Checkpoint() {
     // it makes redundant are sealed.
     RETURN_IF_ERROR(log_->Roll());
     segments_.store(log_->segments(), std::memory_order_relaxed);
-    snapshot = live_->Snapshot();
+    snapshot = live_->View();
   }
   if (snapshot.seq() != seq) {
     return absl::InternalError("checkpoint: the pinned state moved");
   }
   // Off every lock: updates and alerts go on.
   std::unique_ptr<LocationIndex> index = MaterialiseSnapshot(snapshot);
-  snapshot = LiveSnapshot();  // let the runs it pinned go
+  snapshot = LiveView();  // let the runs it pinned go
   SnapshotMetadata meta;
   meta.input_rows = index->size();
   RETURN_IF_ERROR(WriteCheckpoint(dir_, seq, *index, meta));
@@ -407,7 +407,7 @@ absl::StatusOr<AlertSummary> EngineImpl::Alert(const AlertRequest& request, Deli
   AlertExecutor::Options options;
   options.shards = request.shards;
   RETURN_IF_ERROR(options.Validate());
-  LiveSnapshot snapshot = live_->Snapshot();
+  LiveView snapshot = live_->View();
   AlertExecutor executor(snapshot, options);
   RETURN_IF_ERROR(executor.Execute(*area, sink, &summary));
   if (summary.areas.size() == 1) {
@@ -544,7 +544,7 @@ absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir,
     ASSIGN_OR_RETURN(internal::Recovered recovered,
                      internal::RecoverEngineDirectory(dir, live_options));
     EngineDirectoryState state = std::move(recovered.state);
-    if (materialise) state.index = internal::MaterialiseSnapshot(recovered.live->Snapshot());
+    if (materialise) state.index = internal::MaterialiseSnapshot(recovered.live->View());
     return state;
   });
 }

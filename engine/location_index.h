@@ -135,8 +135,9 @@ class LocationIndex {
   double BytesPerUser() const { return size() ? double(MemoryBytes()) / size() : 0; }
 
  private:
-  // Computes the hash column and its block counts from `users`, in parallel
-  // (0.2-0.4 s for 170M users on 2 cores).
+  // Computes the hash column and its block counts from `users`, in
+  // parallel, whenever an index is made (a fraction of a snapshot's load
+  // time: bench/README.md, "Figures behind engine comments").
   LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
                 std::shared_ptr<const void> owner, size_t memory_bytes);
   static std::unique_ptr<LocationIndex> Own(std::vector<uint64_t> cells,

@@ -22,8 +22,8 @@ namespace fanout {
 // passes of 8-bit digits (fewer: digits that are equal in every key, such
 // as the top bits of user ids in a small id space, are detected up front
 // and skipped). 8-bit digits beat 11-bit ones (6 passes) here: 256 buckets
-// keep the scatter's 512 write streams in cache (30M random pairs, 2
-// cores: 0.71 s against 1.10 s). Each pass is parallel: the input is cut into one chunk per
+// keep the scatter's 512 write streams in cache (bench/README.md, "Figures
+// behind engine comments"). Each pass is parallel: the input is cut into one chunk per
 // worker slot, each chunk counts its digits, and a prefix sum over (digit,
 // chunk) gives every chunk its own output positions, which keeps the sort
 // stable without any locking.

@@ -58,8 +58,8 @@ namespace fanout {
 // Checksum of a byte range (section table and each section): the range is
 // cut into blocks of B bytes (the last may be shorter), each block is hashed
 // with XXH3-64, and the checksum is XXH3-64 of the array of block hashes (as
-// little-endian u64s). Blocks hash in parallel, so verifying a 2.7 GB
-// snapshot is bounded by memory or disk bandwidth, not by one core. An
+// little-endian u64s). Blocks hash in parallel, so verifying a snapshot of
+// hundreds of millions of users is bounded by memory or disk bandwidth, not by one core. An
 // empty range's checksum is XXH3-64 of zero bytes.
 //
 // Every byte is verified on load: the header by its own checksum, the table

@@ -114,17 +114,17 @@ absl::StatusOr<absl::Span<const UserRecord>> CheckFile(const MappedFile& file,
 
 bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".bin"); }
 
-absl::StatusOr<std::unique_ptr<UsersFile>> UsersFile::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<UsersBinaryFile>> UsersBinaryFile::Open(const std::string& path,
                                                            bool verify_checksum) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   absl::StatusOr<absl::Span<const UserRecord>> records = CheckFile(*file, verify_checksum);
   // A file that shrank while it was read explains any other error.
   RETURN_IF_ERROR(file->CheckIntact());
   if (!records.ok()) return records.status();
-  return std::unique_ptr<UsersFile>(new UsersFile(std::move(file), *records));
+  return std::unique_ptr<UsersBinaryFile>(new UsersBinaryFile(std::move(file), *records));
 }
 
-absl::Status UsersFile::CheckIntact() const { return file_->CheckIntact(); }
+absl::Status UsersBinaryFile::CheckIntact() const { return file_->CheckIntact(); }
 
 struct UsersBinaryWriter::HashState {
   XXH3_state_t* state = XXH3_createState();

@@ -42,12 +42,12 @@ inline constexpr size_t kUsersHeaderSize = 32;
 // Open() has already done so for its own pass.
 //
 // Thread-safety: immutable; safe from many threads.
-class UsersFile {
+class UsersBinaryFile {
  public:
   // Maps `path` and checks it (see the format above); every record's range
-  // is checked. `verify_checksum` also hashes every record (about 0.1 s per
-  // GiB). kAborted when the file shrank while it was being checked.
-  static absl::StatusOr<std::unique_ptr<UsersFile>> Open(const std::string& path,
+  // is checked. `verify_checksum` also hashes every record (one pass over the
+  // file at memory speed). kAborted when the file shrank while it was being checked.
+  static absl::StatusOr<std::unique_ptr<UsersBinaryFile>> Open(const std::string& path,
                                                          bool verify_checksum = true);
   absl::Span<const UserRecord> records() const { return records_; }
 
@@ -55,7 +55,7 @@ class UsersFile {
   absl::Status CheckIntact() const;
 
  private:
-  UsersFile(std::unique_ptr<MappedFile> file, absl::Span<const UserRecord> records)
+  UsersBinaryFile(std::unique_ptr<MappedFile> file, absl::Span<const UserRecord> records)
       : file_(std::move(file)), records_(records) {}
   std::unique_ptr<MappedFile> file_;
   absl::Span<const UserRecord> records_;

@@ -11,7 +11,7 @@ absl::StatusOr<std::unique_ptr<UsersInput>> UsersInput::Load(const std::string& 
                                                              UsersCsvStats* csv_stats) {
   auto input = std::unique_ptr<UsersInput>(new UsersInput());
   if (IsBinaryUsersPath(path)) {
-    ASSIGN_OR_RETURN(input->mapped_, UsersFile::Open(path));
+    ASSIGN_OR_RETURN(input->mapped_, UsersBinaryFile::Open(path));
   } else {
     ASSIGN_OR_RETURN(input->parsed_, ReadUsersCsv(path, csv_options, csv_stats));
   }

@@ -43,7 +43,7 @@ class UsersInput {
 
  private:
   UsersInput() = default;
-  std::unique_ptr<UsersFile> mapped_;
+  std::unique_ptr<UsersBinaryFile> mapped_;
   std::vector<UserRecord> parsed_;
 };
 

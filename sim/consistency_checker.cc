@@ -63,7 +63,7 @@ void ConsistencyChecker::RecordAlert(size_t area, uint64_t snapshot_seq,
   alerts_.push_back(record);
 }
 
-ConsistencyChecker::Report ConsistencyChecker::Check(const LiveSnapshot& final_state,
+ConsistencyChecker::Report ConsistencyChecker::Check(const LiveView& final_state,
                                                      bool show_progress) {
   std::lock_guard<std::mutex> lock(mu_);
   Report report;

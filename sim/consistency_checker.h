@@ -68,7 +68,7 @@ class ConsistencyChecker {
 
   // Replays and checks; `final_state` must have seen every recorded batch.
   // Shows progress on a terminal when `show_progress`.
-  Report Check(const LiveSnapshot& final_state, bool show_progress = false);
+  Report Check(const LiveView& final_state, bool show_progress = false);
 
  private:
   struct Digest {

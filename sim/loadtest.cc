@@ -24,6 +24,7 @@
 #include "base/progress.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
+#include "engine/internal/live_index_test_peer.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
 #include "engine/update_log.h"
@@ -137,8 +138,8 @@ absl::Status StartLiveIndex(const LoadTestOptions& o, LoadTestRun* run, LoadTest
   const double t0 = NowSeconds();
   LiveIndex::Options live_options;
   live_options.log = run->log.get();
-  live_options.fault = o.fault;
-  ASSIGN_OR_RETURN(run->live, LiveIndex::Create(std::move(run->initial), live_options));
+  ASSIGN_OR_RETURN(run->live, internal::LiveIndexTestPeer::CreateWithFault(
+                                  std::move(run->initial), live_options, o.fault));
   report->live_s = NowSeconds() - t0;
   return absl::OkStatus();
 }
@@ -162,7 +163,7 @@ absl::Status IssueAlertsAtRate(const LoadTestOptions& o, double seconds, LoadTes
     const uint64_t ack = run->acknowledged.load(std::memory_order_acquire);
     double a = NowSeconds();
     const bool merging_before = live->MergeInProgress();
-    LiveSnapshot snapshot = live->Snapshot();
+    LiveView snapshot = live->View();
     out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
     AlertExecutor executor(snapshot, exec_options);
     AlertSummary summary;
@@ -393,7 +394,7 @@ void ReportAlertLatencies(const std::vector<NamedArea>& areas, const AlertLoop& 
 absl::Status CheckConsistency(const LoadTestOptions& o, LoadTestRun* run,
                               LoadTestReport* report) {
   const double t0 = NowSeconds();
-  ConsistencyChecker::Report check = run->checker->Check(run->live->Snapshot(), o.show_progress);
+  ConsistencyChecker::Report check = run->checker->Check(run->live->View(), o.show_progress);
   report->check_s = NowSeconds() - t0;
   report->consistency_violations = check.consistency_violations;
   report->lost_updates = check.lost_updates;
@@ -406,7 +407,7 @@ absl::Status CheckConsistency(const LoadTestOptions& o, LoadTestRun* run,
 }
 
 // An order-free digest of every visible (user, cell): count, sum of hashes.
-std::pair<uint64_t, uint64_t> VisibleStateDigest(const LiveSnapshot& snapshot) {
+std::pair<uint64_t, uint64_t> VisibleStateDigest(const LiveView& snapshot) {
   std::pair<uint64_t, uint64_t> d{0, 0};
   snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
     ++d.first;
@@ -448,8 +449,8 @@ absl::Status ReplayLogIntoFreshIndex(const LoadTestOptions& o, LoadTestRun* run,
   }
   // The replayed state must be the run's final state, user for user (an
   // injected fault makes the live index differ from its own log on purpose).
-  if (o.fault == LiveIndex::FaultForTesting::kNone &&
-      VisibleStateDigest(fresh->Snapshot()) != VisibleStateDigest(live.Snapshot())) {
+  if (o.fault == internal::LiveIndexFault::kNone &&
+      VisibleStateDigest(fresh->View()) != VisibleStateDigest(live.View())) {
     return absl::InternalError("the state replayed from the update log differs from the run's");
   }
   return absl::OkStatus();

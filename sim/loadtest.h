@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/internal/live_index_test_peer.h"
 #include "engine/live_index.h"
 #include "sim/loadtest_report.h"
 
@@ -37,7 +38,7 @@ namespace fanout {
 //
 // Alerts: round robin over county, state, circle and 5 warnings at users'
 // homes (not the nation-wide alert: at 20 per second it would need more
-// than this machine's two cores on its own). Each alert's time is Snapshot()
+// than this machine's two cores on its own). Each alert's time is View()
 // + Execute() with per-shard lists in memory.
 struct LoadTestOptions {
   uint64_t users = 20000000;
@@ -57,7 +58,7 @@ struct LoadTestOptions {
   // When set, every batch is appended to this update log (update_log.h)
   // before it is applied; the report gives its size and replay speed.
   std::string log_path;
-  LiveIndex::FaultForTesting fault = LiveIndex::FaultForTesting::kNone;
+  internal::LiveIndexFault fault = internal::LiveIndexFault::kNone;
   bool show_progress = false;
 };
 

@@ -56,9 +56,9 @@ absl::Status RunLoadTest(int argc, char** argv) {
   // Testing the checker: make the index deliberately wrong.
   if (auto fault = flags.Get("inject-fault")) {
     if (*fault == "keep-replaced-entry") {
-      options.fault = LiveIndex::FaultForTesting::kKeepReplacedEntry;
+      options.fault = internal::LiveIndexFault::kKeepReplacedEntry;
     } else if (*fault == "drop-updates") {
-      options.fault = LiveIndex::FaultForTesting::kDropEveryThousandth;
+      options.fault = internal::LiveIndexFault::kDropEveryThousandth;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--inject-fault: keep-replaced-entry or drop-updates, got '", *fault, "'"));

@@ -233,7 +233,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   return out;
 }
 
-std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveSnapshot& snapshot) {
+std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot) {
   std::vector<uint64_t> cells, users;
   cells.reserve(snapshot.users_approx() + 1024);
   users.reserve(snapshot.users_approx() + 1024);

@@ -66,7 +66,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
 // Every user visible in `snapshot`, as a static index sorted by (cell,
 // user), built off any lock (two radix sorts; about 32 bytes per user
 // besides the sort's scratch).
-std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveSnapshot& snapshot);
+std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot);
 
 // Writes `index` as the checkpoint of `seq` in `dir` (atomically; the
 // folder is fsynced).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/internal/alert_executor_peer.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
@@ -373,9 +374,10 @@ TEST(AlertExecutorTest, PlanRangesAreOrderedAndDisjoint) {
       AlertExecutor::Options options;
       options.refine_min_entries = refine;
       AlertExecutor executor(**index, options);
-      std::vector<ScanRange> plan = executor.Plan(*area, CoverArea(*area, options.covering));
+      std::vector<internal::ScanRange> plan = internal::AlertExecutorPeer::Plan(
+          executor, *area, CoverArea(*area, options.covering));
       size_t last_end = 0;
-      for (const ScanRange& r : plan) {
+      for (const internal::ScanRange& r : plan) {
         EXPECT_LE(last_end, r.begin) << what;
         EXPECT_LT(r.begin, r.end) << what;
         last_end = r.end;

@@ -191,7 +191,7 @@ TEST(EngineTest, ApplyAlertCheckpointReopen) {
       auto summary = (*engine)->Alert(circle, sink);
       ASSERT_TRUE(summary.ok()) << summary.status();
       EXPECT_EQ(summary->shards, 4u);
-      EXPECT_EQ(summary->snapshot_seq, seq);
+      EXPECT_EQ(summary->view_seq, seq);
       // Leaf-cell centres against exact points: allow the few on the rim.
       EXPECT_NEAR(double(got.size()), double(in_circle), 3);
       EXPECT_EQ(summary->matched, got.size());

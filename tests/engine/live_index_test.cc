@@ -24,6 +24,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/alert_executor.h"
+#include "engine/internal/alert_executor_peer.h"
+#include "engine/internal/live_index_test_peer.h"
+#include "engine/internal/live_view_state.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
@@ -144,16 +147,16 @@ AlertExecutor::Options ExecutorOptions(size_t refine) {
   return options;
 }
 
-Shards AlertOn(const LiveSnapshot& snapshot, const AlertArea& area, size_t refine = 32) {
+Shards AlertOn(const LiveView& snapshot, const AlertArea& area, size_t refine = 32) {
   AlertExecutor executor(snapshot, ExecutorOptions(refine));
   AlertSummary summary;
   auto lists = executor.Execute(area, &summary);
   EXPECT_TRUE(lists.ok()) << lists.status();
-  EXPECT_EQ(summary.snapshot_seq, snapshot.seq());
+  EXPECT_EQ(summary.view_seq, snapshot.seq());
   return SortedShards(*lists);
 }
 
-void ExpectSameState(const LiveSnapshot& snapshot, const Model& model) {
+void ExpectSameState(const LiveView& snapshot, const Model& model) {
   absl::flat_hash_map<uint64_t, uint64_t> seen;
   size_t duplicates = 0;
   snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
@@ -199,7 +202,7 @@ TEST_P(LivePropertyTest, EveryAlertMatchesTheModelAtItsSnapshot) {
         (schedule == Schedule::kRandom && r == 2)) {
       live->Merge();
     }
-    LiveSnapshot snapshot = live->Snapshot();
+    LiveView snapshot = live->View();
     ASSERT_EQ(snapshot.seq(), live->last_seq());
     for (const auto& area : areas) {
       ASSERT_EQ(AlertOn(snapshot, *area, 1 + rng() % 40), model.Expected(*area))
@@ -234,7 +237,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
   std::vector<std::unique_ptr<AlertArea>> areas;
   for (int i = 0; i < 3; ++i) areas.push_back(RandomArea(rng));
   auto check = [&](const char* when, int round) {
-    LiveSnapshot snapshot = live->Snapshot();
+    LiveView snapshot = live->View();
     for (const auto& area : areas) {
       ASSERT_EQ(AlertOn(snapshot, *area), model.Expected(*area)) << when << " round " << round;
     }
@@ -242,7 +245,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
     // The merge builds its base from the runs' entries merged in order:
     // the base must come out sorted by (cell, user), the order every
     // binary search of the planner relies on.
-    const SortedRun& base = snapshot.sources()[0].run;
+    const SortedRun& base = internal::LiveViewAccess::State(snapshot)->sources[0].run;
     for (size_t i = 1; i < base.size(); ++i) {
       ASSERT_LT(std::tie(base.cells[i - 1], base.users[i - 1]), std::tie(base.cells[i], base.users[i]))
           << when << " round " << round << " entry " << i;
@@ -260,7 +263,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
       live->Freeze();
     }
     uint64_t compactions_inside = 0;
-    live->SetMergeHookForTesting([&] {
+    internal::LiveIndexTestPeer::SetMergeHook(*live, [&] {
       const uint64_t before = live->GetStats().compactions;
       for (int round = 0; round < 12; ++round) {
         update();
@@ -270,7 +273,7 @@ TEST(LiveIndexTest, FreezesAndCompactionsWhileAMergeBuildsItsBase) {
       compactions_inside = live->GetStats().compactions - before;
     });
     live->Merge();
-    live->SetMergeHookForTesting(nullptr);
+    internal::LiveIndexTestPeer::SetMergeHook(*live, nullptr);
     EXPECT_GT(compactions_inside, 0u) << "merge " << merge;
     check("after the merge", merge);
     // The runs frozen during the merge were kept; they fold into the next.
@@ -288,7 +291,7 @@ TEST(LiveIndexTest, OldSnapshotsKeepAnsweringForTheirMoment) {
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), Manual());
   auto area = RandomArea(rng);
   struct Kept {
-    LiveSnapshot snapshot;
+    LiveView snapshot;
     Shards expected;
   };
   std::vector<Kept> kept;
@@ -296,7 +299,7 @@ TEST(LiveIndexTest, OldSnapshotsKeepAnsweringForTheirMoment) {
     std::vector<LocationUpdate> batch = RandomBatch(rng, model, 300, &max_user);
     ASSERT_TRUE(live->Apply(batch).ok());
     for (const LocationUpdate& u : batch) model.Apply(u);
-    kept.push_back({live->Snapshot(), model.Expected(*area)});
+    kept.push_back({live->View(), model.Expected(*area)});
     if (round % 3 == 0) live->Freeze();
     if (round % 4 == 3) live->Merge();
   }
@@ -328,10 +331,10 @@ TEST_P(MoveDuringAlertTest, UsersAreJudgedAtTheirSnapshotLocation) {
   live->Freeze();
   ASSERT_TRUE(live->Upsert(UserRecord::FromDegrees(5, 29.71, -95.41)).ok());  // inside, pending
 
-  LiveSnapshot before = live->Snapshot();
+  LiveView before = live->View();
   AlertExecutor executor(before, ExecutorOptions(1));
   int hook_calls = 0;
-  executor.SetBetweenPassesHookForTesting([&] {
+  internal::AlertExecutorPeer::SetBetweenPassesHook(executor, [&] {
     ++hook_calls;
     // 1 leaves, 3 arrives, 2 is removed, 4 and 5 move out, 6 appears inside.
     std::vector<LocationUpdate> moves = {
@@ -362,7 +365,7 @@ TEST_P(MoveDuringAlertTest, UsersAreJudgedAtTheirSnapshotLocation) {
   EXPECT_EQ(got, expected);
 
   // A new snapshot sees the moves.
-  Shards after = AlertOn(live->Snapshot(), area);
+  Shards after = AlertOn(live->View(), area);
   std::vector<uint64_t> now;
   for (const auto& s : after) now.insert(now.end(), s.begin(), s.end());
   EXPECT_TRUE(std::count(now.begin(), now.end(), 3) == 1);
@@ -398,7 +401,7 @@ TEST(LiveIndexTest, RemoveAndReinsert) {
   AlertArea area;
   area.AddCap(MakeCircle(S2LatLng::FromDegrees(29.76, -95.37), 5));
   area.Finalize();
-  auto count = [&] { return AlertOn(live->Snapshot(), area)[ShardPolicy::Create(kShards)->ShardOf(1)].size(); };
+  auto count = [&] { return AlertOn(live->View(), area)[ShardPolicy::Create(kShards)->ShardOf(1)].size(); };
   EXPECT_EQ(count(), 1u);
   EXPECT_EQ(*live->Remove(1), 1u);
   EXPECT_EQ(count(), 0u);
@@ -442,7 +445,7 @@ struct ConcurrentRun {
   LiveIndex::Stats stats;
 };
 
-ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
+ConcurrentRun RunConcurrently(internal::LiveIndexFault fault, int rounds) {
   std::mt19937_64 rng(11);
   std::vector<UserRecord> users;
   for (uint64_t id = 1; id <= 4000; ++id) users.push_back(RandomLocation(rng, id));
@@ -460,8 +463,8 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   // The alert threads run back to back: maintenance must not wait for them,
   // so that freezes, compactions and merges interleave with alerts.
   options.max_yield_to_alerts = absl::ZeroDuration();
-  options.fault = fault;
-  auto live = *LiveIndex::Create(*LocationIndex::Build(users, {}), options);
+  auto live =
+      *internal::LiveIndexTestPeer::CreateWithFault(*LocationIndex::Build(users, {}), options, fault);
 
   std::atomic<uint64_t> acknowledged{0};
   std::atomic<bool> writers_done{false};
@@ -493,7 +496,7 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
     // At least 20 alerts per thread, however fast the writers are.
     while (!writers_done.load() || k < size_t(t) + 20) {
       uint64_t ack = acknowledged.load();
-      LiveSnapshot snapshot = live->Snapshot();
+      LiveView snapshot = live->View();
       AlertExecutor executor(snapshot, ExecutorOptions(8));
       auto lists = executor.Execute(*areas[k % areas.size()], nullptr);
       ASSERT_TRUE(lists.ok());
@@ -510,7 +513,7 @@ ConcurrentRun RunConcurrently(LiveIndex::FaultForTesting fault, int rounds) {
   writers_done = true;
   for (auto& t : threads) t.join();
   ConcurrentRun out;
-  out.report = checker.Check(live->Snapshot());
+  out.report = checker.Check(live->View());
   out.stats = live->GetStats();
   return out;
 }
@@ -525,9 +528,10 @@ TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
   options.freeze_interval = absl::Milliseconds(1);
   options.max_yield_to_alerts = absl::Seconds(60);  // longer than the test
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
-  LiveSnapshot snapshot = live->Snapshot();
+  LiveView snapshot = live->View();
   {
-    internal::AlertActivity::Scope alert(snapshot.alert_activity());
+    internal::AlertActivity::Scope alert(
+        internal::LiveViewAccess::State(snapshot)->activity.get());
     // A freeze step that began before the alert has nothing to freeze; let
     // it finish, then no step may start until the alert ends.
     absl::SleepFor(absl::Milliseconds(20));
@@ -545,7 +549,7 @@ TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
 }
 
 TEST(LiveIndexConcurrencyTest, CheckerFindsNothingWrong) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kNone, 300);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kNone, 300);
   EXPECT_EQ(run.report.updates, 2u * 300 * 50);
   EXPECT_GT(run.report.alerts, 10u);
   EXPECT_EQ(run.report.consistency_violations, 0u)
@@ -557,13 +561,13 @@ TEST(LiveIndexConcurrencyTest, CheckerFindsNothingWrong) {
 
 // The checker must catch a broken index.
 TEST(LiveIndexConcurrencyTest, CheckerCatchesAnIndexThatKeepsOldEntries) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kKeepReplacedEntry, 200);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kKeepReplacedEntry, 200);
   EXPECT_GT(run.report.consistency_violations, 0u);
   EXPECT_GT(run.report.lost_updates, 0u);
 }
 
 TEST(LiveIndexConcurrencyTest, CheckerCatchesDroppedUpdates) {
-  ConcurrentRun run = RunConcurrently(LiveIndex::FaultForTesting::kDropEveryThousandth, 200);
+  ConcurrentRun run = RunConcurrently(internal::LiveIndexFault::kDropEveryThousandth, 200);
   EXPECT_GT(run.report.lost_updates, 0u);
 }
 

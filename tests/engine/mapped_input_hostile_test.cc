@@ -78,7 +78,7 @@ TEST(MappedInputHostileTest, AnOutOfRangeRecordIsNamedWithTheFile) {
                                            std::to_string(users[700].user_id) + ")"))
       << input.status();
   // Unchecked opening checks the ranges all the same.
-  auto unchecked = UsersFile::Open(path, /*verify_checksum=*/false);
+  auto unchecked = UsersBinaryFile::Open(path, /*verify_checksum=*/false);
   ASSERT_FALSE(unchecked.ok());
   EXPECT_TRUE(Mentions(unchecked.status(), path + ": record 700")) << unchecked.status();
 }

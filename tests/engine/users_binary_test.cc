@@ -40,7 +40,7 @@ TEST(UsersBinaryTest, RoundTrip) {
   EXPECT_EQ(std::filesystem::file_size(dir.File("u.bin")), kUsersHeaderSize + 16 * users.size());
   std::string bytes = ReadFileOrEmpty(dir.File("u.bin"));
   EXPECT_EQ(bytes.substr(0, 8), std::string("FOUSERS\0", 8));
-  auto file = UsersFile::Open(dir.File("u.bin"));
+  auto file = UsersBinaryFile::Open(dir.File("u.bin"));
   ASSERT_TRUE(file.ok()) << file.status();
   ASSERT_EQ((*file)->records().size(), users.size());
   for (size_t i = 0; i < users.size(); ++i) {
@@ -57,7 +57,7 @@ TEST(UsersBinaryTest, RoundTrip) {
 TEST(UsersBinaryTest, EmptyFile) {
   TempDir dir;
   WriteUsers(dir.File("e.bin"), {});
-  auto file = UsersFile::Open(dir.File("e.bin"));
+  auto file = UsersBinaryFile::Open(dir.File("e.bin"));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_TRUE((*file)->records().empty());
 }
@@ -73,7 +73,7 @@ class CorruptUsersTest : public ::testing::Test {
   void ExpectDataLoss(const std::string& bytes, absl::string_view needle) {
     std::string path = dir_.File("bad.bin");
     WriteFileOrDie(path, bytes);
-    auto file = UsersFile::Open(path);
+    auto file = UsersBinaryFile::Open(path);
     ASSERT_EQ(file.status().code(), absl::StatusCode::kDataLoss) << file.status();
     EXPECT_NE(file.status().message().find(needle), absl::string_view::npos) << file.status();
   }
@@ -123,7 +123,7 @@ TEST_F(CorruptUsersTest, FlippedRecordByte) {
   std::string bytes = good_;
   bytes[100] ^= 1;
   WriteFileOrDie(dir_.File("unchecked.bin"), bytes);
-  EXPECT_TRUE(UsersFile::Open(dir_.File("unchecked.bin"), false).ok());
+  EXPECT_TRUE(UsersBinaryFile::Open(dir_.File("unchecked.bin"), false).ok());
 }
 
 TEST(UsersBinaryTest, AbandonedWriterLeavesNothing) {
@@ -147,7 +147,7 @@ TEST(UsersBinaryTest, AbandonedWriterLeavesNothing) {
 
 TEST(UsersBinaryTest, MissingFileIsNotDataLoss) {
   TempDir dir;
-  auto file = UsersFile::Open(dir.File("nope.bin"));
+  auto file = UsersBinaryFile::Open(dir.File("nope.bin"));
   EXPECT_FALSE(file.ok());
   EXPECT_NE(file.status().code(), absl::StatusCode::kDataLoss);
 }

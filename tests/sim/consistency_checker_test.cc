@@ -56,7 +56,7 @@ class ConsistencyCheckerTest : public ::testing::Test {
 
   // The executor's answer over the area at the current state, and its seq.
   DeliveryLists Execute(uint64_t* seq) {
-    LiveSnapshot snapshot = live_->Snapshot();
+    LiveView snapshot = live_->View();
     *seq = snapshot.seq();
     AlertExecutor::Options options;
     options.shards = kShards;
@@ -86,7 +86,7 @@ TEST_F(ConsistencyCheckerTest, ATrueHistoryHasNoProblem) {
   const uint64_t ack = Apply(MoveTwoUsers());
   DeliveryLists after = Execute(&seq);
   checker_->RecordAlert(0, seq, ack, after);
-  ConsistencyChecker::Report report = checker_->Check(live_->Snapshot());
+  ConsistencyChecker::Report report = checker_->Check(live_->View());
   EXPECT_EQ(report.updates, 2u);
   EXPECT_EQ(report.alerts, 2u);
   EXPECT_EQ(report.consistency_violations, 0u) << (report.examples.empty() ? "" : report.examples[0]);
@@ -104,7 +104,7 @@ TEST_F(ConsistencyCheckerTest, AMissingUserIsAViolation) {
     }
   }
   checker_->RecordAlert(0, seq, 0, lists);
-  ConsistencyChecker::Report report = checker_->Check(live_->Snapshot());
+  ConsistencyChecker::Report report = checker_->Check(live_->View());
   EXPECT_EQ(report.consistency_violations, 1u);
   EXPECT_EQ(report.lost_updates, 0u);
   EXPECT_FALSE(report.examples.empty());
@@ -121,7 +121,7 @@ TEST_F(ConsistencyCheckerTest, AUserInTheWrongShardIsAViolation) {
     }
   }
   checker_->RecordAlert(0, seq, 0, lists);
-  ConsistencyChecker::Report report = checker_->Check(live_->Snapshot());
+  ConsistencyChecker::Report report = checker_->Check(live_->View());
   EXPECT_GE(report.consistency_violations, 1u);
 }
 
@@ -132,7 +132,7 @@ TEST_F(ConsistencyCheckerTest, ASnapshotOlderThanAnAcknowledgedUpdateIsStale) {
   // The alert claims to have begun after `ack` was acknowledged, yet ran
   // at the snapshot before it.
   checker_->RecordAlert(0, seq, ack, lists);
-  ConsistencyChecker::Report report = checker_->Check(live_->Snapshot());
+  ConsistencyChecker::Report report = checker_->Check(live_->View());
   EXPECT_EQ(report.stale_snapshots, 1u);
   EXPECT_GE(report.consistency_violations, 1u);
 }
@@ -146,7 +146,7 @@ TEST_F(ConsistencyCheckerTest, AnUpdateTheIndexDidNotKeepIsLost) {
       LocationUpdate::Upsert(UserRecord::FromDegrees(5, 29.80, -95.30))};
   uint64_t last = *live_->Apply(applied);
   checker_->RecordBatch(last, recorded);
-  ConsistencyChecker::Report report = checker_->Check(live_->Snapshot());
+  ConsistencyChecker::Report report = checker_->Check(live_->View());
   EXPECT_EQ(report.updates, 1u);
   EXPECT_EQ(report.lost_updates, 1u);
 }

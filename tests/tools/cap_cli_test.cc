@@ -77,7 +77,7 @@ class CapCliTest : public ::testing::Test {
     options.lenient = lenient;
     auto resolved = ResolveAlert(*alert, options);
     EXPECT_TRUE(resolved.ok()) << resolved.status();
-    auto file = UsersFile::Open(Users());
+    auto file = UsersBinaryFile::Open(Users());
     EXPECT_TRUE(file.ok());
     std::set<uint64_t> ids;
     for (const UserRecord& u : (*file)->records()) {

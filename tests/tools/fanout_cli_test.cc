@@ -55,7 +55,7 @@ class FanoutCliTest : public ::testing::Test {
 
   static std::vector<UserRecord> ReadUsers(const std::string& path) {
     if (IsBinaryUsersPath(path)) {
-      auto file = UsersFile::Open(path);
+      auto file = UsersBinaryFile::Open(path);
       EXPECT_TRUE(file.ok()) << file.status();
       return {(*file)->records().begin(), (*file)->records().end()};
     }

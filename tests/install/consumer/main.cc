@@ -128,7 +128,7 @@ absl::Status Run() {
   users[mover] = fanout::UserRecord::FromDegrees(users[mover].user_id, 29.8, -95.4);
   RETURN_IF_ERROR(live->Upsert(users[mover]).status());
   delivered.clear();
-  auto snapshot = live->Snapshot();
+  auto snapshot = live->View();
   RETURN_IF_ERROR(fanout::AlertExecutor(snapshot, options).Execute(area, sink, &summary));
   if (delivered.count(users[mover].user_id) == 0) {
     return absl::InternalError("the user who moved in was not delivered");

@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 
-#include "engine/shard_scatter.h"
+#include "engine/internal/shard_scatter.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -162,8 +162,9 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
       // whose capacity falls short gets new memory, though, fresh from the
       // kernel: touch one word per page of it now, so that its pages fault
       // in here, page after page, rather than in the middle of pass 2's
-      // scattered writes (which made a nation-wide alert, 1.3 GB of lists,
-      // 10% slower than zero-filling). A list whose capacity suffices
+      // scattered writes (which made a nation-wide alert slower than
+      // zero-filling did: bench/README.md, "Figures behind engine
+      // comments"). A list whose capacity suffices
       // keeps its pages, faulted in already, and is not touched. The old
       // ids are dropped first, so that a list that grows is not copied.
       UserIdList& list = lists.shards[s];

@@ -1,7 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
-#ifndef FANOUT_ENGINE_SHARD_SCATTER_H_
-#define FANOUT_ENGINE_SHARD_SCATTER_H_
+#ifndef FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_
+#define FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "engine/alert_executor.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
-#include "engine/scan_source.h"
+#include "engine/internal/scan_range.h"
+#include "engine/internal/scan_source.h"
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
 
@@ -35,9 +35,8 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 // streams for the hardware prefetchers, so without the hint each line of
 // each list is fetched for ownership only when the first store reaches it,
 // and the store buffer, which drains in order, waits for it. Asked for two
-// lines early, the fetch is done by then: a nation-wide alert's scan took
-// 2-8% less, and the write pass alone 34-44% less in BM_WritePass_*, which
-// sweeps the distance (bench/README.md). A prefetch never faults, so an
+// lines early, the fetch is done by then: BM_WritePass_* sweeps the distance
+// (readings in bench/README.md, "Figures behind engine comments"). A prefetch never faults, so an
 // address past the end of a list is harmless.
 template <int kAheadIds = 16>
 inline void PutAhead(uint64_t** at, uint64_t user) {
@@ -77,4 +76,4 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
 }  // namespace internal
 }  // namespace fanout
 
-#endif  // FANOUT_ENGINE_SHARD_SCATTER_H_
+#endif  // FANOUT_ENGINE_INTERNAL_SHARD_SCATTER_H_

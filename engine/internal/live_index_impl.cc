@@ -1,0 +1,405 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// A live index's creation, writer path, views, background threads and
+// stats. Runs, compaction and merging are in live_delta_runs.cc,
+// live_compaction.cc and live_merge.cc.
+
+#include "engine/internal/live_index_impl.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/internal/live_view_state.h"
+#include "engine/update_log.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
+
+namespace fanout {
+namespace internal {
+namespace {
+
+// slot_current_ flags a removal in the top bit (sequence numbers stay far
+// below it).
+constexpr uint64_t kRemovedBit = uint64_t{1} << 63;
+constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+
+}  // namespace
+
+LiveIndexImpl::LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault)
+    : options_(options), fault_(fault) {}
+
+absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
+    std::unique_ptr<LocationIndex> index, const LiveIndex::Options& options, uint64_t base_seq,
+    LiveIndexFault fault) {
+  if (index == nullptr) return absl::InvalidArgumentError("no base index");
+  if (!(options.merge_fraction > 0)) {
+    return absl::InvalidArgumentError("merge_fraction must be > 0");
+  }
+  if (options.freeze_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("freeze_interval must be > 0");
+  }
+  const size_t n = index->size();
+  if (n >= LiveBase::kNoPos) {
+    return absl::InvalidArgumentError(absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", n));
+  }
+  std::unique_ptr<LiveIndexImpl> live(new LiveIndexImpl(options, fault));
+  auto base = std::make_shared<LiveBase>();
+  base->base_seq = base_seq;
+  FillNotMoved(&base->moved_at, n);
+  base->slot_of_entry.resize(n);
+  base->pos_of_slot.resize(n);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) {
+      base->slot_of_entry[i] = static_cast<uint32_t>(i);
+      base->pos_of_slot[i] = static_cast<uint32_t>(i);
+    }
+  });
+  const SortedRun run = index->run();
+  {
+    std::lock_guard<std::mutex> lock(live->mu_);
+    live->slot_of_.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!live->slot_of_.emplace(run.users[i], static_cast<uint32_t>(i)).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("user ", run.users[i], " appears twice in the base index"));
+      }
+    }
+    live->slot_current_.assign(n, base_seq);
+    base->index = std::move(index);
+    live->base_ = base;
+    live->records_ = std::make_shared<RecordTable>(base_seq + 1);
+    live->next_seq_ = base_seq + 1;
+    live->published_seq_.store(base_seq, std::memory_order_release);
+    live->users_.store(n, std::memory_order_relaxed);
+    auto version = std::make_shared<LiveVersion>();
+    version->base = base;
+    version->records = live->records_;
+    version->pending_first_seq = base_seq + 1;
+    std::unique_lock<std::shared_mutex> vlock(live->version_mu_);
+    live->version_ = std::move(version);
+  }
+  if (options.background_maintenance) {
+    live->freeze_thread_ = std::thread([p = live.get()] { p->FreezeLoop(); });
+    for (auto& t : live->compaction_threads_) t = std::thread([p = live.get()] { p->CompactionLoop(); });
+    live->merge_thread_ = std::thread([p = live.get()] { p->MergeLoop(); });
+  }
+  return live;
+}
+
+LiveIndexImpl::~LiveIndexImpl() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (freeze_thread_.joinable()) freeze_thread_.join();
+  for (auto& t : compaction_threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (merge_thread_.joinable()) merge_thread_.join();
+}
+
+void LiveIndexImpl::YieldToAlerts() const {
+  if (!(options_.max_yield_to_alerts > absl::ZeroDuration())) return;
+  const int64_t deadline =
+      absl::GetCurrentTimeNanos() + absl::ToInt64Nanoseconds(options_.max_yield_to_alerts);
+  while (activity_->running.load(std::memory_order_relaxed) > 0 &&
+         absl::GetCurrentTimeNanos() < deadline) {
+    absl::SleepFor(absl::Microseconds(250));
+  }
+}
+
+bool LiveIndexImpl::WaitOrStop(absl::Duration interval) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  return stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return stop_; });
+}
+
+// Background work runs on its own thread alone: its sorts and merges must
+// not take TBB workers from alerts (their latency is what matters).
+void LiveIndexImpl::FreezeLoop() {
+  // Freezing only: short and frequent, so the updates an alert must gather
+  // one by one stay few (a compaction, which can take a second, never holds
+  // it up). Alerts come first: this is light but steady work, a little
+  // below normal priority (nice 5) so it yields to alert threads.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+  ::pthread_setname_np(::pthread_self(), "live-freeze");  // for top -H and perf
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(options_.freeze_interval)) {
+    YieldToAlerts();
+    alone.execute([this] {
+      std::lock_guard<std::mutex> lock(maintenance_mu_);
+      FreezeUpTo(last_seq());
+    });
+  }
+}
+
+void LiveIndexImpl::CompactionLoop() {
+  // The compactions that keep the runs few, so that each alert searches few
+  // (a binary search per run and covering cell). They go on while a merge
+  // builds its base, among the runs newer than the merge's (merge_floor_).
+  // Two threads run this loop: while one is in a large step, the other keeps
+  // up with the small ones.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  ::pthread_setname_np(::pthread_self(), "live-compact");
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(options_.freeze_interval)) {
+    alone.execute([this] { CompactRuns(/*yield_to_alerts=*/true); });
+  }
+}
+
+void LiveIndexImpl::MergeLoop() {
+  // A merge is background work measured in seconds: at a low CPU priority
+  // it takes the cores alerts and writers leave idle, instead of taking
+  // turns with them (which shows up directly in alert tail latency).
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+  ::pthread_setname_np(::pthread_self(), "live-merge");
+  tbb::task_arena alone(1);
+  while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
+    alone.execute([this] {
+      if (MergeDue()) MergeImpl(/*yield=*/true);
+    });
+  }
+}
+
+bool LiveIndexImpl::MergeDue() const {
+  auto v = CurrentVersion();
+  size_t delta = 0;
+  for (const auto& r : v->runs) delta += r->size();
+  const uint64_t last = last_seq();
+  const uint64_t pending = last + 1 - v->pending_first_seq;
+  if (last - v->base->base_seq > (uint64_t{1} << 30)) return true;  // moved_at range
+  return delta + pending >
+         options_.merge_fraction * std::max<size_t>(v->base->index->size(), size_t{1} << 16);
+}
+
+std::shared_ptr<const LiveVersion> LiveIndexImpl::CurrentVersion() const {
+  std::shared_lock<std::shared_mutex> lock(version_mu_);
+  return version_;
+}
+
+LiveView LiveIndexImpl::View() const {
+  auto s = std::make_shared<LiveViewState>();
+  s->activity = activity_;
+  {
+    std::shared_lock<std::shared_mutex> lock(version_mu_);
+    s->version = version_;
+    s->seq = published_seq_.load(std::memory_order_acquire);
+  }
+  s->users_approx = users_.load(std::memory_order_relaxed);
+  const LiveVersion& v = *s->version;
+  s->sources.reserve(1 + v.runs.size());
+  ScanSource base{v.base->index->run(), ScanSource::Filter::kBase};
+  base.moved_at = v.base->moved_at.data();
+  // Apply keeps seq - base_seq below kNotMoved.
+  base.moved_limit = static_cast<uint32_t>(s->seq - v.base->base_seq);
+  s->sources.push_back(base);
+  for (const auto& run : v.runs) {
+    ScanSource src{SortedRun{run->cells, run->users, {}, {}}, ScanSource::Filter::kDelta};
+    src.marks = run->marks.get();
+    src.seq = s->seq;
+    s->sources.push_back(src);
+  }
+  return LiveViewAccess::Make(std::move(s));
+}
+
+absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> updates) {
+  if (updates.empty()) return last_seq();
+  // Validate and compute leaf cells before taking the lock.
+  thread_local std::vector<uint64_t> cells;
+  cells.resize(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const LocationUpdate& u = updates[i];
+    if (u.kind == LocationUpdate::Kind::kRemove) {
+      cells[i] = 0;
+      continue;
+    }
+    if (u.kind != LocationUpdate::Kind::kUpsert) {
+      return absl::InvalidArgumentError(absl::StrCat("update ", i, ": unknown kind ", int(u.kind)));
+    }
+    if (!u.location.IsValid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update ", i, " (user ", u.user_id(), "): coordinates out of range: lat_e7 ",
+          u.location.lat_e7, ", lng_e7 ", u.location.lng_e7));
+    }
+    cells[i] = u.location.ToCellId().id();
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t first = next_seq_;
+  const uint64_t last = first + updates.size() - 1;
+  if (last - base_->base_seq >= LiveBase::kNotMoved - 1) {
+    return absl::ResourceExhaustedError(
+        "too many updates since the last merge (are the background threads running?)");
+  }
+  // Durability before visibility: once a batch is in the log, a restart
+  // replays it; if the append fails, nothing is applied.
+  if (options_.log != nullptr) {
+    absl::Status logged = options_.log->Append(first, updates);
+    if (!logged.ok()) return logged;
+  }
+  thread_local std::vector<uint32_t> slots;
+  LookUpSlotsLocked(updates, &slots);
+  for (size_t i = 0; i < updates.size(); ++i) {
+    ++updates_applied_;
+    if (fault_ == LiveIndexFault::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
+      DropLocked(updates[i], first + i);
+      continue;
+    }
+    ApplyOneLocked(updates[i], cells[i], first + i, slots[i]);
+  }
+  next_seq_ = last + 1;
+  published_seq_.store(last, std::memory_order_release);
+  return last;
+}
+
+// Each update reads about four places at random (the hash map, the slot's
+// current entry, its base position, the replaced entry's marker): a cache miss
+// each. Looking up the whole batch first, one array at a time,
+// lets the misses overlap; the apply loop then finds them in cache. The
+// slots found are final (a slot, once given, is never taken back); users
+// not in the map yet get kNoSlot and are looked up again when applied.
+void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
+                                  std::vector<uint32_t>* out) {
+  std::vector<uint32_t>& slots = *out;
+  slots.resize(updates.size());
+  if (updates.size() >= 8) {
+    for (const LocationUpdate& u : updates) slot_of_.prefetch(u.user_id());
+  }
+  for (size_t i = 0; i < updates.size(); ++i) {
+    auto it = slot_of_.find(updates[i].user_id());
+    slots[i] = it == slot_of_.end() ? kNoSlot : it->second;
+    if (slots[i] != kNoSlot) __builtin_prefetch(&slot_current_[slots[i]]);
+  }
+  const LiveBase& base = *base_;
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (slots[i] == kNoSlot) continue;
+    const uint64_t current = slot_current_[slots[i]];
+    if (current <= base.base_seq) {
+      __builtin_prefetch(&base.pos_of_slot[slots[i]]);
+    } else if (current != kNoSeq && !(current & kRemovedBit)) {
+      __builtin_prefetch(&records_->at(current), 1);
+    }
+  }
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (slots[i] == kNoSlot) continue;
+    const uint64_t current = slot_current_[slots[i]];
+    if (current > base.base_seq) continue;
+    const uint32_t pos = base.pos_of_slot[slots[i]];
+    if (pos != LiveBase::kNoPos) __builtin_prefetch(&base.moved_at[pos], 1);
+  }
+}
+
+void LiveIndexImpl::DropLocked(const LocationUpdate& u, uint64_t seq) {
+  // Acknowledged and numbered, not applied: a tombstone that hides nothing.
+  UpdateRecord& r = RecordForAppendLocked(seq);
+  r.cell = 0;
+  r.user = u.user_id();
+  r.prev_seq = kNoSeq;
+  r.slot = kNoSlot;
+  r.removed = 1;
+  r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+  r.mark_a.store(nullptr, std::memory_order_relaxed);
+  r.mark_b.store(nullptr, std::memory_order_relaxed);
+}
+
+UpdateRecord& LiveIndexImpl::RecordForAppendLocked(uint64_t seq) {
+  if (seq >= records_->end_seq()) {
+    records_ = records_->WithNewChunk();
+    std::unique_lock<std::shared_mutex> vlock(version_mu_);
+    auto v = std::make_shared<LiveVersion>(*version_);
+    v->records = records_;
+    version_ = std::move(v);
+  }
+  return records_->at(seq);
+}
+
+void LiveIndexImpl::SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq) {
+  if (fault_ == LiveIndexFault::kKeepReplacedEntry) return;
+  if (prev_seq <= base_->base_seq) {
+    base_->moved_at[base_->pos_of_slot[slot]].store(static_cast<uint32_t>(seq - base_->base_seq),
+                                                    std::memory_order_relaxed);
+  } else {
+    UpdateRecord& r = records_->at(prev_seq);
+    r.superseded.store(seq);
+    if (std::atomic<uint64_t>* a = r.mark_a.load()) a->store(seq, std::memory_order_relaxed);
+    if (std::atomic<uint64_t>* b = r.mark_b.load()) b->store(seq, std::memory_order_relaxed);
+  }
+}
+
+void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq,
+                               uint32_t known_slot) {
+  const bool remove = u.kind == LocationUpdate::Kind::kRemove;
+  uint32_t slot = known_slot;
+  uint64_t prev = kNoSeq;
+  if (slot == kNoSlot && remove) {  // perhaps added earlier in this batch
+    auto it = slot_of_.find(u.user_id());
+    if (it != slot_of_.end()) slot = it->second;
+  } else if (slot == kNoSlot) {
+    auto [it, inserted] = slot_of_.try_emplace(u.user_id(), static_cast<uint32_t>(slot_current_.size()));
+    if (inserted) slot_current_.push_back(kNoSeq);
+    slot = it->second;
+  }
+  if (slot != kNoSlot) {
+    const uint64_t current = slot_current_[slot];
+    if (current != kNoSeq && !(current & kRemovedBit)) {
+      prev = current;
+      SupersedeLocked(prev, slot, seq);
+      if (remove) users_.fetch_sub(1, std::memory_order_relaxed);
+    } else if (!remove) {
+      users_.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot_current_[slot] = remove ? (seq | kRemovedBit) : seq;
+  }
+  UpdateRecord& r = RecordForAppendLocked(seq);
+  r.cell = cell;
+  r.user = u.user_id();
+  r.prev_seq = prev;
+  r.slot = slot;
+  r.removed = remove ? 1 : 0;
+  r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
+  r.mark_a.store(nullptr, std::memory_order_relaxed);
+  r.mark_b.store(nullptr, std::memory_order_relaxed);
+}
+LiveIndex::Stats LiveIndexImpl::GetStats() const {
+  LiveIndex::Stats st;
+  std::shared_ptr<const LiveVersion> v = CurrentVersion();
+  st.last_seq = last_seq();
+  st.users = users_.load(std::memory_order_relaxed);
+  st.base_entries = v->base->index->size();
+  st.delta_runs = v->runs.size();
+  for (const auto& r : v->runs) st.delta_entries += r->size();
+  st.pending_updates = st.last_seq + 1 - v->pending_first_seq;
+  st.freezes = freezes_.load(std::memory_order_relaxed);
+  st.compactions = compactions_.load(std::memory_order_relaxed);
+  st.merges = merges_.load(std::memory_order_relaxed);
+  st.merge_seconds = merge_seconds_.load(std::memory_order_relaxed);
+  st.merge_locked_ms_max = merge_locked_ms_max_.load(std::memory_order_relaxed);
+  uint64_t bytes = v->base->MemoryBytes() + st.delta_entries * 3 * sizeof(uint64_t) +
+                   v->records->chunks() * RecordTable::kChunkSize * sizeof(UpdateRecord);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    st.slots = slot_current_.size();
+    bytes += slot_current_.capacity() * sizeof(uint64_t);
+    bytes += slot_of_.capacity() * (sizeof(std::pair<const uint64_t, uint32_t>) + 1);
+  }
+  st.memory_bytes = bytes;
+  return st;
+}
+
+void LiveIndexImpl::SetMergeHook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(hook_mu_);
+  merge_hook_ = std::move(hook);
+}
+
+}  // namespace internal
+}  // namespace fanout

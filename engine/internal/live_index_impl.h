@@ -1,0 +1,233 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_INTERNAL_LIVE_INDEX_IMPL_H_
+#define FANOUT_ENGINE_INTERNAL_LIVE_INDEX_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/huge_pages.h"
+#include "engine/internal/alert_activity.h"
+#include "engine/internal/live_version.h"
+#include "engine/live_index.h"
+#include "engine/live_view.h"
+#include "engine/location_index.h"
+#include "engine/location_update.h"
+
+namespace fanout {
+namespace internal {
+
+// Deliberately wrong behaviours, so that a consistency checker can be shown
+// to catch them (live_index_test_peer.h). kNone outside tests.
+enum class LiveIndexFault : uint8_t {
+  kNone,
+  kKeepReplacedEntry,    // a moved user stays visible at its old place too
+  kDropEveryThousandth,  // every 1000th update is acknowledged, not applied
+};
+
+// What LiveIndex (live_index.h) is made of, and how it keeps every view
+// consistent while writers and background maintenance go on.
+//
+// State:
+//  - the base (LiveBase): a LocationIndex plus, per entry, moved_at: the
+//    sequence number (relative to the base's) of the update that moved or
+//    removed its user, or kNotMoved;
+//  - the update records (RecordTable), by sequence number: the new cell,
+//    the user, the entry replaced, and `superseded`, set once when the
+//    user's next update replaces this one, and the two pointers to its
+//    copies in delta runs;
+//  - delta runs (DeltaRun): updates frozen into runs sorted by cell (cell,
+//    user, seq and a copy of `superseded`, which is what alerts read), a
+//    freeze_interval's worth at a time by the freeze thread; two compaction
+//    threads merge them four at a time in size tiers so there are O(log) of
+//    them (also while a merge runs, among the runs newer than the merge's);
+//  - per user, a dense slot (slot_of_: user id -> slot) with the sequence
+//    number of its current entry (slot_current_) and its position in the
+//    base (LiveBase::pos_of_slot), and per base entry its slot, so the merge
+//    can repoint slots in one pass.
+// An update takes mu_ (short: a hash lookup, one store that marks the
+// replaced entry, one record written; the cell id is computed before the
+// lock), then publishes its sequence number. A view pins the published
+// number S and the current version (base, runs, records): a base entry is
+// visible when its user has not moved at or before S, a delta entry when its
+// update is at or before S and was not superseded at or before S. A user
+// that moves during an alert has its old entry superseded at a number above
+// S, and its new entry is numbered above S: the alert finds it at its old
+// place only. The merge folds all deltas up to some M into a new base off
+// the lock, then replays the few updates after M onto the new base's
+// moved_at (most of them off the lock, the rest under it) and swaps the
+// base in.
+//
+// The code is in four files: live_index_impl.cc (creation, the writer
+// path, views, the background threads, stats), live_delta_runs.cc (records,
+// runs, freezing), live_compaction.cc and live_merge.cc.
+//
+// Thread-safety: as LiveIndex; every public method may be called from any
+// thread. Lock order: merge_mu_, maintenance_mu_, mu_, version_mu_;
+// stop_mu_ and hook_mu_ are leaves.
+class LiveIndexImpl {
+ public:
+  static absl::StatusOr<std::unique_ptr<LiveIndexImpl>> Create(std::unique_ptr<LocationIndex> base,
+                                                               const LiveIndex::Options& options,
+                                                               uint64_t base_seq,
+                                                               LiveIndexFault fault);
+  ~LiveIndexImpl();  // stops and joins the background threads
+
+  absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+  LiveView View() const;
+  uint64_t last_seq() const { return published_seq_.load(std::memory_order_acquire); }
+  void Freeze();
+  void Merge() { MergeImpl(/*yield=*/false); }
+  LiveIndex::Stats GetStats() const;
+  bool MergeInProgress() const { return merge_running_.load(std::memory_order_relaxed); }
+
+  // Tests only (live_index_test_peer.h): called by every merge after it
+  // has built the new base, before it replays the updates since and swaps
+  // the base in (no lock of the index held). Thread-safe: the hook is
+  // guarded by hook_mu_ and each merge runs a copy.
+  void SetMergeHook(std::function<void()> hook);
+
+ private:
+  LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault);
+
+  // --- The writer path (live_index_impl.cc). All require mu_.
+  // The slot of each update's user (kNoSlot when not known yet),
+  // prefetching what applying the batch will touch.
+  void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `known_slot`: from LookUpSlotsLocked.
+  void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An update acknowledged and numbered but not applied (the
+  // kDropEveryThousandth fault).
+  void DropLocked(const LocationUpdate& u, uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  UpdateRecord& RecordForAppendLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- Freezing (live_delta_runs.cc).
+  // Freezes updates up to `up_to` (published) into a run.
+  void FreezeUpTo(uint64_t up_to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
+
+  // --- Compaction (live_compaction.cc).
+  // Merges runs, four at a time, while the tiers say so, leaving alone those
+  // a merge in progress has taken and those another step has claimed;
+  // between steps, yields to alerts when asked. Takes maintenance_mu_ to
+  // claim and to swap.
+  void CompactRuns(bool yield_to_alerts);
+  // Claims the runs of the next compaction step into *inputs, or returns
+  // false when the tiers call for none (or a merge is starting).
+  bool ClaimRunsToCompact(std::shared_ptr<const LiveVersion>* version,
+                          std::vector<std::shared_ptr<const DeltaRun>>* inputs);
+  // Replaces `inputs` by `run` in the current version (drops them when
+  // `run` is empty).
+  void SwapInCompactedRun(const std::vector<std::shared_ptr<const DeltaRun>>& inputs,
+                          const std::shared_ptr<const DeltaRun>& run);
+
+  // --- Merging (live_merge.cc).
+  // Merge(); the background thread's yields to alerts between steps.
+  void MergeImpl(bool yield);
+  struct MergePoint;
+  // Waits for the compaction steps in flight, freezes every update so far
+  // and takes the runs up to that point (merge_floor_).
+  MergePoint ChooseMergePoint();
+  // Replays onto `base` the moves of the updates after `m` that have been
+  // published, off the writer lock, until few are left; returns the last
+  // one replayed.
+  uint64_t CatchUpOffLock(LiveBase* base, uint64_t m, bool yield);
+  // Replays the moves of updates [from, to] onto `base`.
+  void ReplayMoves(LiveBase* base, const RecordTable& table, uint64_t from, uint64_t to,
+                   uint64_t m) const;
+  // Under the writer lock: replays the rest, swaps `base` in, keeps the
+  // runs frozen after m.
+  void SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint64_t m, uint64_t caught_up);
+
+  // --- Background threads (live_index_impl.cc): freezes every
+  // freeze_interval; compactions (two threads) as the tiers call for them;
+  // merges when due. Each goes on while the others run.
+  void FreezeLoop();
+  void CompactionLoop();
+  void MergeLoop();
+  // True when the deltas have grown past merge_fraction of the base.
+  bool MergeDue() const;
+  // Waits `interval` or until stop; true when stopping.
+  bool WaitOrStop(absl::Duration interval);
+  // Called by background work between steps: while alerts run, waits for
+  // them, up to options_.max_yield_to_alerts.
+  void YieldToAlerts() const;
+
+  std::shared_ptr<const LiveVersion> CurrentVersion() const;
+
+  const LiveIndex::Options options_;
+  const LiveIndexFault fault_;
+
+  // Standard mutexes, not absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, which then cannot see its synchronisation.
+
+  // Writers.
+  mutable std::mutex mu_;
+  // Big and read at random: on huge pages (base/huge_pages.h).
+  absl::flat_hash_map<uint64_t, uint32_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
+                      HugePageAllocator<std::pair<const uint64_t, uint32_t>>>
+      slot_of_ ABSL_GUARDED_BY(mu_);
+  // Per slot: the sequence number of the user's current entry, with
+  // kRemovedBit when that entry is a removal; kNoSeq before any.
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> slot_current_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<LiveBase> base_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<RecordTable> records_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t updates_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  // Written under mu_, read without it.
+  std::atomic<uint64_t> published_seq_{0};
+  std::atomic<uint64_t> users_{0};
+
+  // What views see.
+  mutable std::shared_mutex version_mu_;
+  std::shared_ptr<const LiveVersion> version_ ABSL_GUARDED_BY(version_mu_);
+
+  // Changes to the list of runs: a freeze, a compaction's claim and swap,
+  // the start and end of a merge. Also guards DeltaRun::claimed.
+  std::mutex maintenance_mu_;
+  int compactions_in_flight_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
+  bool merge_starting_ ABSL_GUARDED_BY(maintenance_mu_) = false;  // no compaction step may start
+  std::condition_variable compaction_done_;  // with maintenance_mu_
+  // While a merge builds its base: the last update it folds in; runs up to
+  // it are the merge's. 0 otherwise.
+  uint64_t merge_floor_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
+
+  // One merge at a time; held for a whole merge.
+  std::mutex merge_mu_;
+  std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
+  std::atomic<bool> merge_running_{false};
+  std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
+
+  std::mutex hook_mu_;
+  std::function<void()> merge_hook_ ABSL_GUARDED_BY(hook_mu_);
+
+  const std::shared_ptr<AlertActivity> activity_ = std::make_shared<AlertActivity>();
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;  // with stop_mu_
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread freeze_thread_;
+  std::thread compaction_threads_[2];
+  std::thread merge_thread_;
+};
+
+}  // namespace internal
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_INTERNAL_LIVE_INDEX_IMPL_H_

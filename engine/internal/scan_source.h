@@ -1,0 +1,57 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_ENGINE_INTERNAL_SCAN_SOURCE_H_
+#define FANOUT_ENGINE_INTERNAL_SCAN_SOURCE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/location_index.h"
+
+namespace fanout {
+namespace internal {
+
+// One sorted run an alert scans, and which of its entries this alert's
+// view (LiveView, sequence number `seq`) sees:
+//  - kAll: every entry (a static LocationIndex, or a run built for one
+//    alert from visible entries only);
+//  - kBase: the base run of a live index; entry i is visible unless its
+//    user moved at or before the view: moved_at[i] holds that update's
+//    sequence number minus the base's, UINT32_MAX when the user has not
+//    moved since the base was built;
+//  - kDelta: a sorted run of updates (all at or before any view that
+//    sees the run); entry i is visible unless it was superseded at or
+//    before seq: marks[i], the run's copy of its record's `superseded`.
+// Visibility only ever changes for updates newer than the view, so an
+// entry is judged the same way however often a scan looks at it.
+// Thread-safety: a plain value; Visible() is safe from any thread.
+struct ScanSource {
+  enum class Filter : uint8_t { kAll, kBase, kDelta };
+
+  SortedRun run;
+  Filter filter = Filter::kAll;
+  const std::atomic<uint32_t>* moved_at = nullptr;  // kBase
+  uint32_t moved_limit = 0;                         // kBase: visible iff moved_at[i] > limit
+  const std::atomic<uint64_t>* marks = nullptr;     // kDelta
+  uint64_t seq = 0;                                 // kDelta: the view
+
+  bool Visible(size_t i) const {
+    switch (filter) {
+      case Filter::kAll:
+        return true;
+      case Filter::kBase:
+        return moved_at[i].load(std::memory_order_relaxed) > moved_limit;
+      case Filter::kDelta:
+        return marks[i].load(std::memory_order_relaxed) > seq;
+    }
+    return false;
+  }
+};
+
+}  // namespace internal
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_INTERNAL_SCAN_SOURCE_H_
