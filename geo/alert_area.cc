@@ -7,15 +7,21 @@
 namespace fanout {
 
 AlertArea::AlertArea(const AlertArea& other)
-    : S2Region(), polygon_bounds_(other.polygon_bounds_), caps_(other.caps_) {
-  for (const auto& p : other.polygons_) polygons_.emplace_back(p->Clone());
-  if (!other.test_indexes_.empty()) Finalize();
-}
+    : S2Region(),
+      polygons_(other.polygons_),
+      polygon_bounds_(other.polygon_bounds_),
+      test_indexes_(other.test_indexes_),
+      caps_(other.caps_) {}
 
 void AlertArea::AddPolygon(std::unique_ptr<S2Polygon> polygon) {
+  AddPolygon(std::shared_ptr<const S2Polygon>(std::move(polygon)));
+}
+
+void AlertArea::AddPolygon(std::shared_ptr<const S2Polygon> polygon) {
   if (polygon == nullptr || polygon->is_empty()) return;
   polygon_bounds_.push_back(PointBound(polygon->GetCapBound()));
   polygons_.push_back(std::move(polygon));
+  test_indexes_.push_back(nullptr);
 }
 
 void AlertArea::AddCap(const S2Cap& cap) {
@@ -24,24 +30,25 @@ void AlertArea::AddCap(const S2Cap& cap) {
 }
 
 void AlertArea::AddArea(const AlertArea& other) {
-  for (const auto& p : other.polygons_) AddPolygon(std::unique_ptr<S2Polygon>(p->Clone()));
-  for (const S2Cap& c : other.caps_) caps_.push_back(c);
+  polygons_.insert(polygons_.end(), other.polygons_.begin(), other.polygons_.end());
+  polygon_bounds_.insert(polygon_bounds_.end(), other.polygon_bounds_.begin(),
+                         other.polygon_bounds_.end());
+  test_indexes_.insert(test_indexes_.end(), other.test_indexes_.begin(),
+                       other.test_indexes_.end());
+  caps_.insert(caps_.end(), other.caps_.begin(), other.caps_.end());
 }
 
 void AlertArea::Finalize() {
-  test_indexes_.clear();
-  for (const auto& p : polygons_) {
-    p->index().ForceBuild();
-    if (p->num_vertices() > kTestIndexMaxVertices) {
-      test_indexes_.push_back(nullptr);
-      continue;
-    }
+  for (size_t i = 0; i < polygons_.size(); ++i) {
+    const S2Polygon& p = *polygons_[i];
+    p.index().ForceBuild();  // a no-op when built (a polygon shared with a finalized area)
+    if (test_indexes_[i] != nullptr || p.num_vertices() > kTestIndexMaxVertices) continue;
     MutableS2ShapeIndex::Options options;
     options.set_max_edges_per_cell(kTestIndexMaxEdgesPerCell);
-    auto index = std::make_unique<MutableS2ShapeIndex>(options);
-    index->Add(std::make_unique<S2Polygon::Shape>(p.get()));
+    auto index = std::make_shared<MutableS2ShapeIndex>(options);
+    index->Add(std::make_unique<S2Polygon::Shape>(&p));
     index->ForceBuild();
-    test_indexes_.push_back(std::move(index));
+    test_indexes_[i] = std::move(index);
   }
 }
 

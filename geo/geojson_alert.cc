@@ -27,8 +27,9 @@ std::string StringOf(const Json& j) {
 // Builds the area of one (already parsed) geometry with the rules of
 // ParseGeoJsonArea, so GeoJSON geometry rules live in one place.
 //
-// The area is not Finalize()d: ResolveAlert only copies it into areas of its
-// own, which it finalizes; indexes built here would be memory spent twice.
+// The area is not Finalize()d: ResolveAlert adds its polygons (shared, not
+// copied) to areas of its own, which it finalizes (with a margin, only the
+// grown polygons are indexed).
 // (AlertArea's const methods are correct and thread-safe either way.)
 absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const internal::GeoJsonDocument& doc,
                                                               const Json& geometry,

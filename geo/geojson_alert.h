@@ -23,7 +23,7 @@ namespace fanout {
 // `options.feature_id` keeps only the Feature with that id. Geometry errors,
 // the size and nesting limits and the memory cost are ParseGeoJsonArea's,
 // errors prefixed with the Feature's path. The areas' geometries are not
-// Finalize()d (ResolveAlert copies them into areas it finalizes). Never
+// Finalize()d (ResolveAlert shares their polygons with areas it finalizes). Never
 // throws. Thread-safe.
 absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options);
 
