@@ -11,7 +11,8 @@ AlertArea::AlertArea(const AlertArea& other)
       polygons_(other.polygons_),
       polygon_bounds_(other.polygon_bounds_),
       test_indexes_(other.test_indexes_),
-      caps_(other.caps_) {}
+      caps_(other.caps_),
+      part_lookup_(other.part_lookup_) {}
 
 void AlertArea::AddPolygon(std::unique_ptr<S2Polygon> polygon) {
   AddPolygon(std::shared_ptr<const S2Polygon>(std::move(polygon)));
@@ -22,11 +23,13 @@ void AlertArea::AddPolygon(std::shared_ptr<const S2Polygon> polygon) {
   polygon_bounds_.push_back(PointBound(polygon->GetCapBound()));
   polygons_.push_back(std::move(polygon));
   test_indexes_.push_back(nullptr);
+  part_lookup_.reset();
 }
 
 void AlertArea::AddCap(const S2Cap& cap) {
   if (cap.is_empty()) return;
   caps_.push_back(cap);
+  part_lookup_.reset();
 }
 
 void AlertArea::AddArea(const AlertArea& other) {
@@ -36,6 +39,7 @@ void AlertArea::AddArea(const AlertArea& other) {
   test_indexes_.insert(test_indexes_.end(), other.test_indexes_.begin(),
                        other.test_indexes_.end());
   caps_.insert(caps_.end(), other.caps_.begin(), other.caps_.end());
+  part_lookup_.reset();
 }
 
 void AlertArea::Finalize() {
@@ -49,6 +53,13 @@ void AlertArea::Finalize() {
     index->Add(std::make_unique<S2Polygon::Shape>(&p));
     index->ForceBuild();
     test_indexes_[i] = std::move(index);
+  }
+  if (part_lookup_ == nullptr && num_polygons() + num_caps() > kLookupMinParts) {
+    std::vector<S2Cap> bounds;
+    bounds.reserve(polygons_.size() + caps_.size());
+    for (const auto& p : polygons_) bounds.push_back(p->GetCapBound());
+    for (const S2Cap& c : caps_) bounds.push_back(c);
+    part_lookup_ = std::make_shared<const PartLookup>(bounds);
   }
 }
 

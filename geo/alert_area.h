@@ -15,6 +15,7 @@
 #include "s2/s2point.h"
 #include "s2/s2polygon.h"
 #include "s2/s2region.h"
+#include "geo/part_lookup.h"
 
 namespace fanout {
 
@@ -79,8 +80,8 @@ class AlertArea final : public S2Region {
   void AddArea(const AlertArea& other);
 
   // Builds the polygons' internal indexes now, so that concurrent queries do
-  // not contend on the lazy build. Call after the last Add (again after more
-  // Adds: only what is missing is built).
+  // not contend on the lazy build, and the part lookup. Call after the last
+  // Add (again after more Adds: only what is missing is built).
   void Finalize();
 
   // True when no part can contain any point.
@@ -102,6 +103,12 @@ class AlertArea final : public S2Region {
   static constexpr int kTestIndexMaxEdgesPerCell = 2;
   static constexpr int kTestIndexMaxVertices = 10000;
   const S2Cap& cap(int i) const { return caps_[i]; }
+  // The parts that may reach a level-PartLookup::kLevel cell, polygons
+  // numbered 0..num_polygons()-1 and then the caps (part_lookup.h). Built
+  // by Finalize() when the area has more than kLookupMinParts parts of one
+  // kind; null otherwise (or before Finalize).
+  const PartLookup* part_lookup() const { return part_lookup_.get(); }
+  static constexpr int kLookupMinParts = 4;
   int num_vertices() const;
   // Area in steradians, counting overlaps between parts twice.
   double ApproxArea() const;
@@ -124,6 +131,7 @@ class AlertArea final : public S2Region {
   // holds the index holds too.
   std::vector<std::shared_ptr<const MutableS2ShapeIndex>> test_indexes_;
   std::vector<S2Cap> caps_;
+  std::shared_ptr<const PartLookup> part_lookup_;
 };
 
 }  // namespace fanout

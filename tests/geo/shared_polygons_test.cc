@@ -48,6 +48,7 @@ TEST(SharedPolygonsTest, ResolvedAreasShareTheGeoJsonPolygons) {
     EXPECT_EQ(&all.test_index(i), &region.test_index(0)) << i;
     EXPECT_NE(&all.test_index(i), &all.polygon(i).index()) << "the finer index is built";
   }
+  EXPECT_NE(all.part_lookup(), nullptr);
   EXPECT_TRUE(all.Contains(S2LatLng::FromDegrees(33.05, -94.95).ToPoint()));
   EXPECT_FALSE(all.Contains(S2LatLng::FromDegrees(33.15, -94.95).ToPoint()));
 }
