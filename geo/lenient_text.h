@@ -22,8 +22,11 @@ namespace fanout {
 //  - an open ring is closed by repeating its first pair;
 //  - when some latitude is outside [-90, 90] and swapping every pair makes
 //    them all valid, the pairs are read as "lon,lat" and swapped.
-// Anything else (a pair that is not two numbers, fewer than 3 distinct
-// pairs) is still refused, with the same messages as the strict parsers.
+// Anything else (a pair that is not two numbers) is still refused, with the
+// same messages as the strict parsers. A ring of fewer than 3 distinct pairs
+// (one point repeated, a line out and back) is returned as it is, closed
+// when it has 2 or more: like strict mode's, it is an area of no extent
+// (polygon_builder.h), refused unless a margin makes it the points near it.
 absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
                                                    std::vector<std::string>* repairs);
 absl::StatusOr<CircleSpec> ParseCircleTextLenient(absl::string_view text,
