@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "geo/alert_resolver.h"
 #include "geo/internal/geojson_geometry.h"
 #include "nlohmann/json.hpp"
 
@@ -121,6 +122,18 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
     auto features = root.find("features");
     if (features == root.end() || !features->is_array()) {
       return absl::InvalidArgumentError("(root): FeatureCollection has no \"features\" array");
+    }
+    // Each Feature is at least one part of the alert: more than the
+    // resolver's budget is refused before any geometry is built (a 15 MB
+    // collection of 100,000 tiny features would be built whole first).
+    size_t kept = 0;
+    for (const Json& f : *features) {
+      kept += options.feature_id.empty() || (f.is_object() && FeatureId(f) == options.feature_id);
+    }
+    if (kept > kMaxAlertParts) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("(root): the FeatureCollection has ", kept, " features; an alert has at most ",
+                       kMaxAlertParts, " polygons, circles and geocodes"));
     }
     for (size_t i = 0; i < features->size(); ++i) {
       const Json& f = (*features)[i];
