@@ -105,8 +105,8 @@ class AlertArea final : public S2Region {
   const S2Cap& cap(int i) const { return caps_[i]; }
   // The parts that may reach a level-PartLookup::kLevel cell, polygons
   // numbered 0..num_polygons()-1 and then the caps (part_lookup.h). Built
-  // by Finalize() when the area has more than kLookupMinParts parts of one
-  // kind; null otherwise (or before Finalize).
+  // by Finalize() when the area has more than kLookupMinParts parts in all;
+  // null otherwise (or before Finalize, or after a later Add).
   const PartLookup* part_lookup() const { return part_lookup_.get(); }
   static constexpr int kLookupMinParts = 4;
   int num_vertices() const;

@@ -29,7 +29,7 @@ namespace fanout {
 // Conservative: never leaves out a part that holds a point of the block;
 // may keep a few that do not.
 //
-// Memory: at most 6 entries of 16 bytes per part, plus 16 bytes per part.
+// Memory: per part, at most 6 entries of 16 bytes and 32 bytes more.
 //
 // Thread-safety: immutable once built; const methods are safe from many
 // threads.
