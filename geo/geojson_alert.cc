@@ -123,17 +123,22 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
     if (features == root.end() || !features->is_array()) {
       return absl::InvalidArgumentError("(root): FeatureCollection has no \"features\" array");
     }
-    // Each Feature is at least one part of the alert: more than the
-    // resolver's budget is refused before any geometry is built (a 15 MB
-    // collection of 100,000 tiny features would be built whole first).
-    size_t kept = 0;
+    // Each kept Feature with a geometry is at least one part of the alert
+    // (ResolveAlert counts it so): more than the resolver's budget is
+    // refused before any geometry is built (a 15 MB collection of 100,000
+    // tiny features would be built whole first).
+    size_t with_geometry = 0;
     for (const Json& f : *features) {
-      kept += options.feature_id.empty() || (f.is_object() && FeatureId(f) == options.feature_id);
+      if (!f.is_object()) continue;
+      if (!options.feature_id.empty() && FeatureId(f) != options.feature_id) continue;
+      auto geometry = f.find("geometry");
+      with_geometry += geometry != f.end() && !geometry->is_null();
     }
-    if (kept > kMaxAlertParts) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("(root): the FeatureCollection has ", kept, " features; an alert has at most ",
-                       kMaxAlertParts, " polygons, circles and geocodes"));
+    if (with_geometry > kMaxAlertParts) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "(root): the FeatureCollection has ", with_geometry,
+          " features with a geometry; an alert has at most ", kMaxAlertParts,
+          " polygons, circles and geocodes"));
     }
     for (size_t i = 0; i < features->size(); ++i) {
       const Json& f = (*features)[i];

@@ -1,8 +1,8 @@
 // Copyright 2026 The fan-out engine authors.
 //
-// A FeatureCollection of more Features than an alert may have parts is
-// refused as it is read, before any of its geometry is built; --feature
-// counts only the Feature it keeps.
+// A FeatureCollection of more Features with a geometry than an alert may
+// have parts is refused as it is read, before any of its geometry is built;
+// --feature counts only the Feature it keeps.
 
 #include <string>
 
@@ -33,7 +33,7 @@ TEST(GeoJsonManyFeaturesTest, MoreFeaturesThanPartsAreRefusedWhenRead) {
   ASSERT_FALSE(alert.ok());
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(alert.status().message(),
-                                absl::StrCat(kMaxAlertParts + 1, " features")))
+                                absl::StrCat(kMaxAlertParts + 1, " features with a geometry")))
       << alert.status();
   EXPECT_TRUE(absl::StrContains(alert.status().message(), absl::StrCat(kMaxAlertParts)))
       << alert.status();
@@ -43,6 +43,16 @@ TEST(GeoJsonManyFeaturesTest, MoreFeaturesThanPartsAreRefusedWhenRead) {
   auto kept = ParseGeoJsonAlert(text, one);
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->infos[0].areas.size(), 1u);
+}
+
+// Features of null geometry (and no geocode) are no part of the alert.
+TEST(GeoJsonManyFeaturesTest, FeaturesWithoutGeometryAreNotCounted) {
+  std::string text = TinyFeatures(kMaxAlertParts);
+  text.resize(text.size() - 2);
+  text += R"(,{"type":"Feature","properties":{},"geometry":null}]})";
+  auto alert = ParseGeoJsonAlert(text, {});
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->infos[0].areas.size(), kMaxAlertParts + 1);
 }
 
 TEST(GeoJsonManyFeaturesTest, AsManyFeaturesAsPartsAreRead) {
