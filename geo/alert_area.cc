@@ -4,44 +4,64 @@
 
 #include <utility>
 
+#include "geo/part_lookup.h"
+
 namespace fanout {
 
 AlertArea::AlertArea(const AlertArea& other)
-    : S2Region(), polygon_bounds_(other.polygon_bounds_), caps_(other.caps_) {
-  for (const auto& p : other.polygons_) polygons_.emplace_back(p->Clone());
-  if (!other.test_indexes_.empty()) Finalize();
-}
+    : S2Region(),
+      polygons_(other.polygons_),
+      polygon_bounds_(other.polygon_bounds_),
+      test_indexes_(other.test_indexes_),
+      caps_(other.caps_),
+      part_lookup_(other.part_lookup_) {}
 
 void AlertArea::AddPolygon(std::unique_ptr<S2Polygon> polygon) {
+  AddPolygon(std::shared_ptr<const S2Polygon>(std::move(polygon)));
+}
+
+void AlertArea::AddPolygon(std::shared_ptr<const S2Polygon> polygon) {
   if (polygon == nullptr || polygon->is_empty()) return;
   polygon_bounds_.push_back(PointBound(polygon->GetCapBound()));
   polygons_.push_back(std::move(polygon));
+  test_indexes_.push_back(nullptr);
+  part_lookup_.reset();
 }
 
 void AlertArea::AddCap(const S2Cap& cap) {
   if (cap.is_empty()) return;
   caps_.push_back(cap);
+  part_lookup_.reset();
 }
 
 void AlertArea::AddArea(const AlertArea& other) {
-  for (const auto& p : other.polygons_) AddPolygon(std::unique_ptr<S2Polygon>(p->Clone()));
-  for (const S2Cap& c : other.caps_) caps_.push_back(c);
+  polygons_.insert(polygons_.end(), other.polygons_.begin(), other.polygons_.end());
+  polygon_bounds_.insert(polygon_bounds_.end(), other.polygon_bounds_.begin(),
+                         other.polygon_bounds_.end());
+  test_indexes_.insert(test_indexes_.end(), other.test_indexes_.begin(),
+                       other.test_indexes_.end());
+  caps_.insert(caps_.end(), other.caps_.begin(), other.caps_.end());
+  part_lookup_.reset();
 }
 
 void AlertArea::Finalize() {
-  test_indexes_.clear();
-  for (const auto& p : polygons_) {
-    p->index().ForceBuild();
-    if (p->num_vertices() > kTestIndexMaxVertices) {
-      test_indexes_.push_back(nullptr);
-      continue;
-    }
+  for (size_t i = 0; i < polygons_.size(); ++i) {
+    const S2Polygon& p = *polygons_[i];
+    p.index().ForceBuild();  // a no-op when built (a polygon shared with a finalized area)
+    if (test_indexes_[i] != nullptr || p.num_vertices() > kTestIndexMaxVertices) continue;
     MutableS2ShapeIndex::Options options;
     options.set_max_edges_per_cell(kTestIndexMaxEdgesPerCell);
-    auto index = std::make_unique<MutableS2ShapeIndex>(options);
-    index->Add(std::make_unique<S2Polygon::Shape>(p.get()));
+    auto index = std::make_shared<MutableS2ShapeIndex>(options);
+    index->Add(std::make_unique<S2Polygon::Shape>(&p));
     index->ForceBuild();
-    test_indexes_.push_back(std::move(index));
+    test_indexes_[i] = std::move(index);
+  }
+  if (part_lookup_ == nullptr && num_polygons() + num_caps() > kLookupMinParts) {
+    std::vector<S2Cap> bounds;
+    bounds.reserve(polygons_.size() + caps_.size());
+    for (const auto& p : polygons_) bounds.push_back(p->GetCapBound());
+    for (const S2Cap& c : caps_) bounds.push_back(c);
+    part_lookup_ = std::make_shared<const PartLookup>(bounds);
   }
 }
 

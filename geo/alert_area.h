@@ -18,6 +18,8 @@
 
 namespace fanout {
 
+class PartLookup;  // geo/part_lookup.h (internal: not installed)
+
 // A spherical cap as a bare dot-product test, for rejecting points before an
 // exact test. (S2Cap::Contains is exact too, but Debian's libs2 is built
 // with its debug checks on, which made them half the cost of a nation-wide
@@ -45,9 +47,15 @@ struct PointBound {
 // contains the whole cell), MayIntersect(S2Cell) likewise (false only when
 // no part can touch the cell), which is what the covering needs.
 //
+// Polygons are immutable once added and shared, not copied: AddArea() and
+// the copy constructor share the other area's polygons and the indexes
+// Finalize() built for them (an alert's union and its per-area regions hold
+// the same polygons once).
+//
 // Thread-safety: const methods are safe from many threads once the area is
-// built (Finalize() forces S2's lazily built polygon indexes); non-const
-// methods are not.
+// built (Finalize() forces S2's lazily built polygon indexes; a shared
+// polygon is only ever read, and S2Polygon's const methods are thread-safe);
+// non-const methods are not.
 //
 // Typical usage:
 //   AlertArea area;
@@ -65,12 +73,16 @@ class AlertArea final : public S2Region {
 
   // Adds a part. An empty polygon or cap adds nothing (but is harmless).
   void AddPolygon(std::unique_ptr<S2Polygon> polygon);
+  // The same for a polygon that may be shared with other areas.
+  void AddPolygon(std::shared_ptr<const S2Polygon> polygon);
   void AddCap(const S2Cap& cap);
-  // Adds every part of `other`.
+  // Adds every part of `other`, sharing its polygons (and their test
+  // indexes, when `other` was Finalize()d).
   void AddArea(const AlertArea& other);
 
   // Builds the polygons' internal indexes now, so that concurrent queries do
-  // not contend on the lazy build. Call once after the last Add.
+  // not contend on the lazy build, and the part lookup. Call after the last
+  // Add (again after more Adds: only what is missing is built).
   void Finalize();
 
   // True when no part can contain any point.
@@ -87,13 +99,17 @@ class AlertArea final : public S2Region {
   // for the 25k-vertex nation polygon took ~150 ms, more than it saves, so
   // larger polygons (and any area before Finalize) use S2's own index.
   const MutableS2ShapeIndex& test_index(int i) const {
-    return test_indexes_.size() == polygons_.size() && test_indexes_[i] != nullptr
-               ? *test_indexes_[i]
-               : polygons_[i]->index();
+    return test_indexes_[i] != nullptr ? *test_indexes_[i] : polygons_[i]->index();
   }
   static constexpr int kTestIndexMaxEdgesPerCell = 2;
   static constexpr int kTestIndexMaxVertices = 10000;
   const S2Cap& cap(int i) const { return caps_[i]; }
+  // The parts that may reach a level-PartLookup::kLevel cell, polygons
+  // numbered 0..num_polygons()-1 and then the caps (part_lookup.h). Built
+  // by Finalize() when the area has more than kLookupMinParts parts in all;
+  // null otherwise (or before Finalize, or after a later Add).
+  const PartLookup* part_lookup() const { return part_lookup_.get(); }
+  static constexpr int kLookupMinParts = 4;
   int num_vertices() const;
   // Area in steradians, counting overlaps between parts twice.
   double ApproxArea() const;
@@ -107,12 +123,16 @@ class AlertArea final : public S2Region {
   bool Contains(const S2Point& p) const override;
 
  private:
-  std::vector<std::unique_ptr<S2Polygon>> polygons_;
+  std::vector<std::shared_ptr<const S2Polygon>> polygons_;
   // polygon_bounds_[i] contains polygons_[i]: a dot product rejects most
   // points of a many-polygon area (say, every state) before any edge test.
   std::vector<PointBound> polygon_bounds_;
-  std::vector<std::unique_ptr<MutableS2ShapeIndex>> test_indexes_;
+  // test_indexes_[i] indexes polygons_[i] (null: not built); always as long
+  // as polygons_. Its shape points into the polygon, which every area that
+  // holds the index holds too.
+  std::vector<std::shared_ptr<const MutableS2ShapeIndex>> test_indexes_;
   std::vector<S2Cap> caps_;
+  std::shared_ptr<const PartLookup> part_lookup_;
 };
 
 }  // namespace fanout

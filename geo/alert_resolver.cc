@@ -219,7 +219,11 @@ class Resolver {
                                            Plural(area.geocodes.size(), "geocode"),
                                            " (the area's geometry defines it)"));
     }
-    region->Finalize();
+    // The region is finalized once, as it will be used: the polygons (and
+    // the indexes Finalize() builds for them) are shared with the alert's
+    // union, not copied (alert_area.h). With a margin, the region as
+    // written is only an input to ApplyMargin, which reads its polygons'
+    // edges and finalizes the grown region.
     if (options_.margin_m > 0) {
       ASSIGN_OR_RETURN(resolved.region, ApplyMargin(*region, options_.margin_m));
       for (const std::vector<S2Point>& line : lines) {
@@ -228,6 +232,8 @@ class Resolver {
       }
       if (!lines.empty()) resolved.region->Finalize();
       parts.push_back(absl::StrCat("margin ", FormatDecimal(options_.margin_m), " m"));
+    } else {
+      region->Finalize();
     }
     if (resolved.region->is_empty()) {
       out_->ignored.push_back(absl::StrCat(area.label, ": resolves to no region"));
@@ -325,6 +331,8 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveO
       }
     }
   }
+  // The union shares the areas' polygons and their indexes; Finalize()
+  // only adds its part lookup.
   out.area = std::make_unique<AlertArea>();
   for (const ResolvedArea& a : out.areas) out.area->AddArea(*a.region);
   out.area->Finalize();

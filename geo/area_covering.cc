@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "geo/cell_classifier.h"
 #include "s2/s2region_coverer.h"
@@ -37,6 +38,8 @@ class ClassifiedArea final : public S2Region {
   // are outside. REQUIRES: the exterior covering is done.
   void LimitTo(int64_t budget) { budget_ = budget; }
   int64_t cells_classified() const { return static_cast<int64_t>(seen_.size()); }
+  // Whether a cell was answered "outside" for want of budget.
+  bool budget_exhausted() const { return budget_exhausted_; }
 
   S2Region* Clone() const override { return new ClassifiedArea(area_); }
   S2Cap GetCapBound() const override { return area_.GetCapBound(); }
@@ -53,7 +56,9 @@ class ClassifiedArea final : public S2Region {
   CellClassifier::Relation Classify(const S2Cell& cell) const {
     if (budget_ == 0) {
       auto it = seen_.find(cell.id());
-      return it == seen_.end() ? CellClassifier::Relation::kOutside : it->second;
+      if (it != seen_.end()) return it->second;
+      budget_exhausted_ = true;
+      return CellClassifier::Relation::kOutside;
     }
     auto [it, inserted] = seen_.try_emplace(cell.id(), CellClassifier::Relation::kOutside);
     if (!inserted) return it->second;
@@ -65,7 +70,16 @@ class ClassifiedArea final : public S2Region {
     auto parent = many_parts_ && cell.level() > 0 ? trails_.find(cell.id().parent())
                                                   : trails_.end();
     if (parent != trails_.end()) {
-      trail = parent->second;
+      // Each cell is classified once, so after the fourth child the
+      // parent's trail is not needed again: dropping it keeps only the
+      // trails of the search's frontier (with thousands of parts, the trails
+      // of every boundary cell ever classified grew to many times the area).
+      if (--parent->second.children_left == 0) {
+        trail = std::move(parent->second.trail);
+        trails_.erase(parent);
+      } else {
+        trail = parent->second.trail;
+      }
     } else {
       trail = classifier_.Root();
     }
@@ -73,7 +87,7 @@ class ClassifiedArea final : public S2Region {
     it->second = relation;  // `it` is still valid: trails_ is another map
     // Only a boundary cell's children are asked about.
     if (relation == CellClassifier::Relation::kBoundary && many_parts_) {
-      trails_.emplace(cell.id(), std::move(trail));
+      trails_.emplace(cell.id(), PendingTrail{std::move(trail), 4});
     }
     return relation;
   }
@@ -81,11 +95,19 @@ class ClassifiedArea final : public S2Region {
   const AlertArea& area_;
   mutable CellClassifier classifier_;
   mutable absl::flat_hash_map<S2CellId, CellClassifier::Relation, S2CellIdHash> seen_;
-  // The trails of boundary cells, for their children (many parts only).
-  mutable absl::flat_hash_map<S2CellId, CellClassifier::Trail, S2CellIdHash> trails_;
+  // The trails of boundary cells whose children are not all classified
+  // yet, for those children (many parts only).
+  struct PendingTrail {
+    CellClassifier::Trail trail;
+    int children_left;
+  };
+  // (Nodes, not slots: a trail is large, and most slots of a table stand
+  // empty.)
+  mutable absl::node_hash_map<S2CellId, PendingTrail, S2CellIdHash> trails_;
   // One part: nothing to prune, and a root trail costs no more than a copy.
   const bool many_parts_ = area_.num_polygons() + area_.num_caps() > 1;
   mutable int64_t budget_ = -1;  // cells still to classify; -1: no limit
+  mutable bool budget_exhausted_ = false;
 };
 
 }  // namespace
@@ -117,6 +139,7 @@ AreaCovering CoverArea(const AlertArea& area, const CoveringOptions& options) {
   covering.interior = coverer.GetInteriorCovering(region);
   covering.boundary = exterior.Difference(covering.interior);
   covering.cells_classified = region.cells_classified();
+  covering.interior_cut_short = region.budget_exhausted();
   return covering;
 }
 

@@ -46,6 +46,11 @@ struct AreaCovering {
   // Cells whose relation to the area was computed, both coverings together
   // (each cell once): the covering's work.
   int64_t cells_classified = 0;
+  // True when the interior search used up CoveringOptions::interior_budget
+  // and stopped where it was: `interior` is then smaller than it could be
+  // (more points are tested exactly; never a user lost), which a caller
+  // may report.
+  bool interior_cut_short = false;
 };
 
 // Computes the covering of `area` with S2RegionCoverer.

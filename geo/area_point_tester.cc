@@ -2,50 +2,25 @@
 
 #include "geo/area_point_tester.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "geo/cell_center.h"
-#include "s2/s2metrics.h"
 
 namespace fanout {
-namespace {
 
-// Areas of more polygons than this filter them per block; fewer are
-// checked one by one (a dot product each).
-constexpr int kFewPolygons = 4;
-constexpr int kBlockLevel = 10;
-
-}  // namespace
-
-AreaPointTester::AreaPointTester(const AlertArea& area) : area_(area) {
-  if (area.num_polygons() > kFewPolygons) {
-    // A point of a block lies within the block's longest diagonal of the
-    // block's centre; a polygon whose bound (centre c, radius r) holds the
-    // point has c within r + diagonal of the centre (with 1% to spare).
-    const double diagonal = 1.01 * S2::kMaxDiag.GetValue(kBlockLevel);
-    for (int i = 0; i < area.num_polygons(); ++i) {
-      const double reach = area.polygon_bound(i).radius + diagonal;
-      block_min_dot_.push_back(reach >= M_PI ? -2.0 : std::cos(reach) - 1e-12);
-    }
-  } else {
-    // Few polygons: every one is a candidate for every point.
+AreaPointTester::AreaPointTester(const AlertArea& area)
+    : area_(area), cursors_(area.num_polygons()) {
+  lookup_ = area.part_lookup();
+  if (lookup_ == nullptr && area.num_polygons() + area.num_caps() > AlertArea::kLookupMinParts) {
+    // An area that was not Finalize()d: the same lookup, for this tester.
+    std::vector<S2Cap> bounds;
+    for (int i = 0; i < area.num_polygons(); ++i) bounds.push_back(area.polygon(i).GetCapBound());
+    for (int i = 0; i < area.num_caps(); ++i) bounds.push_back(area.cap(i));
+    own_lookup_ = std::make_unique<PartLookup>(bounds);
+    lookup_ = own_lookup_.get();
+  }
+  if (lookup_ == nullptr) {
+    // Few parts: every one is a candidate for every point.
     for (int i = 0; i < area.num_polygons(); ++i) candidates_.push_back(i);
-  }
-  if (area.num_caps() > kFewPolygons) {
-    const double diagonal = 1.01 * S2::kMaxDiag.GetValue(kBlockLevel);
-    for (int i = 0; i < area.num_caps(); ++i) {
-      const S2Cap& cap = area.cap(i);
-      const double reach = (cap.is_full() ? M_PI : cap.GetRadius().radians()) + diagonal;
-      cap_block_min_dot_.push_back(reach >= M_PI ? -2.0 : std::cos(reach) - 1e-12);
-    }
-  } else {
     for (int i = 0; i < area.num_caps(); ++i) cap_candidates_.push_back(i);
-  }
-  cursors_.reserve(area.num_polygons());
-  for (int i = 0; i < area.num_polygons(); ++i) {
-    cursors_.emplace_back();
-    cursors_.back().iter.Init(&area.test_index(i), S2ShapeIndex::UNPOSITIONED);
   }
 }
 
@@ -53,6 +28,10 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
   PolygonCursor& c = cursors_[polygon];
   if (!(c.range_min <= leaf && leaf <= c.range_max)) {
     c.has_part = false;
+    if (!c.initialized) {
+      c.iter.Init(&area_.test_index(polygon), S2ShapeIndex::UNPOSITIONED);
+      c.initialized = true;
+    }
     if (!c.iter.Locate(p)) {
       // In no index cell: outside every shape of this index.
       c.range_min = c.range_max = S2CellId::None();
@@ -72,23 +51,23 @@ bool AreaPointTester::PolygonContains(int polygon, S2CellId leaf, const S2Point&
 
 void AreaPointTester::FindCandidates(S2CellId block) {
   block_ = block;
-  if (!block_min_dot_.empty()) candidates_.clear();
-  const S2Point centre = CellCenter(block);
-  for (int i = 0; i < static_cast<int>(block_min_dot_.size()); ++i) {
-    if (area_.polygon_bound(i).center.DotProd(centre) >= block_min_dot_[i]) {
-      candidates_.push_back(i);
+  lookup_->Find(block, &found_);
+  candidates_.clear();
+  cap_candidates_.clear();
+  const int num_polygons = area_.num_polygons();
+  for (int part : found_) {
+    if (part < num_polygons) {
+      candidates_.push_back(part);
+    } else {
+      cap_candidates_.push_back(part - num_polygons);
     }
-  }
-  if (!cap_block_min_dot_.empty()) cap_candidates_.clear();
-  for (int i = 0; i < static_cast<int>(cap_block_min_dot_.size()); ++i) {
-    if (area_.cap(i).center().DotProd(centre) >= cap_block_min_dot_[i]) cap_candidates_.push_back(i);
   }
 }
 
 bool AreaPointTester::Contains(S2CellId leaf) {
   const S2Point p = CellCenter(leaf);
-  if (!block_min_dot_.empty() || !cap_block_min_dot_.empty()) {
-    const S2CellId block = leaf.parent(kBlockLevel);
+  if (lookup_ != nullptr) {
+    const S2CellId block = leaf.parent(PartLookup::kLevel);
     if (block != block_) FindCandidates(block);
   }
   for (int i : candidates_) {

@@ -3,10 +3,12 @@
 #ifndef FANOUT_GEO_AREA_POINT_TESTER_H_
 #define FANOUT_GEO_AREA_POINT_TESTER_H_
 
+#include <memory>
 #include <vector>
 
 #include "geo/alert_area.h"
 #include "geo/index_cell_edges.h"
+#include "geo/part_lookup.h"
 #include "s2/mutable_s2shape_index.h"
 #include "s2/s2cell_id.h"
 #include "s2/s2point.h"
@@ -28,7 +30,9 @@ namespace fanout {
 // An area of many polygons (the nation: 250, one per island) or caps would
 // cost a bound check per part per point; the tester keeps instead the parts
 // whose bounds reach the point's level-10 cell (~15 km), found once for all
-// the points in that cell, which arrive one after another.
+// the points in that cell, which arrive one after another, through the
+// area's PartLookup (part_lookup.h), so that the cost of entering a cell
+// follows the parts near it, not all of them (an alert of 20,000 circles).
 //
 // Thread-safety: not thread-safe; use one tester per worker. The area must
 // outlive the tester and be Finalize()d.
@@ -47,7 +51,8 @@ class AreaPointTester {
 
  private:
   struct PolygonCursor {
-    MutableS2ShapeIndex::Iterator iter;
+    MutableS2ShapeIndex::Iterator iter;  // initialized on first use
+    bool initialized = false;
     // The index cell located last, as a leaf id range, whether it holds any
     // part of the polygon, and that part.
     S2CellId range_min = S2CellId::None();
@@ -57,22 +62,20 @@ class AreaPointTester {
   };
   bool PolygonContains(int polygon, S2CellId leaf, const S2Point& p);
 
-  // The polygons that may hold points of level-10 cell `block`.
+  // The parts that may hold points of level-PartLookup::kLevel cell
+  // `block`, into candidates_ and cap_candidates_.
   void FindCandidates(S2CellId block);
 
   const AlertArea& area_;
   std::vector<PolygonCursor> cursors_;
-  // Many polygons: per polygon, the least dot product between its bound's
-  // centre and a point of a block it may reach, and the current block.
-  // `candidates_`: the polygons a point is tested against (all of them when
-  // they are few).
-  std::vector<double> block_min_dot_;
+  // Many parts: the area's lookup, the current block and the parts found
+  // for it. `candidates_` (polygons) and `cap_candidates_` (caps) are what a
+  // point is tested against: every part when there is no lookup.
+  const PartLookup* lookup_ = nullptr;
+  std::unique_ptr<PartLookup> own_lookup_;  // when the area has none
   S2CellId block_ = S2CellId::None();
+  std::vector<int> found_;
   std::vector<int> candidates_;
-  // The same for caps (an alert of thousands of circles): per cap, the
-  // least dot product between its centre and a point of a block it may
-  // reach; the caps a point of the current block is tested against.
-  std::vector<double> cap_block_min_dot_;
   std::vector<int> cap_candidates_;
 };
 

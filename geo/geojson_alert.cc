@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "geo/alert_resolver.h"
 #include "geo/internal/geojson_geometry.h"
 #include "nlohmann/json.hpp"
 
@@ -27,8 +28,9 @@ std::string StringOf(const Json& j) {
 // Builds the area of one (already parsed) geometry with the rules of
 // ParseGeoJsonArea, so GeoJSON geometry rules live in one place.
 //
-// The area is not Finalize()d: ResolveAlert only copies it into areas of its
-// own, which it finalizes; indexes built here would be memory spent twice.
+// The area is not Finalize()d: ResolveAlert adds its polygons (shared, not
+// copied) to areas of its own, which it finalizes (with a margin, only the
+// grown polygons are indexed).
 // (AlertArea's const methods are correct and thread-safe either way.)
 absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const internal::GeoJsonDocument& doc,
                                                               const Json& geometry,
@@ -120,6 +122,23 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
     auto features = root.find("features");
     if (features == root.end() || !features->is_array()) {
       return absl::InvalidArgumentError("(root): FeatureCollection has no \"features\" array");
+    }
+    // Each kept Feature with a geometry is at least one part of the alert
+    // (ResolveAlert counts it so): more than the resolver's budget is
+    // refused before any geometry is built (a 15 MB collection of 100,000
+    // tiny features would be built whole first).
+    size_t with_geometry = 0;
+    for (const Json& f : *features) {
+      if (!f.is_object()) continue;
+      if (!options.feature_id.empty() && FeatureId(f) != options.feature_id) continue;
+      auto geometry = f.find("geometry");
+      with_geometry += geometry != f.end() && !geometry->is_null();
+    }
+    if (with_geometry > kMaxAlertParts) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "(root): the FeatureCollection has ", with_geometry,
+          " features with a geometry; an alert has at most ", kMaxAlertParts,
+          " polygons, circles and geocodes"));
     }
     for (size_t i = 0; i < features->size(); ++i) {
       const Json& f = (*features)[i];

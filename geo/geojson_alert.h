@@ -20,10 +20,13 @@ namespace fanout {
 //    is null;
 //  - the alert identifier, sender, sent, messageType and references of
 //    api.weather.gov are taken from the (first) Feature's properties.
-// `options.feature_id` keeps only the Feature with that id. Geometry errors,
+// `options.feature_id` keeps only the Feature with that id. A
+// FeatureCollection that keeps more than kMaxAlertParts Features with a
+// geometry is refused before any geometry is built (alert_resolver.h would
+// refuse it after). Geometry errors,
 // the size and nesting limits and the memory cost are ParseGeoJsonArea's,
 // errors prefixed with the Feature's path. The areas' geometries are not
-// Finalize()d (ResolveAlert copies them into areas it finalizes). Never
+// Finalize()d (ResolveAlert shares their polygons with areas it finalizes). Never
 // throws. Thread-safe.
 absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options);
 

@@ -129,12 +129,10 @@ absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
         absl::StrCat("closed open ring by repeating its first pair ", QuoteForMessage(tokens.front())));
     ring.push_back(ring.front());
   }
-  if (ring.size() < 4) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("polygon has ", ring.size(),
-                     " pairs once closed; CAP requires at least 4 with the first repeated as "
-                     "the last"));
-  }
+  // Fewer than 3 distinct pairs is a ring of no extent (a point, or a line
+  // out and back), which BuildPolygon refuses as such and the resolver then
+  // refuses, or grows by the margin when one is given, as in strict mode.
+  if (ring.empty()) return absl::InvalidArgumentError("polygon has no pairs");
   return ring;
 }
 

@@ -28,9 +28,12 @@ namespace fanout {
 //    shape across the antimeridian.
 // A pair repeating the one before it is no repair: it is valid CAP, kept
 // here, and dropped and counted by the resolver in both modes
-// (DropRepeatedPairs). Anything else (a pair that is not two numbers, fewer
-// than 4 pairs once closed, a longitude further out) is still refused, with
-// the same messages as the strict parsers.
+// (DropRepeatedPairs). Anything else (a pair that is not two numbers, a
+// longitude further out) is still refused, with the same messages as the
+// strict parsers. A ring of fewer than 3 distinct pairs (one point
+// repeated, a line out and back) is returned as it is, closed when it has 2
+// or more: like strict mode's, it is an area of no extent
+// (polygon_builder.h), refused unless a margin makes it the points near it.
 inline constexpr double kMaxLongitudeWrapDegrees = 1.0;
 absl::StatusOr<LatLngRing> ParsePolygonTextLenient(absl::string_view text,
                                                    std::vector<std::string>* repairs);

@@ -3,12 +3,14 @@
 #include "geo/polygon_builder.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "geo/earth.h"
 #include "geo/planar_edges.h"
@@ -17,6 +19,7 @@
 #include "s2/s2builderutil_s2polygon_layer.h"
 #include "s2/s2error.h"
 #include "s2/s2loop.h"
+#include "s2/s2pointutil.h"
 
 namespace fanout {
 
@@ -31,26 +34,43 @@ absl::Status NoExtentError(std::string message) {
   return status;
 }
 
-absl::Status NotSimpleRingError(size_t r, const S2Error& error) {
+// A ring whose edges cross or touch, marked so that callers can tell it
+// from other refusals (IsNotSimpleRingError) without reading the message.
+absl::Status NotSimpleRingError(size_t r, absl::string_view why) {
   absl::Status status = absl::InvalidArgumentError(
-      absl::StrCat("ring ", r, " is not a simple ring: ", error.text()));
+      absl::StrCat("ring ", r, " is not a simple ring: ", why));
   status.SetPayload(kNotSimplePayload, absl::Cord("1"));
   return status;
 }
 
+absl::Status NotSimpleRingError(size_t r, const S2Error& error) {
+  return NotSimpleRingError(r, error.text());
+}
+
 // Whether some edge of the closed ring `points` is also run the other way.
+// Edges are sorted as 6 doubles compared inline: libs2's S2Point operator<
+// is out of line, and a ring may have a million edges.
 bool HasSiblingEdges(const std::vector<S2Point>& points) {
-  std::vector<std::pair<std::pair<S2Point, S2Point>, bool>> edges;
+  struct Edge {
+    std::array<double, 6> key;  // the lesser endpoint's coordinates first
+    bool forward;               // whether the ring runs from key[0..2]
+    bool operator<(const Edge& other) const {
+      return key < other.key || (key == other.key && forward < other.forward);
+    }
+  };
+  std::vector<Edge> edges;
   edges.reserve(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
     const S2Point& a = points[i];
     const S2Point& b = points[(i + 1) % points.size()];
-    edges.push_back(a < b ? std::make_pair(std::make_pair(a, b), true)
-                          : std::make_pair(std::make_pair(b, a), false));
+    const bool forward = a < b;
+    const S2Point& lo = forward ? a : b;
+    const S2Point& hi = forward ? b : a;
+    edges.push_back({{lo.x(), lo.y(), lo.z(), hi.x(), hi.y(), hi.z()}, forward});
   }
   std::sort(edges.begin(), edges.end());
   for (size_t i = 1; i < edges.size(); ++i) {
-    if (edges[i].first == edges[i - 1].first && edges[i].second != edges[i - 1].second) return true;
+    if (edges[i].key == edges[i - 1].key && edges[i].forward != edges[i - 1].forward) return true;
   }
   return false;
 }
@@ -136,17 +156,39 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildPolygon(const std::vector<LatLng
     } else {
       auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
       S2Error error;
-      if (loop->FindValidationError(&error)) {
-        return NotSimpleRingError(r, error);
+      // S2Loop::FindValidationError would build an index of the loop alone
+      // for its crossing search, kept for the polygon's lifetime (a third
+      // index of every polygon, after S2's own and the test index). The
+      // polygon's validation searches its own index, which the area keeps
+      // and queries. First the checks that need no index (as the loop's
+      // own): Normalize() reads the edges' turns, which need them.
+      for (size_t i = 0; i < points.size(); ++i) {
+        const S2Point& a = points[i];
+        const S2Point& b = points[(i + 1) % points.size()];
+        if (!S2::IsUnitLength(a)) {
+          return NotSimpleRingError(r, absl::StrCat("Vertex ", i, " is not unit length"));
+        }
+        if (a == b || a == -b) {
+          return NotSimpleRingError(
+              r, a == b ? absl::StrCat("Edge ", i, " is degenerate (duplicate vertex)")
+                        : absl::StrCat("Vertices ", i, " and ", (i + 1) % points.size(),
+                                       " are antipodal"));
+        }
       }
       loop->Normalize();  // The smaller of the two regions (at most a hemisphere).
+      ring_polygon = std::make_unique<S2Polygon>(std::move(loop), S2Debug::DISABLE);
+      if (ring_polygon->FindValidationError(&error)) {
+        // The polygon's one loop is loop 0: "Loop 0: " says nothing.
+        std::string text = error.text();
+        if (absl::StartsWith(text, "Loop 0: ")) text = text.substr(8);
+        return NotSimpleRingError(r, text);
+      }
       // An area within the computation's own error of zero is no area: a
       // ring folded onto itself (up a line and back, 1e-17 apart) is a
       // valid loop whose area is a rounding error, and holds no cell.
-      if (loop->GetArea() <= loop->GetCurvatureMaxError()) {
+      if (ring_polygon->loop(0)->GetArea() <= ring_polygon->loop(0)->GetCurvatureMaxError()) {
         return NoExtentError(absl::StrCat("ring ", r, " encloses no area"));
       }
-      ring_polygon = std::make_unique<S2Polygon>(std::move(loop), S2Debug::DISABLE);
     }
     if (result == nullptr) {
       result = std::move(ring_polygon);
