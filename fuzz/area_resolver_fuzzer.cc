@@ -24,10 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const uint8_t flags = data[0];
   absl::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  fanout::CapAlert alert;
+  fanout::AlertDocument alert;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (line.size() < 2 || line[1] != ' ' || (line[0] != 'P' && line[0] != 'C')) continue;
-    fanout::CapArea& area = alert.infos.emplace_back().areas.emplace_back();
+    fanout::AlertDocumentArea& area = alert.infos.emplace_back().areas.emplace_back();
     area.label = absl::StrCat("info[", alert.infos.size() - 1, "].area[0]");
     (line[0] == 'P' ? area.polygons : area.circles).emplace_back(line.substr(2));
   }

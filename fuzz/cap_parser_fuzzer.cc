@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 //
-// CAP XML -> CapAlert -> resolved area, strict and lenient: must never
+// CAP XML -> AlertDocument -> resolved area, strict and lenient: must never
 // crash, hang or leak, whatever the bytes.
 
 #include <string>

@@ -152,10 +152,10 @@ class Resolver {
   }
 
   // Adds the area's resolvable codes; returns the description of those used.
-  absl::StatusOr<std::vector<std::string>> AddCodes(const CapArea& area, AlertArea* region) {
+  absl::StatusOr<std::vector<std::string>> AddCodes(const AlertDocumentArea& area, AlertArea* region) {
     std::vector<std::string> used;
     for (size_t g = 0; g < area.geocodes.size(); ++g) {
-      const CapGeocode& code = area.geocodes[g];
+      const AlertGeocode& code = area.geocodes[g];
       std::string where = absl::StrCat(area.label, ".geocode[", g, "]");
       auto meaning = InterpretGeocode(code.value_name, code.value);
       if (!meaning.ok()) return At(where, meaning.status());
@@ -174,12 +174,12 @@ class Resolver {
     return used;
   }
 
-  absl::Status ResolveArea(const CapArea& area) {
+  absl::Status ResolveArea(const AlertDocumentArea& area) {
     ResolvedArea resolved;
     resolved.label = area.label;
     resolved.area_desc = area.area_desc;
-    resolved.region = std::make_unique<AlertArea>();
-    AlertArea* region = resolved.region.get();
+    resolved.area = std::make_unique<AlertArea>();
+    AlertArea* region = resolved.area.get();
     std::vector<std::string> parts;
     size_t polygons = 0, circles = 0;
     std::vector<std::vector<S2Point>> lines;  // polygons of no extent (margin > 0)
@@ -225,17 +225,17 @@ class Resolver {
     // written is only an input to ApplyMargin, which reads its polygons'
     // edges and finalizes the grown region.
     if (options_.margin_m > 0) {
-      ASSIGN_OR_RETURN(resolved.region, ApplyMargin(*region, options_.margin_m));
+      ASSIGN_OR_RETURN(resolved.area, ApplyMargin(*region, options_.margin_m));
       for (const std::vector<S2Point>& line : lines) {
         ASSIGN_OR_RETURN(std::unique_ptr<S2Polygon> grown, BufferPath(line, options_.margin_m));
-        resolved.region->AddPolygon(std::move(grown));
+        resolved.area->AddPolygon(std::move(grown));
       }
-      if (!lines.empty()) resolved.region->Finalize();
+      if (!lines.empty()) resolved.area->Finalize();
       parts.push_back(absl::StrCat("margin ", FormatDecimal(options_.margin_m), " m"));
     } else {
       region->Finalize();
     }
-    if (resolved.region->is_empty()) {
+    if (resolved.area->is_empty()) {
       out_->ignored.push_back(absl::StrCat(area.label, ": resolves to no region"));
       return absl::OkStatus();
     }
@@ -300,11 +300,11 @@ absl::StatusOr<std::unique_ptr<S2Polygon>> BuildSelfIntersectingRing(const LatLn
   return polygon;
 }
 
-absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options) {
+absl::StatusOr<ResolvedAlert> ResolveAlert(const AlertDocument& alert, const ResolveOptions& options) {
   RETURN_IF_ERROR(options.Validate());
   size_t parts = 0;
-  for (const CapInfo& info : alert.infos) {
-    for (const CapArea& area : info.areas) {
+  for (const AlertDocumentInfo& info : alert.infos) {
+    for (const AlertDocumentArea& area : info.areas) {
       parts += area.polygons.size() + area.circles.size() + area.geocodes.size() +
                (area.geometry != nullptr ? 1 : 0);
     }
@@ -318,12 +318,12 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveO
   out.header = HeaderOf(alert);
   Resolver resolver(options, &out);
   size_t total_areas = 0, vertices = 0;
-  for (const CapInfo& info : alert.infos) {
-    for (const CapArea& area : info.areas) {
+  for (const AlertDocumentInfo& info : alert.infos) {
+    for (const AlertDocumentArea& area : info.areas) {
       ++total_areas;
       const size_t resolved = out.areas.size();
       RETURN_IF_ERROR(resolver.ResolveArea(area));
-      if (out.areas.size() > resolved) vertices += out.areas.back().region->num_vertices();
+      if (out.areas.size() > resolved) vertices += out.areas.back().area->num_vertices();
       if (vertices > kMaxAlertVertices) {
         return absl::InvalidArgumentError(absl::StrCat(
             area.label, ": the alert's areas have more than ", kMaxAlertVertices,
@@ -334,7 +334,7 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveO
   // The union shares the areas' polygons and their indexes; Finalize()
   // only adds its part lookup.
   out.area = std::make_unique<AlertArea>();
-  for (const ResolvedArea& a : out.areas) out.area->AddArea(*a.region);
+  for (const ResolvedArea& a : out.areas) out.area->AddArea(*a.area);
   out.area->Finalize();
   if (out.area->is_empty()) {
     std::string detail =

@@ -42,7 +42,7 @@ struct ResolvedArea {
   std::string label;                  // "info[0].area[1]"
   std::string area_desc;              // as written
   std::string defined_by;             // "2 polygons", "1 circle", "codes SAME 048201, ..."
-  std::unique_ptr<AlertArea> region;  // never empty
+  std::unique_ptr<AlertArea> area;    // this area alone; never empty
 };
 
 struct ResolvedAlert {
@@ -78,7 +78,7 @@ struct ResolvedAlert {
 // limit.
 inline constexpr size_t kMaxAlertParts = 20000;
 inline constexpr size_t kMaxAlertVertices = 4000000;
-absl::StatusOr<ResolvedAlert> ResolveAlert(const CapAlert& alert, const ResolveOptions& options);
+absl::StatusOr<ResolvedAlert> ResolveAlert(const AlertDocument& alert, const ResolveOptions& options);
 
 // Builds the polygon of one ring that crosses itself: S2Builder splits the
 // crossing edges and the odd-even rule decides the inside (the "bow tie"

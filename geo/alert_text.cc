@@ -19,8 +19,8 @@ namespace {
 // The label of the one area of a bare polygon, circle or code.
 constexpr char kBareAreaLabel[] = "area";
 
-CapAlert OneArea(CapArea area) {
-  CapAlert alert;
+AlertDocument OneArea(AlertDocumentArea area) {
+  AlertDocument alert;
   alert.infos.emplace_back();
   area.label = kBareAreaLabel;
   alert.infos.front().areas.push_back(std::move(area));
@@ -35,17 +35,17 @@ bool AllDigits(absl::string_view s) {
 }
 
 // "SAME 048201" -> {SAME, 048201}; a bare code is named by its shape.
-absl::StatusOr<CapGeocode> ParseCodeText(absl::string_view text) {
+absl::StatusOr<AlertGeocode> ParseCodeText(absl::string_view text) {
   std::vector<absl::string_view> words =
       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
-  if (words.size() == 2) return CapGeocode{std::string(words[0]), std::string(words[1])};
+  if (words.size() == 2) return AlertGeocode{std::string(words[0]), std::string(words[1])};
   if (words.size() == 1) {
     absl::string_view code = words[0];
-    if (AllDigits(code) && code.size() == 6) return CapGeocode{"SAME", std::string(code)};
+    if (AllDigits(code) && code.size() == 6) return AlertGeocode{"SAME", std::string(code)};
     if (AllDigits(code) && (code.size() == 5 || code.size() == 2)) {
-      return CapGeocode{"FIPS", std::string(code)};
+      return AlertGeocode{"FIPS", std::string(code)};
     }
-    if (code.size() == 6 && AllDigits(code.substr(3))) return CapGeocode{"UGC", std::string(code)};
+    if (code.size() == 6 && AllDigits(code.substr(3))) return AlertGeocode{"UGC", std::string(code)};
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "code \"", text.substr(0, 60),
@@ -53,7 +53,7 @@ absl::StatusOr<CapGeocode> ParseCodeText(absl::string_view text) {
       "those shapes"));
 }
 
-absl::StatusOr<CapAlert> ParseAlert(absl::string_view text, AlertFormat format,
+absl::StatusOr<AlertDocument> ParseAlert(absl::string_view text, AlertFormat format,
                                     const AlertTextOptions& options,
                                     std::vector<std::string>* geojson_repairs) {
   switch (format) {
@@ -66,24 +66,24 @@ absl::StatusOr<CapAlert> ParseAlert(absl::string_view text, AlertFormat format,
       GeoJsonOptions geojson;
       geojson.edges = options.resolve.edges;
       geojson.feature_id = options.feature_id;
-      geojson.repair_rings = options.resolve.lenient;
+      geojson.lenient = options.resolve.lenient;
       geojson.repairs = geojson_repairs;
       geojson.max_bytes = options.max_bytes;
       return ParseGeoJsonAlert(text, geojson);
     }
     case AlertFormat::kPolygon: {
-      CapArea area;
+      AlertDocumentArea area;
       area.polygons.emplace_back(absl::StripAsciiWhitespace(text));
       return OneArea(std::move(area));
     }
     case AlertFormat::kCircle: {
-      CapArea area;
+      AlertDocumentArea area;
       area.circles.emplace_back(absl::StripAsciiWhitespace(text));
       return OneArea(std::move(area));
     }
     case AlertFormat::kCode: {
-      ASSIGN_OR_RETURN(CapGeocode code, ParseCodeText(text));
-      CapArea area;
+      ASSIGN_OR_RETURN(AlertGeocode code, ParseCodeText(text));
+      AlertDocumentArea area;
       area.geocodes.push_back(std::move(code));
       return OneArea(std::move(area));
     }
@@ -128,7 +128,7 @@ absl::StatusOr<ResolvedAlert> ResolveAlertText(absl::string_view text, AlertForm
                                                    options.max_bytes));
   }
   std::vector<std::string> geojson_repairs;  // lenient GeoJSON ring repairs, by JSON path
-  ASSIGN_OR_RETURN(CapAlert alert, ParseAlert(text, format, options, &geojson_repairs));
+  ASSIGN_OR_RETURN(AlertDocument alert, ParseAlert(text, format, options, &geojson_repairs));
   ASSIGN_OR_RETURN(ResolvedAlert resolved, ResolveAlert(alert, options.resolve));
   for (std::string& r : geojson_repairs) resolved.repairs.push_back(std::move(r));
   return resolved;

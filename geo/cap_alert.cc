@@ -111,7 +111,7 @@ class Walker {
 
 }  // namespace
 
-AlertHeader HeaderOf(const CapAlert& alert) {
+AlertHeader HeaderOf(const AlertDocument& alert) {
   AlertHeader header;
   header.cap_version = alert.version;
   header.identifier = alert.identifier;
@@ -129,7 +129,7 @@ bool LooksLikeXml(absl::string_view text) {
   return !text.empty() && text.front() == '<';
 }
 
-absl::StatusOr<CapAlert> ParseCapAlert(absl::string_view xml, const CapParseOptions& options) {
+absl::StatusOr<AlertDocument> ParseCapAlert(absl::string_view xml, const CapParseOptions& options) {
   if (xml.size() > options.max_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("CAP document is ", xml.size(), " bytes; the limit is ", options.max_bytes));
@@ -178,7 +178,7 @@ absl::StatusOr<CapAlert> ParseCapAlert(absl::string_view xml, const CapParseOpti
                      "\"; expected <alert> in ", kCap11, " or ", kCap12));
   }
   Walker w(ns);
-  CapAlert alert;
+  AlertDocument alert;
   alert.version = ns == kCap11 ? "1.1" : "1.2";
   alert.identifier = w.ChildText(root, "identifier");
   alert.sender = w.ChildText(root, "sender");
@@ -189,12 +189,12 @@ absl::StatusOr<CapAlert> ParseCapAlert(absl::string_view xml, const CapParseOpti
   alert.references = w.ChildText(root, "references");
   for (pugi::xml_node info = root.first_child(); info; info = info.next_sibling()) {
     if (!w.IsCap(info, "info")) continue;
-    CapInfo ci;
+    AlertDocumentInfo ci;
     ci.language = w.ChildText(info, "language");
     ci.event = w.ChildText(info, "event");
     for (pugi::xml_node area = info.first_child(); area; area = area.next_sibling()) {
       if (!w.IsCap(area, "area")) continue;
-      CapArea ca;
+      AlertDocumentArea ca;
       ca.label = absl::StrCat("info[", alert.infos.size(), "].area[", ci.areas.size(), "]");
       for (pugi::xml_node e = area.first_child(); e; e = e.next_sibling()) {
         if (w.IsCap(e, "areaDesc")) {

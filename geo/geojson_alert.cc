@@ -38,7 +38,7 @@ absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const internal::Ge
                                                               const GeoJsonOptions& options) {
   GeoJsonOptions geometry_options;
   geometry_options.edges = options.edges;
-  geometry_options.repair_rings = options.repair_rings;
+  geometry_options.lenient = options.lenient;
   geometry_options.repairs = options.repairs;
   auto area = std::make_unique<AlertArea>();
   RETURN_IF_ERROR(
@@ -46,7 +46,7 @@ absl::StatusOr<std::shared_ptr<const AlertArea>> GeometryArea(const internal::Ge
   return std::shared_ptr<const AlertArea>(std::move(area));
 }
 
-void ReadMetadata(const Json& props, CapAlert* alert) {
+void ReadMetadata(const Json& props, AlertDocument* alert) {
   if (!props.is_object() || !alert->identifier.empty()) return;
   auto get = [&](const char* key) {
     auto it = props.find(key);
@@ -72,9 +72,9 @@ void ReadMetadata(const Json& props, CapAlert* alert) {
 }
 
 absl::Status AddFeature(const internal::GeoJsonDocument& doc, const Json& f,
-                        const std::string& path, const GeoJsonOptions& options, CapAlert* alert) {
+                        const std::string& path, const GeoJsonOptions& options, AlertDocument* alert) {
   if (!f.is_object()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a Feature"));
-  CapArea area;
+  AlertDocumentArea area;
   area.label = path;
   auto props = f.find("properties");
   if (props != f.end() && props->is_object()) {
@@ -109,7 +109,7 @@ std::string FeatureId(const Json& f) {
 }
 
 absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOptions& options,
-                       CapAlert* alert) {
+                       AlertDocument* alert) {
   const Json& root = doc.root;
   if (!root.is_object()) return absl::InvalidArgumentError("(root): expected a GeoJSON object");
   auto type = root.find("type");
@@ -158,7 +158,7 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
       return absl::InvalidArgumentError("(root): a feature id needs a Feature or FeatureCollection");
     }
     ++matched;
-    CapArea area;
+    AlertDocumentArea area;
     area.label = "geometry";
     ASSIGN_OR_RETURN(area.geometry, GeometryArea(doc, root, "", options));
     alert->infos.front().areas.push_back(std::move(area));
@@ -172,10 +172,10 @@ absl::Status ParseRoot(const internal::GeoJsonDocument& doc, const GeoJsonOption
 
 }  // namespace
 
-absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options) {
+absl::StatusOr<AlertDocument> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options) {
   RETURN_IF_ERROR(internal::CheckGeoJsonSize(text, options));
   ASSIGN_OR_RETURN(internal::GeoJsonDocument doc, internal::ParseGeoJsonDocument(text));
-  CapAlert alert;
+  AlertDocument alert;
   alert.infos.emplace_back();
   try {
     RETURN_IF_ERROR(ParseRoot(doc, options, &alert));

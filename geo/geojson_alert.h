@@ -28,7 +28,7 @@ namespace fanout {
 // errors prefixed with the Feature's path. The areas' geometries are not
 // Finalize()d (ResolveAlert shares their polygons with areas it finalizes). Never
 // throws. Thread-safe.
-absl::StatusOr<CapAlert> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options);
+absl::StatusOr<AlertDocument> ParseGeoJsonAlert(absl::string_view text, const GeoJsonOptions& options);
 
 }  // namespace fanout
 

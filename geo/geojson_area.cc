@@ -61,7 +61,7 @@ absl::Status ParsePolygonCoordinates(const internal::CoordView& j, const std::st
     }
   }
   auto polygon = BuildPolygon(rings, options.edges);
-  if (!polygon.ok() && options.repair_rings) {
+  if (!polygon.ok() && options.lenient) {
     std::vector<std::string> repairs;
     auto repaired =
         BuildPolygonRepairingRings(rings, options.edges, kMaxRepairVertices, &repairs);

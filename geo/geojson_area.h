@@ -24,7 +24,7 @@ struct GeoJsonOptions {
   // Lenient mode: a ring that crosses or touches itself is resolved with
   // S2Builder (odd-even) instead of refused, and the repair is appended to
   // `repairs` (when not null) with its JSON path. DEFAULT: false (strict).
-  bool repair_rings = false;
+  bool lenient = false;
   std::vector<std::string>* repairs = nullptr;
   // Documents larger than this are refused before parsing, as CAP documents
   // are (CapParseOptions::max_bytes); real GeoJSON alerts are a few kB to a

@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
   summary->dropped_repeated_pairs = resolved->dropped_repeated_pairs;
   for (ResolvedArea& a : resolved->areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
-    if (per_area != nullptr) per_area->push_back(std::move(a.region));
+    if (per_area != nullptr) per_area->push_back(std::move(a.area));
   }
   return std::move(resolved->area);
 }

@@ -45,7 +45,7 @@ TEST(CapAlertTest, ReadsHeaderInfosAreasAndAllElements) {
   EXPECT_EQ(alert->references, "a,b,c");
   ASSERT_EQ(alert->infos.size(), 2u);
   ASSERT_EQ(alert->infos[0].areas.size(), 2u);
-  const CapArea& a = alert->infos[0].areas[0];
+  const AlertDocumentArea& a = alert->infos[0].areas[0];
   EXPECT_EQ(a.label, "info[0].area[0]");
   ASSERT_EQ(a.polygons.size(), 2u);
   EXPECT_EQ(a.polygons[0], "1,1 1,2\n\t2,2 1,1");

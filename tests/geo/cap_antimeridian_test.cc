@@ -29,10 +29,10 @@ using ::fanout::testing::UsersInRect;
 // -1: on a boundary (skip), 0: outside, 1: inside.
 using Truth = std::function<int(double lat, double lng)>;
 
-CapAlert Alert(std::vector<std::string> polygons, std::vector<std::string> circles) {
-  CapAlert alert;
+AlertDocument Alert(std::vector<std::string> polygons, std::vector<std::string> circles) {
+  AlertDocument alert;
   alert.infos.emplace_back();
-  CapArea area;
+  AlertDocumentArea area;
   area.label = "info[0].area[0]";
   area.polygons = std::move(polygons);
   area.circles = std::move(circles);
@@ -40,7 +40,7 @@ CapAlert Alert(std::vector<std::string> polygons, std::vector<std::string> circl
   return alert;
 }
 
-void ExpectUsers(const CapAlert& alert, const S2LatLngRect& where, const Truth& truth) {
+void ExpectUsers(const AlertDocument& alert, const S2LatLngRect& where, const Truth& truth) {
   auto resolved = ResolveAlert(alert, {});
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   std::vector<UserRecord> users;

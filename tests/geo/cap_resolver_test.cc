@@ -19,8 +19,8 @@ S2Point P(double lat, double lng) { return S2LatLng::FromDegrees(lat, lng).ToPoi
 
 constexpr char kHouston[] = "29.70,-95.60 29.95,-95.55 29.90,-95.20 29.65,-95.25 29.70,-95.60";
 
-CapAlert Alert(std::vector<CapArea> areas) {
-  CapAlert alert;
+AlertDocument Alert(std::vector<AlertDocumentArea> areas) {
+  AlertDocument alert;
   alert.infos.emplace_back();
   for (size_t i = 0; i < areas.size(); ++i) {
     areas[i].label = absl::StrCat("info[0].area[", i, "]");
@@ -29,16 +29,16 @@ CapAlert Alert(std::vector<CapArea> areas) {
   return alert;
 }
 
-CapArea Area(std::vector<std::string> polygons, std::vector<std::string> circles = {},
-             std::vector<CapGeocode> codes = {}) {
-  CapArea a;
+AlertDocumentArea Area(std::vector<std::string> polygons, std::vector<std::string> circles = {},
+             std::vector<AlertGeocode> codes = {}) {
+  AlertDocumentArea a;
   a.polygons = std::move(polygons);
   a.circles = std::move(circles);
   a.geocodes = std::move(codes);
   return a;
 }
 
-absl::StatusOr<ResolvedAlert> Resolve(const CapAlert& alert, bool lenient = false,
+absl::StatusOr<ResolvedAlert> Resolve(const AlertDocument& alert, bool lenient = false,
                                       bool geocodes_union = false) {
   ResolveOptions options;
   options.lenient = lenient;
@@ -72,7 +72,7 @@ TEST(CapResolverTest, CodesDefineAnAreaWithoutGeometry) {
 }
 
 TEST(CapResolverTest, UnionOverAreasAndInfos) {
-  CapAlert alert = Alert({Area({kHouston}), Area({}, {"30.27,-97.74 10"})});
+  AlertDocument alert = Alert({Area({kHouston}), Area({}, {"30.27,-97.74 10"})});
   alert.infos.push_back(alert.infos[0]);
   alert.infos[1].areas[0].polygons = {"32.7,-96.9 32.9,-96.9 32.9,-96.7 32.7,-96.9"};
   auto r = Resolve(alert);
@@ -89,7 +89,7 @@ TEST(CapResolverTest, NothingResolvedIsRefused) {
   EXPECT_NE(zones.status().message().find("TXZ213"), std::string::npos);
   auto falls_church = Resolve(Alert({Area({}, {}, {{"FIPS", "51610"}})}));
   EXPECT_EQ(falls_church.status().code(), absl::StatusCode::kInvalidArgument);
-  auto none = Resolve(CapAlert());
+  auto none = Resolve(AlertDocument());
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -115,7 +115,7 @@ TEST(CapResolverTest, StrictRefusalsNameTheElementAndQuoteTheText) {
       {"0,0 1,1 0,1 1,0 0,0", "not a simple ring"},
   };
   for (const Case& c : cases) {
-    CapAlert alert = Alert({Area({}), Area({"", c.polygon})});
+    AlertDocument alert = Alert({Area({}), Area({"", c.polygon})});
     alert.infos[0].areas[0].circles = {"1,1 1"};
     auto r = Resolve(alert);
     ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.polygon;

@@ -146,7 +146,7 @@ TEST(GeoJsonAreaLenientTest, StrictRefusesASelfCrossingRing) {
 TEST(GeoJsonAreaLenientTest, RepairRingsResolvesItOddEvenAndSaysWhere) {
   std::vector<std::string> repairs;
   GeoJsonOptions options;
-  options.repair_rings = true;
+  options.lenient = true;
   options.repairs = &repairs;
   auto area = ParseGeoJsonArea(kBowTie, options);
   ASSERT_TRUE(area.ok()) << area.status();

@@ -17,10 +17,10 @@
 namespace fanout {
 namespace {
 
-CapAlert Alert(const std::string& polygon) {
-  CapAlert alert;
+AlertDocument Alert(const std::string& polygon) {
+  AlertDocument alert;
   alert.infos.emplace_back();
-  CapArea area;
+  AlertDocumentArea area;
   area.label = "info[0].area[0]";
   area.polygons.push_back(polygon);
   alert.infos[0].areas.push_back(std::move(area));

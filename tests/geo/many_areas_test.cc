@@ -85,10 +85,10 @@ TEST(ManyAreasTest, PointTesterAgreesOnManyCaps) {
 }
 
 TEST(ManyAreasTest, ResolverRefusesMorePartsThanItsBudget) {
-  CapAlert alert;
+  AlertDocument alert;
   for (size_t i = 0; i <= kMaxAlertParts; ++i) {
-    CapInfo& info = alert.infos.emplace_back();
-    CapArea& area = info.areas.emplace_back();
+    AlertDocumentInfo& info = alert.infos.emplace_back();
+    AlertDocumentArea& area = info.areas.emplace_back();
     area.label = absl::StrCat("info[", i, "].area[0]");
     area.circles.push_back(absl::StrCat(30 + (i % 100) * 0.01, ",-95 1"));
   }

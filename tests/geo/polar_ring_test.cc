@@ -90,9 +90,9 @@ TEST(PolarRingTest, CapTextResolvesToTheBand) {
     for (const Band& b : Bands()) {
       for (bool reverse : {false, true}) {
         const std::string text = CapText(b, reverse);
-        CapAlert alert;
+        AlertDocument alert;
         alert.infos.emplace_back();
-        CapArea area;
+        AlertDocumentArea area;
         area.label = "info[0].area[0]";
         area.polygons = {text};
         alert.infos[0].areas.push_back(area);

@@ -40,7 +40,7 @@ TEST(SharedPolygonsTest, ResolvedAreasShareTheGeoJsonPolygons) {
   ASSERT_EQ(all.num_polygons(), 6);
   ASSERT_EQ(resolved->areas.size(), 6u);
   for (int i = 0; i < 6; ++i) {
-    const AlertArea& region = *resolved->areas[i].region;
+    const AlertArea& region = *resolved->areas[i].area;
     ASSERT_EQ(region.num_polygons(), 1);
     // One polygon, one index for point tests: the same objects everywhere.
     EXPECT_EQ(&all.polygon(i), &region.polygon(0)) << i;

@@ -18,10 +18,10 @@
 namespace fanout {
 namespace {
 
-CapAlert Alert(std::vector<std::string> polygons, std::vector<std::string> circles) {
-  CapAlert alert;
+AlertDocument Alert(std::vector<std::string> polygons, std::vector<std::string> circles) {
+  AlertDocument alert;
   alert.infos.emplace_back();
-  CapArea area;
+  AlertDocumentArea area;
   area.label = "info[0].area[0]";
   area.polygons = std::move(polygons);
   area.circles = std::move(circles);
@@ -38,7 +38,7 @@ S2Point East(double lat, double lng, double m) {
   return S2LatLng::FromDegrees(lat, lng + deg).ToPoint();
 }
 
-void ExpectRefused(const CapAlert& alert, const std::string& element, const std::string& what) {
+void ExpectRefused(const AlertDocument& alert, const std::string& element, const std::string& what) {
   for (EdgeModel edges : {EdgeModel::kPlanar, EdgeModel::kGeodesic}) {
     ResolveOptions options;
     options.edges = edges;
@@ -75,7 +75,7 @@ TEST(ZeroExtentTest, WithAMarginThePointsWithinIt) {
   for (EdgeModel edges : {EdgeModel::kPlanar, EdgeModel::kGeodesic}) {
     options.edges = edges;
     // A circle of radius 0 and a polygon that is one point: a 500 m cap.
-    for (const CapAlert& alert :
+    for (const AlertDocument& alert :
          {Alert({}, {"30,-95 0"}), Alert({"30,-95 30,-95 30,-95 30,-95"}, {})}) {
       auto resolved = ResolveAlert(alert, options);
       ASSERT_TRUE(resolved.ok()) << resolved.status();
