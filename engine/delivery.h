@@ -17,7 +17,7 @@ namespace fanout {
 // default-initialized (for an integer: left as it is) instead of zeroed. The
 // scatter sizes each list once and then writes every element exactly once;
 // zero-filling it first cost a whole extra pass over the output
-// (bench/README.md, "Figures behind engine comments"). Stateless, so thread-safe as std::allocator is.
+// (bench/README.md, "Figures behind code comments"). Stateless, so thread-safe as std::allocator is.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>

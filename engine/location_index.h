@@ -137,7 +137,7 @@ class LocationIndex {
  private:
   // Computes the hash column and its block counts from `users`, in
   // parallel, whenever an index is made (a fraction of a snapshot's load
-  // time: bench/README.md, "Figures behind engine comments").
+  // time: bench/README.md, "Figures behind code comments").
   LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
                 std::shared_ptr<const void> owner, size_t memory_bytes);
   static std::unique_ptr<LocationIndex> Own(std::vector<uint64_t> cells,

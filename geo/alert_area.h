@@ -93,10 +93,10 @@ class AlertArea final : public S2Region {
   const PointBound& polygon_bound(int i) const { return polygon_bounds_[i]; }
   // A finer shape index of polygon(i), for point tests (area_point_tester.h):
   // at most kTestIndexMaxEdgesPerCell edges per index cell instead of S2's
-  // 10, so each exact test crosses fewer edges (BM_PointTest_Tester: 1.8x
-  // faster on Texas boundary points at 2 edges, 1.4x at 5). Built by
-  // Finalize() for polygons of at most kTestIndexMaxVertices; building it
-  // for the 25k-vertex nation polygon took ~150 ms, more than it saves, so
+  // 10, so each exact test crosses fewer edges (BM_PointTest_Tester; the
+  // readings are in bench/README.md, "Figures behind code comments"). Built
+  // by Finalize() for polygons of at most kTestIndexMaxVertices; for the
+  // nation's largest polygons building it costs more than it saves, so
   // larger polygons (and any area before Finalize) use S2's own index.
   const MutableS2ShapeIndex& test_index(int i) const {
     return test_indexes_[i] != nullptr ? *test_indexes_[i] : polygons_[i]->index();

@@ -13,8 +13,8 @@ namespace fanout {
 
 struct CoveringOptions {
   // Cells in the exterior covering. More cells hug the boundary tighter, but
-  // the coverer's cost grows faster than linearly (a county: 1.7 ms at 64
-  // cells, 34 ms at 1024, bench_covering) while the engine's own refinement
+  // the coverer's cost grows faster than linearly (bench_covering) while the
+  // engine's own refinement
   // of dense boundary cells (AlertExecutor::Options::refine_min_entries)
   // tightens the plan only where users are. DEFAULT: 32. REQUIRES: >= 8.
   int max_cells = 32;

@@ -17,9 +17,9 @@ namespace fanout {
 // table built at compile time from S2's own curve definition
 // (cell_center.cc), then the (si, ti) centre is projected as
 // S2::FaceSiTitoXYZ does, in the same operation order, and normalized as
-// ToPoint() does. Measured on Texas boundary points (bench_query):
-// BM_PointTest_Centre<CellCenter> 2.70 ms against <S2ToPoint> 2.86 ms
-// alone, and BM_PointTest_Tester 8.0/7.9 ms against 8.7/8.9 ms with it.
+// ToPoint() does. Measured on Texas boundary points by bench_query's
+// BM_PointTest_Centre<CellCenter> against <S2ToPoint>, and by
+// BM_PointTest_Tester with and without it (bench/README.md).
 //
 // Exactness: the tests compare it with ToPoint() on millions of random
 // cells of every level and face, and on the extreme cells of each face.

@@ -81,8 +81,9 @@ struct UvEdge {
 // (the child does too) or outside every index cell (so is the child): the
 // parent's `Trail` carries that down, and keeps only the polygons that may
 // still reach the cell. On the nation-wide alert (250 polygons, 24k
-// vertices, 170M users) planning went from 750 to 54 ms, and to 31 ms once
-// each index cell's edges were copied out and clipped once (IndexCellEdges).
+// vertices) this and copying each index cell's edges out and clipping them
+// once (IndexCellEdges) cut the plan stage by an order of magnitude
+// (`fanout bench`, plan stage; bench/README.md).
 //
 // Thread-safety: not thread-safe (it keeps index iterators); use one per
 // worker. The area must outlive it and be Finalize()d.

@@ -36,7 +36,7 @@ void SplitWork(const std::vector<ScanRange>& plan, size_t chunk, std::vector<Sca
 // each list is fetched for ownership only when the first store reaches it,
 // and the store buffer, which drains in order, waits for it. Asked for two
 // lines early, the fetch is done by then: BM_WritePass_* sweeps the distance
-// (readings in bench/README.md, "Figures behind engine comments"). A prefetch never faults, so an
+// (readings in bench/README.md, "Figures behind code comments"). A prefetch never faults, so an
 // address past the end of a list is harmless.
 template <int kAheadIds = 16>
 inline void PutAhead(uint64_t** at, uint64_t user) {
