@@ -20,7 +20,6 @@
 #include "base/mapped_file.h"
 #include "engine/shard_policy.h"
 #include "geo/geojson_area.h"
-#include "oneapi/tbb/global_control.h"
 #include "s2/s2cell_id.h"
 #include "gtest/gtest.h"
 
@@ -28,14 +27,6 @@ namespace fanout {
 namespace testing {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-// Under ThreadSanitizer (`./run tsan`), TBB runs every task on the thread
-// that started it. Debian's libtbb is not instrumented, so TSan cannot see
-// how TBB hands a task to a worker and would report every parallel_for as
-// a race. The project's own threads (writers, alerts, the live index's
-// maintenance thread) still run concurrently and are fully checked.
-const tbb::global_control kOneTbbThread(tbb::global_control::max_allowed_parallelism, 1);
-#endif
 
 }  // namespace
 
