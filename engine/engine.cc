@@ -548,7 +548,7 @@ absl::StatusOr<StandingSummary> EngineImpl::IssueStanding(const StandingRequest&
     header = resolved.header;
   }
   const std::string msg_type = absl::AsciiStrToLower(header.msg_type);
-  if (msg_type == "cancel" || msg_type == "update") {
+  if (request.follow_msg_type && (msg_type == "cancel" || msg_type == "update")) {
     ASSIGN_OR_RETURN(std::vector<std::string> ids, standing_->MatchReferences(header.references));
     out.ids = ids;
     if (msg_type == "cancel") {

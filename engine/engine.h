@@ -162,6 +162,10 @@ struct StandingRequest {
   // (StandingSink::Ended), e.g. to withdraw an in-app banner.
   // DEFAULT: false.
   bool list_on_end = false;
+  // DEFAULT: true: a CAP text's msgType Update or Cancel acts on the alerts
+  // its <references> name (IssueStanding). false: the text is always a new
+  // alert named `id` (`fanout replay`, whose timeline names alerts itself).
+  bool follow_msg_type = true;
 };
 
 // What a standing call did.
