@@ -36,20 +36,24 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
     // conservative for points on grid lines).
     const S2LatLngRect rect = a.area->GetRectBound();
     if (rect.is_empty()) continue;
-    const int lat_lo = std::max(0, static_cast<int>(std::floor(rect.lat_lo().degrees() + 90)) - 1);
-    const int lat_hi = std::min(179, static_cast<int>(std::floor(rect.lat_hi().degrees() + 90)) + 1);
+    // The grid cell of a point is floor((deg + offset) / kGridDegrees), so
+    // the cells from floor(lo) to floor(hi) hold every point of [lo, hi];
+    // one more on each side absorbs rounding of the E7 coordinates.
+    const double g = kGridDegrees;
+    const int lat_lo = std::max(0, static_cast<int>(std::floor((rect.lat_lo().degrees() + 90) / g)) - 1);
+    const int lat_hi = std::min(kGridRows - 1, static_cast<int>(std::floor((rect.lat_hi().degrees() + 90) / g)) + 1);
     std::vector<std::pair<int, int>> lng_ranges;
     if (rect.lng().is_full() || rect.lng().is_inverted()) {
-      lng_ranges.push_back({0, 359});  // full, or across the antimeridian
+      lng_ranges.push_back({0, kGridCols - 1});  // full, or across the antimeridian
     } else {
       lng_ranges.push_back(
-          {std::max(0, static_cast<int>(std::floor(rect.lng_lo().degrees() + 180)) - 1),
-           std::min(359, static_cast<int>(std::floor(rect.lng_hi().degrees() + 180)) + 1)});
+          {std::max(0, static_cast<int>(std::floor((rect.lng_lo().degrees() + 180) / g)) - 1),
+           std::min(kGridCols - 1, static_cast<int>(std::floor((rect.lng_hi().degrees() + 180) / g)) + 1)});
     }
     for (int lat = lat_lo; lat <= lat_hi; ++lat) {
       for (const auto& r : lng_ranges) {
         for (int lng = r.first; lng <= r.second; ++lng) {
-          const uint32_t bit = static_cast<uint32_t>(lat * 360 + lng);
+          const uint32_t bit = static_cast<uint32_t>(lat * kGridCols + lng);
           index->grid_[bit >> 6] |= uint64_t{1} << (bit & 63);
         }
       }

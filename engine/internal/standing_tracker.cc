@@ -193,7 +193,7 @@ void StandingTracker::RepublishLocked() {
   version_.store(g_index_version.fetch_add(1) + 1, std::memory_order_release);
 }
 
-std::shared_ptr<const StandingIndex> StandingTracker::Published() const {
+const StandingIndex* StandingTracker::Published() const {
   struct Cache {
     uint64_t version = 0;
     std::shared_ptr<const StandingIndex> index;
@@ -205,7 +205,7 @@ std::shared_ptr<const StandingIndex> StandingTracker::Published() const {
     cache.index = published_;
     cache.version = version_.load(std::memory_order_relaxed);
   }
-  return cache.index;
+  return cache.index.get();
 }
 
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
@@ -480,7 +480,7 @@ absl::StatusOr<StandingRecipe> StandingTracker::RecipeOf(const std::string& id) 
 size_t StandingTracker::AlertsAt(int32_t lat_e7, int32_t lng_e7,
                                  std::vector<std::string>* ids) const {
   if (active_.load(std::memory_order_acquire) == 0) return 0;
-  std::shared_ptr<const StandingIndex> index = Published();
+  const StandingIndex* index = Published();
   size_t n = 0;
   bool have_now = false;
   absl::Time now;

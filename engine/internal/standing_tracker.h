@@ -146,7 +146,10 @@ class StandingTracker {
   void EndLocked(Alert* a, EndReason reason, Handoff* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<const StandingIndex> Published() const;
+  // The published index, from this thread's cache: valid until this
+  // thread's next lookup (the cache holds the reference, so no shared
+  // reference count is touched on the read path).
+  const StandingIndex* Published() const;
 
   const std::string dir_;
   const std::function<absl::Time()> clock_;
