@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/atomic_file.h"
@@ -26,6 +27,7 @@
 #include "engine/alert_executor.h"
 #include "engine/internal/engine_directory.h"
 #include "engine/internal/segment_log.h"
+#include "engine/internal/standing_tracker.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
 
@@ -122,7 +124,23 @@ class EngineImpl {
   EngineStats GetStats() const;
   void RunMaintenance();
 
+  // Standing alerts (engine.h); the state lives in standing_.
+  absl::StatusOr<StandingSummary> IssueStanding(const StandingRequest& request,
+                                                std::shared_ptr<StandingSink> sink);
+  absl::StatusOr<StandingSummary> UpdateStanding(const std::string& id,
+                                                 const StandingRequest& request);
+  absl::Status EndAlert(const std::string& id, EndReason reason);
+  absl::StatusOr<StandingSummary> AttachStandingSink(const std::string& id,
+                                                     std::shared_ptr<StandingSink> sink);
+  const StandingTracker& standing() const { return *standing_; }
+
  private:
+  // Takes a view and runs `under_lock(view seq)` under the write lock (so
+  // no batch falls between them), then scans `area` at that view.
+  absl::StatusOr<DeliveryLists> ScanStanding(const ActiveArea& area, uint32_t shards,
+                                             const std::function<absl::Status(uint64_t)>& under_lock,
+                                             AlertSummary* summary, uint64_t* seq);
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   // The updates the live index holds unmerged, and the bound on them.
   void Backlog(uint64_t* unfolded, uint64_t* limit) const;
   absl::Status WaitForBacklog();
@@ -157,6 +175,8 @@ class EngineImpl {
   std::atomic<uint64_t> syncs_{0}, checkpoints_{0}, backlog_waits_{0}, backlog_refusals_{0};
 
   std::thread sync_thread_, checkpoint_thread_;
+
+  std::unique_ptr<StandingTracker> standing_;
 };
 
 EngineImpl::~EngineImpl() {
@@ -176,6 +196,10 @@ absl::Status EngineImpl::Start(Recovered recovered, std::unique_ptr<DirectoryLoc
   lock_ = std::move(lock);
   live_ = std::move(recovered.live);
   open_report_ = std::move(recovered.state.report);
+  standing_ = std::make_unique<StandingTracker>(
+      dir_, [this] { return Now(); }, options_.sync == SyncPolicy::kBatch);
+  RETURN_IF_ERROR(standing_->Open(&open_report_.standing_torn_detail));
+  open_report_.standing_alerts = standing_->List().size();
   const uint64_t last = recovered.state.last_seq;
   // What the recovery made redundant goes now (a crash in a checkpoint's
   // clean-up, or a dead writer's temporary).
@@ -244,6 +268,7 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
   }
   RETURN_IF_ERROR(WaitForBacklog());
   uint64_t last = 0;
+  StandingTracker::Handoff handoff;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     {
@@ -277,12 +302,16 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       return error_;
     }
     last = *applied;
+    // Users this batch brings into active standing alerts (their records
+    // are written here, in sequence order; the sinks are called below).
+    if (standing_->any_active()) standing_->OnApplied(updates, first, &handoff).IgnoreError();
     log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
     segments_.store(log_->segments(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> slock(sync_mu_);
     appended_seq_ = last;
     if (options_.sync != SyncPolicy::kGroup) synced_seq_ = last;
   }
+  if (!handoff.items.empty()) standing_->Hand(&handoff);
   if (options_.sync == SyncPolicy::kGroup) {
     work_cv_.notify_all();
     RETURN_IF_ERROR(WaitDurable(last));
@@ -353,6 +382,7 @@ void EngineImpl::CheckpointLoop() {
 
 absl::Status EngineImpl::Checkpoint() {
   std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
+  RETURN_IF_ERROR(standing_->Compact());
   const int64_t start = absl::GetCurrentTimeNanos();
   uint64_t seq;
   LiveView snapshot;
@@ -435,6 +465,14 @@ EngineStats EngineImpl::GetStats() const {
   st.backlog_waits = backlog_waits_.load(std::memory_order_relaxed);
   st.backlog_refusals = backlog_refusals_.load(std::memory_order_relaxed);
   st.open = open_report_;
+  const StandingTracker::Stats standing = standing_->GetStats();
+  st.standing_active = standing.active;
+  st.standing_delivered_users = standing.delivered_users;
+  st.standing_delivered_bytes = standing.delivered_bytes;
+  st.standing_late = standing.late;
+  st.standing_sink_errors = standing.sink_errors;
+  st.standing_index_bytes = standing.index_bytes;
+  st.standing_journal_bytes = standing.journal_bytes;
   std::lock_guard<std::mutex> lock(sync_mu_);
   st.checkpoint_seq = checkpoint_seq_;
   st.last_checkpoint_s = last_checkpoint_s_;
@@ -444,6 +482,170 @@ EngineStats EngineImpl::GetStats() const {
 void EngineImpl::RunMaintenance() {
   live_->Freeze();
   live_->Merge();
+}
+
+absl::StatusOr<DeliveryLists> EngineImpl::ScanStanding(
+    const ActiveArea& area, uint32_t shards, const std::function<absl::Status(uint64_t)>& under_lock,
+    AlertSummary* summary, uint64_t* seq) {
+  AlertExecutor::Options options;
+  options.shards = shards;
+  RETURN_IF_ERROR(options.Validate());
+  LiveView view;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    view = live_->View();
+    RETURN_IF_ERROR(under_lock(view.seq()));
+  }
+  *seq = view.seq();
+  AlertExecutor executor(view, options);
+  return executor.Execute(*area.area, summary);
+}
+
+namespace {
+
+StandingRecipe RecipeFor(const StandingRequest& request, const std::string& id,
+                         const AlertHeader& header, absl::Time expires) {
+  StandingRecipe r;
+  r.id = id;
+  r.text = request.alert.text;
+  r.format = static_cast<uint8_t>(request.alert.format);
+  r.feature_id = request.alert.feature_id;
+  r.edges = static_cast<uint8_t>(request.alert.resolve.edges);
+  r.lenient = request.alert.resolve.lenient;
+  r.geocodes_union = request.alert.resolve.geocodes_union;
+  r.margin_m = request.alert.resolve.margin_m;
+  r.shards = request.alert.shards;
+  r.expires_unix_ns = expires == absl::InfiniteFuture() ? INT64_MAX : absl::ToUnixNanos(expires);
+  r.list_on_end = request.list_on_end;
+  r.cap_sender = header.sender;
+  r.cap_identifier = header.identifier;
+  return r;
+}
+
+absl::Time ExpiresOf(const StandingRequest& request) {
+  if (request.expires != absl::InfinitePast()) return request.expires;
+  if (request.alert.format == AlertFormat::kCap) return CapExpires(request.alert.text);
+  return absl::InfiniteFuture();
+}
+
+}  // namespace
+
+absl::StatusOr<StandingSummary> EngineImpl::IssueStanding(const StandingRequest& request,
+                                                          std::shared_ptr<StandingSink> sink) {
+  StandingTracker::Handoff expired;
+  standing_->ExpireDue(&expired);
+  standing_->Hand(&expired);
+  StandingSummary out;
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> parsed, ResolveRequestText(request.alert, &out.alert));
+  parsed.reset();
+  // The header (msgType, references) of the text.
+  AlertHeader header;
+  if (request.alert.format == AlertFormat::kCap) {
+    AlertTextOptions options;
+    options.resolve = request.alert.resolve;
+    ASSIGN_OR_RETURN(ResolvedAlert resolved,
+                     ResolveAlertText(request.alert.text, request.alert.format, options));
+    header = resolved.header;
+  }
+  const std::string msg_type = absl::AsciiStrToLower(header.msg_type);
+  if (request.follow_msg_type && (msg_type == "cancel" || msg_type == "update")) {
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, standing_->MatchReferences(header.references));
+    out.ids = ids;
+    if (msg_type == "cancel") {
+      out.action = "cancelled";
+      for (const std::string& id : ids) RETURN_IF_ERROR(EndAlert(id, EndReason::kCancelled));
+      return out;
+    }
+    out.action = "updated";
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(StandingSummary one, UpdateStanding(id, request));
+      out.handed += one.handed;
+      out.view_seq = one.view_seq;
+      out.alert = std::move(one.alert);
+    }
+    return out;
+  }
+  if (sink == nullptr) return absl::InvalidArgumentError("a standing alert needs a sink");
+  const std::string id = request.id.empty() ? header.identifier : request.id;
+  if (id.empty()) {
+    return absl::InvalidArgumentError(
+        "a standing alert needs an id (StandingRequest::id, or a CAP <identifier>)");
+  }
+  const absl::Time expires = ExpiresOf(request);
+  if (expires <= Now()) {
+    return absl::FailedPreconditionError(absl::StrCat("standing alert \"", id, "\" expired at ",
+                                                      absl::FormatTime(expires)));
+  }
+  StandingRecipe recipe = RecipeFor(request, id, header, expires);
+  ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(DeliveryLists lists,
+                   ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
+                     recipe.seq = view_seq;
+                     return standing_->Register(recipe, area, std::move(sink));
+                   }, &out.alert, &seq));
+  out.action = "issued";
+  out.ids = {id};
+  out.view_seq = seq;
+  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/true,
+                                                       &out.alert, LateReason::kEntered));
+  return out;
+}
+
+absl::StatusOr<StandingSummary> EngineImpl::UpdateStanding(const std::string& id,
+                                                           const StandingRequest& request) {
+  ASSIGN_OR_RETURN(StandingRecipe old, standing_->RecipeOf(id));
+  AlertHeader header;
+  header.sender = old.cap_sender;
+  header.identifier = old.cap_identifier;
+  absl::Time expires = ExpiresOf(request);
+  if (request.expires == absl::InfinitePast() && expires == absl::InfiniteFuture() &&
+      old.expires_unix_ns != INT64_MAX) {
+    expires = absl::FromUnixNanos(old.expires_unix_ns);  // the update names no expiry: keep it
+  }
+  StandingRecipe recipe = RecipeFor(request, id, header, expires);
+  recipe.shards = old.shards;  // the sink's shards stay as issued
+  recipe.list_on_end = old.list_on_end;
+  ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
+  StandingSummary out;
+  out.action = "updated";
+  out.ids = {id};
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(DeliveryLists lists,
+                   ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
+                     recipe.seq = view_seq;
+                     return standing_->ReplaceArea(id, recipe, area);
+                   }, &out.alert, &seq));
+  out.view_seq = seq;
+  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/false,
+                                                       nullptr, LateReason::kAreaUpdated));
+  return out;
+}
+
+absl::Status EngineImpl::EndAlert(const std::string& id, EndReason reason) {
+  StandingTracker::Handoff handoff;
+  absl::Status st = standing_->End(id, reason, &handoff);
+  standing_->Hand(&handoff);
+  return st;
+}
+
+absl::StatusOr<StandingSummary> EngineImpl::AttachStandingSink(const std::string& id,
+                                                               std::shared_ptr<StandingSink> sink) {
+  if (sink == nullptr) return absl::InvalidArgumentError("AttachStandingSink needs a sink");
+  ASSIGN_OR_RETURN(StandingRecipe recipe, standing_->RecipeOf(id));
+  ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
+  StandingSummary out;
+  out.action = "attached";
+  out.ids = {id};
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(DeliveryLists lists,
+                   ScanStanding(*area, recipe.shards, [&](uint64_t) {
+                     return standing_->Attach(id, std::move(sink));
+                   }, &out.alert, &seq));
+  out.view_seq = seq;
+  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/false,
+                                                       nullptr, LateReason::kAttached));
+  return out;
 }
 
 }  // namespace internal
@@ -509,6 +711,46 @@ absl::Status Engine::Checkpoint() {
 
 Engine::Stats Engine::GetStats() const { return impl_->GetStats(); }
 
+absl::StatusOr<StandingSummary> Engine::IssueStanding(const StandingRequest& request,
+                                                      std::shared_ptr<StandingSink> sink) {
+  return NoThrow([&]() -> absl::StatusOr<StandingSummary> {
+    return impl_->IssueStanding(request, std::move(sink));
+  });
+}
+
+absl::StatusOr<StandingSummary> Engine::UpdateStanding(const std::string& id,
+                                                       const StandingRequest& request) {
+  return NoThrow(
+      [&]() -> absl::StatusOr<StandingSummary> { return impl_->UpdateStanding(id, request); });
+}
+
+absl::Status Engine::EndAlert(const std::string& id) {
+  return NoThrow([&]() -> absl::Status { return impl_->EndAlert(id, EndReason::kEnded); });
+}
+
+absl::StatusOr<StandingSummary> Engine::AttachStandingSink(const std::string& id,
+                                                           std::shared_ptr<StandingSink> sink) {
+  return NoThrow([&]() -> absl::StatusOr<StandingSummary> {
+    return impl_->AttachStandingSink(id, std::move(sink));
+  });
+}
+
+size_t Engine::ActiveAlertsAt(int32_t lat_e7, int32_t lng_e7, std::vector<std::string>* ids) const {
+  return impl_->standing().AlertsAt(lat_e7, lng_e7, ids);
+}
+
+size_t Engine::ActiveAlertsForUser(uint64_t user_id, std::vector<std::string>* ids) const {
+  return impl_->standing().AlertsHandedTo(user_id, ids);
+}
+
+std::vector<StandingAlertInfo> Engine::ListStanding() const {
+  std::vector<StandingAlertInfo> out;
+  for (const auto& i : impl_->standing().List()) {
+    out.push_back({i.id, i.shards, i.delivered, i.initial, i.late, i.expires, i.has_sink, i.seq});
+  }
+  return out;
+}
+
 void Engine::RunMaintenanceForTesting() { impl_->RunMaintenance(); }
 
 absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& base,
@@ -518,6 +760,7 @@ absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& 
     ASSIGN_OR_RETURN(internal::DirectoryListing listing, internal::ListEngineDirectory(dir));
     const bool empty = listing.checkpoints.empty() && listing.segments.empty() &&
                        listing.temporaries.empty() && !listing.has_lock_file &&
+                       !listing.has_standing_journal &&
                        !listing.has_other_entries;
     if (!empty && !replace) {
       return absl::FailedPreconditionError(
@@ -528,6 +771,7 @@ absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& 
     for (const auto& f : listing.checkpoints) names.push_back(f.name);
     for (const auto& f : listing.segments) names.push_back(f.name);
     for (const auto& t : listing.temporaries) names.push_back(t);
+    if (listing.has_standing_journal) names.push_back(internal::kStandingJournalName);
     for (const std::string& name : names) {
       const std::string path = internal::JoinPath(dir, name);
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", path);

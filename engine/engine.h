@@ -4,6 +4,7 @@
 #define FANOUT_ENGINE_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/snapshot.h"
+#include "engine/standing_sink.h"
 #include "geo/alert_resolver.h"
 #include "geo/alert_text.h"
 
@@ -45,6 +47,13 @@ namespace fanout {
 //                                             rolled at
 //                                             EngineOptions::segment_bytes and
 //                                             at each checkpoint.
+//   standing.fsj                              the standing-alert journal
+//                                             (DESIGN §8; format below):
+//                                             the active standing alerts
+//                                             and who each was handed to.
+//                                             Rewritten compacted (atomic
+//                                             rename) at Open and at each
+//                                             Checkpoint; appended between.
 //   LOCK                                      empty; an exclusive flock on it
 //                                             while an Engine has the folder
 //                                             open (a second Open fails with
@@ -79,6 +88,37 @@ namespace fanout {
 //      was acknowledged) is cut, and reported in EngineOpenReport.
 // No directory with no checkpoint is opened unless
 // EngineOptions::create_if_missing (then it starts empty, at sequence 0).
+//
+// The standing-alert journal, standing.fsj (all integers little-endian):
+//   offset  size  field
+//   0       8     magic "FOSTAND1"
+//   8       4     version (1)
+//   12      4     reserved, 0
+//   16      ...   frames, each:
+//                   u32 payload length L, u32 record type T,
+//                   u64 XXH3_64(payload) ^ T, L bytes of payload
+// Records (strings: varint length + bytes; varints LEB128):
+//   1 issue    id, format u8, feature_id, edges u8, lenient u8,
+//              geocodes_union u8, margin_m f64, shards u32, expires
+//              (unix ns; INT64_MAX never), list_on_end u8, seq u64 (the
+//              state its initial scan saw), CAP sender, CAP identifier,
+//              the alert text (re-resolved on Open)
+//   2 area     the same fields: the alert's area replaced (CAP Update)
+//   3 handed   id, count, sorted user ids as varint deltas: users handed
+//              to the sink (written before the sink call)
+//   4 end      id, reason u8 (EndReason)
+// Reading: the records are replayed in order; a frame cut short by the end
+// of the file, or a last frame failing its checksum, is a torn tail (a
+// crash mid-append), ignored and reported in EngineOpenReport; any other
+// damage (bad header, a bad checksum before the last frame, a record that
+// does not decode or names an alert never issued, a text that no longer
+// resolves) is kDataLoss naming the file and offset. Open then rewrites
+// the journal compacted: an issue and one handed record per active alert.
+// Durability: appends are fdatasynced per Apply under SyncPolicy::kBatch,
+// otherwise at Checkpoint and close (a process crash loses nothing the OS
+// has; a power loss may lose the last records, so a user could be handed
+// an alert again). A user whose record reached the file before a crash
+// that came before the sink call is never handed it (at most once).
 inline constexpr char kCheckpointPrefix[] = "checkpoint-";
 inline constexpr char kCheckpointSuffix[] = ".fo";
 inline constexpr char kSegmentPrefix[] = "log-";
@@ -105,7 +145,53 @@ struct AlertRequest {
   uint32_t shards = 1;  // REQUIRES: 1..ShardPolicy::kMaxShards
 };
 
+// A standing alert (DESIGN §8): an alert that stays active, handing its
+// sink every user who enters its area until it expires, is ended, or is
+// cancelled.
+struct StandingRequest {
+  AlertRequest alert;  // text, format, resolve options, shards
+  // The alert's id (its name in EndAlert, lookups and CAP references).
+  // DEFAULT: empty: the CAP <identifier>. REQUIRES: non-empty for the
+  // other formats, or a CAP without an identifier.
+  std::string id;
+  // When the alert stops on the engine's clock (EngineOptions::clock).
+  // DEFAULT: InfinitePast: the latest CAP <expires> of the text, or never
+  // when it has none (or is not CAP). InfiniteFuture: never.
+  absl::Time expires = absl::InfinitePast();
+  // At its end, hand the sink everyone it was delivered to
+  // (StandingSink::Ended), e.g. to withdraw an in-app banner.
+  // DEFAULT: false.
+  bool list_on_end = false;
+  // DEFAULT: true: a CAP text's msgType Update or Cancel acts on the alerts
+  // its <references> name (IssueStanding). false: the text is always a new
+  // alert named `id` (`fanout replay`, whose timeline names alerts itself).
+  bool follow_msg_type = true;
+};
+
+// What a standing call did.
+struct StandingSummary {
+  // "issued", "updated" (a CAP Update, or Engine::UpdateStanding),
+  // "cancelled" (a CAP Cancel), or "attached".
+  std::string action;
+  std::vector<std::string> ids;  // the alerts acted on
+  uint64_t handed = 0;           // users handed by this call
+  uint64_t view_seq = 0;         // the state the scan saw
+  AlertSummary alert;            // the scan (issued: of the initial lists)
+};
+
+struct StandingAlertInfo {
+  std::string id;
+  uint32_t shards = 1;
+  uint64_t delivered = 0;  // users handed it so far
+  uint64_t initial = 0, late = 0;  // since this Engine opened
+  absl::Time expires = absl::InfiniteFuture();
+  bool has_sink = false;  // false: restored by Open, not yet attached
+  uint64_t seq = 0;       // the state its last scan saw
+};
+
 struct EngineOptions {
+  // The clock that standing alerts expire by. DEFAULT: null, absl::Now.
+  std::function<absl::Time()> clock;
   // DEFAULT: kGroup.
   SyncPolicy sync = SyncPolicy::kGroup;
   // kGroup: at most one fsync per interval. DEFAULT: 2 ms. REQUIRES: > 0.
@@ -159,6 +245,9 @@ struct EngineOpenReport {
   // the newest, segments wholly before it.
   std::vector<std::string> removed;
   double load_checkpoint_s = 0, replay_s = 0, total_s = 0;
+  // Standing alerts restored from standing.fsj, and its torn tail if any.
+  uint64_t standing_alerts = 0;
+  std::string standing_torn_detail;
 };
 
 struct EngineStats {
@@ -175,6 +264,14 @@ struct EngineStats {
   uint64_t syncs = 0;            // fdatasyncs of the log
   uint64_t checkpoints = 0;      // taken by this Engine
   double last_checkpoint_s = 0;
+  // Standing alerts (DESIGN §8).
+  uint64_t standing_active = 0;
+  uint64_t standing_delivered_users = 0;  // in the active alerts' records
+  uint64_t standing_delivered_bytes = 0;  // those records' memory
+  uint64_t standing_late = 0;             // late users handed since Open
+  uint64_t standing_sink_errors = 0;      // sink calls that failed
+  uint64_t standing_index_bytes = 0;
+  uint64_t standing_journal_bytes = 0;
   EngineOpenReport open;
 };
 
@@ -205,6 +302,8 @@ class EngineImpl;
 //   CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) { ... });
 //   ASSIGN_OR_RETURN(AlertSummary s, engine->Alert({cap_xml, AlertFormat::kCap}, sink));
 //   RETURN_IF_ERROR(engine->Checkpoint());  // later Opens replay less
+//   StandingRequest amber{{cap_xml, AlertFormat::kCap}};
+//   ASSIGN_OR_RETURN(StandingSummary s, engine->IssueStanding(amber, my_sink));
 class Engine {
  public:
   using Stats = EngineStats;
@@ -234,6 +333,50 @@ class Engine {
   // kInvalidArgument for text that does not resolve (naming the element);
   // the sink's error when it fails.
   absl::StatusOr<AlertSummary> Alert(const AlertRequest& request, DeliverySink& sink);
+
+  // Standing alerts (DESIGN §8). The text's CAP msgType decides:
+  //  - Alert (or any non-CAP text): a new standing alert. `sink` gets the
+  //    initial lists (Deliver), then every user whose update puts them in
+  //    the area (DeliverLate, with the update's sequence number), each user
+  //    once over the alert's life, until it expires (request.expires, on
+  //    options.clock; checked at each Apply and standing call, and by the
+  //    lookups), EndAlert, or a Cancel. kAlreadyExists when the id is
+  //    active; kFailedPrecondition when it has already expired.
+  //  - Update: every active alert its <references> name gets the new area
+  //    (and the new <expires>, if any); users inside it not yet handed the
+  //    alert get it at once (DeliverLate, kAreaUpdated). `sink` is unused:
+  //    the alert keeps its own.
+  //  - Cancel: ends every alert its <references> name (Ended, kCancelled,
+  //    with the delivered lists when issued with list_on_end).
+  // An Update or Cancel whose references name nothing active is refused
+  // with kNotFound quoting the reference. kInvalidArgument for text that
+  // does not resolve or a missing id.
+  absl::StatusOr<StandingSummary> IssueStanding(const StandingRequest& request,
+                                                std::shared_ptr<StandingSink> sink);
+  // Replaces active alert `id`'s area by the request's (as a CAP Update
+  // does, whatever the text's msgType); request.id and list_on_end are
+  // ignored, and request.expires (unless InfinitePast) replaces the expiry.
+  absl::StatusOr<StandingSummary> UpdateStanding(const std::string& id,
+                                                 const StandingRequest& request);
+  // Ends active alert `id` (Ended, kEnded). kNotFound.
+  absl::Status EndAlert(const std::string& id);
+  // After Open, restored standing alerts have no sink: users entering them
+  // are not handed anything until one is attached. Attaching hands at once
+  // (DeliverLate, kAttached) everyone inside not yet handed it (a user who
+  // entered and left in between is missed). kNotFound;
+  // kFailedPrecondition when it has a sink.
+  absl::StatusOr<StandingSummary> AttachStandingSink(const std::string& id,
+                                                     std::shared_ptr<StandingSink> sink);
+  // Feed-time lookups. The active, unexpired standing alerts whose area
+  // holds the point (1e-7 degree), appended to *ids; returns how many.
+  // Lock-free (an immutable index of the active areas, swapped on change),
+  // safe from any thread.
+  size_t ActiveAlertsAt(int32_t lat_e7, int32_t lng_e7, std::vector<std::string>* ids) const;
+  // The active alerts that user `user_id` has been handed (inside at issue
+  // or entered since: where the in-app banner shows). Takes a reader lock;
+  // costs a hash probe per active alert.
+  size_t ActiveAlertsForUser(uint64_t user_id, std::vector<std::string>* ids) const;
+  std::vector<StandingAlertInfo> ListStanding() const;
 
   // Writes a checkpoint of the current state while updates and alerts go on,
   // then deletes what it makes redundant. One at a time (a second caller

@@ -18,6 +18,7 @@ absl::Status RunBench(int argc, char** argv);
 absl::Status RunLoadTest(int argc, char** argv);
 absl::Status RunApply(int argc, char** argv);
 absl::Status RunCheckpoint(int argc, char** argv);
+absl::Status RunReplay(int argc, char** argv);
 
 }  // namespace fanout
 

@@ -25,6 +25,7 @@ constexpr char kUsage[] = R"(usage:
   fanout apply    --dir DIR --updates FILE(.csv|.bin) [--sync batch|group|none]
                   [--batch N]
   fanout checkpoint --dir DIR
+  fanout replay   --dir DIR --events FILE --shards N --out OUT [--force]
   fanout inspect  (SNAPSHOT | DIR) [--json]
   fanout alert    (--index SNAPSHOT | --dir DIR | --users FILE [--skip-bad-rows])
                   (--cap FILE | --geojson FILE [--feature ID] |
@@ -86,6 +87,7 @@ constexpr Command kCommands[] = {
     {"generate", RunGenerate}, {"alert", RunAlert},     {"build", RunBuild},
     {"inspect", RunInspect},   {"bench", RunBench},     {"loadtest", RunLoadTest},
     {"apply", RunApply},       {"checkpoint", RunCheckpoint},
+    {"replay", RunReplay},
 };
 
 int Main(int argc, char** argv) {

@@ -1,6 +1,7 @@
 // Copyright 2026 The fan-out engine authors.
 
 #include "engine/internal/engine_directory.h"
+#include "engine/internal/standing_journal.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -88,8 +89,11 @@ absl::StatusOr<DirectoryListing> ListEngineDirectory(const std::string& dir) {
       out.segments.push_back({seq, name});
     } else if (name == kEngineLockFile) {
       out.has_lock_file = true;
+    } else if (name == kStandingJournalName) {
+      out.has_standing_journal = true;
     } else if ((absl::StartsWith(name, kCheckpointPrefix) ||
-                absl::StartsWith(name, kSegmentPrefix)) &&
+                absl::StartsWith(name, kSegmentPrefix) ||
+                absl::StartsWith(name, kStandingJournalName)) &&
                absl::StrContains(name, ".tmp-")) {
       out.temporaries.push_back(name);
     } else {

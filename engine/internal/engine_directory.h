@@ -38,6 +38,7 @@ struct DirectoryListing {
   std::vector<NumberedFile> segments;
   std::vector<std::string> temporaries;  // "<engine file>.tmp-..."
   bool has_lock_file = false;
+  bool has_standing_journal = false;  // standing.fsj
   bool has_other_entries = false;  // anything not an engine file
 };
 // kNotFound when `dir` does not exist; kInvalidArgument when it is not a

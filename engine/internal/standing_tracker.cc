@@ -1,0 +1,562 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "engine/internal/standing_tracker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+#include "engine/internal/engine_directory.h"
+#include "engine/shard_policy.h"
+#include "geo/alert_text.h"
+
+namespace fanout {
+
+absl::string_view EndReasonName(EndReason reason) {
+  switch (reason) {
+    case EndReason::kEnded: return "ended";
+    case EndReason::kCancelled: return "cancelled";
+    case EndReason::kExpired: return "expired";
+  }
+  return "ended";
+}
+
+namespace internal {
+namespace {
+
+// Process-wide, so that a thread's cached index is never mistaken for
+// another engine's.
+std::atomic<uint64_t> g_index_version{0};
+
+absl::Time FromUnixNs(int64_t ns) {
+  return ns == INT64_MAX ? absl::InfiniteFuture() : absl::FromUnixNanos(ns);
+}
+
+}  // namespace
+
+struct StandingTracker::Channel {
+  std::mutex mu;
+  std::shared_ptr<StandingSink> sink;
+  bool initial_done = false;
+  std::vector<Handoff::Item> buffered;  // late batches before the initial lists
+};
+
+struct StandingTracker::Alert {
+  StandingRecipe recipe;
+  std::shared_ptr<const ActiveArea> area;
+  absl::flat_hash_set<uint64_t> delivered;
+  uint64_t initial = 0, late = 0;
+  std::shared_ptr<Channel> channel;  // null: restored, no sink attached yet
+  ShardPolicy policy = ShardPolicy::Create(1).value();
+};
+
+absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe) {
+  AlertTextOptions options;
+  options.resolve.edges = static_cast<EdgeModel>(recipe.edges);
+  options.resolve.lenient = recipe.lenient;
+  options.resolve.geocodes_union = recipe.geocodes_union;
+  options.resolve.margin_m = recipe.margin_m;
+  options.feature_id = recipe.feature_id;
+  ASSIGN_OR_RETURN(ResolvedAlert resolved,
+                   ResolveAlertText(recipe.text, static_cast<AlertFormat>(recipe.format), options));
+  auto area = std::make_shared<ActiveArea>();
+  area->id = recipe.id;
+  resolved.area->Finalize();
+  area->area = std::shared_ptr<const AlertArea>(std::move(resolved.area));
+  CoveringOptions covering;
+  covering.max_cells = 64;
+  area->covering = CoverArea(*area->area, covering);
+  area->expires = FromUnixNs(recipe.expires_unix_ns);
+  return std::shared_ptr<const ActiveArea>(std::move(area));
+}
+
+absl::Time CapExpires(absl::string_view xml) {
+  absl::Time latest = absl::InfinitePast();
+  size_t pos = 0;
+  while ((pos = xml.find("expires>", pos)) != absl::string_view::npos) {
+    const size_t tag = pos;
+    pos += 8;
+    // An opening tag: "<expires>" or "<prefix:expires>".
+    size_t lt = xml.rfind('<', tag);
+    if (lt == absl::string_view::npos || xml.substr(lt, tag - lt).find('/') != absl::string_view::npos) {
+      continue;
+    }
+    const size_t end = xml.find('<', pos);
+    if (end == absl::string_view::npos) break;
+    const std::string value(absl::StripAsciiWhitespace(xml.substr(pos, end - pos)));
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, value, &t, &err)) latest = std::max(latest, t);
+  }
+  return latest == absl::InfinitePast() ? absl::InfiniteFuture() : latest;
+}
+
+StandingTracker::StandingTracker(std::string dir, std::function<absl::Time()> clock, bool sync_each)
+    : dir_(std::move(dir)), clock_(std::move(clock)), sync_each_(sync_each) {
+  absl::MutexLock lock(&mu_);
+  RepublishLocked();
+}
+
+StandingTracker::~StandingTracker() {
+  absl::MutexLock lock(&mu_);
+  if (journal_ != nullptr) journal_->Sync().IgnoreError();
+}
+
+absl::Status StandingTracker::Open(std::string* torn_detail) {
+  const std::string path = JoinPath(dir_, kStandingJournalName);
+  ASSIGN_OR_RETURN(std::vector<JournalRecord> records, ReadStandingJournal(path, torn_detail));
+  absl::MutexLock lock(&mu_);
+  for (JournalRecord& r : records) {
+    const std::string id = r.type == JournalRecord::kIssue || r.type == JournalRecord::kArea
+                                ? r.recipe.id : r.id;
+    auto it = alerts_.find(id);
+    if (r.type == JournalRecord::kIssue) {
+      auto a = std::make_unique<Alert>();
+      a->recipe = std::move(r.recipe);
+      alerts_[id] = std::move(a);  // an id may be issued again after it ended
+      continue;
+    }
+    if (it == alerts_.end()) {
+      return absl::DataLossError(absl::StrCat(path, ": a record names alert \"", id,
+                                              "\", which no earlier record issued"));
+    }
+    Alert& a = *it->second;
+    if (r.type == JournalRecord::kArea) {
+      a.recipe = std::move(r.recipe);
+    } else if (r.type == JournalRecord::kDelivered) {
+      for (uint64_t u : r.users) a.delivered.insert(u);
+      if (a.recipe.seq == 0 && a.initial == 0) a.initial = r.users.size();
+    } else {
+      alerts_.erase(it);
+    }
+  }
+  for (auto& [id, a] : alerts_) {
+    auto area = BuildActiveArea(a->recipe);
+    if (!area.ok()) {
+      return absl::DataLossError(absl::StrCat(path, ": standing alert \"", id,
+                                              "\" no longer resolves: ", area.status().message()));
+    }
+    a->area = *std::move(area);
+    ASSIGN_OR_RETURN(a->policy, ShardPolicy::Create(a->recipe.shards));
+  }
+  RepublishLocked();
+  ASSIGN_OR_RETURN(journal_, StandingJournalWriter::Create(path, SnapshotLocked()));
+  return absl::OkStatus();
+}
+
+std::vector<JournalRecord> StandingTracker::SnapshotLocked() const {
+  std::vector<JournalRecord> out;
+  for (const auto& [id, a] : alerts_) {
+    JournalRecord issue;
+    issue.type = JournalRecord::kIssue;
+    issue.recipe = a->recipe;
+    out.push_back(std::move(issue));
+    JournalRecord d;
+    d.type = JournalRecord::kDelivered;
+    d.id = id;
+    d.users.assign(a->delivered.begin(), a->delivered.end());
+    std::sort(d.users.begin(), d.users.end());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+absl::Status StandingTracker::JournalLocked(const JournalRecord& r) {
+  if (!journal_error_.ok()) return journal_error_;
+  if (journal_ == nullptr) return absl::OkStatus();  // not opened (tests of the index only)
+  absl::Status st = journal_->Append(r);
+  if (st.ok() && sync_each_) st = journal_->Sync();
+  if (!st.ok()) journal_error_ = st;
+  return st;
+}
+
+void StandingTracker::RepublishLocked() {
+  std::vector<std::shared_ptr<const ActiveArea>> areas;
+  by_slot_.clear();
+  int64_t next = INT64_MAX;
+  for (auto& [id, a] : alerts_) {
+    if (a->area == nullptr) continue;
+    areas.push_back(a->area);
+    by_slot_.push_back(a.get());
+    if (a->area->expires != absl::InfiniteFuture()) {
+      next = std::min(next, absl::ToUnixNanos(a->area->expires));
+    }
+  }
+  index_ = StandingIndex::Build(std::move(areas));
+  next_expiry_ns_.store(next, std::memory_order_relaxed);
+  active_.store(by_slot_.size(), std::memory_order_release);
+  std::lock_guard<std::mutex> lock(pub_mu_);
+  published_ = index_;
+  version_.store(g_index_version.fetch_add(1) + 1, std::memory_order_release);
+}
+
+const StandingIndex* StandingTracker::Published() const {
+  struct Cache {
+    uint64_t version = 0;
+    std::shared_ptr<const StandingIndex> index;
+  };
+  thread_local Cache cache;
+  const uint64_t v = version_.load(std::memory_order_acquire);
+  if (cache.version != v) {
+    std::lock_guard<std::mutex> lock(pub_mu_);
+    cache.index = published_;
+    cache.version = version_.load(std::memory_order_relaxed);
+  }
+  return cache.index.get();
+}
+
+absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
+                                        uint64_t first_seq, Handoff* out) {
+  ExpireDue(out);
+  absl::MutexLock lock(&mu_);
+  if (by_slot_.empty()) return absl::OkStatus();
+  const StandingIndex& index = *index_;
+  // Per alert slot: the users this batch brings in.
+  std::vector<std::vector<LateUser>> found(by_slot_.size());
+  for (size_t k = 0; k < updates.size(); ++k) {
+    const LocationUpdate& u = updates[k];
+    if (u.kind != LocationUpdate::Kind::kUpsert) continue;
+    if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
+    index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
+      Alert* a = by_slot_[i];
+      if (a->channel == nullptr) return;  // restored, no sink yet: Attach catches up
+      if (a->delivered.insert(u.user_id()).second) found[i].push_back({u.user_id(), first_seq + k});
+    });
+  }
+  absl::Status status;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].empty()) continue;
+    Alert* a = by_slot_[i];
+    JournalRecord r;
+    r.type = JournalRecord::kDelivered;
+    r.id = a->recipe.id;
+    for (const LateUser& l : found[i]) r.users.push_back(l.user_id);
+    std::sort(r.users.begin(), r.users.end());
+    absl::Status st = JournalLocked(r);
+    if (!st.ok() && status.ok()) status = st;
+    a->late += found[i].size();
+    late_.fetch_add(found[i].size(), std::memory_order_relaxed);
+    Handoff::Item item;
+    item.channel = a->channel;
+    item.id = a->recipe.id;
+    item.shards.resize(a->policy.shards());
+    for (const LateUser& l : found[i]) item.shards[a->policy.ShardOf(l.user_id)].push_back(l);
+    out->items.push_back(std::move(item));
+  }
+  return status;
+}
+
+void StandingTracker::ExpireDue(Handoff* out) {
+  if (next_expiry_ns_.load(std::memory_order_relaxed) == INT64_MAX) return;
+  const absl::Time now = clock_();
+  if (absl::ToUnixNanos(now) < next_expiry_ns_.load(std::memory_order_relaxed)) return;
+  absl::MutexLock lock(&mu_);
+  std::vector<Alert*> due;
+  for (auto& [id, a] : alerts_) {
+    if (a->area != nullptr && a->area->expires <= now) due.push_back(a.get());
+  }
+  for (Alert* a : due) EndLocked(a, EndReason::kExpired, out);
+  if (!due.empty()) RepublishLocked();
+}
+
+absl::Status StandingTracker::Register(const StandingRecipe& recipe,
+                                       std::shared_ptr<const ActiveArea> area,
+                                       std::shared_ptr<StandingSink> sink) {
+  absl::MutexLock lock(&mu_);
+  if (alerts_.contains(recipe.id)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("standing alert \"", recipe.id, "\" is already active"));
+  }
+  auto a = std::make_unique<Alert>();
+  a->recipe = recipe;
+  a->area = std::move(area);
+  ASSIGN_OR_RETURN(a->policy, ShardPolicy::Create(recipe.shards));
+  a->channel = std::make_shared<Channel>();
+  a->channel->sink = std::move(sink);
+  JournalRecord r;
+  r.type = JournalRecord::kIssue;
+  r.recipe = recipe;
+  RETURN_IF_ERROR(JournalLocked(r));
+  alerts_[recipe.id] = std::move(a);
+  RepublishLocked();
+  return absl::OkStatus();
+}
+
+absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingRecipe& recipe,
+                                          std::shared_ptr<const ActiveArea> area) {
+  absl::MutexLock lock(&mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
+  }
+  JournalRecord r;
+  r.type = JournalRecord::kArea;
+  r.recipe = recipe;
+  RETURN_IF_ERROR(JournalLocked(r));
+  it->second->recipe = recipe;
+  it->second->area = std::move(area);
+  RepublishLocked();
+  return absl::OkStatus();
+}
+
+absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<StandingSink> sink) {
+  absl::MutexLock lock(&mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
+  }
+  if (it->second->channel != nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("standing alert \"", id, "\" already has a sink"));
+  }
+  auto channel = std::make_shared<Channel>();
+  channel->sink = std::move(sink);
+  channel->initial_done = true;  // its initial lists went to the sink before the restart
+  it->second->channel = std::move(channel);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
+                                                       const DeliveryLists& found, uint64_t seq,
+                                                       bool initial, AlertSummary* summary,
+                                                       LateReason reason) {
+  std::shared_ptr<Channel> channel;
+  DeliveryLists fresh;
+  std::vector<std::vector<LateUser>> late;
+  uint64_t handed = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = alerts_.find(id);
+    if (it == alerts_.end()) return 0;  // ended meanwhile
+    Alert& a = *it->second;
+    channel = a.channel;
+    JournalRecord r;
+    r.type = JournalRecord::kDelivered;
+    r.id = id;
+    if (initial) fresh.shards.resize(found.shards.size());
+    else late.resize(found.shards.size());
+    for (size_t s = 0; s < found.shards.size(); ++s) {
+      for (uint64_t u : found.shards[s]) {
+        if (!a.delivered.insert(u).second) continue;
+        r.users.push_back(u);
+        if (initial) fresh.shards[s].push_back(u);
+        else late[s].push_back({u, seq});
+      }
+    }
+    handed = r.users.size();
+    std::sort(r.users.begin(), r.users.end());
+    if (handed > 0) RETURN_IF_ERROR(JournalLocked(r));
+    if (initial) a.initial += handed;
+    else a.late += handed;
+  }
+  if (channel == nullptr) return handed;
+  std::lock_guard<std::mutex> lock(channel->mu);
+  if (initial) {
+    if (summary != nullptr) {
+      summary->matched = fresh.total();
+      summary->per_shard.clear();
+      for (const auto& s : fresh.shards) summary->per_shard.push_back(s.size());
+    }
+    absl::Status st = channel->sink->Deliver(fresh, *summary);
+    channel->initial_done = true;
+    std::vector<Handoff::Item> buffered = std::move(channel->buffered);
+    channel->buffered.clear();
+    for (Handoff::Item& item : buffered) {
+      if (item.ended) {
+        if (!channel->sink->Ended(item.id, item.end, item.delivered.get()).ok()) {
+          sink_errors_.fetch_add(1, std::memory_order_relaxed);
+        }
+      } else if (!channel->sink->DeliverLate(item.id, item.reason, item.shards).ok()) {
+        sink_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    RETURN_IF_ERROR(st);
+  } else if (handed > 0) {
+    if (!channel->initial_done) {
+      Handoff::Item item;
+      item.id = id;
+      item.reason = reason;
+      item.shards = std::move(late);
+      channel->buffered.push_back(std::move(item));
+    } else {
+      RETURN_IF_ERROR(channel->sink->DeliverLate(id, reason, late));
+    }
+  }
+  return handed;
+}
+
+void StandingTracker::EndLocked(Alert* a, EndReason reason, Handoff* out) {
+  JournalRecord r;
+  r.type = JournalRecord::kEnd;
+  r.id = a->recipe.id;
+  r.end_reason = static_cast<uint8_t>(reason);
+  JournalLocked(r).IgnoreError();  // sticky: the next Apply or call reports it
+  if (a->channel != nullptr) {
+    Handoff::Item item;
+    item.channel = a->channel;
+    item.id = a->recipe.id;
+    item.ended = true;
+    item.end = reason;
+    if (a->recipe.list_on_end) {
+      item.delivered = std::make_unique<DeliveryLists>();
+      item.delivered->shards.resize(a->policy.shards());
+      for (uint64_t u : a->delivered) item.delivered->shards[a->policy.ShardOf(u)].push_back(u);
+      for (auto& s : item.delivered->shards) std::sort(s.begin(), s.end());
+    }
+    out->items.push_back(std::move(item));
+  }
+  alerts_.erase(a->recipe.id);
+}
+
+absl::Status StandingTracker::End(const std::string& id, EndReason reason, Handoff* out) {
+  absl::MutexLock lock(&mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
+  }
+  EndLocked(it->second.get(), reason, out);
+  RepublishLocked();
+  return journal_error_;
+}
+
+void StandingTracker::Hand(Handoff* h) {
+  for (Handoff::Item& item : h->items) {
+    std::shared_ptr<Channel> channel = std::move(item.channel);
+    std::lock_guard<std::mutex> lock(channel->mu);
+    if (!channel->initial_done) {
+      channel->buffered.push_back(std::move(item));
+      continue;
+    }
+    absl::Status st = item.ended
+                          ? channel->sink->Ended(item.id, item.end, item.delivered.get())
+                          : channel->sink->DeliverLate(item.id, item.reason, item.shards);
+    if (!st.ok()) sink_errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  h->items.clear();
+}
+
+absl::StatusOr<std::vector<std::string>> StandingTracker::MatchReferences(
+    const std::string& references) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ids;
+  for (absl::string_view entry : absl::StrSplit(references, absl::ByAnyChar(" \t\r\n"),
+                                                absl::SkipEmpty())) {
+    std::vector<absl::string_view> parts = absl::StrSplit(entry, ',');
+    const absl::string_view sender = parts[0];
+    const absl::string_view identifier = parts.size() >= 2 ? parts[1] : parts[0];
+    bool matched = false;
+    for (const auto& [id, a] : alerts_) {
+      if (id == entry || id == identifier ||
+          (parts.size() >= 2 && a->recipe.cap_sender == sender &&
+           a->recipe.cap_identifier == identifier)) {
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        matched = true;
+      }
+    }
+    if (!matched) {
+      return absl::NotFoundError(absl::StrCat("CAP references \"", entry,
+                                              "\": no active standing alert has that "
+                                              "sender and identifier"));
+    }
+  }
+  if (ids.empty()) {
+    return absl::InvalidArgumentError("a CAP Update or Cancel without <references>");
+  }
+  return ids;
+}
+
+absl::StatusOr<StandingRecipe> StandingTracker::RecipeOf(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
+  }
+  return it->second->recipe;
+}
+
+size_t StandingTracker::AlertsAt(int32_t lat_e7, int32_t lng_e7,
+                                 std::vector<std::string>* ids) const {
+  if (active_.load(std::memory_order_acquire) == 0) return 0;
+  const StandingIndex* index = Published();
+  size_t n = 0;
+  bool have_now = false;
+  absl::Time now;
+  index->ForEachAt(lat_e7, lng_e7, [&](uint32_t i) {
+    const ActiveArea& a = index->area(i);
+    if (a.expires != absl::InfiniteFuture()) {
+      if (!have_now) now = clock_(), have_now = true;
+      if (a.expires <= now) return;
+    }
+    ids->push_back(a.id);
+    ++n;
+  });
+  return n;
+}
+
+size_t StandingTracker::AlertsHandedTo(uint64_t user_id, std::vector<std::string>* ids) const {
+  absl::ReaderMutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [id, a] : alerts_) {
+    if (a->delivered.contains(user_id)) {
+      ids->push_back(id);
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::vector<StandingTracker::Info> StandingTracker::List() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<Info> out;
+  for (const auto& [id, a] : alerts_) {
+    Info info;
+    info.id = id;
+    info.shards = a->recipe.shards;
+    info.delivered = a->delivered.size();
+    info.initial = a->initial;
+    info.late = a->late;
+    info.expires = FromUnixNs(a->recipe.expires_unix_ns);
+    info.has_sink = a->channel != nullptr;
+    info.seq = a->recipe.seq;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const Info& x, const Info& y) { return x.id < y.id; });
+  return out;
+}
+
+StandingTracker::Stats StandingTracker::GetStats() const {
+  absl::ReaderMutexLock lock(&mu_);
+  Stats st;
+  st.active = alerts_.size();
+  for (const auto& [id, a] : alerts_) {
+    st.delivered_users += a->delivered.size();
+    // flat_hash_set: a slot of 8 bytes and a control byte per capacity.
+    st.delivered_bytes += a->delivered.capacity() * (sizeof(uint64_t) + 1);
+  }
+  st.late = late_.load(std::memory_order_relaxed);
+  st.sink_errors = sink_errors_.load(std::memory_order_relaxed);
+  st.journal_bytes = journal_ != nullptr ? journal_->bytes() : 0;
+  st.index_bytes = index_->memory_bytes();
+  return st;
+}
+
+absl::Status StandingTracker::Compact() {
+  absl::MutexLock lock(&mu_);
+  if (journal_ == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(journal_, StandingJournalWriter::Create(JoinPath(dir_, kStandingJournalName),
+                                                           SnapshotLocked()));
+  journal_error_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status StandingTracker::Sync() {
+  absl::MutexLock lock(&mu_);
+  if (journal_ == nullptr) return absl::OkStatus();
+  return journal_->Sync();
+}
+
+}  // namespace internal
+}  // namespace fanout

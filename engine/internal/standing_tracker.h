@@ -1,0 +1,176 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// The standing alerts of an Engine (DESIGN §8; engine/engine.h has the
+// contract and the journal's format): which are active, their areas,
+// who each has been handed to, and their sinks. Internal to Engine; not a
+// stable API.
+
+#ifndef FANOUT_ENGINE_INTERNAL_STANDING_TRACKER_H_
+#define FANOUT_ENGINE_INTERNAL_STANDING_TRACKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "engine/delivery.h"
+#include "engine/location_update.h"
+#include "engine/standing_sink.h"
+#include "engine/internal/standing_index.h"
+#include "engine/internal/standing_journal.h"
+
+namespace fanout {
+namespace internal {
+
+// Resolves a recipe's text into an active area (covering included).
+absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe);
+
+// The latest <expires> of a CAP document's <info> blocks (RFC 3339 with an
+// offset, as CAP requires); InfiniteFuture when none parses.
+absl::Time CapExpires(absl::string_view xml);
+
+// Thread-safety: every method is safe from any thread. The Engine calls
+// OnApplied, Register, ReplaceArea and Attach under its write lock (so
+// each sees the updates in sequence order and a registration falls
+// between two batches); lookups take no lock (a per-thread cached pointer
+// to an immutable StandingIndex, checked against an atomic version).
+// Lock order: the Engine's write lock, mu_, a channel's mu, pub_mu_.
+class StandingTracker {
+ public:
+  struct Channel;  // one alert's sink and what waits for its initial lists
+  // Sink calls gathered under the lock, made after it is released (Hand).
+  struct Handoff {
+    struct Item {
+      std::shared_ptr<Channel> channel;
+      std::string id;
+      bool ended = false;
+      LateReason reason = LateReason::kEntered;
+      std::vector<std::vector<LateUser>> shards;
+      EndReason end = EndReason::kEnded;
+      std::unique_ptr<DeliveryLists> delivered;  // ended with list_on_end
+    };
+    std::vector<Item> items;
+  };
+
+  struct Stats {
+    uint64_t active = 0;
+    uint64_t delivered_users = 0;  // over the active alerts
+    uint64_t delivered_bytes = 0;  // of their delivered sets
+    uint64_t late = 0;             // late users handed by this engine
+    uint64_t sink_errors = 0;
+    uint64_t journal_bytes = 0;
+    uint64_t index_bytes = 0;
+  };
+
+  struct Info {
+    std::string id;
+    uint32_t shards = 1;
+    uint64_t delivered = 0, initial = 0, late = 0;
+    absl::Time expires = absl::InfiniteFuture();
+    bool has_sink = false;
+    uint64_t seq = 0;
+  };
+
+  StandingTracker(std::string dir, std::function<absl::Time()> clock, bool sync_each);
+  ~StandingTracker();
+
+  // Restores the alerts of the journal in the folder (kDataLoss for a
+  // damaged one) and rewrites it compacted. Restored alerts have no sink
+  // until Attach.
+  absl::Status Open(std::string* torn_detail);
+
+  bool any_active() const { return active_.load(std::memory_order_acquire) > 0; }
+
+  // Under the Engine's write lock, after `updates` (numbered from
+  // first_seq) were applied: the users they bring into active areas.
+  absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
+                         Handoff* out);
+  // Ends alerts whose expiry has passed on the clock.
+  void ExpireDue(Handoff* out);
+
+  // Under the Engine's write lock: a new active alert (its initial lists
+  // follow through CompleteScan). kAlreadyExists when the id is active.
+  absl::Status Register(const StandingRecipe& recipe, std::shared_ptr<const ActiveArea> area,
+                        std::shared_ptr<StandingSink> sink);
+  // Under the write lock: replaces an active alert's area (kNotFound).
+  absl::Status ReplaceArea(const std::string& id, const StandingRecipe& recipe,
+                           std::shared_ptr<const ActiveArea> area);
+  // Under the write lock: gives a restored alert its sink (kNotFound;
+  // kFailedPrecondition when it has one).
+  absl::Status Attach(const std::string& id, std::shared_ptr<StandingSink> sink);
+
+  // The users a scan of the alert's area found at `seq`: those not yet
+  // handed are recorded and handed (initial: through Deliver, with the
+  // summary; else DeliverLate with `reason`). Returns the number handed.
+  absl::StatusOr<uint64_t> CompleteScan(const std::string& id, const DeliveryLists& found,
+                                        uint64_t seq, bool initial, AlertSummary* summary,
+                                        LateReason reason);
+
+  absl::Status End(const std::string& id, EndReason reason, Handoff* out);
+  // Makes the sink calls gathered in `h`.
+  void Hand(Handoff* h);
+
+  // The active ids a CAP `references` value names ("sender,identifier,sent"
+  // entries separated by blanks; an entry matches an alert whose CAP sender
+  // and identifier are its own, or whose id is the entry or its
+  // identifier). kNotFound naming the first entry that names nothing active.
+  absl::StatusOr<std::vector<std::string>> MatchReferences(const std::string& references) const;
+  absl::StatusOr<StandingRecipe> RecipeOf(const std::string& id) const;
+
+  // Lock-free lookups (see the class comment): the active alerts holding
+  // the point, appended to *ids; returns how many.
+  size_t AlertsAt(int32_t lat_e7, int32_t lng_e7, std::vector<std::string>* ids) const;
+  // The active alerts handed to this user (under a reader lock).
+  size_t AlertsHandedTo(uint64_t user_id, std::vector<std::string>* ids) const;
+
+  std::vector<Info> List() const;
+  Stats GetStats() const;
+  // Rewrites the journal from the active state (at Engine::Checkpoint).
+  absl::Status Compact();
+  absl::Status Sync();
+
+ private:
+  struct Alert;
+  void RepublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndLocked(Alert* a, EndReason reason, Handoff* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The published index, from this thread's cache: valid until this
+  // thread's next lookup (the cache holds the reference, so no shared
+  // reference count is touched on the read path).
+  const StandingIndex* Published() const;
+
+  const std::string dir_;
+  const std::function<absl::Time()> clock_;
+  const bool sync_each_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Alert>> alerts_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const StandingIndex> index_ ABSL_GUARDED_BY(mu_);
+  std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
+  std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
+  absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
+  std::atomic<uint64_t> active_{0};
+  std::atomic<uint64_t> late_{0}, sink_errors_{0};
+
+  mutable std::mutex pub_mu_;
+  std::shared_ptr<const StandingIndex> published_;  // guarded by pub_mu_
+  std::atomic<uint64_t> version_{0};  // process-unique per published index
+};
+
+}  // namespace internal
+}  // namespace fanout
+
+#endif  // FANOUT_ENGINE_INTERNAL_STANDING_TRACKER_H_
