@@ -2,6 +2,7 @@
 
 #include "tools/area_flags.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,18 +34,27 @@ struct AreaRequest {
   std::string source;  // summary.json "source"
 };
 
-absl::StatusOr<AreaRequest> RequestFromFlags(const CliFlags& flags, size_t max_bytes) {
+absl::StatusOr<AreaRequest> RequestFromFlags(const CliFlags& flags, size_t max_bytes,
+                                             const std::string* file_text) {
   AreaRequest r;
   if (auto path = flags.Get("cap")) {
     r.format = AlertFormat::kCap;
     r.where = *path;
     r.source = absl::StrCat("cap ", *path);
-    ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+    if (file_text != nullptr) {
+      r.text = *file_text;
+    } else {
+      ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+    }
   } else if (auto path = flags.Get("geojson")) {
     r.format = AlertFormat::kGeoJson;
     r.where = *path;
     r.source = absl::StrCat("geojson ", *path);
-    ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+    if (file_text != nullptr) {
+      r.text = *file_text;
+    } else {
+      ASSIGN_OR_RETURN(r.text, ReadText(*path, max_bytes));
+    }
   } else if (auto text = flags.Get("polygon")) {
     r = {AlertFormat::kPolygon, *text, "--polygon", "polygon"};
   } else if (auto text = flags.Get("circle")) {
@@ -68,7 +78,7 @@ std::set<std::string> AreaSwitchFlags() { return {"lenient"}; }
 
 absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     const CliFlags& flags, AlertSummary* summary,
-    std::vector<std::unique_ptr<AlertArea>>* per_area) {
+    std::vector<std::unique_ptr<AlertArea>>* per_area, const std::string* file_text) {
   int sources = flags.Has("cap") + flags.Has("geojson") + flags.Has("polygon") +
                 flags.Has("circle") + flags.Has("same") + flags.Has("fips");
   if (sources != 1) {
@@ -96,7 +106,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     return Prefixed("--margin-m", valid);
   }
   options.feature_id = flags.Get("feature").value_or("");
-  ASSIGN_OR_RETURN(AreaRequest request, RequestFromFlags(flags, options.max_bytes));
+  ASSIGN_OR_RETURN(AreaRequest request, RequestFromFlags(flags, options.max_bytes, file_text));
 
   // Options -> the library's entry point.
   auto resolved = ResolveAlertText(request.text, request.format, options);
@@ -127,6 +137,13 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     if (per_area != nullptr) per_area->push_back(std::move(a.area));
   }
   return std::move(resolved->area);
+}
+
+absl::StatusOr<std::string> ReadAreaFileFromFlags(const CliFlags& flags) {
+  std::optional<std::string> path = flags.Get("cap");
+  if (!path) path = flags.Get("geojson");
+  if (!path) return std::string();
+  return ReadText(*path, AlertTextOptions().max_bytes);
 }
 
 absl::Status CountUsersPerArea(const AlertExecutor& executor,

@@ -34,9 +34,19 @@ std::set<std::string> AreaSwitchFlags();
 // given it receives each area's own region, in the order of
 // `summary->areas`, for CountUsersPerArea. An area that resolves to nothing
 // is refused (kInvalidArgument): an alert is never delivered to nobody.
+// When `file_text` is given it is used as the text of the --cap or
+// --geojson file instead of reading it (the file's name still labels
+// errors and "source"): fanout-mpi reads the file on one rank and
+// broadcasts its text to the others, which may run where it does not exist.
 absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     const CliFlags& flags, AlertSummary* summary,
-    std::vector<std::unique_ptr<AlertArea>>* per_area = nullptr);
+    std::vector<std::unique_ptr<AlertArea>>* per_area = nullptr,
+    const std::string* file_text = nullptr);
+
+// The text of the --cap or --geojson file `flags` name (at most the
+// library's size limit for alert text), or "" when the area is given by
+// another flag, whose text is on the command line.
+absl::StatusOr<std::string> ReadAreaFileFromFlags(const CliFlags& flags);
 
 // Fills `summary->areas[i].users`. With one area that is `matched`; with
 // several, each area is run as its own query on `executor` (cost: one more

@@ -1,0 +1,75 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_MPI_MPI_WORLD_H_
+#define FANOUT_MPI_MPI_WORLD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/delivery.h"
+
+namespace fanout {
+
+// The few collective steps a partitioned alert needs, over MPI_COMM_WORLD
+// (DESIGN §9). Every method is collective: every rank must call it, in the
+// same order, or the job hangs; the alert and build commands are written
+// as a fixed sequence of stages, each ended by Agree, so a rank that fails
+// a stage still takes part in every later collective up to the agreement
+// that stops them all.
+//
+// Failure model: a rank whose stage fails (bad input, a missing part, out
+// of memory) reports it through Agree and every rank returns the same
+// error naming it; a rank that dies (killed, crashed) makes mpirun abort
+// the whole job (its default), naming the rank, before rank 0 can have
+// written anything, because rank 0 writes only after gathering from
+// every rank.
+//
+// Thread-safety: call from the main thread only (MPI is initialised with
+// MPI_THREAD_FUNNELED); TBB workers never call MPI.
+class MpiWorld {
+ public:
+  // MPI_Init_thread; MPI errors abort the job (MPI_ERRORS_ARE_FATAL).
+  MpiWorld(int* argc, char*** argv);
+  ~MpiWorld();  // MPI_Finalize
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool root() const { return rank_ == 0; }
+
+  // Every rank's `status` combined: OK when all are OK; otherwise, on every
+  // rank, the status of the lowest failing rank's code whose message is
+  // "rank R of K: <message>" for each failing rank (joined with "; ").
+  absl::Status Agree(const absl::Status& status);
+
+  // Rank 0's `text` on every rank.
+  std::string Broadcast(const std::string& text);
+  // Rank 0's values on every rank.
+  std::vector<uint64_t> Broadcast(std::vector<uint64_t> values);
+
+  // Every rank's `values` concatenated in rank order, on rank 0 (empty
+  // elsewhere).
+  std::vector<uint64_t> GatherToRoot(const std::vector<uint64_t>& values);
+  // Element-wise sum / max over ranks, on rank 0 (elsewhere unspecified).
+  std::vector<uint64_t> SumToRoot(const std::vector<uint64_t>& values);
+  std::vector<double> MaxToRoot(const std::vector<double>& values);
+
+  // Each rank's lists moved to rank 0: shard s of the result is shard s of
+  // rank 0, then of rank 1, ... (so lists of ranks holding ascending cell
+  // ranges stay in index order). `lists` must have the same shard count on
+  // every rank. On rank 0 `lists` becomes the union; elsewhere it is
+  // emptied. Lists of any length are sent in pieces below MPI's int count.
+  void GatherLists(DeliveryLists* lists);
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace fanout
+
+#endif  // FANOUT_MPI_MPI_WORLD_H_

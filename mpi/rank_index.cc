@@ -1,0 +1,135 @@
+// Copyright 2026 The fan-out engine authors.
+
+#include "mpi/rank_index.h"
+
+#include <cstdio>
+#include <new>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/mapped_file.h"
+#include "base/status_macros.h"
+#include "engine/snapshot.h"
+#include "mpi/partition_manifest.h"
+#include "tools/index_flags.h"
+
+namespace fanout {
+namespace {
+
+// Samples per rank: the K-quantiles of K * 4096 samples put each part
+// within about 1% of N/K users (binomial spread of a quantile estimate).
+constexpr size_t kSamplesPerRank = 4096;
+
+// Loads part world.rank() of the manifest, checking it against the manifest.
+absl::StatusOr<RankIndex> LoadManifestPart(MpiWorld& world, const std::string& manifest_path,
+                                           AlertSummary* summary) {
+  ASSIGN_OR_RETURN(PartitionManifest manifest, PartitionManifest::Read(manifest_path));
+  if (manifest.ranks != world.size()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        manifest_path, ": written for ", manifest.ranks, " ranks, but this job has ",
+        world.size(), " (run it with mpirun -np ", manifest.ranks, ")"));
+  }
+  const int k = world.rank();
+  ASSIGN_OR_RETURN(CellPartition partition,
+                   CellPartition::FromSplitters(manifest.splitters, manifest.ranks));
+  const std::string part_path = manifest.PartFile(manifest_path, k);
+  const PartitionManifest::Part& want = manifest.parts[k];
+  ASSIGN_OR_RETURN(LoadedSnapshot snapshot, LoadSnapshot(part_path));
+  auto mismatch = [&](const std::string& what) {
+    return absl::DataLossError(
+        absl::StrCat(part_path, " does not match ", manifest_path, ": ", what));
+  };
+  if (snapshot.file_size != want.bytes) {
+    return mismatch(absl::StrCat("it is ", snapshot.file_size, " bytes, the manifest says ",
+                                 want.bytes));
+  }
+  if (snapshot.index->size() != want.users) {
+    return mismatch(absl::StrCat("it holds ", snapshot.index->size(),
+                                 " users, the manifest says ", want.users));
+  }
+  if (uint64_t sum = PartChecksum(snapshot); sum != want.checksum) {
+    return mismatch(absl::StrFormat("its checksum is %016x, the manifest says %016x", sum,
+                                    want.checksum));
+  }
+  SortedRun run = snapshot.index->run();
+  if (run.size() > 0 && (run.cells.front() < partition.lower(k) ||
+                         run.cells.back() >= partition.upper(k))) {
+    return mismatch(absl::StrCat("its cells lie outside part ", k, "'s cell range"));
+  }
+  summary->alert_info.emplace_back("index_manifest", manifest_path);
+  RankIndex out;
+  out.index = std::move(snapshot.index);
+  out.partition = std::move(partition);
+  return out;
+}
+
+}  // namespace
+
+CellPartition PartitionBySample(MpiWorld& world, const LocationIndex& full, int parts) {
+  // This rank's share of the users: the K-th slice of the sorted cells, so
+  // that the union of the samples is an even sample of every user.
+  SortedRun run = full.run();
+  const size_t n = run.size();
+  const size_t begin = n * world.rank() / world.size();
+  const size_t end = n * (world.rank() + 1) / world.size();
+  std::vector<uint64_t> samples =
+      CellPartition::SampleCells(run.cells.subspan(begin, end - begin), kSamplesPerRank);
+  std::vector<uint64_t> all = world.GatherToRoot(samples);
+  std::vector<uint64_t> splitters;
+  if (world.root()) splitters = CellPartition::FromSamples(std::move(all), parts).splitters();
+  splitters = world.Broadcast(std::move(splitters));
+  return *CellPartition::FromSplitters(std::move(splitters), parts);
+}
+
+std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin, size_t end) {
+  SortedRun run = full.run();
+  std::vector<uint64_t> cells(run.cells.begin() + begin, run.cells.begin() + end);
+  std::vector<uint64_t> users(run.users.begin() + begin, run.users.begin() + end);
+  // A slice of columns sorted by (cell, user) with unique users is too.
+  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+}
+
+absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
+                                        AlertSummary* summary) {
+  const std::optional<std::string> index_flag = flags.Get("index");
+  if (index_flag && absl::EndsWith(*index_flag, ".manifest")) {
+    absl::StatusOr<RankIndex> part = absl::ResourceExhaustedError("out of memory");
+    try {
+      if (flags.Has("users") || flags.Has("dir")) {
+        part = absl::InvalidArgumentError(
+            "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE");
+      } else {
+        part = LoadManifestPart(world, *index_flag, summary);
+      }
+    } catch (const std::bad_alloc&) {
+    }
+    RETURN_IF_ERROR(world.Agree(part.status()));
+    return part;
+  }
+
+  // Every rank loads the whole input, then keeps its cell range.
+  absl::StatusOr<std::unique_ptr<LocationIndex>> full =
+      absl::ResourceExhaustedError("out of memory");
+  try {
+    full = LoadIndexFromFlags(flags, summary);
+  } catch (const std::bad_alloc&) {
+  }
+  RETURN_IF_ERROR(world.Agree(full.status()));
+  RankIndex out;
+  out.partition = PartitionBySample(world, **full, world.size());
+  absl::Status sliced = absl::ResourceExhaustedError("out of memory");
+  try {
+    auto [begin, end] = out.partition.Slice((*full)->run(), world.rank());
+    out.index = CopySlice(**full, begin, end);
+    full->reset();
+    // A mapped snapshot that shrank would have been copied as zeros.
+    sliced = MappedFile::CheckAllIntact();
+  } catch (const std::bad_alloc&) {
+  }
+  RETURN_IF_ERROR(world.Agree(sliced));
+  return out;
+}
+
+}  // namespace fanout

@@ -1,0 +1,58 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_MPI_RANK_INDEX_H_
+#define FANOUT_MPI_RANK_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/delivery.h"
+#include "engine/location_index.h"
+#include "mpi/cell_partition.h"
+#include "mpi/mpi_world.h"
+#include "tools/cli_flags.h"
+
+namespace fanout {
+
+// The users one rank answers for: the entries of its cell range, as an
+// index of their own, and the partition they come from.
+struct RankIndex {
+  std::unique_ptr<LocationIndex> index;
+  CellPartition partition = CellPartition::FromSamples({}, 1);
+};
+
+// The users every rank loads from a whole input and the partition it
+// cuts it into: samples of each rank's share of the sorted cells are
+// gathered to rank 0, which chooses the splitters (CellPartition) and
+// broadcasts them. Collective. `full` may be null on a rank whose load
+// failed only if the caller has already agreed on that failure.
+CellPartition PartitionBySample(MpiWorld& world, const LocationIndex& full, int parts);
+
+// Copies entries [begin, end) of `full` into an index of their own.
+std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin, size_t end);
+
+// Loads this rank's part, from the flags of `fanout alert` (tools/
+// index_flags.h) plus one more form of --index:
+//   --index PREFIX.manifest  each rank maps and verifies only its own part
+//                            (`fanout-mpi build`; mpi/partition_manifest.h);
+//   --index SNAPSHOT, --users FILE, --dir DIR
+//                            every rank loads the whole input as `fanout
+//                            alert` does, then keeps a copy of its cell
+//                            range and drops the rest: simple and correct
+//                            (a user repeated in the file is resolved
+//                            before the split), but every rank needs the
+//                            memory of the whole load at its peak (for
+//                            --users about 16 bytes of input and 32 of
+//                            build per user of the whole file; a snapshot
+//                            is mapped, so ranks on one host share its
+//                            pages) and 17 bytes per user of its part after.
+// Collective; the status returned is agreed by every rank (MpiWorld::Agree).
+absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
+                                        AlertSummary* summary);
+
+}  // namespace fanout
+
+#endif  // FANOUT_MPI_RANK_INDEX_H_

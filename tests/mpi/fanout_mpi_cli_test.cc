@@ -1,0 +1,307 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// End-to-end tests of `mpirun -np K build/fanout-mpi` (DESIGN §9) against
+// the single-process `build/fanout alert` on the same users and areas:
+// random polygons and circles over a generated population, a FIPS code,
+// binary lists, every input form (--users, --index snapshot, --index
+// manifest, --dir), and the failures: a manifest for another rank count or
+// with a damaged part refused on every rank (exit 2), a rank that runs out
+// of memory or is killed mid-alert failing the alert loudly, naming it,
+// with no output written. Runs with 1, 3 and 4 ranks (4 oversubscribe a
+// 2-core machine: --oversubscribe), as root too (CI).
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "engine/users_binary.h"
+#include "gtest/gtest.h"
+#include "mpi/partition_manifest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/test_support.h"
+
+namespace fanout {
+namespace {
+
+using ::fanout::testing::DirEntries;
+using ::fanout::testing::ReadFileOrEmpty;
+using ::fanout::testing::RunFanout;
+using ::fanout::testing::TempDir;
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+Result Shell(const std::string& command) {
+  TempDir dir;
+  const std::string cmd = absl::StrCat(command, " >", dir.File("out"), " 2>", dir.File("err"),
+                                       " </dev/null");
+  Result r;
+  int status = std::system(cmd.c_str());
+  r.out = ReadFileOrEmpty(dir.File("out"));
+  r.err = ReadFileOrEmpty(dir.File("err"));
+  if (status != -1 && WIFEXITED(status)) r.rc = WEXITSTATUS(status);
+  return r;
+}
+
+// `mpirun -np ranks fanout-mpi args`, with `env` (VAR=value ...) set.
+Result Mpi(int ranks, const std::string& args, const std::string& env = "") {
+  return Shell(absl::StrCat(
+      "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ",
+      env, " ", FANOUT_MPIEXEC, " --oversubscribe -np ", ranks, " ", FANOUT_MPI_BINARY, " ",
+      args));
+}
+
+// Both folders hold the same files, every shard file byte for byte, and
+// the same counts in summary.json.
+void ExpectSameDelivery(const std::string& single, const std::string& multi) {
+  std::vector<std::string> names = DirEntries(single);
+  ASSERT_EQ(names, DirEntries(multi));
+  for (const std::string& name : names) {
+    if (name == "summary.json") continue;
+    EXPECT_EQ(ReadFileOrEmpty(single + "/" + name), ReadFileOrEmpty(multi + "/" + name)) << name;
+  }
+  auto a = nlohmann::json::parse(ReadFileOrEmpty(single + "/summary.json"));
+  auto b = nlohmann::json::parse(ReadFileOrEmpty(multi + "/summary.json"));
+  EXPECT_EQ(a["matched"], b["matched"]);
+  EXPECT_EQ(a["shards"], b["shards"]);
+  EXPECT_EQ(a["per_shard"], b["per_shard"]);
+  EXPECT_EQ(a["work"]["index_users"], b["work"]["index_users"]);
+}
+
+class FanoutMpiTest : public ::testing::TestWithParam<int> {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    std::string err;
+    ASSERT_EQ(RunFanout(absl::StrCat("generate --users 40000 --seed 23 --region us --out ",
+                                     Users()),
+                        nullptr, &err),
+              0)
+        << err;
+    // A CSV of the same kind of users in which 300 users are seen again
+    // later somewhere else in Texas: the last row wins, so a user's two
+    // rows may lie in two ranks' ranges and must still count once.
+    ASSERT_EQ(RunFanout(absl::StrCat("generate --users 20000 --seed 29 --region us --out ",
+                                     dir_->File("users.csv")),
+                        nullptr, &err),
+              0)
+        << err;
+    std::string csv = ReadFileOrEmpty(dir_->File("users.csv"));
+    std::mt19937_64 rng(31);
+    std::vector<std::string> lines;
+    size_t pos = csv.find('\n') + 1;
+    for (int i = 0; i < 300; ++i) {
+      size_t end = csv.find('\n', pos);
+      std::string id = csv.substr(pos, csv.find(',', pos) - pos);
+      pos = end + 1;
+      std::uniform_real_distribution<double> lat(26, 36), lng(-106, -94);
+      lines.push_back(absl::StrFormat("%s,%.6f,%.6f", id, lat(rng), lng(rng)));
+    }
+    testing::WriteFileOrDie(dir_->File("users-moved.csv"),
+                            csv + absl::StrJoin(lines, "\n") + "\n");
+    auto file = UsersBinaryFile::Open(Users());
+    ASSERT_TRUE(file.ok()) << file.status();
+    records_ = new std::vector<UserRecord>((*file)->records().begin(), (*file)->records().end());
+  }
+  static void TearDownTestSuite() {
+    delete records_;
+    delete dir_;
+  }
+  static std::string Users() { return dir_->File("users.bin"); }
+  std::string Out(const std::string& name) const {
+    return dir_->File(absl::StrCat(name, "-np", GetParam()));
+  }
+
+  // `fanout alert ARGS --out A` and `mpirun -np K fanout-mpi alert ARGS
+  // --out B` write the same delivery.
+  void ExpectSameAsSingle(const std::string& name, const std::string& input,
+                          const std::string& area_and_options) {
+    const std::string single = Out(name + "-single"), multi = Out(name + "-mpi");
+    std::string err;
+    ASSERT_EQ(RunFanout(absl::StrCat("alert ", input, " ", area_and_options, " --out ", single,
+                                     " --force"),
+                        nullptr, &err),
+              0)
+        << err;
+    Result r = Mpi(GetParam(), absl::StrCat("alert ", input, " ", area_and_options, " --out ",
+                                            multi, " --force"));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    ExpectSameDelivery(single, multi);
+  }
+
+  // A random star-shaped polygon or circle around a random user.
+  std::string RandomArea(std::mt19937_64& rng, bool circle) {
+    const UserRecord& u = (*records_)[rng() % records_->size()];
+    std::uniform_real_distribution<double> unit(0, 1);
+    if (circle) {
+      return absl::StrFormat("--circle \"%.5f,%.5f %.1f\"", u.lat(), u.lng(),
+                             5 + 300 * unit(rng));
+    }
+    const int n = 5 + rng() % 6;
+    std::vector<std::string> pairs;
+    for (int i = 0; i < n; ++i) {
+      const double angle = 2 * M_PI * (i + 0.8 * unit(rng)) / n;
+      const double r = 0.1 + 2.5 * unit(rng);  // degrees
+      pairs.push_back(absl::StrFormat("%.5f,%.5f", u.lat() + r * std::sin(angle),
+                                      u.lng() + r * std::cos(angle)));
+    }
+    pairs.push_back(pairs.front());
+    return absl::StrCat("--polygon \"", absl::StrJoin(pairs, " "), "\"");
+  }
+
+  static TempDir* dir_;
+  static std::vector<UserRecord>* records_;
+};
+TempDir* FanoutMpiTest::dir_ = nullptr;
+std::vector<UserRecord>* FanoutMpiTest::records_ = nullptr;
+
+TEST_P(FanoutMpiTest, RandomPolygonsAndCirclesEqualTheSingleProcessAlert) {
+  std::mt19937_64 rng(1000 + GetParam());
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    ExpectSameAsSingle(absl::StrCat("random", i), "--users " + Users(),
+                       RandomArea(rng, i % 2 == 1) + " --shards 16");
+  }
+}
+
+TEST_P(FanoutMpiTest, FipsCodeWithBinaryListsEqualsTheSingleProcessAlert) {
+  ExpectSameAsSingle("fips", "--users " + Users(), "--fips 48 --shards 7 --format bin");
+}
+
+TEST_P(FanoutMpiTest, UsersSeenTwiceInDifferentRangesCountOnce) {
+  ExpectSameAsSingle("moved", "--users " + dir_->File("users-moved.csv"),
+                     "--fips 48 --shards 5");
+}
+
+TEST_P(FanoutMpiTest, SnapshotAndManifestInputsEqualTheSingleProcessAlert) {
+  std::string err;
+  const std::string snapshot = dir_->File("users.fo");
+  ASSERT_EQ(RunFanout(absl::StrCat("build --users ", Users(), " --out ", snapshot), nullptr, &err),
+            0)
+      << err;
+  std::mt19937_64 rng(2000 + GetParam());
+  const std::string area = RandomArea(rng, false) + " --shards 9";
+  ExpectSameAsSingle("snapshot", "--index " + snapshot, area);
+  const std::string engine_dir = dir_->File(absl::StrCat("engine-np", GetParam()));
+  ASSERT_EQ(RunFanout(absl::StrCat("build --users ", Users(), " --dir ", engine_dir), nullptr,
+                      &err),
+            0)
+      << err;
+  ExpectSameAsSingle("engine-dir", "--dir " + engine_dir, area);
+
+  const std::string prefix = dir_->File(absl::StrCat("parts-np", GetParam(), "/p"));
+  std::filesystem::create_directories(dir_->File(absl::StrCat("parts-np", GetParam())));
+  Result built = Mpi(GetParam(), absl::StrCat("build --users ", Users(), " --out ", prefix));
+  ASSERT_EQ(built.rc, 0) << built.err;
+  const std::string multi = Out("manifest-mpi");
+  Result r = Mpi(GetParam(), absl::StrCat("alert --index ", prefix, ".manifest ", area,
+                                          " --out ", multi));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ExpectSameDelivery(Out("snapshot-single"), multi);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3, 4),
+                         [](const auto& info) { return absl::StrCat("np", info.param); });
+
+// Failures, on 3 ranks.
+class FanoutMpiFailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string err;
+    ASSERT_EQ(RunFanout(absl::StrCat("generate --users 20000 --seed 37 --region us --out ",
+                                     dir_.File("users.bin")),
+                        nullptr, &err),
+              0)
+        << err;
+    Result built = Mpi(3, absl::StrCat("build --users ", dir_.File("users.bin"), " --out ",
+                                       dir_.File("p")));
+    ASSERT_EQ(built.rc, 0) << built.err;
+  }
+  TempDir dir_;
+};
+
+TEST_F(FanoutMpiFailureTest, ManifestForAnotherRankCountIsRefusedOnEveryRank) {
+  Result r = Mpi(4, absl::StrCat("alert --index ", dir_.File("p.manifest"),
+                                 " --fips 48201 --shards 4 --out ", dir_.File("out")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find(absl::StrCat("ranks 0, 1, 2, 3 of 4: ", dir_.File("p.manifest"),
+                                    ": written for 3 ranks, but this job has 4")),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out")));
+}
+
+TEST_F(FanoutMpiFailureTest, APartThatDoesNotMatchTheManifestIsRefused) {
+  // Part 1 replaced by another valid snapshot: its checksum (and size)
+  // no longer match the manifest.
+  std::string err;
+  ASSERT_EQ(RunFanout(absl::StrCat("build --users ", dir_.File("users.bin"), " --out ",
+                                   dir_.File("p.part-1-of-3.fo")),
+                      nullptr, &err),
+            0)
+      << err;
+  Result r = Mpi(3, absl::StrCat("alert --index ", dir_.File("p.manifest"),
+                                 " --fips 48201 --shards 4 --out ", dir_.File("out")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find(absl::StrCat("rank 1 of 3: ", dir_.File("p.part-1-of-3.fo"),
+                                    " does not match ", dir_.File("p.manifest"))),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out")));
+
+  // A missing part: rank 2 cannot load, and says so.
+  std::filesystem::remove(dir_.File("p.part-2-of-3.fo"));
+  r = Mpi(3, absl::StrCat("alert --index ", dir_.File("p.manifest"),
+                          " --fips 48201 --shards 4 --out ", dir_.File("out")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find("rank 2 of 3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("p.part-2-of-3.fo"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out")));
+}
+
+TEST_F(FanoutMpiFailureTest, ARankOutOfMemoryFailsTheAlertNamingIt) {
+  Result r = Mpi(3,
+                 absl::StrCat("alert --index ", dir_.File("p.manifest"),
+                              " --fips 48 --shards 4 --out ", dir_.File("out")),
+                 "FANOUT_MPI_TEST_FAIL_RANK=1");
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find("rank 1 of 3: out of memory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out")));
+}
+
+TEST_F(FanoutMpiFailureTest, AKilledRankFailsTheAlertNamingIt) {
+  Result r = Mpi(3,
+                 absl::StrCat("alert --index ", dir_.File("p.manifest"),
+                              " --fips 48 --shards 4 --out ", dir_.File("out")),
+                 "FANOUT_MPI_TEST_DIE_RANK=2");
+  EXPECT_NE(r.rc, 0) << r.err;
+  // mpirun's own report: "process rank 2 with PID ... exited on signal 9".
+  EXPECT_NE(r.err.find("rank 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("signal 9"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out")));
+  // No temporary delivery folder left half-written either.
+  for (const std::string& name : DirEntries(dir_.path())) {
+    EXPECT_EQ(name.find(".out.tmp"), std::string::npos) << name;
+  }
+}
+
+TEST_F(FanoutMpiFailureTest, BadFlagsAreRefusedOnceWithExitTwo) {
+  Result r = Mpi(3, absl::StrCat("alert --users ", dir_.File("users.bin"),
+                                 " --fips 48 --out ", dir_.File("out")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find("--shards is required"), std::string::npos) << r.err;
+  r = Mpi(3, absl::StrCat("alert --dir ", dir_.File("nowhere"), " --fips 48 --shards 2 --out ",
+                          dir_.File("out")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace fanout
