@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <string>
@@ -97,9 +98,11 @@ TEST(OutputPathTest, StaleTemporaryFoldersAndFilesOfDeadWritersAreRemoved) {
   WriteFileOrDie(dir.File(absl::StrFormat(".out.tmp-%d-0000abce", dead)), "file");
   WriteFileOrDie(dir.File(absl::StrFormat(".out.tmp-%d-xyz", dead)), "not a temp name");
   RemoveStaleTemps(dir.path(), ".out.tmp-");
-  EXPECT_EQ(DirEntries(dir.path()),
-            (std::vector<std::string>{absl::StrFormat(".out.tmp-%d-0000abcd", ::getpid()),
-                                      absl::StrFormat(".out.tmp-%d-xyz", dead)}));
+  // DirEntries is sorted as strings, so the order depends on the pids.
+  std::vector<std::string> expected = {absl::StrFormat(".out.tmp-%d-0000abcd", ::getpid()),
+                                       absl::StrFormat(".out.tmp-%d-xyz", dead)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(DirEntries(dir.path()), expected);
 }
 
 }  // namespace
