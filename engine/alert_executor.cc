@@ -353,6 +353,7 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
     summary->sorted_runs = static_cast<uint32_t>(sources.size());
     summary->covering_interior_cells = covering.interior.num_cells();
     summary->covering_boundary_cells = covering.boundary.num_cells();
+    summary->covering_interior_cut_short = covering.interior_cut_short;
     summary->ranges = plan.size();
     summary->interior_entries = interior_entries;
     summary->tested_entries = tested_entries;

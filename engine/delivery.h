@@ -77,6 +77,10 @@ struct AlertSummary {
   uint64_t index_users = 0;
   uint64_t covering_interior_cells = 0;
   uint64_t covering_boundary_cells = 0;
+  // The interior covering stopped at its budget (CoveringOptions::
+  // interior_budget): the answer is the same, but more users were tested
+  // exactly than a full interior covering would have needed.
+  bool covering_interior_cut_short = false;
   uint64_t ranges = 0;             // index ranges scanned
   uint64_t interior_entries = 0;   // entries taken without a test
   uint64_t tested_entries = 0;     // entries given an exact point test

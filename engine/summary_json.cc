@@ -40,6 +40,7 @@ std::string SummaryToJson(const AlertSummary& summary) {
   j["dropped_repeated_pairs"] = summary.dropped_repeated_pairs;
   j["work"] = {{"index_users", summary.index_users},
                {"covering_interior_cells", summary.covering_interior_cells},
+               {"covering_interior_cut_short", summary.covering_interior_cut_short},
                {"covering_boundary_cells", summary.covering_boundary_cells},
                {"ranges", summary.ranges},
                {"interior_entries", summary.interior_entries},
