@@ -3,6 +3,8 @@
 #include "engine/internal/standing_tracker.h"
 
 #include <algorithm>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -96,19 +98,19 @@ absl::Time CapExpires(absl::string_view xml) {
 
 StandingTracker::StandingTracker(std::string dir, std::function<absl::Time()> clock, bool sync_each)
     : dir_(std::move(dir)), clock_(std::move(clock)), sync_each_(sync_each) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   RepublishLocked();
 }
 
 StandingTracker::~StandingTracker() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   if (journal_ != nullptr) journal_->Sync().IgnoreError();
 }
 
 absl::Status StandingTracker::Open(std::string* torn_detail) {
   const std::string path = JoinPath(dir_, kStandingJournalName);
   ASSIGN_OR_RETURN(std::vector<JournalRecord> records, ReadStandingJournal(path, torn_detail));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   for (JournalRecord& r : records) {
     const std::string id = r.type == JournalRecord::kIssue || r.type == JournalRecord::kArea
                                 ? r.recipe.id : r.id;
@@ -211,7 +213,7 @@ const StandingIndex* StandingTracker::Published() const {
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
                                         uint64_t first_seq, Handoff* out) {
   ExpireDue(out);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   if (by_slot_.empty()) return absl::OkStatus();
   const StandingIndex& index = *index_;
   // Per alert slot: the users this batch brings in.
@@ -253,7 +255,7 @@ void StandingTracker::ExpireDue(Handoff* out) {
   if (next_expiry_ns_.load(std::memory_order_relaxed) == INT64_MAX) return;
   const absl::Time now = clock_();
   if (absl::ToUnixNanos(now) < next_expiry_ns_.load(std::memory_order_relaxed)) return;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   std::vector<Alert*> due;
   for (auto& [id, a] : alerts_) {
     if (a->area != nullptr && a->area->expires <= now) due.push_back(a.get());
@@ -265,7 +267,7 @@ void StandingTracker::ExpireDue(Handoff* out) {
 absl::Status StandingTracker::Register(const StandingRecipe& recipe,
                                        std::shared_ptr<const ActiveArea> area,
                                        std::shared_ptr<StandingSink> sink) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   if (alerts_.contains(recipe.id)) {
     return absl::AlreadyExistsError(
         absl::StrCat("standing alert \"", recipe.id, "\" is already active"));
@@ -287,7 +289,7 @@ absl::Status StandingTracker::Register(const StandingRecipe& recipe,
 
 absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingRecipe& recipe,
                                           std::shared_ptr<const ActiveArea> area) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
@@ -303,7 +305,7 @@ absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingR
 }
 
 absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<StandingSink> sink) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
@@ -328,7 +330,7 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
   std::vector<std::vector<LateUser>> late;
   uint64_t handed = 0;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::shared_mutex> lock(mu_);
     auto it = alerts_.find(id);
     if (it == alerts_.end()) return 0;  // ended meanwhile
     Alert& a = *it->second;
@@ -412,7 +414,7 @@ void StandingTracker::EndLocked(Alert* a, EndReason reason, Handoff* out) {
 }
 
 absl::Status StandingTracker::End(const std::string& id, EndReason reason, Handoff* out) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
@@ -440,7 +442,7 @@ void StandingTracker::Hand(Handoff* h) {
 
 absl::StatusOr<std::vector<std::string>> StandingTracker::MatchReferences(
     const std::string& references) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   std::vector<std::string> ids;
   for (absl::string_view entry : absl::StrSplit(references, absl::ByAnyChar(" \t\r\n"),
                                                 absl::SkipEmpty())) {
@@ -469,7 +471,7 @@ absl::StatusOr<std::vector<std::string>> StandingTracker::MatchReferences(
 }
 
 absl::StatusOr<StandingRecipe> StandingTracker::RecipeOf(const std::string& id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
@@ -497,7 +499,7 @@ size_t StandingTracker::AlertsAt(int32_t lat_e7, int32_t lng_e7,
 }
 
 size_t StandingTracker::AlertsHandedTo(uint64_t user_id, std::vector<std::string>* ids) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   size_t n = 0;
   for (const auto& [id, a] : alerts_) {
     if (a->delivered.contains(user_id)) {
@@ -509,7 +511,7 @@ size_t StandingTracker::AlertsHandedTo(uint64_t user_id, std::vector<std::string
 }
 
 std::vector<StandingTracker::Info> StandingTracker::List() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   std::vector<Info> out;
   for (const auto& [id, a] : alerts_) {
     Info info;
@@ -528,7 +530,7 @@ std::vector<StandingTracker::Info> StandingTracker::List() const {
 }
 
 StandingTracker::Stats StandingTracker::GetStats() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   Stats st;
   st.active = alerts_.size();
   for (const auto& [id, a] : alerts_) {
@@ -544,7 +546,7 @@ StandingTracker::Stats StandingTracker::GetStats() const {
 }
 
 absl::Status StandingTracker::Compact() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   if (journal_ == nullptr) return absl::OkStatus();
   ASSIGN_OR_RETURN(journal_, StandingJournalWriter::Create(JoinPath(dir_, kStandingJournalName),
                                                            SnapshotLocked()));
@@ -553,7 +555,7 @@ absl::Status StandingTracker::Compact() {
 }
 
 absl::Status StandingTracker::Sync() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   if (journal_ == nullptr) return absl::OkStatus();
   return journal_->Sync();
 }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/delivery.h"
@@ -155,7 +155,9 @@ class StandingTracker {
   const std::function<absl::Time()> clock_;
   const bool sync_each_;
 
-  mutable absl::Mutex mu_;
+  // A standard mutex, not absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, which then cannot see its synchronisation.
+  mutable std::shared_mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Alert>> alerts_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const StandingIndex> index_ ABSL_GUARDED_BY(mu_);
   std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
