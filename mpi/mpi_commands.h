@@ -13,6 +13,7 @@ namespace fanout {
 // they return the same (agreed) status on every rank.
 absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv);
 absl::Status RunMpiBuild(MpiWorld& world, int argc, char** argv);
+absl::Status RunMpiLoadtest(MpiWorld& world, int argc, char** argv);
 
 }  // namespace fanout
 

@@ -167,4 +167,46 @@ void MpiWorld::GatherLists(DeliveryLists* lists) {
   }
 }
 
+std::vector<int64_t> MpiWorld::MaxAll(const std::vector<int64_t>& values) {
+  std::vector<int64_t> out(values.size());
+  MPI_Allreduce(values.data(), out.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MAX,
+                MPI_COMM_WORLD);
+  return out;
+}
+
+void MpiWorld::ExchangeBytes(const std::vector<Bytes>& spans,
+                             absl::FunctionRef<char*(uint64_t total)> allocate) {
+  std::vector<uint64_t> send_sizes(size_), recv_sizes(size_);
+  for (int r = 0; r < size_; ++r) send_sizes[r] = spans[r].size;
+  MPI_Alltoall(send_sizes.data(), 1, MPI_UINT64_T, recv_sizes.data(), 1, MPI_UINT64_T,
+               MPI_COMM_WORLD);
+  std::vector<uint64_t> offsets(size_);
+  uint64_t total = 0;
+  for (int r = 0; r < size_; ++r) {
+    offsets[r] = total;
+    total += recv_sizes[r];
+  }
+  char* in = allocate(total);
+  if (spans[rank_].size > 0) std::memcpy(in + offsets[rank_], spans[rank_].data, spans[rank_].size);
+  // Point to point, every piece posted at once: each side knows every
+  // size, and messages between two ranks with one tag arrive in order.
+  constexpr size_t kPieceBytes = size_t{1} << 30;
+  constexpr int kTag = 7;
+  std::vector<MPI_Request> requests;
+  for (int r = 0; r < size_; ++r) {
+    if (r == rank_) continue;
+    for (uint64_t at = 0; at < recv_sizes[r]; at += kPieceBytes) {
+      requests.emplace_back();
+      MPI_Irecv(in + offsets[r] + at, static_cast<int>(std::min<uint64_t>(kPieceBytes, recv_sizes[r] - at)),
+                MPI_BYTE, r, kTag, MPI_COMM_WORLD, &requests.back());
+    }
+    for (uint64_t at = 0; at < send_sizes[r]; at += kPieceBytes) {
+      requests.emplace_back();
+      MPI_Isend(spans[r].data + at, static_cast<int>(std::min<uint64_t>(kPieceBytes, send_sizes[r] - at)),
+                MPI_BYTE, r, kTag, MPI_COMM_WORLD, &requests.back());
+    }
+  }
+  MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
+}
+
 }  // namespace fanout

@@ -4,9 +4,12 @@
 #define FANOUT_MPI_MPI_WORLD_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/delivery.h"
@@ -65,7 +68,39 @@ class MpiWorld {
   // emptied. Lists of any length are sent in pieces below MPI's int count.
   void GatherLists(DeliveryLists* lists);
 
+  // Element-wise max over ranks, on every rank.
+  std::vector<int64_t> MaxAll(const std::vector<int64_t>& values);
+
+  // All-to-all: outgoing[r] goes to rank r; returns what every rank sent
+  // to this one, concatenated in rank order (so items from one sender keep
+  // their order). `outgoing` must have size() entries. Any length: large
+  // buffers travel in pieces below MPI's int count.
+  template <typename T>
+  std::vector<T> Exchange(const std::vector<std::vector<T>>& outgoing) {
+    static_assert(std::is_trivially_copyable_v<T>, "Exchange copies bytes");
+    std::vector<Bytes> spans;
+    spans.reserve(outgoing.size());
+    for (const std::vector<T>& v : outgoing) {
+      spans.push_back({reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)});
+    }
+    std::vector<T> in;
+    ExchangeBytes(spans, [&](uint64_t total) {
+      in.resize(total / sizeof(T));
+      return reinterpret_cast<char*>(in.data());
+    });
+    return in;
+  }
+
  private:
+  struct Bytes {
+    const char* data;
+    uint64_t size;
+  };
+  // Sends spans[r] to rank r; `allocate(total)` returns room for the total
+  // received, filled in rank order.
+  void ExchangeBytes(const std::vector<Bytes>& spans,
+                     absl::FunctionRef<char*(uint64_t total)> allocate);
+
   int rank_ = 0;
   int size_ = 1;
 };

@@ -3,6 +3,7 @@
 // `fanout-mpi`: the engine over Open MPI ranks (DESIGN §9). Run as
 //   mpirun -np K build/fanout-mpi alert ...   (the flags of `fanout alert`)
 //   mpirun -np K build/fanout-mpi build --users FILE --out PREFIX
+//   mpirun -np K build/fanout-mpi loadtest [--users N] [--batches B] ...
 // Every rank returns the same agreed status (mpi/mpi_world.h), so every
 // rank exits with the same code: 0 ok, 2 bad usage or input, 1 other
 // failure. Rank 0 prints the error, naming each failing rank. A rank that
@@ -35,6 +36,9 @@ constexpr char kUsage[] = R"(usage:
                   [--geocodes fallback|union] --shards N --out DIR
                   [--format csv|bin] [--force]
   mpirun -np K fanout-mpi build --users FILE --out PREFIX [--parts K] [--skip-bad-rows]
+  mpirun -np K fanout-mpi loadtest [--users N] [--seed S] [--region us|world]
+                  [--batch UPDATES] [--batches B] [--alert-every B] [--shards N]
+                  [--rate UPDATES_PER_S] [--check]
 
   alert   the flags and output of `fanout alert`; each rank answers for one
           contiguous range of S2 cells, rank 0 gathers the lists and writes
@@ -43,6 +47,14 @@ constexpr char kUsage[] = R"(usage:
   build   writes PREFIX.part-k-of-K.fo (one snapshot per rank) and
           PREFIX.manifest (rank count, splitters, each part's size and
           checksum). --parts K lets one process write all K parts.
+  loadtest
+          live updates and alerts over K ranks: N generated users (default
+          200000), B batches (default 200) of UPDATES (default 4096) routed
+          to the rank owning each user's new cell, an alert pinned on every
+          rank at every B-th batch boundary (default 20) and scanned while
+          later batches apply. Prints a JSON report on rank 0. --check
+          compares each alert with brute force at its boundary and the
+          final state with the generator's model.
 Exit codes: 0 ok, 2 bad usage or input, 1 other failure (every rank).
 )";
 
@@ -58,6 +70,8 @@ int Main(MpiWorld& world, int argc, char** argv) {
       status = RunMpiAlert(world, argc, argv);
     } else if (command == "build") {
       status = RunMpiBuild(world, argc, argv);
+    } else if (command == "loadtest") {
+      status = RunMpiLoadtest(world, argc, argv);
     } else {
       if (world.root()) {
         std::fprintf(stderr, "fanout-mpi: unknown command '%s'\n%s", command.c_str(), kUsage);
