@@ -10,8 +10,6 @@
 // with no output written. Runs with 1, 3 and 4 ranks (4 oversubscribe a
 // 2-core machine: --oversubscribe), as root too (CI).
 
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -24,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "mpi/partition_manifest.h"
 #include "nlohmann/json.hpp"
+#include "tests/mpi/mpi_run.h"
 #include "tests/support/test_support.h"
 
 namespace fanout {
@@ -34,30 +33,8 @@ using ::fanout::testing::ReadFileOrEmpty;
 using ::fanout::testing::RunFanout;
 using ::fanout::testing::TempDir;
 
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
-
-Result Shell(const std::string& command) {
-  TempDir dir;
-  const std::string cmd = absl::StrCat(command, " >", dir.File("out"), " 2>", dir.File("err"),
-                                       " </dev/null");
-  Result r;
-  int status = std::system(cmd.c_str());
-  r.out = ReadFileOrEmpty(dir.File("out"));
-  r.err = ReadFileOrEmpty(dir.File("err"));
-  if (status != -1 && WIFEXITED(status)) r.rc = WEXITSTATUS(status);
-  return r;
-}
-
-// `mpirun -np ranks fanout-mpi args`, with `env` (VAR=value ...) set.
-Result Mpi(int ranks, const std::string& args, const std::string& env = "") {
-  return Shell(absl::StrCat(
-      "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ",
-      env, " ", FANOUT_MPIEXEC, " --oversubscribe -np ", ranks, " ", FANOUT_MPI_BINARY, " ",
-      args));
-}
+using Result = ::fanout::testing::MpiResult;
+using ::fanout::testing::Mpi;
 
 // Both folders hold the same files, every shard file byte for byte, and
 // the same counts in summary.json.
