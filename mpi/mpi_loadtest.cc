@@ -68,6 +68,7 @@
 #include "engine/shard_policy.h"
 #include "mpi/cell_partition.h"
 #include "mpi/mpi_commands.h"
+#include "mpi/rank_index.h"
 #include "mpi/striped_updates.h"
 #include "nlohmann/json.hpp"
 #include "sim/population_generator.h"
@@ -76,8 +77,6 @@
 
 namespace fanout {
 namespace {
-
-constexpr size_t kSamplesPerRank = 4096;
 
 struct Options {
   StripedUpdates::Options updates;
@@ -129,11 +128,7 @@ CellPartition PartitionOf(MpiWorld& world, const std::vector<UserRecord>& users)
   cells.reserve(users.size());
   for (const UserRecord& r : users) cells.push_back(r.ToCellId().id());
   std::sort(cells.begin(), cells.end());
-  std::vector<uint64_t> all =
-      world.GatherToRoot(CellPartition::SampleCells(cells, kSamplesPerRank));
-  std::vector<uint64_t> splitters;
-  if (world.root()) splitters = CellPartition::FromSamples(std::move(all), world.size()).splitters();
-  return *CellPartition::FromSplitters(world.Broadcast(std::move(splitters)), world.size());
+  return PartitionByShareSample(world, cells, world.size());
 }
 
 // One alert in flight on this rank: pinned at a boundary, scanning on its

@@ -74,8 +74,12 @@ CellPartition PartitionBySample(MpiWorld& world, const LocationIndex& full, int 
   const size_t n = run.size();
   const size_t begin = n * world.rank() / world.size();
   const size_t end = n * (world.rank() + 1) / world.size();
-  std::vector<uint64_t> samples =
-      CellPartition::SampleCells(run.cells.subspan(begin, end - begin), kSamplesPerRank);
+  return PartitionByShareSample(world, run.cells.subspan(begin, end - begin), parts);
+}
+
+CellPartition PartitionByShareSample(MpiWorld& world, absl::Span<const uint64_t> sorted_share,
+                                     int parts) {
+  std::vector<uint64_t> samples = CellPartition::SampleCells(sorted_share, kSamplesPerRank);
   std::vector<uint64_t> all = world.GatherToRoot(samples);
   std::vector<uint64_t> splitters;
   if (world.root()) splitters = CellPartition::FromSamples(std::move(all), parts).splitters();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
 #include "mpi/cell_partition.h"
@@ -30,6 +31,10 @@ struct RankIndex {
 // broadcasts them. Collective. `full` may be null on a rank whose load
 // failed only if the caller has already agreed on that failure.
 CellPartition PartitionBySample(MpiWorld& world, const LocationIndex& full, int parts);
+// The same from each rank's own share of the cells (sorted ascending; the
+// shares together are every user's cell, in any split). Collective.
+CellPartition PartitionByShareSample(MpiWorld& world, absl::Span<const uint64_t> sorted_share,
+                                     int parts);
 
 // Copies entries [begin, end) of `full` into an index of their own.
 std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin, size_t end);

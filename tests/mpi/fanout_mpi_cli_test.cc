@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/snapshot.h"
 #include "engine/users_binary.h"
 #include "gtest/gtest.h"
 #include "mpi/partition_manifest.h"
@@ -185,6 +186,52 @@ TEST_P(FanoutMpiTest, SnapshotAndManifestInputsEqualTheSingleProcessAlert) {
   ExpectSameDelivery(Out("snapshot-single"), multi);
 }
 
+// `mpirun -np K fanout-mpi build` reads only its share of the users file
+// on each rank (mpi/users_share.h) and exchanges rows by owner; its parts
+// must be those of the whole-file path: the same splitters as `fanout-mpi
+// build --parts K` in one process, and the parts' columns, concatenated,
+// the index `fanout build` writes, for binary input and for a CSV in
+// which users appear twice in different shares (the last row wins).
+TEST_P(FanoutMpiTest, BuildFromSharesWritesThePartsOfTheWholeFileBuild) {
+  const int ranks = GetParam();
+  for (const std::string input : {Users(), dir_->File("users-moved.csv")}) {
+    SCOPED_TRACE(input);
+    const std::string tag = absl::StrCat(std::filesystem::path(input).extension().string().substr(1),
+                                         "-np", ranks);
+    const std::string shares = dir_->File("shares-" + tag), whole = dir_->File("whole-" + tag);
+    Result r = Mpi(ranks, absl::StrCat("build --users ", input, " --out ", shares));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    if (ranks > 1) {
+      r = Mpi(1, absl::StrCat("build --users ", input, " --out ", whole, " --parts ", ranks));
+      ASSERT_EQ(r.rc, 0) << r.err;
+      auto a = PartitionManifest::Read(shares + ".manifest");
+      auto b = PartitionManifest::Read(whole + ".manifest");
+      ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+      EXPECT_EQ(a->splitters, b->splitters);
+      EXPECT_EQ(a->users, b->users);
+      for (int k = 0; k < ranks; ++k) EXPECT_EQ(a->parts[k].users, b->parts[k].users) << k;
+    }
+    std::string err;
+    const std::string single = dir_->File("single-" + tag + ".fo");
+    ASSERT_EQ(RunFanout(absl::StrCat("build --users ", input, " --out ", single), nullptr, &err),
+              0)
+        << err;
+    auto want = LoadSnapshot(single);
+    ASSERT_TRUE(want.ok()) << want.status();
+    std::vector<uint64_t> cells, users;
+    for (int k = 0; k < ranks; ++k) {
+      auto part = LoadSnapshot(PartitionManifest::PartPath(shares, k, ranks));
+      ASSERT_TRUE(part.ok()) << part.status();
+      SortedRun run = part->index->run();
+      cells.insert(cells.end(), run.cells.begin(), run.cells.end());
+      users.insert(users.end(), run.users.begin(), run.users.end());
+    }
+    SortedRun run = want->index->run();
+    EXPECT_TRUE(std::equal(cells.begin(), cells.end(), run.cells.begin(), run.cells.end()));
+    EXPECT_TRUE(std::equal(users.begin(), users.end(), run.users.begin(), run.users.end()));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3, 4),
                          [](const auto& info) { return absl::StrCat("np", info.param); });
 
@@ -268,6 +315,40 @@ TEST_F(FanoutMpiFailureTest, AKilledRankFailsTheAlertNamingIt) {
   for (const std::string& name : DirEntries(dir_.path())) {
     EXPECT_EQ(name.find(".out.tmp"), std::string::npos) << name;
   }
+}
+
+TEST_F(FanoutMpiFailureTest, ABadRowInAShareIsNamedByItsLineInTheWholeFile) {
+  // 3,000 good rows, then a bad one at line 2,902: in the last rank's share.
+  std::string csv = "user_id,lat,lng\n";
+  for (int i = 0; i < 3000; ++i) {
+    csv += absl::StrFormat("%d,%.4f,%.4f\n", i + 1, 30 + i * 0.001, -97 - i * 0.001);
+    if (i == 2899) csv += "77777,95.5,-97\n";
+  }
+  testing::WriteFileOrDie(dir_.File("bad.csv"), csv);
+  Result r = Mpi(3, absl::StrCat("build --users ", dir_.File("bad.csv"), " --out ",
+                                 dir_.File("bad")));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find(absl::StrCat("rank 2 of 3: ", dir_.File("bad.csv"), ":2902: ")),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("bad.manifest")));
+  // With --skip-bad-rows the row is dropped and the rest is built.
+  r = Mpi(3, absl::StrCat("build --users ", dir_.File("bad.csv"), " --out ", dir_.File("bad"),
+                          " --skip-bad-rows"));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 3 parts of 3000 users"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(absl::StrCat(dir_.File("bad.csv"), ":2902: ")), std::string::npos) << r.err;
+
+  // A binary file whose records do not match its checksum: refused by rank 0.
+  std::string bin = ReadFileOrEmpty(dir_.File("users.bin"));
+  bin[bin.size() - 3] ^= 1;
+  testing::WriteFileOrDie(dir_.File("damaged.bin"), bin);
+  r = Mpi(3, absl::StrCat("build --users ", dir_.File("damaged.bin"), " --out ",
+                          dir_.File("damaged")));
+  EXPECT_NE(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("rank 0 of 3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("damaged.manifest")));
 }
 
 TEST_F(FanoutMpiFailureTest, BadFlagsAreRefusedOnceWithExitTwo) {
