@@ -13,14 +13,11 @@
 #include "base/status_macros.h"
 #include "engine/snapshot.h"
 #include "mpi/partition_manifest.h"
+#include "mpi/share_index.h"
 #include "tools/index_flags.h"
 
 namespace fanout {
 namespace {
-
-// Samples per rank: the K-quantiles of K * 4096 samples put each part
-// within about 1% of N/K users (binomial spread of a quantile estimate).
-constexpr size_t kSamplesPerRank = 4096;
 
 // Loads part world.rank() of the manifest, checking it against the manifest.
 absl::StatusOr<RankIndex> LoadManifestPart(MpiWorld& world, const std::string& manifest_path,
@@ -79,7 +76,7 @@ CellPartition PartitionBySample(MpiWorld& world, const LocationIndex& full, int 
 
 CellPartition PartitionByShareSample(MpiWorld& world, absl::Span<const uint64_t> sorted_share,
                                      int parts) {
-  std::vector<uint64_t> samples = CellPartition::SampleCells(sorted_share, kSamplesPerRank);
+  std::vector<uint64_t> samples = CellPartition::SampleCells(sorted_share, kPartitionSamplesPerPart);
   std::vector<uint64_t> all = world.GatherToRoot(samples);
   std::vector<uint64_t> splitters;
   if (world.root()) splitters = CellPartition::FromSamples(std::move(all), parts).splitters();
@@ -113,7 +110,34 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
     return part;
   }
 
-  // Every rank loads the whole input, then keeps its cell range.
+  // A users file: each rank reads its share (mpi/share_index.h).
+  if (flags.Has("users")) {
+    if (flags.Has("index") || flags.Has("dir")) {
+      RETURN_IF_ERROR(world.Agree(absl::InvalidArgumentError(
+          "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE")));
+    }
+    const std::string users_path = *flags.Get("users");
+    ShareBuildStats stats;
+    ASSIGN_OR_RETURN(RankIndex out, BuildRankIndexFromShares(world, users_path,
+                                                             flags.Has("skip-bad-rows"), &stats));
+    const std::vector<uint64_t> sums =
+        world.SumToRoot({stats.input_rows, stats.duplicate_rows, stats.bad_rows});
+    if (world.root()) {
+      if (sums[1] > 0) {
+        std::fprintf(stderr,
+                     "%llu rows repeated an earlier user id; the last row of each user won\n",
+                     static_cast<unsigned long long>(sums[1]));
+      }
+      summary->alert_info.emplace_back("users_file", users_path);
+      summary->alert_info.emplace_back("duplicate_rows", std::to_string(sums[1]));
+      summary->alert_info.emplace_back("skipped_bad_rows", std::to_string(sums[2]));
+    }
+    return out;
+  }
+
+  // A snapshot or an engine folder: every rank loads the whole input (a
+  // snapshot is mapped, so ranks on one host share its pages), then keeps
+  // its cell range.
   absl::StatusOr<std::unique_ptr<LocationIndex>> full =
       absl::ResourceExhaustedError("out of memory");
   try {

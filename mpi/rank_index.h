@@ -25,6 +25,13 @@ struct RankIndex {
   CellPartition partition = CellPartition::FromSamples({}, 1);
 };
 
+// Samples per part behind every partition chosen here and in fanout-mpi
+// build: the K-quantiles of K * 4096 samples put each part within about 1%
+// of N/K users (binomial spread of a quantile estimate). The positions
+// sampled are CellPartition::SampleCells of each K-th slice of the sorted
+// cells, whichever way the cells are held (mpi/share_index.h depends on it).
+inline constexpr size_t kPartitionSamplesPerPart = 4096;
+
 // The users every rank loads from a whole input and the partition it
 // cuts it into: samples of each rank's share of the sorted cells are
 // gathered to rank 0, which chooses the splitters (CellPartition) and
@@ -43,17 +50,19 @@ std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin
 // index_flags.h) plus one more form of --index:
 //   --index PREFIX.manifest  each rank maps and verifies only its own part
 //                            (`fanout-mpi build`; mpi/partition_manifest.h);
-//   --index SNAPSHOT, --users FILE, --dir DIR
+//   --users FILE             each rank reads only its share of the file
+//                            and the rows are exchanged by owner
+//                            (mpi/share_index.h): peak memory about 16
+//                            bytes per row of a share and 48 per user of a
+//                            part, never the whole file;
+//   --index SNAPSHOT, --dir DIR
 //                            every rank loads the whole input as `fanout
 //                            alert` does, then keeps a copy of its cell
-//                            range and drops the rest: simple and correct
-//                            (a user repeated in the file is resolved
-//                            before the split), but every rank needs the
-//                            memory of the whole load at its peak (for
-//                            --users about 16 bytes of input and 32 of
-//                            build per user of the whole file; a snapshot
-//                            is mapped, so ranks on one host share its
-//                            pages) and 17 bytes per user of its part after.
+//                            range and drops the rest: a snapshot is
+//                            mapped, so ranks on one host share its pages;
+//                            an engine folder costs each rank the whole
+//                            state at its peak, and 17 bytes per user of
+//                            its part after.
 // Collective; the status returned is agreed by every rank (MpiWorld::Agree).
 absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
                                         AlertSummary* summary);

@@ -43,10 +43,14 @@ constexpr char kUsage[] = R"(usage:
   alert   the flags and output of `fanout alert`; each rank answers for one
           contiguous range of S2 cells, rank 0 gathers the lists and writes
           them. With PREFIX.manifest each rank loads only its own part;
-          otherwise every rank loads the whole input and keeps its range.
+          with --users each rank reads only its share of the file and the
+          rows are exchanged by owner; with --index SNAPSHOT or --dir every
+          rank loads the whole input and keeps its range.
   build   writes PREFIX.part-k-of-K.fo (one snapshot per rank) and
           PREFIX.manifest (rank count, splitters, each part's size and
-          checksum). --parts K lets one process write all K parts.
+          checksum); each rank reads only its share of the users file.
+          --parts K lets one process write all K parts (from the whole
+          file; the parts are the same).
   loadtest
           live updates and alerts over K ranks: N generated users (default
           200000), B batches (default 200) of UPDATES (default 4096) routed
