@@ -269,7 +269,7 @@ absl::Status RunMpiLoadtest(MpiWorld& world, int argc, char** argv) {
   // The batches.
   AlertLog log;
   std::unique_ptr<RankAlert> inflight;
-  uint64_t received_updates = 0, cross_rank_moves = 0, alerts = 0;
+  uint64_t generated = 0, received_updates = 0, cross_rank_moves = 0, alerts = 0;
   const int64_t run_start = absl::GetCurrentTimeNanos();
   for (uint64_t b = 1; b <= o.batches; ++b) {
     if (o.rate > 0) {
@@ -279,7 +279,9 @@ absl::Status RunMpiLoadtest(MpiWorld& world, int argc, char** argv) {
       if (wait > 0) absl::SleepFor(absl::Nanoseconds(wait));
     }
     std::vector<std::vector<LocationUpdate>> out(world.size());
-    for (const StripedUpdates::Move& m : source.NextBatch(b)) {
+    const std::vector<StripedUpdates::Move> moves = source.NextBatch(b);
+    generated += moves.size();
+    for (const StripedUpdates::Move& m : moves) {
       const int old_owner = m.old_cell != 0 ? partition.PartOf(m.old_cell) : -1;
       if (m.update.kind == LocationUpdate::Kind::kRemove) {
         if (old_owner >= 0) out[old_owner].push_back(m.update);
@@ -360,7 +362,8 @@ absl::Status RunMpiLoadtest(MpiWorld& world, int argc, char** argv) {
   std::vector<uint64_t> per_rank = world.GatherToRoot(
       {initial_users, received_updates, cross_rank_moves, stats.users, stats.memory_bytes,
        stats.merges, stats.last_seq});
-  const std::vector<uint64_t> totals = world.SumToRoot({received_updates, cross_rank_moves});
+  const std::vector<uint64_t> totals =
+      world.SumToRoot({received_updates, cross_rank_moves, generated});
   std::vector<uint64_t> model_counts, model_digests, live_digests;
   if (o.check) {
     auto owner = [&](uint64_t cell) { return partition.PartOf(cell); };
@@ -399,7 +402,8 @@ absl::Status RunMpiLoadtest(MpiWorld& world, int argc, char** argv) {
       }
       ranks.push_back(std::move(r));
     }
-    const uint64_t updates = o.batches * o.updates.batch_updates;
+    // batches x batch_updates, less the updates of stripes with no users.
+    const uint64_t updates = totals[2];
     nlohmann::json report = {
         {"command", "fanout-mpi loadtest"},
         {"ranks", world.size()},

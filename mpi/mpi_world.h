@@ -12,6 +12,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "engine/delivery.h"
 
 namespace fanout {
@@ -82,6 +83,26 @@ class MpiWorld {
     spans.reserve(outgoing.size());
     for (const std::vector<T>& v : outgoing) {
       spans.push_back({reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)});
+    }
+    std::vector<T> in;
+    ExchangeBytes(spans, [&](uint64_t total) {
+      in.resize(total / sizeof(T));
+      return reinterpret_cast<char*>(in.data());
+    });
+    return in;
+  }
+  // The same from one buffer without a copy: the first counts[0] items go
+  // to rank 0, the next counts[1] to rank 1, ... (counts add up to
+  // data.size()).
+  template <typename T>
+  std::vector<T> Exchange(absl::Span<const T> data, const std::vector<size_t>& counts) {
+    static_assert(std::is_trivially_copyable_v<T>, "Exchange copies bytes");
+    std::vector<Bytes> spans;
+    spans.reserve(counts.size());
+    size_t at = 0;
+    for (size_t n : counts) {
+      spans.push_back({reinterpret_cast<const char*>(data.data() + at), n * sizeof(T)});
+      at += n;
     }
     std::vector<T> in;
     ExchangeBytes(spans, [&](uint64_t total) {

@@ -14,6 +14,7 @@
 #include "engine/shard_policy.h"
 #include "mpi/cell_partition.h"
 #include "mpi/users_share.h"
+#include "oneapi/tbb/parallel_sort.h"
 
 namespace fanout {
 namespace {
@@ -33,13 +34,46 @@ uint64_t KeepLastRows(std::vector<UserRecord>* rows) {
   return dropped;
 }
 
-// Stages 1-3 of BuildRankIndexFromShares: this rank's users after resolving
-// repeated ids, as a sorted index of one piece of the global order.
-// `stats` counts this rank's share.
-absl::StatusOr<std::unique_ptr<LocationIndex>> ReadAndSpread(MpiWorld& world,
-                                                             const std::string& users_path,
-                                                             bool skip_bad_rows,
-                                                             ShareBuildStats* stats) {
+// An entry of the index being built: a user and its leaf cell, ordered as
+// the index orders them.
+struct Entry {
+  uint64_t cell, user;
+  bool operator<(const Entry& o) const { return cell != o.cell ? cell < o.cell : user < o.user; }
+};
+
+// `items` grouped by destination rank (stable), with the count for each:
+// one buffer, so that Exchange sends from it without another copy.
+template <typename T, typename DestFn>
+std::vector<T> GroupByRank(const std::vector<T>& items, int ranks, DestFn dest,
+                           std::vector<size_t>* counts) {
+  counts->assign(ranks, 0);
+  for (const T& item : items) ++(*counts)[dest(item)];
+  std::vector<size_t> at(ranks, 0);
+  for (int r = 1; r < ranks; ++r) at[r] = at[r - 1] + (*counts)[r - 1];
+  std::vector<T> out(items.size());
+  for (const T& item : items) out[at[dest(item)]++] = item;
+  return out;
+}
+
+// How many of `sorted` entries fall in each part of `partition` (they are
+// consecutive, part by part).
+std::vector<size_t> PartCounts(const std::vector<Entry>& sorted, const CellPartition& partition) {
+  std::vector<size_t> counts(partition.parts());
+  auto begin = sorted.begin();
+  for (int k = 0; k < partition.parts(); ++k) {
+    auto end = k + 1 == partition.parts()
+                   ? sorted.end()
+                   : std::lower_bound(begin, sorted.end(), partition.upper(k),
+                                      [](const Entry& e, uint64_t cell) { return e.cell < cell; });
+    counts[k] = end - begin;
+    begin = end;
+  }
+  return counts;
+}
+
+// Stage 1: this rank's share of the rows, the file unmapped again.
+absl::StatusOr<std::vector<UserRecord>> ReadShare(MpiWorld& world, const std::string& users_path,
+                                                  bool skip_bad_rows, ShareBuildStats* stats) {
   absl::StatusOr<UsersShare> share = UsersShare::Open(users_path, world.rank(), world.size());
   RETURN_IF_ERROR(world.Agree(share.status()));
   // Line numbers in messages count from the top of the whole file.
@@ -67,43 +101,48 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> ReadAndSpread(MpiWorld& world,
                  static_cast<unsigned long long>(csv_stats.first_bad_line),
                  csv_stats.first_bad_reason.c_str());
   }
+  return rows;
+}
 
+// Stages 2-3: this rank's piece of the global (cell, user) order, sorted,
+// after resolving repeated ids.
+std::vector<Entry> SpreadByCell(MpiWorld& world, std::vector<UserRecord> rows,
+                                ShareBuildStats* stats) {
   // 2. Each user's rows meet at one rank; its last row wins.
   std::vector<UserRecord> mine;
   {
-    std::vector<std::vector<UserRecord>> out(world.size());
-    for (const UserRecord& r : *rows) out[Mix64(r.user_id) % world.size()].push_back(r);
-    rows = std::vector<UserRecord>();
-    mine = world.Exchange(out);
+    std::vector<size_t> counts;
+    const std::vector<UserRecord> grouped = GroupByRank(
+        rows, world.size(),
+        [&](const UserRecord& r) { return static_cast<int>(Mix64(r.user_id) % world.size()); },
+        &counts);
+    rows = {};
+    mine = world.Exchange(absl::MakeConstSpan(grouped), counts);
   }
   stats->duplicate_rows = KeepLastRows(&mine);
 
   // 3. A first partition by cell, from a sample; each rank sorts its piece.
-  std::vector<uint64_t> cells(mine.size());
-  for (size_t i = 0; i < mine.size(); ++i) cells[i] = mine[i].ToCellId().id();
-  std::sort(cells.begin(), cells.end());
-  const CellPartition first = PartitionByShareSample(world, cells, world.size());
-  cells = {};
-  std::vector<std::vector<UserRecord>> out(world.size());
-  for (const UserRecord& r : mine) out[first.PartOf(r.ToCellId().id())].push_back(r);
+  std::vector<Entry> entries(mine.size());
+  for (size_t i = 0; i < mine.size(); ++i) entries[i] = {mine[i].ToCellId().id(), mine[i].user_id};
   mine = {};
-  const std::vector<UserRecord> piece = world.Exchange(out);
-  out = {};
-  absl::StatusOr<std::unique_ptr<LocationIndex>> index =
-      absl::ResourceExhaustedError("out of memory");
-  try {
-    index = LocationIndex::Build(piece, {});
-  } catch (const std::bad_alloc&) {
+  tbb::parallel_sort(entries.begin(), entries.end());
+  std::vector<uint64_t> sample;
+  const size_t n = entries.size(), count = std::min(n, kPartitionSamplesPerPart);
+  for (size_t i = 0; i < count; ++i) {
+    sample.push_back(entries[static_cast<size_t>((absl::uint128(2 * i + 1) * n) / (2 * count))].cell);
   }
-  RETURN_IF_ERROR(world.Agree(index.status()));
-  return index;
+  const CellPartition first = PartitionByShareSample(world, sample, world.size());
+  std::vector<Entry> piece = world.Exchange(absl::MakeConstSpan(entries), PartCounts(entries, first));
+  entries = {};
+  tbb::parallel_sort(piece.begin(), piece.end());
+  return piece;
 }
 
 // Stage 4: the partition the whole-file path chooses, from the cells at
 // its sample positions in the global order (this rank holds positions
-// [offset, offset + run.size())).
-CellPartition ExactPartition(MpiWorld& world, const SortedRun& run, int parts) {
-  std::vector<uint64_t> sizes = world.Broadcast(world.GatherToRoot({run.size()}));
+// [offset, offset + piece.size())).
+CellPartition ExactPartition(MpiWorld& world, const std::vector<Entry>& piece, int parts) {
+  std::vector<uint64_t> sizes = world.Broadcast(world.GatherToRoot({piece.size()}));
   uint64_t offset = 0, n = 0;
   for (int r = 0; r < world.size(); ++r) {
     if (r < world.rank()) offset += sizes[r];
@@ -118,7 +157,7 @@ CellPartition ExactPartition(MpiWorld& world, const SortedRun& run, int parts) {
     for (uint64_t i = 0; i < count; ++i) {
       const uint64_t at =
           begin + static_cast<uint64_t>((absl::uint128(2 * i + 1) * len) / (2 * count));
-      if (at >= offset && at < offset + run.size()) samples.push_back(run.cells[at - offset]);
+      if (at >= offset && at < offset + piece.size()) samples.push_back(piece[at - offset].cell);
     }
   }
   std::vector<uint64_t> all = world.GatherToRoot(samples);
@@ -132,29 +171,21 @@ CellPartition ExactPartition(MpiWorld& world, const SortedRun& run, int parts) {
 absl::StatusOr<RankIndex> BuildRankIndexFromShares(MpiWorld& world,
                                                    const std::string& users_path,
                                                    bool skip_bad_rows, ShareBuildStats* stats) {
-  ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> piece,
-                   ReadAndSpread(world, users_path, skip_bad_rows, stats));
-  RankIndex out;
-  out.partition = ExactPartition(world, piece->run(), world.size());
+  ASSIGN_OR_RETURN(std::vector<UserRecord> rows,
+                   ReadShare(world, users_path, skip_bad_rows, stats));
+  // Collectives may not be skipped by one rank: a bad_alloc in the
+  // exchanges cannot be agreed on, so it ends the job, naming the rank
+  // (fanout_mpi_main.cc).
+  std::vector<Entry> piece = SpreadByCell(world, std::move(rows), stats);
+  RankIndex part;
+  part.partition = ExactPartition(world, piece, world.size());
 
-  // 5. Entries to their final rank; the received pieces come in rank
-  // order, ascending, so they are sorted.
-  struct Entry {
-    uint64_t cell, user;
-  };
-  std::vector<std::vector<Entry>> outgoing(world.size());
-  {
-    const SortedRun run = piece->run();
-    for (int k = 0; k < world.size(); ++k) {
-      auto [begin, end] = out.partition.Slice(run, k);
-      outgoing[k].reserve(end - begin);
-      for (size_t i = begin; i < end; ++i) outgoing[k].push_back({run.cells[i], run.users[i]});
-    }
-  }
-  piece.reset();
-  std::vector<Entry> entries = world.Exchange(outgoing);
-  outgoing = {};
-  absl::StatusOr<std::unique_ptr<LocationIndex>> part =
+  // 5. Entries to their final rank; the pieces received come in rank
+  // order, each ascending within ascending ranges, so they are sorted.
+  std::vector<Entry> entries =
+      world.Exchange(absl::MakeConstSpan(piece), PartCounts(piece, part.partition));
+  piece = {};
+  absl::StatusOr<std::unique_ptr<LocationIndex>> index =
       absl::ResourceExhaustedError("out of memory");
   try {
     std::vector<uint64_t> cells(entries.size()), users(entries.size());
@@ -163,12 +194,12 @@ absl::StatusOr<RankIndex> BuildRankIndexFromShares(MpiWorld& world,
       users[i] = entries[i].user;
     }
     entries = {};
-    part = LocationIndex::FromColumns(std::move(cells), std::move(users));
+    index = LocationIndex::FromColumns(std::move(cells), std::move(users));
   } catch (const std::bad_alloc&) {
   }
-  RETURN_IF_ERROR(world.Agree(part.status()));
-  out.index = std::move(*part);
-  return out;
+  RETURN_IF_ERROR(world.Agree(index.status()));
+  part.index = std::move(*index);
+  return part;
 }
 
 }  // namespace fanout

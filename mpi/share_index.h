@@ -28,9 +28,10 @@ struct ShareBuildStats {
 //   2. rows go to rank mix64(user id) % K, which keeps each user's last
 //      row (shares and senders are in file order, so "last" is the file's
 //      order, as `fanout build` resolves a repeated id);
-//   3. the survivors go to the ranks of a first partition chosen from a
-//      sample of their cells, where each builds a sorted index: the ranks
-//      then hold the global (cell, user) order in consecutive pieces;
+//   3. the survivors, as (cell, user) entries, go to the ranks of a first
+//      partition chosen from a sample of their cells, where each sorts
+//      them: the ranks then hold the global (cell, user) order in
+//      consecutive pieces;
 //   4. the splitters are chosen from the cells at the very positions of
 //      that order that the whole-file path samples (kPartitionSamplesPerPart
 //      in each K-th slice), so the partition, and every part, is the one
@@ -38,9 +39,12 @@ struct ShareBuildStats {
 //      --parts K` writes);
 //   5. each rank sends every other the entries of its piece in the other's
 //      final range (only near the first partition's borders: most stay).
-// Peak memory per rank: about 16 bytes per row of its share, then about
-// 2 x 24 bytes per user of its part (an exchange's buffers), never the
-// whole file. Collective; the status is agreed by every rank, and bad
+// Every exchange sends from one buffer grouped by destination and
+// receives into one, and the pages of the file a rank has read through
+// are dropped from it, so a rank's peak memory grows with its share and
+// its part (a few 16-byte copies of each row; a CSV share also holds its
+// text while parsed), never with the whole file (bench/README.md, "Beyond
+// one machine", has the readings). Collective; the status is agreed by every rank, and bad
 // rows are named by their line (CSV) or record (binary) in the whole file.
 absl::StatusOr<RankIndex> BuildRankIndexFromShares(MpiWorld& world,
                                                    const std::string& users_path,

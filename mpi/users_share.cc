@@ -2,6 +2,8 @@
 
 #include "mpi/users_share.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -78,6 +80,16 @@ std::string ShiftLine(absl::string_view message, absl::string_view name, uint64_
   return absl::StrCat(prefix, first_line + line - 2, rest.substr(colon));
 }
 
+// Drops the pages of [begin, end) of the mapping from this process (they
+// stay in the page cache): a share read once is not kept resident, so a
+// rank's memory is what it holds, not the file it has read through.
+void ReleasePages(const MappedFile& file, uint64_t begin, uint64_t end) {
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  begin -= begin % page;
+  if (end <= begin || file.size() == 0) return;
+  ::madvise(const_cast<char*>(file.data()) + begin, end - begin, MADV_DONTNEED);
+}
+
 }  // namespace
 
 absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, int ranks) {
@@ -107,6 +119,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
     s.end_ = rank + 1 == ranks ? text.size() : LineStartFrom(text, s.header_end_, nominal(rank + 1));
     s.end_ = std::max(s.end_, s.begin_);
     s.lines_ = std::count(text.begin() + s.begin_, text.begin() + s.end_, '\n');
+    ReleasePages(*s.file_, s.begin_, s.end_);
   }
   RETURN_IF_ERROR(s.file_->CheckIntact());
   return s;
@@ -122,6 +135,7 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
     out.resize((end_ - begin_) / sizeof(UserRecord));
     if (!out.empty()) std::memcpy(out.data(), text.data() + begin_, end_ - begin_);
     RETURN_IF_ERROR(file_->CheckIntact());
+    ReleasePages(*file_, begin_, end_);
     for (size_t i = 0; i < out.size(); ++i) {
       const UserRecord& r = out[i];
       if (r.IsValid()) continue;
@@ -137,6 +151,7 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
                                  header_end_ > 0 && text[header_end_ - 1] == '\n' ? "" : "\n",
                                  text.substr(begin_, end_ - begin_));
   RETURN_IF_ERROR(file_->CheckIntact());
+  ReleasePages(*file_, begin_, end_);
   UsersCsvStats local;
   absl::StatusOr<std::vector<UserRecord>> rows = ParseUsersCsv(own, path_, options, &local);
   if (!rows.ok()) {
@@ -150,8 +165,16 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
 absl::Status UsersShare::VerifyChecksum() const {
   if (!binary_) return absl::OkStatus();
   file_->AdviseSequential();
-  const uint64_t sum =
-      XXH3_64bits(file_->data() + kUsersHeaderSize, file_->size() - kUsersHeaderSize);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  constexpr uint64_t kBlock = uint64_t{64} << 20;
+  for (uint64_t at = kUsersHeaderSize; at < file_->size(); at += kBlock) {
+    const uint64_t end = std::min<uint64_t>(file_->size(), at + kBlock);
+    XXH3_64bits_update(state, file_->data() + at, end - at);
+    ReleasePages(*file_, at, end);
+  }
+  const uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
   RETURN_IF_ERROR(file_->CheckIntact());
   if (sum != checksum_) {
     return absl::DataLossError(absl::StrFormat(
