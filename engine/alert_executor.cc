@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -191,20 +192,21 @@ class ShardedCollector {
 };
 
 // Sorts every list (and its cells) by distance from `origin`, nearest
-// first, ties by user id; lists in parallel, and a long list's keys and
-// sort in parallel too (an alert with few shards has few, long lists).
+// first, ties in index order (cell, then user id); lists in parallel, and
+// a long list's keys and sort in parallel too (an alert with few shards
+// has few, long lists). The key is the squared chord length's bit
+// pattern: for doubles >= 0 it orders as the value does, so the sort
+// compares integers.
 void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserIdList>* cells) {
   struct Entry {
-    double chord2;  // squared chord length: monotone in the distance
-    uint64_t user;
-    uint64_t cell;
-    bool operator<(const Entry& o) const {
-      return chord2 != o.chord2 ? chord2 < o.chord2 : user < o.user;
-    }
+    uint64_t key;  // bits of the squared chord length: monotone in the distance
+    uint64_t at;   // position in the list (index order)
+    bool operator<(const Entry& o) const { return key != o.key ? key < o.key : at < o.at; }
   };
   constexpr size_t kGrain = size_t{1} << 14;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, lists->shards.size(), 1), [&](const auto& r) {
     std::vector<Entry> entries;
+    UserIdList users_copy, cells_copy;
     for (size_t s = r.begin(); s < r.end(); ++s) {
       UserIdList& users = lists->shards[s];
       UserIdList& where = (*cells)[s];
@@ -212,7 +214,10 @@ void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserId
       entries.resize(n);
       tbb::parallel_for(tbb::blocked_range<size_t>(0, n, kGrain), [&](const auto& part) {
         for (size_t i = part.begin(); i < part.end(); ++i) {
-          entries[i] = {(CellCenter(S2CellId(where[i])) - origin).Norm2(), users[i], where[i]};
+          const double chord2 = (CellCenter(S2CellId(where[i])) - origin).Norm2();
+          uint64_t bits;
+          std::memcpy(&bits, &chord2, sizeof(bits));
+          entries[i] = {bits, i};
         }
       });
       if (n > kGrain) {
@@ -220,9 +225,11 @@ void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserId
       } else {
         std::sort(entries.begin(), entries.end());
       }
+      users_copy.assign(users.begin(), users.end());
+      cells_copy.assign(where.begin(), where.end());
       for (size_t i = 0; i < n; ++i) {
-        users[i] = entries[i].user;
-        where[i] = entries[i].cell;
+        users[i] = users_copy[entries[i].at];
+        where[i] = cells_copy[entries[i].at];
       }
     }
   });

@@ -82,7 +82,7 @@ class AlertExecutor {
     // DEFAULT: 262144. REQUIRES: >= 1.
     size_t chunk_entries = 262144;
     // The order inside each list. kNearest sorts each list by distance from
-    // `order_origin` (ties by user id) after the scan; kIndex costs nothing.
+    // `order_origin` (ties in index order) after the scan; kIndex costs nothing.
     // DEFAULT: kIndex.
     DeliveryOrder order = DeliveryOrder::kIndex;
     // kNearest: the incident point. DEFAULT: unset: IncidentPoint(area).

@@ -60,8 +60,8 @@ struct DeliveryLists {
 enum class DeliveryOrder {
   kIndex,    // index order (cell, then user id): deterministic, and free
   kNearest,  // nearest the incident point first (AlertExecutor::Options);
-             // ties by user id. Costs a sort of each list (bench/README.md,
-             // "Delivery features").
+             // ties in index order (users of one cell by id). Costs a
+             // sort of each list (bench/README.md, "Delivery features").
 };
 
 // Wall-clock milliseconds per stage (DESIGN §4 summary.json "timings_ms").

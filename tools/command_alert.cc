@@ -201,10 +201,11 @@ absl::Status RunAlert(int argc, char** argv) {
                 summary.origin_lng_deg, summary.order_ms);
   }
   if (covering_path) {
+    int64_t covering_start = absl::GetCurrentTimeNanos();
     RETURN_IF_ERROR(WriteText(*covering_path, CoveringToGeoJson(covering)));
-    std::printf("covering: %d interior + %d boundary cells -> %s\n",
+    std::printf("covering: %d interior + %d boundary cells -> %s (%.1f ms)\n",
                 covering.interior.num_cells(), covering.boundary.num_cells(),
-                covering_path->c_str());
+                covering_path->c_str(), MillisSince(covering_start));
   }
   if (map_path) {
     int64_t map_start = absl::GetCurrentTimeNanos();

@@ -2,7 +2,7 @@
 //
 // Delivery features of the executor and the Engine (issue 18): nearest-first
 // lists hold exactly the users of the index-ordered ones, sorted by distance
-// from the incident point (ties by user id); the cells handed back beside
+// from the incident point (ties in index order); the cells handed back beside
 // the lists are each user's own; the covering handed back is the one the
 // summary counts; Engine::Alert fills the map and the covering on request
 // and nothing otherwise.
@@ -71,7 +71,7 @@ std::vector<UserRecord> Users(size_t n) {
 }
 
 // Each list nearest first from `origin` (distances of the users' leaf
-// cells' centres, as the executor measures them), ties by user id.
+// cells' centres, as the executor measures them), users of one cell by id.
 void ExpectNearestFirst(const DeliveryLists& lists, const std::vector<UserRecord>& users,
                         const S2LatLng& origin) {
   std::unordered_map<uint64_t, S2Point> where;
