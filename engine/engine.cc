@@ -97,6 +97,9 @@ absl::Status AlertWithMap(const AlertExecutor& executor, const AlertArea& area,
     in.covering = &covering;
     for (const UserIdList& list : cells) in.matched_cells.emplace_back(list.data(), list.size());
     in.index_users = summary->index_users;
+    if (summary->order == DeliveryOrder::kNearest) {
+      in.incident = S2LatLng::FromDegrees(summary->origin_lat_deg, summary->origin_lng_deg);
+    }
     in.title = std::string(AlertFormatName(request.format));
     for (const auto& [key, value] : summary->alert_info) {
       if (key == "identifier") in.title = value;

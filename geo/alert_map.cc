@@ -480,6 +480,11 @@ void AppendLegend(const AlertMapInput& in, const Projection& p, const Density& d
   if (in.outlines != nullptr) {
     swatch("fill=\"#fbfaf6\" stroke=\"#8f8f8f\"", "State outlines (data/, 1:10m)");
   }
+  if (in.incident.has_value()) {
+    swatch("fill=\"#ffd400\" stroke=\"#111\" rx=\"7\"",
+           absl::StrFormat("Nearest first from %.4f, %.4f",
+                           in.incident->lat().degrees(), in.incident->lng().degrees()));
+  }
   // The density scale: one box per class, labelled with its lowest count.
   y += 30;
   const double bin_km = o.density_bin_px * kKmPerDegree / p.scale();
@@ -658,6 +663,16 @@ absl::StatusOr<std::string> RenderAlertMapSvg(const AlertMapInput& in, const Ale
   }
   AppendDensity(density, &svg);
   AppendArea(*in.area, p, &svg);
+  if (in.incident.has_value()) {
+    const double x = p.X(Rel(in.incident->lng().degrees(), p.center()));
+    const double y = p.Y(in.incident->lat().degrees());
+    absl::StrAppendFormat(&svg,
+                          "<g id=\"incident\" clip-path=\"url(#plot)\"><circle cx=\"%.1f\" "
+                          "cy=\"%.1f\" r=\"7\" fill=\"#ffd400\" stroke=\"#111\" "
+                          "stroke-width=\"1.5\"/><path d=\"M%.1f,%.1fh22M%.1f,%.1fh-22M%.1f,"
+                          "%.1fv22M%.1f,%.1fv-22\" stroke=\"#111\" stroke-width=\"1.5\"/></g>\n",
+                          x, y, x + 7, y, x - 7, y, x, y + 7, x, y - 7);
+  }
   absl::StrAppendFormat(&svg,
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                         "stroke=\"#5b6770\" stroke-width=\"1\"/>\n",

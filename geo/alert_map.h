@@ -4,6 +4,7 @@
 #define FANOUT_GEO_ALERT_MAP_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,8 @@ namespace fanout {
 //     and boundary cells (users tested exactly), in different colours;
 //   - the density of matched users, binned on a square pixel grid and
 //     shaded on a logarithmic scale;
-//   - the alert area's outline (polygons and circles, holes kept);
+//   - the alert area's outline (polygons and circles, holes kept), and the
+//     incident point when given (nearest-first delivery);
 //   - a legend: the counts (matched users, interior and boundary cells),
 //     the density scale and a scale bar.
 // Projection: equirectangular, centred on the area's bounding box grown by
@@ -83,6 +85,9 @@ struct AlertMapInput {
   std::vector<std::string> notes;
   // The index's size, shown next to the matched count when non-zero.
   uint64_t index_users = 0;
+  // The point nearest-first delivery measured from (DeliveryOrder::kNearest),
+  // drawn as a marker. DEFAULT: unset: no marker.
+  std::optional<S2LatLng> incident;
 };
 
 struct AlertMapOptions {

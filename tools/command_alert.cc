@@ -88,6 +88,9 @@ absl::StatusOr<std::string> RenderMap(const AlertArea& area, const AreaCovering&
   in.covering = &covering;
   for (const UserIdList& list : cells) in.matched_cells.emplace_back(list.data(), list.size());
   in.index_users = summary.index_users;
+  if (summary.order == DeliveryOrder::kNearest) {
+    in.incident = S2LatLng::FromDegrees(summary.origin_lat_deg, summary.origin_lng_deg);
+  }
   absl::StatusOr<std::vector<MapOutline>> states = LoadStateOutlines();
   if (states.ok()) {
     in.outlines = &*states;

@@ -139,6 +139,17 @@ TEST(AlertMapTest, SvgHasOneElementPerCellAndPartAndTheCounts) {
             std::string::npos)
       << legend;
   EXPECT_NE(legend.find("Flash flood <warning> & \"test\""), std::string::npos) << legend;
+  EXPECT_FALSE(Layer(doc, "incident"));
+
+  // Nearest-first delivery: the incident point is marked and named.
+  in.incident = Deg(29.76, -95.37);
+  svg = RenderAlertMapSvg(in);
+  ASSERT_TRUE(svg.ok());
+  pugi::xml_document marked;
+  ASSERT_TRUE(marked.load_string(svg->c_str()));
+  EXPECT_TRUE(Layer(marked, "incident").child("circle"));
+  EXPECT_NE(AllText(Layer(marked, "legend")).find("Nearest first from 29.7600, -95.3700"),
+            std::string::npos);
 }
 
 TEST(AlertMapTest, RefusesAMissingAreaAndBadOptions) {
