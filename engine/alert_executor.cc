@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -17,10 +18,12 @@
 #include "engine/internal/alert_executor_peer.h"
 #include "engine/internal/live_view_state.h"
 #include "engine/internal/shard_scatter.h"
+#include "geo/cell_center.h"
 #include "geo/cell_classifier.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/parallel_sort.h"
 #include "oneapi/tbb/task_arena.h"
 #include "s2/s2cell.h"
 #include "s2/s2cell_id.h"
@@ -188,6 +191,50 @@ class ShardedCollector {
   tbb::enumerable_thread_specific<std::vector<UserIdList>> buffers_;
 };
 
+// Sorts every list (and its cells) by distance from `origin`, nearest
+// first, ties in index order (cell, then user id); lists in parallel, and
+// a long list's keys and sort in parallel too (an alert with few shards
+// has few, long lists). The key is the squared chord length's bit
+// pattern: for doubles >= 0 it orders as the value does, so the sort
+// compares integers.
+void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserIdList>* cells) {
+  struct Entry {
+    uint64_t key;  // bits of the squared chord length: monotone in the distance
+    uint64_t at;   // position in the list (index order)
+    bool operator<(const Entry& o) const { return key != o.key ? key < o.key : at < o.at; }
+  };
+  constexpr size_t kGrain = size_t{1} << 14;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, lists->shards.size(), 1), [&](const auto& r) {
+    std::vector<Entry> entries;
+    UserIdList users_copy, cells_copy;
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      UserIdList& users = lists->shards[s];
+      UserIdList& where = (*cells)[s];
+      const size_t n = users.size();
+      entries.resize(n);
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, n, kGrain), [&](const auto& part) {
+        for (size_t i = part.begin(); i < part.end(); ++i) {
+          const double chord2 = (CellCenter(S2CellId(where[i])) - origin).Norm2();
+          uint64_t bits;
+          std::memcpy(&bits, &chord2, sizeof(bits));
+          entries[i] = {bits, i};
+        }
+      });
+      if (n > kGrain) {
+        tbb::parallel_sort(entries.begin(), entries.end());
+      } else {
+        std::sort(entries.begin(), entries.end());
+      }
+      users_copy.assign(users.begin(), users.end());
+      cells_copy.assign(where.begin(), where.end());
+      for (size_t i = 0; i < n; ++i) {
+        users[i] = users_copy[entries[i].at];
+        where[i] = cells_copy[entries[i].at];
+      }
+    }
+  });
+}
+
 }  // namespace
 
 absl::Status AlertExecutor::Options::Validate() const {
@@ -197,6 +244,9 @@ absl::Status AlertExecutor::Options::Validate() const {
   }
   if (refine_min_entries < 1) return absl::InvalidArgumentError("refine_min_entries must be >= 1");
   if (chunk_entries < 1) return absl::InvalidArgumentError("chunk_entries must be >= 1");
+  if (order_origin.has_value() && !order_origin->is_valid()) {
+    return absl::InvalidArgumentError("order_origin is not a valid latitude and longitude");
+  }
   return covering.Validate();
 }
 
@@ -297,6 +347,11 @@ absl::StatusOr<DeliveryLists> AlertExecutor::Execute(const AlertArea& area,
 
 absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
                                     AlertSummary* summary) const {
+  return Execute(area, out, summary, Extras{});
+}
+
+absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
+                                    AlertSummary* summary, const Extras& extras) const {
   RETURN_IF_ERROR(options_.Validate());
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
   const internal::ExecutorSources& own = *sources_;
@@ -336,8 +391,23 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   int64_t t2 = absl::GetCurrentTimeNanos();
   DeliveryLists& lists = *out;
   static const std::function<void()> kNoHook;
+  // Cells beside the lists only when someone needs them: the caller, or
+  // the nearest-first ordering.
+  const bool nearest = options_.order == DeliveryOrder::kNearest;
+  std::vector<UserIdList> own_cells;
+  std::vector<UserIdList>* cells = extras.cells != nullptr ? extras.cells
+                                   : nearest               ? &own_cells
+                                                           : nullptr;
   internal::ScatterByShard(sources, slices, items, area, policy, &lists,
-                           hooks != nullptr ? hooks->between_passes : kNoHook);
+                           hooks != nullptr ? hooks->between_passes : kNoHook, cells);
+  double order_ms = 0;
+  S2LatLng origin;
+  if (nearest) {
+    const int64_t t3 = absl::GetCurrentTimeNanos();
+    origin = options_.order_origin.has_value() ? *options_.order_origin : IncidentPoint(area);
+    SortNearest(origin.ToPoint(), &lists, cells);
+    order_ms = MillisSince(t3);
+  }
   double scan_ms = MillisSince(t2);
 
   if (summary != nullptr) {
@@ -361,7 +431,12 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
     summary->timings.cover_ms = cover_ms;
     summary->timings.plan_ms = plan_ms;
     summary->timings.scan_ms = scan_ms;
+    summary->order = options_.order;
+    summary->order_ms = order_ms;
+    summary->origin_lat_deg = nearest ? origin.lat().degrees() : 0;
+    summary->origin_lng_deg = nearest ? origin.lng().degrees() : 0;
   }
+  if (extras.covering != nullptr) *extras.covering = std::move(covering);
   return absl::OkStatus();
 }
 
@@ -374,6 +449,15 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliverySink& sink,
   RETURN_IF_ERROR(sink.Deliver(lists, *s));
   s->timings.emit_ms = MillisSince(t);
   return absl::OkStatus();
+}
+
+S2LatLng IncidentPoint(const AlertArea& area) {
+  if (area.num_polygons() == 0 && area.num_caps() == 1) return S2LatLng(area.cap(0).center());
+  S2Point sum;  // each part's centroid is scaled by its area (s2polygon.h, s2cap.h)
+  for (int i = 0; i < area.num_polygons(); ++i) sum += area.polygon(i).GetCentroid();
+  for (int i = 0; i < area.num_caps(); ++i) sum += area.cap(i).GetCentroid();
+  if (sum.Norm2() < 1e-30) return S2LatLng(area.GetCapBound().center());
+  return S2LatLng(sum.Normalize());
 }
 
 DeliveryLists BruteForceScan(const LocationIndex& index, const AlertArea& area,

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -15,6 +17,7 @@
 #include "engine/shard_policy.h"
 #include "geo/alert_area.h"
 #include "geo/area_covering.h"
+#include "s2/s2latlng.h"
 
 namespace fanout {
 
@@ -78,8 +81,26 @@ class AlertExecutor {
     // "chunk_entries").
     // DEFAULT: 262144. REQUIRES: >= 1.
     size_t chunk_entries = 262144;
+    // The order inside each list. kNearest sorts each list by distance from
+    // `order_origin` (ties in index order) after the scan; kIndex costs nothing.
+    // DEFAULT: kIndex.
+    DeliveryOrder order = DeliveryOrder::kIndex;
+    // kNearest: the incident point. DEFAULT: unset: IncidentPoint(area).
+    std::optional<S2LatLng> order_origin;
 
     absl::Status Validate() const;
+  };
+
+  // What an alert can hand back beyond its lists, each only when asked for
+  // (a null pointer costs nothing).
+  struct Extras {
+    // Receives the area's covering: the interior and boundary cells the
+    // plan started from (geo/area_covering.h).
+    AreaCovering* covering = nullptr;
+    // Receives the leaf S2 cell id of every listed user, list by list:
+    // (*cells)[s][i] is where lists.shards[s][i] is (8 bytes a matched
+    // user, written during the scan).
+    std::vector<UserIdList>* cells = nullptr;
   };
 
   // Alerts over `index`, which must outlive the executor.
@@ -109,6 +130,10 @@ class AlertExecutor {
   // Execute, then hand the lists to `sink` (timed as "emit").
   absl::Status Execute(const AlertArea& area, DeliverySink& sink, AlertSummary* summary) const;
 
+  // Execute into `lists`, also filling what `extras` asks for.
+  absl::Status Execute(const AlertArea& area, DeliveryLists* lists, AlertSummary* summary,
+                       const Extras& extras) const;
+
  private:
   friend class internal::AlertExecutorPeer;
 
@@ -120,6 +145,13 @@ class AlertExecutor {
   // with std::atomic_load / std::atomic_store.
   std::shared_ptr<const internal::ExecutorTestHooks> test_hooks_;
 };
+
+// Where an alert happens, for DeliveryOrder::kNearest: the centre of its
+// circle when the area is one circle (CAP <circle>), else the centroid of
+// the area (S2's area-weighted centroid of every polygon and circle, parts
+// that overlap counted twice), or the centre of its bounding cap when that
+// centroid is degenerate (an area symmetric about the Earth's centre).
+S2LatLng IncidentPoint(const AlertArea& area);
 
 // The reference answer: every entry of the index tested against the area,
 // in parallel, with no covering. Used by tests, `fanout alert --verify` and

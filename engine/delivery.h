@@ -56,6 +56,14 @@ struct DeliveryLists {
   }
 };
 
+// The order of the users inside each delivery list.
+enum class DeliveryOrder {
+  kIndex,    // index order (cell, then user id): deterministic, and free
+  kNearest,  // nearest the incident point first (AlertExecutor::Options);
+             // ties in index order (users of one cell by id). Costs a
+             // sort of each list (bench/README.md, "Delivery features").
+};
+
 // Wall-clock milliseconds per stage (DESIGN §4 summary.json "timings_ms").
 struct StageTimings {
   double parse_ms = 0;  // alert text -> AlertArea (filled by the caller)
@@ -91,6 +99,17 @@ struct AlertSummary {
   // Sorted runs scanned: 1 for a static index; for a live one the base, its
   // delta runs and the run of updates gathered for this alert.
   uint32_t sorted_runs = 0;
+
+  // How each list is ordered; for kNearest, the point distances were
+  // measured from (degrees) and the time the ordering took (part of
+  // scan_ms).
+  DeliveryOrder order = DeliveryOrder::kIndex;
+  double origin_lat_deg = 0, origin_lng_deg = 0;
+  double order_ms = 0;
+  // Engine::Alert only, when the request asked for them (AlertRequest):
+  // the operator map (geo/alert_map.h) and the covering as GeoJSON.
+  std::string map_svg;
+  std::string covering_geojson;
 
   // Free-form facts about the input (source, edge model, ...), written to
   // summary.json under "alert" in insertion order.

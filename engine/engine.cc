@@ -25,6 +25,7 @@
 #include "base/file_io.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
+#include "geo/alert_map.h"
 #include "engine/internal/engine_directory.h"
 #include "engine/internal/segment_log.h"
 #include "engine/internal/standing_tracker.h"
@@ -67,10 +68,54 @@ absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(const AlertRequest
                    ResolveAlertText(request.text, request.format, options));
   summary->repairs = resolved.repairs;
   summary->dropped_repeated_pairs = resolved.dropped_repeated_pairs;
+  if (!resolved.header.identifier.empty()) {
+    summary->alert_info.emplace_back("identifier", resolved.header.identifier);
+  }
   for (const ResolvedArea& a : resolved.areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
   }
   return std::move(resolved.area);
+}
+
+// Engine::Alert with the map or the covering asked for (AlertRequest):
+// the scan keeps the covering and the users' cells, the map and GeoJSON
+// are made before the sink is called, so the sink's summary has them.
+absl::Status AlertWithMap(const AlertExecutor& executor, const AlertArea& area,
+                          const AlertRequest& request, DeliverySink& sink,
+                          AlertSummary* summary) {
+  AreaCovering covering;
+  std::vector<UserIdList> cells;
+  AlertExecutor::Extras extras;
+  extras.covering = &covering;
+  if (request.map_svg) extras.cells = &cells;
+  DeliveryLists lists;
+  RETURN_IF_ERROR(executor.Execute(area, &lists, summary, extras));
+  if (request.covering_geojson) summary->covering_geojson = CoveringToGeoJson(covering);
+  if (request.map_svg) {
+    AlertMapInput in;
+    in.area = &area;
+    in.covering = &covering;
+    for (const UserIdList& list : cells) in.matched_cells.emplace_back(list.data(), list.size());
+    in.index_users = summary->index_users;
+    if (summary->order == DeliveryOrder::kNearest) {
+      in.incident = S2LatLng::FromDegrees(summary->origin_lat_deg, summary->origin_lng_deg);
+    }
+    in.title = std::string(AlertFormatName(request.format));
+    for (const auto& [key, value] : summary->alert_info) {
+      if (key == "identifier") in.title = value;
+    }
+    for (size_t i = 0; i < summary->areas.size() && i < 4; ++i) {
+      const AlertSummary::AreaCount& a = summary->areas[i];
+      in.notes.push_back(a.desc.empty() ? a.defined_by : absl::StrCat(a.desc, ": ", a.defined_by));
+    }
+    absl::StatusOr<std::vector<MapOutline>> states = LoadStateOutlines();
+    if (states.ok()) in.outlines = &*states;  // a map without outlines is still a map
+    ASSIGN_OR_RETURN(summary->map_svg, RenderAlertMapSvg(in));
+  }
+  const int64_t t = absl::GetCurrentTimeNanos();
+  RETURN_IF_ERROR(sink.Deliver(lists, *summary));
+  summary->timings.emit_ms = (absl::GetCurrentTimeNanos() - t) * 1e-6;
+  return absl::OkStatus();
 }
 
 // An exclusive flock on dir/LOCK, released when closed.
@@ -436,10 +481,15 @@ absl::StatusOr<AlertSummary> EngineImpl::Alert(const AlertRequest& request, Deli
   summary.timings.parse_ms = (absl::GetCurrentTimeNanos() - parse_start) * 1e-6;
   AlertExecutor::Options options;
   options.shards = request.shards;
+  options.order = request.order;
   RETURN_IF_ERROR(options.Validate());
   LiveView snapshot = live_->View();
   AlertExecutor executor(snapshot, options);
-  RETURN_IF_ERROR(executor.Execute(*area, sink, &summary));
+  if (request.map_svg || request.covering_geojson) {
+    RETURN_IF_ERROR(AlertWithMap(executor, *area, request, sink, &summary));
+  } else {
+    RETURN_IF_ERROR(executor.Execute(*area, sink, &summary));
+  }
   if (summary.areas.size() == 1) {
     summary.areas[0].users = summary.matched;
     summary.areas[0].counted = true;

@@ -143,6 +143,18 @@ struct AlertRequest {
   // kGeoJson: only the feature with this id; empty: every feature.
   std::string feature_id;
   uint32_t shards = 1;  // REQUIRES: 1..ShardPolicy::kMaxShards
+  // Delivery features (issue 18); each costs nothing unless asked for.
+  // The order inside each list: kNearest puts the users nearest the
+  // incident point first (IncidentPoint, alert_executor.h: a circle's
+  // centre, else the area's centroid). DEFAULT: kIndex.
+  DeliveryOrder order = DeliveryOrder::kIndex;
+  // Fills AlertSummary::map_svg with the operator map (geo/alert_map.h:
+  // the area, its covering, the matched users' density, US state
+  // outlines when data/ is found). DEFAULT: false.
+  bool map_svg = false;
+  // Fills AlertSummary::covering_geojson with the covering's cells
+  // (CoveringToGeoJson). DEFAULT: false.
+  bool covering_geojson = false;
 };
 
 // A standing alert (DESIGN §8): an alert that stays active, handing its

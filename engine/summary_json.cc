@@ -38,6 +38,14 @@ std::string SummaryToJson(const AlertSummary& summary) {
   if (!summary.areas.empty()) j["areas"] = areas;
   j["repairs"] = summary.repairs;
   j["dropped_repeated_pairs"] = summary.dropped_repeated_pairs;
+  // How the lists are ordered (DeliveryOrder); nearest first says from
+  // where and what the sort cost.
+  Json delivery = {{"order", summary.order == DeliveryOrder::kNearest ? "nearest" : "index"}};
+  if (summary.order == DeliveryOrder::kNearest) {
+    delivery["origin"] = {summary.origin_lat_deg, summary.origin_lng_deg};
+    delivery["sort_ms"] = Round3(summary.order_ms);
+  }
+  j["delivery"] = delivery;
   j["work"] = {{"index_users", summary.index_users},
                {"covering_interior_cells", summary.covering_interior_cells},
                {"covering_interior_cut_short", summary.covering_interior_cut_short},

@@ -11,7 +11,8 @@ namespace fanout {
 
 // summary.json (DESIGN §4): {"matched", "shards", "per_shard", "timings_ms":
 // {"parse", "cover", "plan", "scan", "emit", "total"}, "alert": {...},
-// "work": {...}}. "total" is the sum of the stages when the caller left
+// "delivery": {"order": "index"|"nearest", and for nearest "origin":
+// [lat, lng] and "sort_ms"}, "work": {...}}. "total" is the sum of the stages when the caller left
 // total_ms at 0.
 std::string SummaryToJson(const AlertSummary& summary);
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,10 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/atomic_file.h"
 #include "base/mapped_file.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
+#include "geo/alert_map.h"
 #include "tools/area_flags.h"
 #include "tools/cli_flags.h"
 #include "tools/cli_util.h"
@@ -71,13 +74,58 @@ void PrintSummary(const AlertSummary& s, const std::string& out_dir) {
               static_cast<unsigned long long>(s.tested_entries), s.worker_threads);
 }
 
+absl::Status WriteText(const std::string& path, const std::string& text) {
+  return WriteFileAtomically(path, [&](const AppendFn& append) { return append(text); });
+}
+
+// The operator map: state outlines when data/ has them (a map without them
+// is still a map; the legend says what is drawn).
+absl::StatusOr<std::string> RenderMap(const AlertArea& area, const AreaCovering& covering,
+                                      const std::vector<UserIdList>& cells,
+                                      const AlertSummary& summary) {
+  AlertMapInput in;
+  in.area = &area;
+  in.covering = &covering;
+  for (const UserIdList& list : cells) in.matched_cells.emplace_back(list.data(), list.size());
+  in.index_users = summary.index_users;
+  if (summary.order == DeliveryOrder::kNearest) {
+    in.incident = S2LatLng::FromDegrees(summary.origin_lat_deg, summary.origin_lng_deg);
+  }
+  absl::StatusOr<std::vector<MapOutline>> states = LoadStateOutlines();
+  if (states.ok()) {
+    in.outlines = &*states;
+  } else {
+    std::fprintf(stderr, "map: no state outlines: %s\n", states.status().ToString().c_str());
+  }
+  std::string title, source;
+  for (const auto& [key, value] : summary.alert_info) {
+    if (key == "identifier" && title.empty()) title = value;
+    if (key == "source") source = value;  // "cap /path/file.xml": the file's name will do
+  }
+  if (const size_t slash = source.rfind('/'); slash != std::string::npos) {
+    const size_t space = source.find(' ');
+    source = source.substr(0, space == std::string::npos ? 0 : space + 1) + source.substr(slash + 1);
+  }
+  in.title = title.empty() ? source : title;
+  if (!title.empty()) in.notes.push_back(source);
+  // Each area's description and what defined it, the first few.
+  for (size_t i = 0; i < summary.areas.size() && i < 4; ++i) {
+    const AlertSummary::AreaCount& a = summary.areas[i];
+    in.notes.push_back(a.desc.empty() ? a.defined_by : absl::StrCat(a.desc, ": ", a.defined_by));
+  }
+  if (summary.areas.size() > 4) {
+    in.notes.push_back(absl::StrCat("and ", summary.areas.size() - 4, " more areas"));
+  }
+  return RenderAlertMapSvg(in);
+}
+
 }  // namespace
 
 absl::Status RunAlert(int argc, char** argv) {
   std::set<std::string> valued = AreaValuedFlags(), switches = AreaSwitchFlags();
   for (const auto& f : IndexValuedFlags()) valued.insert(f);
   for (const auto& f : IndexSwitchFlags()) switches.insert(f);
-  valued.insert({"shards", "out", "format"});
+  valued.insert({"shards", "out", "format", "order", "map", "covering-geojson"});
   switches.insert({"force", "verify"});
   CliFlags flags(valued, switches);
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
@@ -100,6 +148,16 @@ absl::Status RunAlert(int argc, char** argv) {
     return target;
   }
   RETURN_IF_ERROR(DirectorySink::CheckShardCount(shards));
+  const std::string order = flags.Get("order").value_or("index");
+  if (order != "index" && order != "nearest") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--order must be index or nearest, got \"", order, "\""));
+  }
+  const std::optional<std::string> map_path = flags.Get("map");
+  const std::optional<std::string> covering_path = flags.Get("covering-geojson");
+  for (const auto* path : {&map_path, &covering_path}) {
+    if (path->has_value()) RETURN_IF_ERROR(CheckOutputFile(**path));
+  }
 
   AlertSummary summary;
   int64_t parse_start = absl::GetCurrentTimeNanos();
@@ -112,8 +170,16 @@ absl::Status RunAlert(int argc, char** argv) {
 
   AlertExecutor::Options options;
   options.shards = static_cast<uint32_t>(shards);
+  options.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
   AlertExecutor executor(*index, options);
-  ASSIGN_OR_RETURN(DeliveryLists lists, executor.Execute(*area, &summary));
+  // The map and the covering cost nothing unless asked for.
+  AreaCovering covering;
+  std::vector<UserIdList> cells;
+  AlertExecutor::Extras extras;
+  if (map_path || covering_path) extras.covering = &covering;
+  if (map_path) extras.cells = &cells;
+  DeliveryLists lists;
+  RETURN_IF_ERROR(executor.Execute(*area, &lists, &summary, extras));
   if (flags.Has("verify")) {
     ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options.shards));
     std::string why;
@@ -133,6 +199,23 @@ absl::Status RunAlert(int argc, char** argv) {
   const StageTimings& t = summary.timings;
   summary.timings.total_ms = t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
   PrintSummary(summary, out_dir);
+  if (summary.order == DeliveryOrder::kNearest) {
+    std::printf("order: nearest (%.6f,%.6f) first, sorted in %.3f ms\n", summary.origin_lat_deg,
+                summary.origin_lng_deg, summary.order_ms);
+  }
+  if (covering_path) {
+    int64_t covering_start = absl::GetCurrentTimeNanos();
+    RETURN_IF_ERROR(WriteText(*covering_path, CoveringToGeoJson(covering)));
+    std::printf("covering: %d interior + %d boundary cells -> %s (%.1f ms)\n",
+                covering.interior.num_cells(), covering.boundary.num_cells(),
+                covering_path->c_str(), MillisSince(covering_start));
+  }
+  if (map_path) {
+    int64_t map_start = absl::GetCurrentTimeNanos();
+    ASSIGN_OR_RETURN(std::string svg, RenderMap(*area, covering, cells, summary));
+    RETURN_IF_ERROR(WriteText(*map_path, svg));
+    std::printf("map: %s (%.1f ms)\n", map_path->c_str(), MillisSince(map_start));
+  }
   return absl::OkStatus();
 }
 

@@ -33,7 +33,8 @@ constexpr char kUsage[] = R"(usage:
                    --same PSSCCC | --fips SSCCC|SS)
                   [--edges planar|geodesic] [--margin-m M] [--lenient]
                   [--geocodes fallback|union] --shards N --out DIR
-                  [--format csv|bin] [--force] [--verify]
+                  [--format csv|bin] [--force] [--verify] [--order index|nearest]
+                  [--map FILE.svg] [--covering-geojson FILE]
   fanout bench    --users N [--seed S] [--shards 256] [--json FILE]
                   [--repetitions R] [--s2pointindex-max-users M]
                   [--alerts county,state,circle,nation,warnings] [--no-baselines]

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "geo/area_point_tester.h"
 #include "oneapi/tbb/blocked_range.h"
@@ -107,7 +108,8 @@ void CountByBlocks(const SortedRun& run, size_t begin, size_t end, uint32_t mask
 void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
                     const std::vector<WorkItem>& items, const AlertArea& area,
                     const ShardPolicy& policy, DeliveryLists* lists_out,
-                    const std::function<void()>& between_passes) {
+                    const std::function<void()>& between_passes,
+                    std::vector<UserIdList>* cells_out) {
   const size_t shards = policy.shards();
   const size_t n_items = items.size();
 
@@ -178,33 +180,61 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
     }
   });
 
-  // Pass 2: every item writes its users into its own slice of each list.
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n_items, 1), [&](const auto& r) {
-    std::vector<uint64_t*> out(shards);
-    for (size_t w = r.begin(); w < r.end(); ++w) {
-      const uint64_t* offset = counts.data() + w * shards;
-      for (size_t s = 0; s < shards; ++s) out[s] = lists.shards[s].data() + offset[s];
-      size_t tested = 0;
-      for (size_t s = items[w].first; s < items[w].last; ++s) {
-        const ScanRange& slice = slices[s];
-        const ScanSource& src = sources[slice.source];
-        const uint64_t* users = src.run.users.data();
-        WithShardOf(src, policy, [&](auto shard_of) {
-          if (slice.needs_test) {
-            for (size_t i = slice.begin; i < slice.end; ++i) {
-              if (inside[w][tested++]) PutAhead(&out[shard_of(i, users[i])], users[i]);
-            }
-            return;
-          }
-          WithVisibility(src, [&](auto visible) {
-            for (size_t i = slice.begin; i < slice.end; ++i) {
-              if (visible(i)) PutAhead(&out[shard_of(i, users[i])], users[i]);
-            }
-          });
-        });
+  // Pass 2: every item writes its users into its own slice of each list
+  // (and, when asked, their cells into the same slice of each cell list).
+  if (cells_out != nullptr) {
+    cells_out->resize(shards);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, shards), [&](const auto& r) {
+      for (size_t s = r.begin(); s < r.end(); ++s) {
+        (*cells_out)[s].clear();
+        (*cells_out)[s].resize(lists.shards[s].size());
       }
-    }
-  });
+    });
+  }
+  auto pass2 = [&](auto keep_cells) {
+    constexpr bool kKeepCells = decltype(keep_cells)::value;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n_items, 1), [&](const auto& r) {
+      std::vector<uint64_t*> out(shards);
+      std::vector<uint64_t*> out_cells(kKeepCells ? shards : 0);
+      for (size_t w = r.begin(); w < r.end(); ++w) {
+        const uint64_t* offset = counts.data() + w * shards;
+        for (size_t s = 0; s < shards; ++s) out[s] = lists.shards[s].data() + offset[s];
+        if constexpr (kKeepCells) {
+          for (size_t s = 0; s < shards; ++s) out_cells[s] = (*cells_out)[s].data() + offset[s];
+        }
+        size_t tested = 0;
+        for (size_t s = items[w].first; s < items[w].last; ++s) {
+          const ScanRange& slice = slices[s];
+          const ScanSource& src = sources[slice.source];
+          const uint64_t* users = src.run.users.data();
+          const uint64_t* cells = src.run.cells.data();
+          WithShardOf(src, policy, [&](auto shard_of) {
+            auto put = [&](size_t i) {
+              const uint32_t shard = shard_of(i, users[i]);
+              if constexpr (kKeepCells) *out_cells[shard]++ = cells[i];
+              PutAhead(&out[shard], users[i]);
+            };
+            if (slice.needs_test) {
+              for (size_t i = slice.begin; i < slice.end; ++i) {
+                if (inside[w][tested++]) put(i);
+              }
+              return;
+            }
+            WithVisibility(src, [&](auto visible) {
+              for (size_t i = slice.begin; i < slice.end; ++i) {
+                if (visible(i)) put(i);
+              }
+            });
+          });
+        }
+      }
+    });
+  };
+  if (cells_out != nullptr) {
+    pass2(std::true_type());
+  } else {
+    pass2(std::false_type());
+  }
 }
 
 }  // namespace internal

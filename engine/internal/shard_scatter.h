@@ -68,10 +68,17 @@ inline void PutAhead(uint64_t** at, uint64_t user) {
 // Writes into `*lists_out`, reusing the memory its lists already hold:
 // each is resized to its count, so a list whose capacity suffices is not
 // reallocated (nor its pages faulted in again).
+//
+// `cells_out`, when not null, receives beside each list the leaf cell id of
+// each of its users ((*cells_out)[s][i] is where lists_out->shards[s][i]
+// is), for callers that order the lists by distance or draw the users on a
+// map. Pass 2 is compiled twice, so the lists-only path does not test for
+// it entry by entry.
 void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
                     const std::vector<WorkItem>& items, const AlertArea& area,
                     const ShardPolicy& policy, DeliveryLists* lists_out,
-                    const std::function<void()>& between_passes = nullptr);
+                    const std::function<void()>& between_passes = nullptr,
+                    std::vector<UserIdList>* cells_out = nullptr);
 
 }  // namespace internal
 }  // namespace fanout
