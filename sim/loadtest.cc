@@ -92,7 +92,7 @@ class LoadStandingSink : public StandingSink {
     uint32_t users;  // in the call
     int64_t ns;      // SteadyNs() on arrival
   };
-  explicit LoadStandingSink(bool keep_users) : keep_users_(keep_users) {}
+  LoadStandingSink(bool keep_users, bool drop_some) : keep_users_(keep_users), drop_some_(drop_some) {}
   absl::Status Deliver(const DeliveryLists& lists, const AlertSummary&) override {
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& shard : lists.shards) {
@@ -109,6 +109,7 @@ class LoadStandingSink : public StandingSink {
     for (const auto& shard : shards) {
       for (const LateUser& u : shard) {
         if (a.users++ == 0) a.seq = u.seq;
+        if (drop_some_ && a.users == 1) continue;  // forget the first of each call
         if (keep_users_) late.push_back(u);
       }
     }
@@ -124,6 +125,7 @@ class LoadStandingSink : public StandingSink {
 
  private:
   const bool keep_users_;
+  const bool drop_some_;
 };
 
 // One alert's lists, kept in memory (Engine mode's alert loop).
@@ -328,7 +330,7 @@ absl::Status IssueStandingAlerts(const LoadTestOptions& o, LoadTestRun* run,
     request.id = absl::StrCat("standing-", k);
     request.expires = absl::InfiniteFuture();
     request.follow_msg_type = false;
-    auto sink = std::make_shared<LoadStandingSink>(o.check);
+    auto sink = std::make_shared<LoadStandingSink>(o.check, o.drop_late_for_testing);
     ASSIGN_OR_RETURN(StandingSummary summary, run->engine->IssueStanding(request, sink));
     if (k == 0) run->standing_seq = summary.view_seq;
     if (summary.view_seq != run->standing_seq) {

@@ -87,6 +87,9 @@ struct LoadTestOptions {
   // are timed and, with `check`, compared user for user with a brute-force
   // model (sim/standing_model.h) replayed over the same history.
   uint32_t standing_alerts = 0;
+  // Testing the standing check: the load test's sinks forget the first
+  // late user of every DeliverLate call (`--inject-fault drop-late-delivery`).
+  bool drop_late_for_testing = false;
 };
 
 // Runs the three phases and returns the report (the checker's findings are

@@ -65,9 +65,11 @@ absl::Status RunLoadTest(int argc, char** argv) {
       options.fault = internal::LiveIndexFault::kKeepReplacedEntry;
     } else if (*fault == "drop-updates") {
       options.fault = internal::LiveIndexFault::kDropEveryThousandth;
+    } else if (*fault == "drop-late-delivery") {
+      options.drop_late_for_testing = true;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("--inject-fault: keep-replaced-entry or drop-updates, got '", *fault, "'"));
+          absl::StrCat("--inject-fault: keep-replaced-entry, drop-updates or drop-late-delivery, got '", *fault, "'"));
     }
   }
   if (auto dir = flags.Get("dir")) options.engine_dir = *dir;
