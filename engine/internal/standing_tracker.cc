@@ -188,6 +188,12 @@ void StandingTracker::RepublishLocked() {
     }
   }
   index_ = StandingIndex::Build(std::move(areas));
+  slot_delivered_.clear();
+  slot_has_sink_.clear();
+  for (Alert* a : by_slot_) {
+    slot_delivered_.push_back(&a->delivered);
+    slot_has_sink_.push_back(a->channel != nullptr);
+  }
   next_expiry_ns_.store(next, std::memory_order_relaxed);
   active_.store(by_slot_.size(), std::memory_order_release);
   std::lock_guard<std::mutex> lock(pub_mu_);
@@ -216,17 +222,35 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
   std::lock_guard<std::shared_mutex> lock(mu_);
   if (by_slot_.empty()) return absl::OkStatus();
   const StandingIndex& index = *index_;
-  // Per alert slot: the users this batch brings in.
-  std::vector<std::vector<LateUser>> found(by_slot_.size());
+  // Pass 1: every (alert, update) whose point the area holds. Pass 2 asks
+  // each alert's delivered record, a few hits behind prefetches of the
+  // record's memory: the records are far larger than the caches and nearly
+  // every hit is a user handed long ago, so the probes are cache misses
+  // that are overlapped rather than taken one after another.
+  std::vector<Hit>& hits = hits_scratch_;
+  hits.clear();
   for (size_t k = 0; k < updates.size(); ++k) {
     const LocationUpdate& u = updates[k];
     if (u.kind != LocationUpdate::Kind::kUpsert) continue;
     if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
     index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
-      Alert* a = by_slot_[i];
-      if (a->channel == nullptr) return;  // restored, no sink yet: Attach catches up
-      if (a->delivered.insert(u.user_id()).second) found[i].push_back({u.user_id(), first_seq + k});
+      // Restored, no sink yet: Attach catches up.
+      if (slot_has_sink_[i]) hits.push_back({i, static_cast<uint32_t>(k)});
     });
+  }
+  // Per alert slot: the users this batch brings in.
+  std::vector<std::vector<LateUser>> found(hits.empty() ? 0 : by_slot_.size());
+  constexpr size_t kAhead = 8;
+  for (size_t h = 0; h < hits.size(); ++h) {
+    if (h + kAhead < hits.size()) {
+      const Hit& next = hits[h + kAhead];
+      slot_delivered_[next.slot]->prefetch(updates[next.k].user_id());
+    }
+    const Hit& hit = hits[h];
+    const uint64_t user = updates[hit.k].user_id();
+    if (slot_delivered_[hit.slot]->insert(user).second) {
+      found[hit.slot].push_back({user, first_seq + hit.k});
+    }
   }
   absl::Status status;
   for (size_t i = 0; i < found.size(); ++i) {
@@ -318,6 +342,9 @@ absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<Stan
   channel->sink = std::move(sink);
   channel->initial_done = true;  // its initial lists went to the sink before the restart
   it->second->channel = std::move(channel);
+  for (size_t i = 0; i < by_slot_.size(); ++i) {
+    if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1;
+  }
   return absl::OkStatus();
 }
 
