@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <cmath>
 #include <cstdio>
@@ -173,6 +174,7 @@ struct LoadTestRun {
   std::mutex timing_mu;
   std::vector<BatchTiming> timings;  // every loaded batch, all threads
   std::vector<double> apply_ms;
+  std::atomic<int64_t> update_cpu_ns{0};  // CPU time of the update threads, all together
   // Standing alerts: sinks, areas (for the model) and the state issued at.
   std::vector<std::string> standing_ids;
   std::vector<std::shared_ptr<LoadStandingSink>> standing_sinks;
@@ -470,7 +472,14 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
   std::vector<uint64_t> pick(o.batch_updates);
   std::vector<LoadTestRun::BatchTiming> timings;
   std::vector<double> apply_ms;
+  auto thread_cpu_ns = [] {
+    timespec ts;
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  };
+  const int64_t cpu_start = thread_cpu_ns();
   auto publish = [&] {
+    run->update_cpu_ns.fetch_add(thread_cpu_ns() - cpu_start);
     std::lock_guard<std::mutex> lock(run->timing_mu);
     run->timings.insert(run->timings.end(), timings.begin(), timings.end());
     run->apply_ms.insert(run->apply_ms.end(), apply_ms.begin(), apply_ms.end());
@@ -785,6 +794,9 @@ void ReportEngineStats(const LoadTestOptions& o, LoadTestRun* run, LoadTestRepor
   report->apply_ms_p50 = Percentile(run->apply_ms, 0.5);
   report->apply_ms_p99 = Percentile(run->apply_ms, 0.99);
   report->apply_ms_max = Percentile(run->apply_ms, 1);
+  report->update_cpu_us = report->updates_applied
+                              ? run->update_cpu_ns.load() * 1e-3 / report->updates_applied
+                              : 0;
   report->standing_alerts = o.standing_alerts;
   report->standing_delivered_users = st.standing_delivered_users;
   report->standing_bytes_per_delivered =

@@ -66,6 +66,7 @@ std::string LoadTestReport::ToJson() const {
     e["checked"] = checked;
     e["syncs"] = syncs;
     e["apply_ms"] = {{"p50", apply_ms_p50}, {"p99", apply_ms_p99}, {"max", apply_ms_max}};
+    e["update_cpu_us"] = update_cpu_us;
     e["checkpoint_s"] = checkpoint_s;
     e["checkpoints"] = checkpoints;
     e["last_checkpoint_s"] = last_checkpoint_s;
@@ -119,9 +120,9 @@ std::string LoadTestReport::ToText() const {
   }
   if (engine) {
     absl::StrAppendFormat(&s,
-                          "engine: sync %s, %d fsyncs, Apply p50 %.2f ms p99 %.2f ms max %.2f ms, "
+                          "engine: sync %s, %d fsyncs, update threads %.3f us CPU/update, Apply p50 %.2f ms p99 %.2f ms max %.2f ms, "
                           "%d checkpoints (last %.2f s), log %.1f MB, reopened in %.2f s%s\n",
-                          sync, syncs, apply_ms_p50, apply_ms_p99, apply_ms_max, checkpoints,
+                          sync, syncs, update_cpu_us, apply_ms_p50, apply_ms_p99, apply_ms_max, checkpoints,
                           last_checkpoint_s, engine_log_bytes / 1e6, open_s,
                           checked ? "" : " (NOT checked: --check none)");
     for (double c : checkpoint_s) absl::StrAppendFormat(&s, "  --checkpoint-at: %.2f s\n", c);

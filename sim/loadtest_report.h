@@ -65,6 +65,11 @@ struct LoadTestReport {
   // kGroup and kBatch mostly the wait for durability (the engine does not
   // expose that wait apart).
   double apply_ms_p50 = 0, apply_ms_p99 = 0, apply_ms_max = 0;
+  // CPU time of the update threads per update applied (microseconds): the
+  // update path's cost (Apply, standing checks and sink calls, and the
+  // client's own generation), less sensitive to a shared machine than
+  // the rate reached.
+  double update_cpu_us = 0;
   std::vector<double> checkpoint_s;  // each --checkpoint-at Checkpoint's duration
   uint64_t checkpoints = 0;          // taken by the engine (explicit and automatic)
   double last_checkpoint_s = 0;      // EngineStats::last_checkpoint_s
