@@ -27,6 +27,7 @@
 #include "engine/delivery.h"
 #include "engine/location_update.h"
 #include "engine/standing_sink.h"
+#include "engine/internal/standing_delivered.h"
 #include "engine/internal/standing_index.h"
 #include "engine/internal/standing_journal.h"
 
@@ -163,7 +164,7 @@ class StandingTracker {
   std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
   // By slot, contiguous (OnApplied reads them for every hit, and the Alerts
   // are scattered): the delivered record, and whether it has a sink.
-  std::vector<absl::flat_hash_set<uint64_t>*> slot_delivered_ ABSL_GUARDED_BY(mu_);
+  std::vector<DeliveredSet*> slot_delivered_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> slot_has_sink_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
