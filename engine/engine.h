@@ -386,7 +386,7 @@ class Engine {
   size_t ActiveAlertsAt(int32_t lat_e7, int32_t lng_e7, std::vector<std::string>* ids) const;
   // The active alerts that user `user_id` has been handed (inside at issue
   // or entered since: where the in-app banner shows). Takes a reader lock;
-  // costs a hash probe per active alert.
+  // costs a lookup in each active alert's delivered record.
   size_t ActiveAlertsForUser(uint64_t user_id, std::vector<std::string>* ids) const;
   std::vector<StandingAlertInfo> ListStanding() const;
 

@@ -63,6 +63,16 @@ void ConsistencyChecker::RecordAlert(size_t area, uint64_t snapshot_seq,
   alerts_.push_back(record);
 }
 
+void ConsistencyChecker::ForEachUpdate(
+    const std::function<void(uint64_t, const LocationUpdate&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::sort(batches_.begin(), batches_.end(),
+            [](const Batch& a, const Batch& b) { return a.first_seq < b.first_seq; });
+  for (const Batch& b : batches_) {
+    for (size_t i = 0; i < b.updates.size(); ++i) fn(b.first_seq + i, b.updates[i]);
+  }
+}
+
 ConsistencyChecker::Report ConsistencyChecker::Check(const LiveView& final_state,
                                                      bool show_progress) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,11 @@ class ConsistencyChecker {
   // returned `acknowledged_seq` had returned (0 when none had).
   void RecordAlert(size_t area, uint64_t snapshot_seq, uint64_t acknowledged_seq,
                    const DeliveryLists& lists);
+
+  // Calls fn(seq, update) for every recorded update, in sequence order
+  // (the history the standing model replays). After every RecordBatch has
+  // returned; before or after Check.
+  void ForEachUpdate(const std::function<void(uint64_t, const LocationUpdate&)>& fn);
 
   // Replays and checks; `final_state` must have seen every recorded batch.
   // Shows progress on a terminal when `show_progress`.

@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -23,7 +26,11 @@
 #include "base/data_dir.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
+#include "absl/strings/str_format.h"
 #include "engine/alert_executor.h"
+#include "engine/engine.h"
+#include "engine/standing_sink.h"
+#include "geo/alert_text.h"
 #include "engine/internal/live_index_test_peer.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
@@ -31,6 +38,7 @@
 #include "sim/consistency_checker.h"
 #include "sim/population_generator.h"
 #include "sim/standard_alerts.h"
+#include "sim/standing_model.h"
 
 namespace fanout {
 namespace {
@@ -46,6 +54,90 @@ void SleepUntil(double t) {
 int32_t ClampE7(double v, double limit) {
   return static_cast<int32_t>(std::lround(std::clamp(v, -limit, limit) * 1e7));
 }
+
+// The steady clock (CLOCK_MONOTONIC: one clock for every thread and core),
+// in nanoseconds: what late-delivery latencies are stamped with.
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// CAP polygon text ("lat,lon lat,lon ...", closed) of 6 to 10 vertices at
+// min_km..max_km around a centre, radii jittered: RandomWarning's recipe,
+// drawing the same numbers, as text an Engine resolves.
+std::string RandomPolygonText(std::mt19937_64& rng, double lat, double lng, double min_km,
+                              double max_km) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const int n = 6 + static_cast<int>(u(rng) * 5);
+  const double radius_km = min_km + (max_km - min_km) * u(rng);
+  std::string text, first;
+  for (int i = 0; i < n; ++i) {
+    const double angle = 2 * M_PI * i / n;
+    const double r = radius_km * (0.6 + 0.4 * u(rng));
+    const double dlat = r * std::cos(angle) / 111.2;
+    const double dlng = r * std::sin(angle) / (111.2 * std::cos(lat * M_PI / 180));
+    const std::string pair = absl::StrFormat("%.7f,%.7f", std::clamp(lat + dlat, -89.9, 89.9),
+                                             std::clamp(lng + dlng, -179.9, 179.9));
+    if (i == 0) first = pair;
+    absl::StrAppend(&text, pair, " ");
+  }
+  return text + first;
+}
+
+// Late deliveries of one standing alert, as the load test receives them.
+class LoadStandingSink : public StandingSink {
+ public:
+  struct Arrival {
+    uint64_t seq;    // of the first user in the call (all come from one Apply)
+    uint32_t users;  // in the call
+    int64_t ns;      // SteadyNs() on arrival
+  };
+  LoadStandingSink(bool keep_users, bool drop_some) : keep_users_(keep_users), drop_some_(drop_some) {}
+  absl::Status Deliver(const DeliveryLists& lists, const AlertSummary&) override {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& shard : lists.shards) {
+      initial_count += shard.size();
+      if (keep_users_) initial.insert(initial.end(), shard.begin(), shard.end());
+    }
+    return absl::OkStatus();
+  }
+  absl::Status DeliverLate(absl::string_view, LateReason,
+                           const std::vector<std::vector<LateUser>>& shards) override {
+    const int64_t now = SteadyNs();
+    std::lock_guard<std::mutex> lock(mu);
+    Arrival a{0, 0, now};
+    for (const auto& shard : shards) {
+      for (const LateUser& u : shard) {
+        if (a.users++ == 0) a.seq = u.seq;
+        if (drop_some_ && a.users == 1) continue;  // forget the first of each call
+        if (keep_users_) late.push_back(u);
+      }
+    }
+    if (a.users > 0) arrivals.push_back(a);
+    return absl::OkStatus();
+  }
+  // Read after the engine is closed (or no Apply runs).
+  std::mutex mu;
+  uint64_t initial_count = 0;
+  std::vector<uint64_t> initial;  // with keep_users
+  std::vector<LateUser> late;     // with keep_users
+  std::vector<Arrival> arrivals;
+
+ private:
+  const bool keep_users_;
+  const bool drop_some_;
+};
+
+// One alert's lists, kept in memory (Engine mode's alert loop).
+class ListsSink : public DeliverySink {
+ public:
+  absl::Status Deliver(const DeliveryLists& l, const AlertSummary&) override {
+    lists = l;
+    return absl::OkStatus();
+  }
+  DeliveryLists lists;
+};
 
 // What the alert thread measures, per phase.
 struct AlertLoop {
@@ -70,6 +162,24 @@ struct LoadTestRun {
   std::unique_ptr<LiveIndex> live;
   // The highest sequence number an Apply has returned (0 before any).
   std::atomic<uint64_t> acknowledged{0};
+
+  // Engine mode.
+  std::vector<AlertRequest> requests;  // areas[k] as text (what Engine::Alert takes)
+  std::unique_ptr<Engine> engine;
+  EngineOptions engine_options;
+  struct BatchTiming {
+    uint64_t last_seq;
+    int64_t call_ns, return_ns;  // SteadyNs() around Engine::Apply
+  };
+  std::mutex timing_mu;
+  std::vector<BatchTiming> timings;  // every loaded batch, all threads
+  std::vector<double> apply_ms;
+  std::atomic<int64_t> update_cpu_ns{0};  // CPU time of the update threads, all together
+  // Standing alerts: sinks, areas (for the model) and the state issued at.
+  std::vector<std::string> standing_ids;
+  std::vector<std::shared_ptr<LoadStandingSink>> standing_sinks;
+  std::vector<std::unique_ptr<AlertArea>> standing_areas;
+  uint64_t standing_seq = 0;
 };
 
 // What the update threads of the loaded phase share with the alert thread.
@@ -90,6 +200,27 @@ absl::Status ValidateLoadTestOptions(const LoadTestOptions& o) {
     return absl::InvalidArgumentError("--update-threads must be 1..64");
   }
   if (o.batch_updates < 1) return absl::InvalidArgumentError("batch size must be >= 1");
+  if (o.engine_dir.empty()) {
+    if (o.standing_alerts > 0) {
+      return absl::InvalidArgumentError("--standing-alerts needs --dir (the Engine mode)");
+    }
+    if (o.checkpoint_at >= 0) return absl::InvalidArgumentError("--checkpoint-at needs --dir");
+    if (!o.check) return absl::InvalidArgumentError("--check none needs --dir");
+    return absl::OkStatus();
+  }
+  if (!o.log_path.empty()) {
+    return absl::InvalidArgumentError("--log and --dir: the engine keeps its own log");
+  }
+  if (o.fault != internal::LiveIndexFault::kNone) {
+    return absl::InvalidArgumentError("--inject-fault works on the LiveIndex mode only");
+  }
+  std::error_code ec;
+  if (!o.replace_dir && std::filesystem::is_directory(o.engine_dir, ec) &&
+      !std::filesystem::is_empty(o.engine_dir, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        o.engine_dir, " exists and is not empty: the load test builds a new engine folder "
+                      "(--replace-dir to remove the engine files in it first)"));
+  }
   return absl::OkStatus();
 }
 
@@ -100,11 +231,40 @@ absl::Status GeneratePopulationAndAlerts(const LoadTestOptions& o, LoadTestRun* 
   ASSIGN_OR_RETURN(std::vector<City> cities, LoadCities(cities_path));
   ASSIGN_OR_RETURN(auto generator, PopulationGenerator::Create(cities, Region::kUs, o.seed));
   run->home = generator->GenerateAll(o.users, o.show_progress);
-  ASSIGN_OR_RETURN(run->areas, StandardAlerts(/*with_nation=*/false));
   std::mt19937_64 rng(o.seed);
+  if (o.engine_dir.empty()) {
+    ASSIGN_OR_RETURN(run->areas, StandardAlerts(/*with_nation=*/false));
+    for (int i = 0; i < 5; ++i) {
+      const UserRecord& r = run->home[rng() % run->home.size()];
+      run->areas.push_back({absl::StrCat("warning", i + 1), RandomWarning(rng, r.lat(), r.lng())});
+    }
+    return absl::OkStatus();
+  }
+  // Engine mode: Engine::Alert takes text, so the same mix as text (the
+  // county and state by FIPS code, the circle, warnings as CAP polygons),
+  // resolved here too for the checker.
+  auto request_of = [](std::string text, AlertFormat format) {
+    AlertRequest r;
+    r.text = std::move(text);
+    r.format = format;
+    return r;
+  };
+  std::vector<std::pair<std::string, AlertRequest>> mix = {
+      {"county", request_of("FIPS 48201", AlertFormat::kCode)},
+      {"state", request_of("FIPS 48", AlertFormat::kCode)},
+      {"circle", request_of("29.76,-95.37 50", AlertFormat::kCircle)}};
   for (int i = 0; i < 5; ++i) {
     const UserRecord& r = run->home[rng() % run->home.size()];
-    run->areas.push_back({absl::StrCat("warning", i + 1), RandomWarning(rng, r.lat(), r.lng())});
+    mix.push_back({absl::StrCat("warning", i + 1),
+                   request_of(RandomPolygonText(rng, r.lat(), r.lng(), 5, 40),
+                              AlertFormat::kPolygon)});
+  }
+  for (auto& [name, request] : mix) {
+    request.shards = o.shards;
+    ASSIGN_OR_RETURN(ResolvedAlert resolved, ResolveAlertText(request.text, request.format));
+    resolved.area->Finalize();
+    run->areas.push_back({name, std::move(resolved.area)});
+    run->requests.push_back(std::move(request));
   }
   return absl::OkStatus();
 }
@@ -121,7 +281,75 @@ absl::Status BuildInitialIndexAndChecker(const LoadTestOptions& o, LoadTestRun* 
   ASSIGN_OR_RETURN(run->initial, LocationIndex::Build(run->home, build_options));
   report->build_s = NowSeconds() - t0;
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(o.shards));
-  run->checker = std::make_unique<ConsistencyChecker>(*run->initial, 0, area_ptrs, policy);
+  if (o.check) {
+    run->checker = std::make_unique<ConsistencyChecker>(*run->initial, 0, area_ptrs, policy);
+  }
+  return absl::OkStatus();
+}
+
+// Engine mode: the initial index becomes checkpoint 0 of a new engine
+// folder, opened as an Engine.
+absl::Status StartEngine(const LoadTestOptions& o, LoadTestRun* run, LoadTestReport* report) {
+  const double t0 = NowSeconds();
+  SnapshotMetadata meta;
+  meta.input_rows = o.users;
+  meta.created_unix_s = absl::ToUnixSeconds(absl::Now());
+  RETURN_IF_ERROR(CreateEngineDirectory(o.engine_dir, *run->initial, meta, o.replace_dir));
+  run->initial.reset();
+  run->engine_options.sync = o.sync;
+  run->engine_options.checkpoint_log_bytes = o.checkpoint_log_bytes;
+  ASSIGN_OR_RETURN(run->engine, Engine::Open(o.engine_dir, run->engine_options));
+  report->live_s = NowSeconds() - t0;
+  return absl::OkStatus();
+}
+
+// Engine mode: K standing alerts at random users' homes (see
+// LoadTestOptions::standing_alerts), issued before the loaded phase.
+absl::Status IssueStandingAlerts(const LoadTestOptions& o, LoadTestRun* run,
+                                 LoadTestReport* report) {
+  std::mt19937_64 rng(Mix64(o.seed ^ 0x5354414e44494e47ULL));
+  std::uniform_real_distribution<double> u(0, 1);
+  Progress progress("standing alerts issued", o.standing_alerts, "alerts", o.show_progress);
+  const double t0 = NowSeconds();
+  for (uint32_t k = 0; k < o.standing_alerts; ++k) {
+    const UserRecord& home = run->home[rng() % run->home.size()];
+    StandingRequest request;
+    switch (k % 3) {
+      case 0:
+        request.alert.text = RandomPolygonText(rng, home.lat(), home.lng(), 25, 50);
+        request.alert.format = AlertFormat::kPolygon;
+        break;
+      case 1:
+        request.alert.text = RandomPolygonText(rng, home.lat(), home.lng(), 5, 40);
+        request.alert.format = AlertFormat::kPolygon;
+        break;
+      default:
+        request.alert.text = absl::StrFormat("%.7f,%.7f %.2f", home.lat(), home.lng(), 2 + 18 * u(rng));
+        request.alert.format = AlertFormat::kCircle;
+        break;
+    }
+    request.alert.shards = o.shards;
+    request.id = absl::StrCat("standing-", k);
+    request.expires = absl::InfiniteFuture();
+    request.follow_msg_type = false;
+    auto sink = std::make_shared<LoadStandingSink>(o.check, o.drop_late_for_testing);
+    ASSIGN_OR_RETURN(StandingSummary summary, run->engine->IssueStanding(request, sink));
+    if (k == 0) run->standing_seq = summary.view_seq;
+    if (summary.view_seq != run->standing_seq) {
+      return absl::InternalError("standing alerts issued at different states with no updates");
+    }
+    report->standing_initial += summary.handed;
+    if (o.check) {
+      ASSIGN_OR_RETURN(ResolvedAlert resolved,
+                       ResolveAlertText(request.alert.text, request.alert.format));
+      resolved.area->Finalize();
+      run->standing_areas.push_back(std::move(resolved.area));
+    }
+    run->standing_ids.push_back(request.id);
+    run->standing_sinks.push_back(std::move(sink));
+    progress.Add(1);
+  }
+  report->standing_issue_s = NowSeconds() - t0;
   return absl::OkStatus();
 }
 
@@ -162,6 +390,26 @@ absl::Status IssueAlertsAtRate(const LoadTestOptions& o, double seconds, LoadTes
     const size_t area = k % areas.size();
     const uint64_t ack = run->acknowledged.load(std::memory_order_acquire);
     double a = NowSeconds();
+    if (run->engine != nullptr) {
+      ListsSink sink;
+      ASSIGN_OR_RETURN(AlertSummary summary, run->engine->Alert(run->requests[area], sink));
+      out->ms.push_back((NowSeconds() - a) * 1e3);
+      out->snapshot_ms.push_back(0);
+      out->per_area.resize(areas.size());
+      out->per_area[area].push_back(out->ms.back());
+      out->last_matched = summary.matched;
+      out->cover_ms.push_back(summary.timings.cover_ms);
+      out->plan_ms.push_back(summary.timings.plan_ms);
+      out->scan_ms.push_back(summary.timings.scan_ms);
+      out->runs.push_back(summary.sorted_runs);
+      out->start_s.push_back(a - start);
+      out->pending.push_back(0);
+      out->during_merge.push_back(0);
+      if (run->checker != nullptr) {
+        run->checker->RecordAlert(area, summary.view_seq, ack, sink.lists);
+      }
+      continue;
+    }
     const bool merging_before = live->MergeInProgress();
     LiveView snapshot = live->View();
     out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
@@ -222,6 +470,20 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
   const double rate = o.update_rate / threads;
   std::vector<LocationUpdate> batch;
   std::vector<uint64_t> pick(o.batch_updates);
+  std::vector<LoadTestRun::BatchTiming> timings;
+  std::vector<double> apply_ms;
+  auto thread_cpu_ns = [] {
+    timespec ts;
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  };
+  const int64_t cpu_start = thread_cpu_ns();
+  auto publish = [&] {
+    run->update_cpu_ns.fetch_add(thread_cpu_ns() - cpu_start);
+    std::lock_guard<std::mutex> lock(run->timing_mu);
+    run->timings.insert(run->timings.end(), timings.begin(), timings.end());
+    run->apply_ms.insert(run->apply_ms.end(), apply_ms.begin(), apply_ms.end());
+  };
   for (uint64_t done = 0; !traffic->stop.load(std::memory_order_relaxed);) {
     batch.clear();
     // The batch's users first, their state fetched ahead: it is hundreds
@@ -252,14 +514,22 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
       }
       batch.push_back(LocationUpdate::Upsert(r));
     }
-    absl::StatusOr<uint64_t> last = run->live->Apply(batch);
+    const int64_t call_ns = SteadyNs();
+    absl::StatusOr<uint64_t> last =
+        run->engine != nullptr ? run->engine->Apply(batch) : run->live->Apply(batch);
     if (!last.ok()) {
+      publish();
       absl::MutexLock lock(&traffic->error_mu);
       traffic->error = last.status();
       traffic->stop = true;
       return;
     }
-    run->checker->RecordBatch(*last, batch);
+    if (run->engine != nullptr) {
+      const int64_t return_ns = SteadyNs();
+      timings.push_back({*last, call_ns, return_ns});
+      apply_ms.push_back((return_ns - call_ns) * 1e-6);
+    }
+    if (run->checker != nullptr) run->checker->RecordBatch(*last, batch);
     uint64_t seen = run->acknowledged.load(std::memory_order_relaxed);
     while (*last > seen && !run->acknowledged.compare_exchange_weak(seen, *last)) {
     }
@@ -267,6 +537,17 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
     traffic->applied.fetch_add(batch.size(), std::memory_order_relaxed);
     SleepUntil(traffic->start + done / rate);
   }
+  publish();
+}
+
+// Sleeps until `t` (seconds, absl clock) or until `stop`; false when stopped.
+bool SleepUntilOrStop(double t, const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    const double wait = t - NowSeconds();
+    if (wait <= 0) return true;
+    absl::SleepFor(absl::Seconds(std::min(wait, 0.05)));
+  }
+  return false;
 }
 
 // Phase 2: update threads at `o.update_rate` and the alert mix at its rate
@@ -292,6 +573,32 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
         last = now;
       }
     });
+    // Engine mode: EngineStats sampled about 20 times, and the
+    // --checkpoint-at checkpoint.
+    std::thread sampler, checkpointer;
+    if (run->engine != nullptr) {
+      sampler = std::thread([&] {
+        const double every = std::max(0.5, o.seconds / 20);
+        for (int i = 0; SleepUntilOrStop(traffic.start + i * every, traffic.stop); ++i) {
+          const EngineStats st = run->engine->GetStats();
+          report->samples.push_back({NowSeconds() - traffic.start,
+                                     st.users ? double(st.memory_bytes) / st.users : 0,
+                                     st.log_bytes, st.unfolded_updates});
+        }
+      });
+      if (o.checkpoint_at >= 0) {
+        checkpointer = std::thread([&] {
+          if (!SleepUntilOrStop(traffic.start + o.checkpoint_at, traffic.stop)) return;
+          const double c0 = NowSeconds();
+          absl::Status st = run->engine->Checkpoint();
+          report->checkpoint_s.push_back(NowSeconds() - c0);
+          if (!st.ok()) {
+            absl::MutexLock lock(&traffic.error_mu);
+            traffic.error = st;
+          }
+        });
+      }
+    }
     alert_status = IssueAlertsAtRate(o, o.seconds, run, loaded);
     // The rate sustained over the loaded phase: updates applied by its end
     // over its length, read at one instant (not after joining the update
@@ -303,6 +610,8 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
     traffic.stop = true;
     for (auto& t : updaters) t.join();
     reporter.join();
+    if (sampler.joinable()) sampler.join();
+    if (checkpointer.joinable()) checkpointer.join();
     report->updates_applied = traffic.applied.load();
     report->updates_per_s = applied_in_phase / load_seconds;
   }
@@ -456,6 +765,168 @@ absl::Status ReplayLogIntoFreshIndex(const LoadTestOptions& o, LoadTestRun* run,
   return absl::OkStatus();
 }
 
+// Percentile p of values each weighted by a count (nearest rank); 0 when empty.
+double WeightedPercentile(std::vector<std::pair<double, uint64_t>> v, double p) {
+  uint64_t total = 0;
+  for (const auto& x : v) total += x.second;
+  if (total == 0) return 0;
+  std::sort(v.begin(), v.end());
+  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p * total)));
+  uint64_t seen = 0;
+  for (const auto& x : v) {
+    seen += x.second;
+    if (seen >= rank) return x.first;
+  }
+  return v.back().first;
+}
+
+// Engine mode: the engine's figures at the end of the loaded phase.
+void ReportEngineStats(const LoadTestOptions& o, LoadTestRun* run, LoadTestReport* report) {
+  const EngineStats st = run->engine->GetStats();
+  report->engine = true;
+  report->sync = o.sync == SyncPolicy::kBatch ? "batch" : o.sync == SyncPolicy::kGroup ? "group" : "none";
+  report->checked = o.check;
+  report->bytes_per_user = st.users ? double(st.memory_bytes) / st.users : 0;
+  report->syncs = st.syncs;
+  report->checkpoints = st.checkpoints;
+  report->last_checkpoint_s = st.last_checkpoint_s;
+  report->engine_log_bytes = st.log_bytes;
+  report->apply_ms_p50 = Percentile(run->apply_ms, 0.5);
+  report->apply_ms_p99 = Percentile(run->apply_ms, 0.99);
+  report->apply_ms_max = Percentile(run->apply_ms, 1);
+  report->update_cpu_us = report->updates_applied
+                              ? run->update_cpu_ns.load() * 1e-3 / report->updates_applied
+                              : 0;
+  report->standing_alerts = o.standing_alerts;
+  report->standing_delivered_users = st.standing_delivered_users;
+  report->standing_bytes_per_delivered =
+      st.standing_delivered_users ? double(st.standing_delivered_bytes) / st.standing_delivered_users
+                                  : 0;
+}
+
+// Engine mode: each late delivery's latency from the return (and the call)
+// of the Apply that carried the update, per user.
+void ReportLateLatencies(LoadTestRun* run, LoadTestReport* report) {
+  std::vector<LoadTestRun::BatchTiming>& t = run->timings;
+  std::sort(t.begin(), t.end(), [](const auto& a, const auto& b) { return a.last_seq < b.last_seq; });
+  std::vector<std::pair<double, uint64_t>> from_return, from_call;
+  for (const auto& sink : run->standing_sinks) {
+    std::lock_guard<std::mutex> lock(sink->mu);
+    for (const LoadStandingSink::Arrival& a : sink->arrivals) {
+      report->late_deliveries += a.users;
+      auto it = std::lower_bound(t.begin(), t.end(), a.seq,
+                                 [](const auto& b, uint64_t seq) { return b.last_seq < seq; });
+      if (it == t.end()) continue;  // cannot happen: every loaded batch is recorded
+      const int64_t after_return = a.ns - it->return_ns;
+      if (after_return <= 0) report->late_before_return += a.users;
+      from_return.push_back({std::max<int64_t>(0, after_return) * 1e-6, a.users});
+      from_call.push_back({(a.ns - it->call_ns) * 1e-6, a.users});
+    }
+  }
+  report->late_p50 = WeightedPercentile(from_return, 0.5);
+  report->late_p99 = WeightedPercentile(from_return, 0.99);
+  report->late_max = WeightedPercentile(from_return, 1);
+  report->late_from_call_p50 = WeightedPercentile(from_call, 0.5);
+  report->late_from_call_p99 = WeightedPercentile(from_call, 0.99);
+}
+
+// Engine mode, after the run: closes the engine, times a reopen of the
+// folder, and (with the checker) gives it the recovered state.
+absl::Status ReopenAndCheck(const LoadTestOptions& o, LoadTestRun* run, LoadTestReport* report) {
+  const uint64_t last = run->engine->GetStats().last_seq;
+  run->engine.reset();
+  const double t0 = NowSeconds();
+  ASSIGN_OR_RETURN(std::unique_ptr<Engine> reopened, Engine::Open(o.engine_dir, run->engine_options));
+  report->open_s = NowSeconds() - t0;
+  const EngineStats st = reopened->GetStats();
+  report->open_updates_replayed = st.open.updates_replayed;
+  reopened.reset();
+  if (st.last_seq != last) {
+    return absl::InternalError(absl::StrCat("the reopened engine is at update ", st.last_seq,
+                                            ", the run acknowledged ", last));
+  }
+  if (run->checker == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(EngineDirectoryState state, ReadEngineDirectory(o.engine_dir, true));
+  ASSIGN_OR_RETURN(auto final_state, LiveIndex::Create(std::move(state.index), {}, state.last_seq));
+  const double c0 = NowSeconds();
+  ConsistencyChecker::Report check = run->checker->Check(final_state->View(), o.show_progress);
+  report->check_s = NowSeconds() - c0;
+  report->consistency_violations = check.consistency_violations;
+  report->lost_updates = check.lost_updates;
+  report->problems = check.examples;
+  if (check.updates != report->updates_applied) {
+    return absl::InternalError(absl::StrCat("the checker saw ", check.updates, " updates, ",
+                                            report->updates_applied, " were applied"));
+  }
+  return absl::OkStatus();
+}
+
+// Engine mode with standing alerts and the checker: replays the history
+// through the brute-force model and compares, per alert, everyone handed
+// (initial and late, with the update that brought them) user for user.
+void CheckStandingAgainstModel(const LoadTestOptions& o, LoadTestRun* run,
+                               LoadTestReport* report) {
+  const double t0 = NowSeconds();
+  Progress progress("standing alerts checked against the model", 0, "", o.show_progress);
+  StandingModel model;
+  for (const UserRecord& r : run->home) model.Upsert(r.user_id, 0, r.lat_e7, r.lng_e7);
+  std::vector<std::pair<std::string, const AlertArea*>> alerts;
+  for (size_t k = 0; k < run->standing_ids.size(); ++k) {
+    alerts.push_back({run->standing_ids[k], run->standing_areas[k].get()});
+  }
+  bool issued = false;
+  run->checker->ForEachUpdate([&](uint64_t seq, const LocationUpdate& u) {
+    if (!issued && seq > run->standing_seq) model.IssueMany(alerts, run->standing_seq), issued = true;
+    if (u.kind == LocationUpdate::Kind::kUpsert) {
+      model.Upsert(u.user_id(), seq, u.location.lat_e7, u.location.lng_e7);
+    } else {
+      model.Remove(u.user_id());
+    }
+  });
+  if (!issued) model.IssueMany(alerts, run->standing_seq);
+  int64_t violations = 0;
+  auto note = [&](std::string what) {
+    if (report->problems.size() < 20) report->problems.push_back(std::move(what));
+  };
+  for (size_t k = 0; k < run->standing_ids.size(); ++k) {
+    const std::string& id = run->standing_ids[k];
+    LoadStandingSink& sink = *run->standing_sinks[k];
+    std::lock_guard<std::mutex> lock(sink.mu);
+    std::vector<std::pair<uint64_t, uint64_t>> got;  // user, seq (| kInitial)
+    for (uint64_t u : sink.initial) got.push_back({u, run->standing_seq | StandingModel::kInitial});
+    for (const LateUser& l : sink.late) got.push_back({l.user_id, l.seq});
+    std::sort(got.begin(), got.end());
+    const auto& want = model.handed(id);
+    uint64_t matched = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      const auto [user, seq] = got[i];
+      if (i > 0 && got[i - 1].first == user) {
+        ++violations;
+        note(absl::StrCat(id, ": user ", user, " handed twice"));
+        continue;
+      }
+      auto it = want.find(user);
+      if (it == want.end()) {
+        ++violations;
+        note(absl::StrCat(id, ": user ", user, " handed (at ", seq & ~StandingModel::kInitial,
+                          ") but never inside while it was active"));
+      } else if (it->second != seq) {
+        ++violations, ++matched;
+        note(absl::StrCat(id, ": user ", user, " handed with update ", seq, ", the model says ",
+                          it->second));
+      } else {
+        ++matched;
+      }
+    }
+    if (matched < want.size()) {
+      violations += want.size() - matched;
+      note(absl::StrCat(id, ": ", want.size() - matched, " users entered and were never handed it"));
+    }
+  }
+  report->standing_violations = violations;
+  report->standing_check_s = NowSeconds() - t0;
+}
+
 }  // namespace
 
 absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
@@ -465,6 +936,21 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
   LoadTestRun run;
   RETURN_IF_ERROR(GeneratePopulationAndAlerts(o, &run));
   RETURN_IF_ERROR(BuildInitialIndexAndChecker(o, &run, &report));
+  if (!o.engine_dir.empty()) {
+    RETURN_IF_ERROR(StartEngine(o, &run, &report));
+    AlertLoop idle, loaded;
+    RETURN_IF_ERROR(MeasureIdleAlerts(o, &run, &idle));
+    RETURN_IF_ERROR(IssueStandingAlerts(o, &run, &report));
+    RETURN_IF_ERROR(RunLoadedPhase(o, &run, &loaded, &report));
+    ReportEngineStats(o, &run, &report);
+    ReportLateLatencies(&run, &report);
+    ReportAlertLatencies(run.areas, idle, loaded, &report);
+    RETURN_IF_ERROR(ReopenAndCheck(o, &run, &report));
+    if (run.checker != nullptr && o.standing_alerts > 0) {
+      CheckStandingAgainstModel(o, &run, &report);
+    }
+    return report;
+  }
   RETURN_IF_ERROR(StartLiveIndex(o, &run, &report));
 
   AlertLoop idle, loaded;

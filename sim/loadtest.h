@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/engine.h"
 #include "engine/internal/live_index_test_peer.h"
 #include "engine/live_index.h"
 #include "sim/loadtest_report.h"
@@ -60,6 +61,35 @@ struct LoadTestOptions {
   std::string log_path;
   internal::LiveIndexFault fault = internal::LiveIndexFault::kNone;
   bool show_progress = false;
+
+  // Engine mode (`--dir`): the population becomes a new engine folder
+  // (CreateEngineDirectory: checkpoint 0) opened as an Engine, and updates
+  // and alerts go through Engine::Apply and Engine::Alert (durable, per
+  // `sync`). Empty: the LiveIndex mode above (its report is unchanged).
+  // An existing folder holding anything is refused unless `replace_dir`.
+  // After the run the engine is closed and reopened (open_s), and the
+  // checker is given the state ReadEngineDirectory recovers from the folder.
+  std::string engine_dir;
+  bool replace_dir = false;
+  SyncPolicy sync = SyncPolicy::kGroup;
+  // Engine mode: one Engine::Checkpoint this many seconds into the loaded
+  // phase (< 0: none); automatic checkpoints as EngineOptions says.
+  double checkpoint_at = -1;
+  uint64_t checkpoint_log_bytes = EngineOptions().checkpoint_log_bytes;
+  // false (`--check none`): no ConsistencyChecker and no standing model
+  // (neither keeps the history, which is 24+ bytes an update: 7 GB for
+  // 170M users x 300 s); the report says it was not checked.
+  bool check = true;
+  // Engine mode: K standing alerts (Engine::IssueStanding) issued after the
+  // idle phase and active through the loaded phase: a third county-size
+  // polygons (25-50 km), a third warning-size polygons (5-40 km), a third
+  // circles (2-20 km), each at a random user's home. Their late deliveries
+  // are timed and, with `check`, compared user for user with a brute-force
+  // model (sim/standing_model.h) replayed over the same history.
+  uint32_t standing_alerts = 0;
+  // Testing the standing check: the load test's sinks forget the first
+  // late user of every DeliverLate call (`--inject-fault drop-late-delivery`).
+  bool drop_late_for_testing = false;
 };
 
 // Runs the three phases and returns the report (the checker's findings are

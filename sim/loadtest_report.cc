@@ -60,6 +60,43 @@ std::string LoadTestReport::ToJson() const {
     j["log_bytes"] = log_bytes;
     j["log_replay_s"] = log_replay_s;
   }
+  if (engine) {
+    nlohmann::ordered_json e;
+    e["sync"] = sync;
+    e["checked"] = checked;
+    e["syncs"] = syncs;
+    e["apply_ms"] = {{"p50", apply_ms_p50}, {"p99", apply_ms_p99}, {"max", apply_ms_max}};
+    e["update_cpu_us"] = update_cpu_us;
+    e["checkpoint_s"] = checkpoint_s;
+    e["checkpoints"] = checkpoints;
+    e["last_checkpoint_s"] = last_checkpoint_s;
+    e["log_bytes"] = engine_log_bytes;
+    for (const Sample& x : samples) {
+      e["samples"].push_back({{"at_s", x.at_s},
+                              {"bytes_per_user", x.bytes_per_user},
+                              {"log_bytes", x.log_bytes},
+                              {"unfolded_updates", x.unfolded_updates}});
+    }
+    e["open_s"] = open_s;
+    e["open_updates_replayed"] = open_updates_replayed;
+    j["engine"] = e;
+    j["open_s"] = open_s;
+    j["standing_alerts"] = standing_alerts;
+    j["late_deliveries"] = late_deliveries;
+    j["late_delivery_ms"] = {{"p50", late_p50}, {"p99", late_p99}, {"max", late_max}};
+    j["late_before_return"] = late_before_return;
+    j["late_from_call_ms"] = {{"p50", late_from_call_p50}, {"p99", late_from_call_p99}};
+    if (standing_violations >= 0) {
+      j["standing_violations"] = standing_violations;
+    } else {
+      j["standing_violations"] = nullptr;  // not checked (--check none)
+    }
+    j["standing"] = {{"issue_s", standing_issue_s},
+                     {"initial", standing_initial},
+                     {"delivered_users", standing_delivered_users},
+                     {"record_bytes_per_delivered", standing_bytes_per_delivered},
+                     {"check_s", standing_check_s}};
+  }
   j["problems"] = problems;
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -80,6 +117,25 @@ std::string LoadTestReport::ToText() const {
     absl::StrAppendFormat(&s, "update log %.1f MB, replayed in %.2f s (%.0f updates/s)\n",
                           log_bytes / 1e6, log_replay_s,
                           log_replay_s > 0 ? updates_applied / log_replay_s : 0);
+  }
+  if (engine) {
+    absl::StrAppendFormat(&s,
+                          "engine: sync %s, %d fsyncs, update threads %.3f us CPU/update, Apply p50 %.2f ms p99 %.2f ms max %.2f ms, "
+                          "%d checkpoints (last %.2f s), log %.1f MB, reopened in %.2f s%s\n",
+                          sync, syncs, update_cpu_us, apply_ms_p50, apply_ms_p99, apply_ms_max, checkpoints,
+                          last_checkpoint_s, engine_log_bytes / 1e6, open_s,
+                          checked ? "" : " (NOT checked: --check none)");
+    for (double c : checkpoint_s) absl::StrAppendFormat(&s, "  --checkpoint-at: %.2f s\n", c);
+    if (standing_alerts > 0) {
+      absl::StrAppendFormat(
+          &s,
+          "standing alerts %d (issued in %.2f s, %d initial): %d late deliveries, from Apply's "
+          "return p50 %.2f ms p99 %.2f ms (%d before it returned), from its call p50 %.2f ms p99 "
+          "%.2f ms; violations %s\n",
+          standing_alerts, standing_issue_s, standing_initial, late_deliveries, late_p50, late_p99,
+          late_before_return, late_from_call_p50, late_from_call_p99,
+          standing_violations >= 0 ? absl::StrCat(standing_violations) : "not checked");
+    }
   }
   for (const auto& [name, f] : {std::pair{"idle", idle_stages}, std::pair{"loaded", load_stages}}) {
     absl::StrAppendFormat(&s,

@@ -55,6 +55,53 @@ struct LoadTestReport {
   uint64_t log_bytes = 0;
   double log_replay_s = 0;
 
+  // Engine mode only (LoadTestOptions::engine_dir): printed and written
+  // only when `engine` is true.
+  bool engine = false;
+  std::string sync;      // "batch", "group", "none"
+  bool checked = true;   // false: --check none (no checker, no model)
+  uint64_t syncs = 0;    // fdatasyncs of the log (EngineStats::syncs)
+  // Engine::Apply's wall time per batch, as the update threads see it: under
+  // kGroup and kBatch mostly the wait for durability (the engine does not
+  // expose that wait apart).
+  double apply_ms_p50 = 0, apply_ms_p99 = 0, apply_ms_max = 0;
+  // CPU time of the update threads per update applied (microseconds): the
+  // update path's cost (Apply, standing checks and sink calls, and the
+  // client's own generation), less sensitive to a shared machine than
+  // the rate reached.
+  double update_cpu_us = 0;
+  std::vector<double> checkpoint_s;  // each --checkpoint-at Checkpoint's duration
+  uint64_t checkpoints = 0;          // taken by the engine (explicit and automatic)
+  double last_checkpoint_s = 0;      // EngineStats::last_checkpoint_s
+  uint64_t engine_log_bytes = 0;     // segments after the newest checkpoint, at the end
+  struct Sample {
+    double at_s = 0;  // since the loaded phase began
+    double bytes_per_user = 0;
+    uint64_t log_bytes = 0, unfolded_updates = 0;
+  };
+  std::vector<Sample> samples;  // EngineStats over the loaded phase
+  double open_s = 0;            // Engine::Open of the folder after the run
+  uint64_t open_updates_replayed = 0;
+  // Standing alerts (LoadTestOptions::standing_alerts).
+  uint32_t standing_alerts = 0;
+  double standing_issue_s = 0;      // issuing all K (their initial scans)
+  uint64_t standing_initial = 0;    // users in their initial lists
+  uint64_t late_deliveries = 0;     // late users handed during the loaded phase
+  // From Apply returning to the sink receiving the user (one stamp per
+  // DeliverLate call, steady clock). A delivery made before that Apply
+  // returned counts as 0 ms (late_before_return of them): the engine hands
+  // late users from inside Apply, before its wait for durability.
+  double late_p50 = 0, late_p99 = 0, late_max = 0;
+  uint64_t late_before_return = 0;
+  // From the Apply call that carried the update to the sink receiving it.
+  double late_from_call_p50 = 0, late_from_call_p99 = 0;
+  // Users handed wrongly: missing, extra, twice, or with the wrong update's
+  // sequence number, against the model; -1 when not checked.
+  int64_t standing_violations = -1;
+  double standing_check_s = 0;
+  double standing_bytes_per_delivered = 0;  // EngineStats: record bytes / delivered user
+  uint64_t standing_delivered_users = 0;
+
   std::string ToJson() const;
   std::string ToText() const;
 };

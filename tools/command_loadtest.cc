@@ -3,6 +3,11 @@
 // fanout loadtest --users N --update-rate R --alert-rate A --seconds S
 //                 [--json FILE] [--seed S] [--shards 256] [--update-threads 2]
 //                 [--batch B] [--log FILE] [--update-nice 0..19]
+//                 [--dir DIR [--replace-dir] [--sync batch|group|none]
+//                  [--checkpoint-at SECONDS] [--checkpoint-log-bytes N]
+//                  [--check full|none] [--standing-alerts K]]
+// --dir is the Engine mode (LoadTestOptions::engine_dir): DIR must be
+// missing or empty (or --replace-dir); --standing-alerts needs it.
 // The work is sim/loadtest.h; this prints and writes the report, and
 // fails (exit 1, after writing it) when the checker found any consistency
 // violation or lost update.
@@ -22,8 +27,9 @@ namespace fanout {
 
 absl::Status RunLoadTest(int argc, char** argv) {
   CliFlags flags({"users", "update-rate", "alert-rate", "seconds", "json", "seed", "shards",
-                  "update-threads", "batch", "log", "inject-fault", "update-nice"},
-                 {});
+                  "update-threads", "batch", "log", "inject-fault", "update-nice", "dir",
+                  "sync", "checkpoint-at", "checkpoint-log-bytes", "check", "standing-alerts"},
+                 {"replace-dir"});
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   LoadTestOptions options;
   for (const char* required : {"users", "update-rate", "alert-rate", "seconds"}) {
@@ -59,10 +65,51 @@ absl::Status RunLoadTest(int argc, char** argv) {
       options.fault = internal::LiveIndexFault::kKeepReplacedEntry;
     } else if (*fault == "drop-updates") {
       options.fault = internal::LiveIndexFault::kDropEveryThousandth;
+    } else if (*fault == "drop-late-delivery") {
+      options.drop_late_for_testing = true;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("--inject-fault: keep-replaced-entry or drop-updates, got '", *fault, "'"));
+          absl::StrCat("--inject-fault: keep-replaced-entry, drop-updates or drop-late-delivery, got '", *fault, "'"));
     }
+  }
+  if (auto dir = flags.Get("dir")) options.engine_dir = *dir;
+  options.replace_dir = flags.Has("replace-dir");
+  if (auto sync = flags.Get("sync")) {
+    if (*sync == "batch") {
+      options.sync = SyncPolicy::kBatch;
+    } else if (*sync == "group") {
+      options.sync = SyncPolicy::kGroup;
+    } else if (*sync == "none") {
+      options.sync = SyncPolicy::kNone;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--sync: batch, group or none, got '", *sync, "'"));
+    }
+  }
+  if (flags.Get("checkpoint-at")) {
+    ASSIGN_OR_RETURN(options.checkpoint_at, flags.GetDouble("checkpoint-at", 0));
+    if (!(options.checkpoint_at >= 0) || options.checkpoint_at > options.seconds) {
+      return absl::InvalidArgumentError("--checkpoint-at must be in [0, --seconds]");
+    }
+  }
+  ASSIGN_OR_RETURN(options.checkpoint_log_bytes,
+                   flags.GetUint("checkpoint-log-bytes", options.checkpoint_log_bytes));
+  if (auto check = flags.Get("check")) {
+    if (*check != "full" && *check != "none") {
+      return absl::InvalidArgumentError(absl::StrCat("--check: full or none, got '", *check, "'"));
+    }
+    options.check = *check == "full";
+  }
+  ASSIGN_OR_RETURN(uint64_t standing, flags.GetUintInRange("standing-alerts", 0, 0, 100000));
+  options.standing_alerts = static_cast<uint32_t>(standing);
+  if (options.engine_dir.empty()) {
+    for (const char* engine_only : {"sync", "checkpoint-at", "checkpoint-log-bytes", "check",
+                                    "standing-alerts"}) {
+      if (flags.Get(engine_only)) {
+        return absl::InvalidArgumentError(absl::StrCat("--", engine_only, " needs --dir"));
+      }
+    }
+    if (flags.Has("replace-dir")) return absl::InvalidArgumentError("--replace-dir needs --dir");
   }
   options.show_progress = Progress::DefaultEnabled();
   ASSIGN_OR_RETURN(LoadTestReport report, fanout::RunLoadTest(options));
@@ -70,6 +117,10 @@ absl::Status RunLoadTest(int argc, char** argv) {
   if (auto json = flags.Get("json")) {
     std::string text = report.ToJson();
     RETURN_IF_ERROR(WriteFileAtomically(*json, [&](const AppendFn& append) { return append(text); }));
+  }
+  if (report.standing_violations > 0) {
+    return absl::InternalError(
+        absl::StrCat("the standing model found ", report.standing_violations, " violations"));
   }
   if (report.consistency_violations > 0 || report.lost_updates > 0) {
     return absl::InternalError(absl::StrCat("the checker found ", report.consistency_violations,

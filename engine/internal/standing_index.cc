@@ -77,11 +77,12 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
     index->entries_.insert(index->entries_.end(), active.begin(), active.end());
     index->offsets_.push_back(static_cast<uint32_t>(index->entries_.size()));
   }
+  for (size_t k = 0; k < index->starts_.size(); k += kBlock) index->top_.push_back(index->starts_[k]);
   return index;
 }
 
 uint64_t StandingIndex::memory_bytes() const {
-  return sizeof(*this) + starts_.capacity() * 8 + offsets_.capacity() * 4 +
+  return sizeof(*this) + starts_.capacity() * 8 + top_.capacity() * 8 + offsets_.capacity() * 4 +
          entries_.capacity() * 4 + grid_.capacity() * 8 + areas_.capacity() * 16;
 }
 

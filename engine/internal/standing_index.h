@@ -35,7 +35,7 @@ struct ActiveArea {
 // quarter-degree latitude/longitude grid of the areas' bounding rectangles that
 // rejects most points before any S2 arithmetic.
 //
-// Memory: 8 bytes per interval break, 4 per (interval, alert), 128 KiB grid.
+// Memory: 8.25 bytes per interval break, 4 per (interval, alert), 128 KiB grid.
 // A point lookup: a grid bit, a binary search, and exact tests only for
 // the alerts whose boundary cell holds the point.
 //
@@ -67,9 +67,14 @@ class StandingIndex {
   template <typename F>
   void ForEachContaining(S2CellId leaf, F&& fn) const {
     const uint64_t id = leaf.id();
-    auto it = std::upper_bound(starts_.begin(), starts_.end(), id);
-    if (it == starts_.begin()) return;
-    const size_t k = static_cast<size_t>(it - starts_.begin()) - 1;
+    // Two levels: every kBlock-th break (small, stays in cache), then
+    // within one block of kBlock breaks (a few cache lines).
+    auto top = std::upper_bound(top_.begin(), top_.end(), id);
+    if (top == top_.begin()) return;
+    const size_t block = static_cast<size_t>(top - top_.begin()) - 1;
+    const auto first = starts_.begin() + block * kBlock;
+    const auto last = starts_.begin() + std::min(starts_.size(), (block + 1) * kBlock);
+    const size_t k = static_cast<size_t>(std::upper_bound(first, last, id) - starts_.begin()) - 1;
     bool have_point = false;
     S2Point p;
     for (uint32_t j = offsets_[k]; j < offsets_[k + 1]; ++j) {
@@ -106,7 +111,9 @@ class StandingIndex {
   }
 
   std::vector<std::shared_ptr<const ActiveArea>> areas_;
+  static constexpr size_t kBlock = 32;
   std::vector<uint64_t> starts_;    // interval k: [starts_[k], starts_[k+1])
+  std::vector<uint64_t> top_;       // starts_[0], starts_[kBlock], starts_[2 * kBlock], ...
   std::vector<uint32_t> offsets_;   // entries of interval k: [offsets_[k], offsets_[k+1])
   std::vector<uint32_t> entries_;   // area << 1 | (1: boundary cell, test exactly)
   std::vector<uint64_t> grid_ = std::vector<uint64_t>((kGridRows * kGridCols + 63) / 64, 0);

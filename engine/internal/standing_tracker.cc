@@ -49,7 +49,7 @@ struct StandingTracker::Channel {
 struct StandingTracker::Alert {
   StandingRecipe recipe;
   std::shared_ptr<const ActiveArea> area;
-  absl::flat_hash_set<uint64_t> delivered;
+  DeliveredSet delivered;
   uint64_t initial = 0, late = 0;
   std::shared_ptr<Channel> channel;  // null: restored, no sink attached yet
   ShardPolicy policy = ShardPolicy::Create(1).value();
@@ -129,7 +129,7 @@ absl::Status StandingTracker::Open(std::string* torn_detail) {
     if (r.type == JournalRecord::kArea) {
       a.recipe = std::move(r.recipe);
     } else if (r.type == JournalRecord::kDelivered) {
-      for (uint64_t u : r.users) a.delivered.insert(u);
+      for (uint64_t u : r.users) a.delivered.Insert(u);
       if (a.recipe.seq == 0 && a.initial == 0) a.initial = r.users.size();
     } else {
       alerts_.erase(it);
@@ -159,7 +159,8 @@ std::vector<JournalRecord> StandingTracker::SnapshotLocked() const {
     JournalRecord d;
     d.type = JournalRecord::kDelivered;
     d.id = id;
-    d.users.assign(a->delivered.begin(), a->delivered.end());
+    d.users.reserve(a->delivered.size());
+    a->delivered.ForEach([&](uint64_t u) { d.users.push_back(u); });
     std::sort(d.users.begin(), d.users.end());
     out.push_back(std::move(d));
   }
@@ -188,6 +189,12 @@ void StandingTracker::RepublishLocked() {
     }
   }
   index_ = StandingIndex::Build(std::move(areas));
+  slot_delivered_.clear();
+  slot_has_sink_.clear();
+  for (Alert* a : by_slot_) {
+    slot_delivered_.push_back(&a->delivered);
+    slot_has_sink_.push_back(a->channel != nullptr);
+  }
   next_expiry_ns_.store(next, std::memory_order_relaxed);
   active_.store(by_slot_.size(), std::memory_order_release);
   std::lock_guard<std::mutex> lock(pub_mu_);
@@ -216,17 +223,39 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
   std::lock_guard<std::shared_mutex> lock(mu_);
   if (by_slot_.empty()) return absl::OkStatus();
   const StandingIndex& index = *index_;
-  // Per alert slot: the users this batch brings in.
-  std::vector<std::vector<LateUser>> found(by_slot_.size());
+  // Pass 1: every (alert, update) whose point the area holds. Pass 2 asks
+  // each alert's delivered record, a few hits behind prefetches of the
+  // record's memory: the records are far larger than the caches and nearly
+  // every hit is a user handed long ago, so the probes are cache misses
+  // that are overlapped rather than taken one after another.
+  std::vector<Hit>& hits = hits_scratch_;
+  hits.clear();
   for (size_t k = 0; k < updates.size(); ++k) {
     const LocationUpdate& u = updates[k];
     if (u.kind != LocationUpdate::Kind::kUpsert) continue;
     if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
     index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
-      Alert* a = by_slot_[i];
-      if (a->channel == nullptr) return;  // restored, no sink yet: Attach catches up
-      if (a->delivered.insert(u.user_id()).second) found[i].push_back({u.user_id(), first_seq + k});
+      // Restored, no sink yet: Attach catches up.
+      if (slot_has_sink_[i]) hits.push_back({i, static_cast<uint32_t>(k)});
     });
+  }
+  // Per alert slot: the users this batch brings in.
+  std::vector<std::vector<LateUser>> found(hits.empty() ? 0 : by_slot_.size());
+  constexpr size_t kAhead = 8;  // keys prefetched this many hits ahead, directory twice as far
+  for (size_t h = 0; h < hits.size(); ++h) {
+    if (h + 2 * kAhead < hits.size()) {
+      const Hit& next = hits[h + 2 * kAhead];
+      slot_delivered_[next.slot]->PrefetchDirectory(updates[next.k].user_id());
+    }
+    if (h + kAhead < hits.size()) {
+      const Hit& next = hits[h + kAhead];
+      slot_delivered_[next.slot]->PrefetchKeys(updates[next.k].user_id());
+    }
+    const Hit& hit = hits[h];
+    const uint64_t user = updates[hit.k].user_id();
+    if (slot_delivered_[hit.slot]->Insert(user)) {
+      found[hit.slot].push_back({user, first_seq + hit.k});
+    }
   }
   absl::Status status;
   for (size_t i = 0; i < found.size(); ++i) {
@@ -318,6 +347,9 @@ absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<Stan
   channel->sink = std::move(sink);
   channel->initial_done = true;  // its initial lists went to the sink before the restart
   it->second->channel = std::move(channel);
+  for (size_t i = 0; i < by_slot_.size(); ++i) {
+    if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1;
+  }
   return absl::OkStatus();
 }
 
@@ -342,7 +374,7 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
     else late.resize(found.shards.size());
     for (size_t s = 0; s < found.shards.size(); ++s) {
       for (uint64_t u : found.shards[s]) {
-        if (!a.delivered.insert(u).second) continue;
+        if (!a.delivered.Insert(u)) continue;
         r.users.push_back(u);
         if (initial) fresh.shards[s].push_back(u);
         else late[s].push_back({u, seq});
@@ -405,7 +437,8 @@ void StandingTracker::EndLocked(Alert* a, EndReason reason, Handoff* out) {
     if (a->recipe.list_on_end) {
       item.delivered = std::make_unique<DeliveryLists>();
       item.delivered->shards.resize(a->policy.shards());
-      for (uint64_t u : a->delivered) item.delivered->shards[a->policy.ShardOf(u)].push_back(u);
+      a->delivered.ForEach(
+          [&](uint64_t u) { item.delivered->shards[a->policy.ShardOf(u)].push_back(u); });
       for (auto& s : item.delivered->shards) std::sort(s.begin(), s.end());
     }
     out->items.push_back(std::move(item));
@@ -502,7 +535,7 @@ size_t StandingTracker::AlertsHandedTo(uint64_t user_id, std::vector<std::string
   std::shared_lock<std::shared_mutex> lock(mu_);
   size_t n = 0;
   for (const auto& [id, a] : alerts_) {
-    if (a->delivered.contains(user_id)) {
+    if (a->delivered.Contains(user_id)) {
       ids->push_back(id);
       ++n;
     }
@@ -535,8 +568,7 @@ StandingTracker::Stats StandingTracker::GetStats() const {
   st.active = alerts_.size();
   for (const auto& [id, a] : alerts_) {
     st.delivered_users += a->delivered.size();
-    // flat_hash_set: a slot of 8 bytes and a control byte per capacity.
-    st.delivered_bytes += a->delivered.capacity() * (sizeof(uint64_t) + 1);
+    st.delivered_bytes += a->delivered.memory_bytes();
   }
   st.late = late_.load(std::memory_order_relaxed);
   st.sink_errors = sink_errors_.load(std::memory_order_relaxed);

@@ -27,6 +27,7 @@
 #include "engine/delivery.h"
 #include "engine/location_update.h"
 #include "engine/standing_sink.h"
+#include "engine/internal/standing_delivered.h"
 #include "engine/internal/standing_index.h"
 #include "engine/internal/standing_journal.h"
 
@@ -161,11 +162,22 @@ class StandingTracker {
   absl::flat_hash_map<std::string, std::unique_ptr<Alert>> alerts_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const StandingIndex> index_ ABSL_GUARDED_BY(mu_);
   std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
+  // By slot, contiguous (OnApplied reads them for every hit, and the Alerts
+  // are scattered): the delivered record, and whether it has a sink.
+  std::vector<DeliveredSet*> slot_delivered_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> slot_has_sink_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
   std::atomic<uint64_t> active_{0};
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
+  // OnApplied's hits (an alert slot, an update's position in the batch),
+  // reused between batches.
+  struct Hit {
+    uint32_t slot;
+    uint32_t k;
+  };
+  std::vector<Hit> hits_scratch_ ABSL_GUARDED_BY(mu_);
 
   mutable std::mutex pub_mu_;
   std::shared_ptr<const StandingIndex> published_;  // guarded by pub_mu_
