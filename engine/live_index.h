@@ -105,7 +105,12 @@ class LiveIndex {
     uint64_t merges = 0;
     double merge_seconds = 0;        // total time spent merging
     double merge_locked_ms_max = 0;  // longest time a merge held the writer lock
-    uint64_t memory_bytes = 0;       // everything the index holds, see above
+    // Everything the index holds, see above, with merge_bytes.
+    uint64_t memory_bytes = 0;
+    // Of which: what a merge in progress holds besides the state it will
+    // replace (the deltas it sorted, the new base it builds); 0 between
+    // merges.
+    uint64_t merge_bytes = 0;
   };
 
   // Makes `base` live: its users are the state before update 1 (or before

@@ -202,17 +202,24 @@ void IndexSlotPositions(size_t slots, Pause pause, LiveBase* base) {
 
 // The new base: `old` without the entries moved at or before m, merged with
 // the delta entries visible at m (sorted, slots in place of seqs).
+// *bytes: what the merge holds meanwhile (for GetStats).
 std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry> delta,
-                                          uint64_t m, size_t slots, Pause pause) {
+                                          uint64_t m, size_t slots, Pause pause,
+                                          std::atomic<uint64_t>* bytes) {
   const uint32_t limit = static_cast<uint32_t>(m - old.base_seq);
   MergeCuts cuts = CutBaseAndDelta(old.index->run(), delta);
   const size_t total = CountMergedEntries(old, limit, pause, &cuts);
+  // The new base's columns, slots, moved_at and hash column (about 17.1 +
+  // 12 bytes an entry) and pos_of_slot.
+  const uint64_t base_bytes = total * (8 + 8 + 4 + 4 + 4 + 1) + slots * sizeof(uint32_t);
+  bytes->store(delta.capacity() * sizeof(Entry) + base_bytes, std::memory_order_relaxed);
   std::vector<uint64_t> cells(total), users(total);
   auto base = std::make_shared<LiveBase>();
   base->base_seq = m;
   base->slot_of_entry.resize(total);
   WriteMergedColumns(old, delta, limit, cuts, pause, &cells, &users, base.get());
   std::vector<Entry>().swap(delta);
+  bytes->store(base_bytes, std::memory_order_relaxed);
   IndexSlotPositions(slots, pause, base.get());
   FillNotMoved(&base->moved_at, total);
   base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
@@ -240,9 +247,10 @@ void LiveIndexImpl::MergeImpl(bool yield) {
   const uint64_t m = point.m;
   std::vector<size_t> bounds;
   std::vector<Entry> delta = CollectVisibleDeltas(*point.version, m, pause, &bounds);
+  merge_bytes_.store(delta.capacity() * sizeof(Entry), std::memory_order_relaxed);
   MergeSortedParts(&delta, std::move(bounds), pause);
-  std::shared_ptr<LiveBase> base =
-      BuildMergedBase(*point.version->base, std::move(delta), m, point.slots, pause);
+  std::shared_ptr<LiveBase> base = BuildMergedBase(*point.version->base, std::move(delta), m,
+                                                   point.slots, pause, &merge_bytes_);
   std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(hook_mu_);
@@ -252,6 +260,7 @@ void LiveIndexImpl::MergeImpl(bool yield) {
 
   const uint64_t caught_up = CatchUpOffLock(base.get(), m, yield);
   SwapInMergedBase(base, m, caught_up);
+  merge_bytes_.store(0, std::memory_order_relaxed);
   merges_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(merge_seconds_, SecondsSince(start));
   merge_running_.store(false, std::memory_order_relaxed);

@@ -418,6 +418,38 @@ TEST(LiveIndexTest, RemoveAndReinsert) {
   EXPECT_EQ(live->GetStats().users, 1u);
 }
 
+// The slot table keeps no keys (live_slot_table.h): it grows many times
+// from an empty base, rebuilding from what the index can still name, and
+// users removed and merged away (whose slots it can no longer confirm)
+// come back in new slots; through all of it every user is found where the
+// model says, once, and the user count agrees.
+TEST(LiveIndexTest, SlotTableGrowsAndForgetsMergedRemovals) {
+  std::mt19937_64 rng(11);
+  auto live = *LiveIndex::Create(*LocationIndex::Build({}, {}), Manual());
+  Model model;
+  uint64_t next = 1;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<LocationUpdate> batch;
+    for (int i = 0; i < 500; ++i) {
+      const int d = static_cast<int>(rng() % 100);
+      const uint64_t old = 1 + rng() % next;
+      if (d < 40) {
+        batch.push_back(LocationUpdate::Upsert(RandomLocation(rng, next++)));
+      } else if (d < 60) {
+        batch.push_back(LocationUpdate::Remove(old));
+      } else {
+        batch.push_back(LocationUpdate::Upsert(RandomLocation(rng, old)));  // moves, re-entries
+      }
+    }
+    for (const auto& u : batch) model.Apply(u);
+    ASSERT_TRUE(live->Apply(batch).ok());
+    if (round % 3 == 0) live->Merge();
+    if (round % 5 == 1) live->Freeze();
+    ExpectSameState(live->View(), model);
+    ASSERT_EQ(live->GetStats().users, model.cells().size()) << "round " << round;
+  }
+}
+
 TEST(LiveIndexTest, RejectsBadOptionsAndDuplicateBase) {
   LiveIndex::Options options = Manual();
   options.merge_fraction = 0;
