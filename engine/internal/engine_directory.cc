@@ -18,7 +18,7 @@
 #include "absl/time/clock.h"
 #include "base/file_io.h"
 #include "base/status_macros.h"
-#include "engine/radix_sort.h"
+#include "engine/internal/live_checkpoint.h"
 #include "engine/snapshot.h"
 #include "engine/update_log.h"
 
@@ -238,17 +238,17 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
 }
 
 std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot) {
-  std::vector<uint64_t> cells, users;
-  cells.reserve(snapshot.users_approx() + 1024);
-  users.reserve(snapshot.users_approx() + 1024);
-  snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
-    cells.push_back(cell);
-    users.push_back(user);
-  });
-  // Stable sorts: by user, then by cell, gives (cell, user) order.
-  RadixSortPairs(&users, &cells);
-  RadixSortPairs(&cells, &users);
-  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+  return MaterialiseVisible(snapshot);
+}
+
+absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const LiveView& view,
+                                   const SnapshotMetadata& meta) {
+  VisibleColumns columns(view);
+  SnapshotWriteOptions options;
+  options.input_rows_are_users = true;
+  RETURN_IF_ERROR(
+      WriteSnapshotStreamed(JoinPath(dir, CheckpointName(seq)), columns, meta, options));
+  return SyncDirectory(dir);
 }
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,
