@@ -64,13 +64,9 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
   auto base = std::make_shared<LiveBase>();
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
-  base->slot_of_entry.resize(n);
   base->pos_of_slot.resize(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) {
-      base->slot_of_entry[i] = static_cast<uint32_t>(i);
-      base->pos_of_slot[i] = static_cast<uint32_t>(i);
-    }
+    for (size_t i = r.begin(); i < r.end(); ++i) base->pos_of_slot[i] = static_cast<uint32_t>(i);
   });
   const SortedRun run = index->run();
   {

@@ -93,11 +93,12 @@ struct LiveBase {
   std::unique_ptr<LocationIndex> index;
   uint64_t base_seq = 0;  // the last update the base includes
   MovedAt moved_at;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of_entry;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;  // kNoPos: no base entry
+  // Per slot, its entry (kNoPos: none). Immutable once the base is in use;
+  // a merge inverts it for the slot of each entry.
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;
 
   size_t MemoryBytes() const {
-    return index->MemoryBytes() + index->size() * (sizeof(uint32_t) * 2) +
+    return index->MemoryBytes() + index->size() * sizeof(uint32_t) +
            pos_of_slot.size() * sizeof(uint32_t);
   }
 };
