@@ -416,6 +416,11 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
   if (slot == kNoSlot) slot = FindSlotLocked(u.user_id());
   if (slot == kNoSlot && !remove) {
     slot = static_cast<uint32_t>(slot_current_.size());
+    // Grown by an eighth, not doubled: the new users of a live index are
+    // usually few against its size.
+    if (slot_current_.size() == slot_current_.capacity()) {
+      slot_current_.reserve(slot_current_.size() + slot_current_.size() / 8 + 1024);
+    }
     slot_current_.push_back(kRemovedBit);  // nothing yet
     slot_of_.Insert(u.user_id(), slot, [this](uint32_t s, uint64_t* user) {
       return UserOfSlotLocked(s, user);

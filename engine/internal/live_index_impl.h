@@ -59,10 +59,10 @@ enum class LiveIndexFault : uint8_t {
 //    against the slot's base entry or current record) with its position in
 //    the base (LiveBase::pos_of_slot) and, once it has moved since the
 //    base, the sequence number of its current entry (slot_current_: 31
-//    bits, relative to the base's number, which stays within 2^31 of it),
-//    and per base entry its slot, so the merge can repoint slots in one
-//    pass. A user's current entry is its base entry while that is not
-//    marked moved.
+//    bits, relative to the base's number, which stays within 2^31 of it).
+//    A user's current entry is its base entry while that is not marked
+//    moved. The merge inverts pos_of_slot for the slot of each old entry
+//    and writes the new base's as it goes.
 // An update takes mu_ (short: a hash lookup, one store that marks the
 // replaced entry, one record written; the cell id is computed before the
 // lock), then publishes its sequence number. A view pins the published
