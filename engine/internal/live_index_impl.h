@@ -113,6 +113,8 @@ class LiveIndexImpl {
   // prefetching what applying the batch will touch.
   void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `known_slot`: from LookUpSlotsLocked.
   void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

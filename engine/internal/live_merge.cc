@@ -48,21 +48,6 @@ constexpr size_t kStep = size_t{1} << 16;
 // this are replayed off it first, in rounds.
 constexpr uint64_t kCatchUpUnderLock = 4096;
 
-// A column of n zeros on huge pages where the kernel gives them (asked for
-// before the pages are first touched): the writer reads the base's user
-// column at random to confirm slots (live_slot_table.h), and with 4 KiB
-// pages nearly every such read is a TLB miss as well.
-std::vector<uint64_t> HugeColumn(size_t n) {
-  std::vector<uint64_t> v;
-  v.reserve(n);
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(v.data() + n)) & ~(kHuge - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-  v.resize(n);
-  return v;
-}
-
 double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - start_ns) * 1e-9; }
 
 void AtomicMax(std::atomic<double>& a, double v) {
@@ -254,6 +239,17 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
 }
 
 }  // namespace
+
+std::vector<uint64_t> HugeColumn(size_t n) {
+  std::vector<uint64_t> v;
+  v.reserve(n);
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(v.data() + n)) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  v.resize(n);
+  return v;
+}
 
 struct LiveIndexImpl::MergePoint {
   uint64_t m = 0;      // the last update the new base folds in

@@ -147,6 +147,13 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
 // index's mu_) before the old run may be freed.
 void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records);
 
+// A column of n zeros, on huge pages where the kernel gives them (asked for
+// before its pages are first touched): the writer reads a base's user
+// column at random to confirm slots (live_slot_table.h), and with 4 KiB
+// pages nearly every such read is a TLB miss as well. For the columns of a
+// base (merged, or copied from a checkpoint).
+std::vector<uint64_t> HugeColumn(size_t n);
+
 // Replaces *moved with n entries, all kNotMoved (in parallel).
 void FillNotMoved(LiveBase::MovedAt* moved, size_t n);
 
