@@ -73,16 +73,10 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
     std::lock_guard<std::mutex> lock(live->mu_);
     // Slot i is base entry i: a candidate slot is confirmed by its entry.
     LiveSlotTable table(n);
-    const uint64_t* users = run.users.data();
-    constexpr size_t kAhead = 16;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) table.Prefetch(users[i + kAhead]);
-      const uint64_t user = users[i];
-      if (table.Find(user, [&](uint32_t s) { return users[s] == user; }) != kNoSlot) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("user ", user, " appears twice in the base index"));
-      }
-      table.InsertSized(user, static_cast<uint32_t>(i));
+    uint64_t duplicate = 0;
+    if (!table.FillFrom(run.users.data(), n, &duplicate)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("user ", duplicate, " appears twice in the base index"));
     }
     live->slot_of_ = std::move(table);
     // Not read while a user's base entry is its current one (kRemovedBit:

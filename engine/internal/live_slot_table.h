@@ -24,11 +24,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <limits>
 #include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "oneapi/tbb/parallel_for.h"
 #include "base/huge_pages.h"
 
 namespace fanout {
@@ -91,6 +93,12 @@ class LiveSlotTable {
   // Adds `user` -> `slot` with no growth check. REQUIRES: the table was
   // sized for it (the constructor's `users`).
   void InsertSized(uint64_t user, uint32_t slot) { Place(Hash(user), slot); }
+
+  // Fills an empty table sized for n (the constructor's `users`) with
+  // users[i] -> slot i, in parallel by ranges of groups (an entry whose
+  // probe leaves its range is placed afterwards, on one thread). Returns
+  // false, with *duplicate set, when a user appears twice.
+  bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate);
 
  private:
   // One cache line (aligned as such in big tables, which come in 2 MiB
@@ -175,6 +183,98 @@ class LiveSlotTable {
   Groups groups_;
   size_t size_ = 0;
 };
+
+inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
+  const size_t groups = groups_.size();
+  const size_t ranges = std::max<size_t>(1, std::min<size_t>(256, groups / 64));
+  auto range_of = [&](size_t g) { return g * ranges / groups; };
+  auto range_begin = [&](size_t r) { return (r * groups + ranges - 1) / ranges; };
+  // The entries by the range of their home group, in input order.
+  const size_t blocks = std::max<size_t>(1, std::min<size_t>(64, n / 65536));
+  std::vector<std::vector<uint32_t>> count(blocks, std::vector<uint32_t>(ranges + 1, 0));
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
+    for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
+      ++count[b][range_of(Home(Hash(users[i])))];
+    }
+  });
+  std::vector<size_t> start(ranges + 1, 0);
+  std::vector<std::vector<size_t>> at(blocks, std::vector<size_t>(ranges, 0));
+  for (size_t r = 0, sum = 0; r < ranges; ++r) {
+    start[r] = sum;
+    for (size_t b = 0; b < blocks; ++b) {
+      at[b][r] = sum;
+      sum += count[b][r];
+    }
+    start[r + 1] = sum;
+  }
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> order(n);
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
+    for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
+      order[at[b][range_of(Home(Hash(users[i])))]++] = static_cast<uint32_t>(i);
+    }
+  });
+  // Each range on its own; a probe that would leave the range is deferred.
+  std::vector<std::vector<uint32_t>> deferred(ranges);
+  std::vector<uint8_t> found_duplicate(ranges, 0);
+  std::vector<uint64_t> duplicate_of(ranges, 0);
+  std::vector<size_t> placed(ranges, 0);
+  tbb::parallel_for(size_t{0}, ranges, [&](size_t r) {
+    const size_t end = r + 1 == ranges ? groups : range_begin(r + 1);
+    constexpr size_t kAhead = 8;
+    for (size_t k = start[r]; k < start[r + 1]; ++k) {
+      if (k + kAhead < start[r + 1]) {
+        __builtin_prefetch(&groups_[Home(Hash(users[order[k + kAhead]]))]);
+      }
+      const uint32_t i = order[k];
+      const uint64_t h = Hash(users[i]);
+      const uint8_t tag = Tag(h);
+      bool done = false;
+      for (size_t g = Home(h); g < end && !done; ++g) {
+        Group& group = groups_[g];
+        for (size_t e = 0; e < kGroup; ++e) {
+          if (group.tags[e] == 0) {
+            group.tags[e] = tag;
+            group.slots[e] = i;
+            ++placed[r];
+            done = true;
+            break;
+          }
+          if (group.tags[e] == tag && users[group.slots[e]] == users[i]) {
+            found_duplicate[r] = 1;
+            duplicate_of[r] = users[i];
+            done = true;
+            break;
+          }
+        }
+      }
+      if (!done) deferred[r].push_back(i);
+    }
+  });
+  for (size_t r = 0; r < ranges; ++r) {
+    size_ += placed[r];
+    if (found_duplicate[r]) {
+      *duplicate = duplicate_of[r];
+      return false;
+    }
+  }
+  for (const auto& list : deferred) {
+    for (uint32_t i : list) {
+      const uint64_t user = users[i];
+      uint32_t dup = kNoSlot;
+      Probe(Hash(user), [&](uint32_t slot) {
+        if (users[slot] != user) return false;
+        dup = slot;
+        return true;
+      });
+      if (dup != kNoSlot) {
+        *duplicate = user;
+        return false;
+      }
+      Place(Hash(user), i);
+    }
+  }
+  return true;
+}
 
 }  // namespace internal
 }  // namespace fanout
