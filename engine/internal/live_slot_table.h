@@ -90,10 +90,6 @@ class LiveSlotTable {
     Place(Hash(user), slot);
   }
 
-  // Adds `user` -> `slot` with no growth check. REQUIRES: the table was
-  // sized for it (the constructor's `users`).
-  void InsertSized(uint64_t user, uint32_t slot) { Place(Hash(user), slot); }
-
   // Fills an empty table sized for n (the constructor's `users`) with
   // users[i] -> slot i, in parallel by ranges of groups (an entry whose
   // probe leaves its range is placed afterwards, on one thread). Returns
