@@ -209,7 +209,8 @@ Bounds CellBounds(const uint64_t* cells, size_t n) {
 absl::Status PwriteAll(int fd, const char* p, uint64_t size, uint64_t offset,
                        const std::string& path) {
   while (size > 0) {
-    const ssize_t w = ::pwrite(fd, p, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
+    const ssize_t w =
+        ::pwrite(fd, p, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return ErrnoError("cannot write", path);
     p += w;
@@ -368,11 +369,14 @@ absl::Status WriteSnapshotStreamed(const std::string& path, const SnapshotColumn
     if (mapped == MAP_FAILED) return fail(ErrnoError("cannot map", tmp));
     const char* data = static_cast<const char*>(mapped);
     for (int s : {kCells, kUsers}) {
-      table[s].checksum = SnapshotChecksum(data + table[s].offset, table[s].size, kSnapshotBlockSize);
+      table[s].checksum =
+          SnapshotChecksum(data + table[s].offset, table[s].size, kSnapshotBlockSize);
     }
     ::munmap(mapped, file_size);
   } else {
-    for (int s : {kCells, kUsers}) table[s].checksum = SnapshotChecksum(nullptr, 0, kSnapshotBlockSize);
+    for (int s : {kCells, kUsers}) {
+      table[s].checksum = SnapshotChecksum(nullptr, 0, kSnapshotBlockSize);
+    }
   }
   const FileHeader h = MakeHeader(n, file_size, table);
   absl::Status st = PwriteAll(fd, reinterpret_cast<const char*>(&h), sizeof(h), 0, tmp);

@@ -146,14 +146,16 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   const SortedRun mapped = loaded->index->run();
   std::vector<uint64_t> cells = HugeColumn(mapped.size()), users = HugeColumn(mapped.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, mapped.size(), 1 << 18), [&](const auto& r) {
-    std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(), cells.begin() + r.begin());
-    std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(), users.begin() + r.begin());
+    std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(),
+              cells.begin() + r.begin());
+    std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
+              users.begin() + r.begin());
   });
   loaded->index.reset();
   // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
   // that appears twice.
-  auto live = LiveIndex::Create(LocationIndex::FromTrustedColumns(std::move(cells), std::move(users)),
-                                live_options, s);
+  auto live = LiveIndex::Create(
+      LocationIndex::FromTrustedColumns(std::move(cells), std::move(users)), live_options, s);
   if (!live.ok()) {
     return absl::DataLossError(
         absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", live.status().message()));

@@ -2,7 +2,7 @@
 //
 // The live index's map from user id to dense slot (live_index_impl.h),
 // without the keys: 4 bytes of slot and 1 tag byte per entry, in groups of
-// twelve that fill one cache line, about 6.3 bytes per user at the load it
+// twelve that fill one cache line, about 6.7 bytes per user at the load it
 // is kept at (against 17 per entry, 27-35 per user, for a hash map that
 // keeps the 8-byte key).
 //
@@ -17,7 +17,14 @@
 // the groups after it (wrapping). Nothing is ever erased, so a lookup stops
 // at the first free place.
 //
-// Thread-safety: none; the live index guards it with its writer lock.
+// Growth (past a load of 0.9, by half) rebuilds the table, reading each
+// slot's user from the caller at random: the live index does it under its
+// writer lock, a stall of a second or more per 10M users, once per half
+// again as many users as the index was made with (a table made for the
+// base's users never grows while the users stay about as many).
+//
+// Thread-safety: none; the live index guards it with its writer lock
+// (FillFrom runs in parallel inside).
 
 #ifndef FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
 #define FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_

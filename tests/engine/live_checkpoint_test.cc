@@ -122,7 +122,8 @@ TEST_P(LiveCheckpointTest, MergedRunsGiveTheBruteForceBytes) {
     } else if (step < 55) {
       (*live)->Merge();
     }
-    ExpectSameCheckpoints((*live)->View(), dir, absl::StrCat("seed ", GetParam(), " round ", round));
+    ExpectSameCheckpoints((*live)->View(), dir,
+                          absl::StrCat("seed ", GetParam(), " round ", round));
   }
 }
 
