@@ -448,13 +448,10 @@ absl::Status EngineImpl::Checkpoint() {
   if (snapshot.seq() != seq) {
     return absl::InternalError("checkpoint: the pinned state moved");
   }
-  // Off every lock: updates and alerts go on.
-  std::unique_ptr<LocationIndex> index = MaterialiseSnapshot(snapshot);
+  // Off every lock: updates and alerts go on. The view's sorted runs are
+  // merged straight into the file (engine_directory.h).
+  RETURN_IF_ERROR(WriteCheckpointOfView(dir_, seq, snapshot, SnapshotMetadata{}));
   snapshot = LiveView();  // let the runs it pinned go
-  SnapshotMetadata meta;
-  meta.input_rows = index->size();
-  RETURN_IF_ERROR(WriteCheckpoint(dir_, seq, *index, meta));
-  index.reset();
   // The new checkpoint is durable: what it makes redundant can go.
   ASSIGN_OR_RETURN(DirectoryListing listing, ListEngineDirectory(dir_));
   for (const NumberedFile& f : listing.checkpoints) {

@@ -36,18 +36,20 @@ class LiveIndexTestPeer;
 //    entry), every freeze_interval by a freeze thread; two compaction
 //    threads merge them four at a time in size tiers, so there are O(log)
 //    of them;
-//  - per user, a dense slot (a hash map entry, the sequence number of its
-//    current entry and its position in the base).
+//  - per user, a dense slot (an entry in a keyless slot table, its
+//    position in the base and the sequence number of its current entry).
 // An update takes the writer lock for a hash lookup and a few stores, then
 // publishes its sequence number. A view pins the published number S and the
 // current runs: it sees each user where its last update at or before S put
 // it. The merge folds the delta runs into a new base off the writer lock
 // once they pass merge_fraction of the base, and swaps it in.
 //
-// Memory: about 16 + 4 + 4 + 4 + 8 bytes per user plus the hash map, plus
-// 56 per update record and 32 per delta entry until merged. GetStats()
-// reports the total; `fanout loadtest` prints it per user (bench/README.md,
-// "Live updates", has the readings).
+// Memory: about 17.1 (the base) + 4 (moved at) + 4 (base position) + 4
+// (current entry) + 6.7 (slot table) bytes per user, plus 56 per update
+// record and 32 per delta entry until merged; a merge holds about 25 more
+// per user while it builds the new base. GetStats() reports the total;
+// `fanout loadtest` prints it per user (bench/README.md, "Live updates",
+// has the readings).
 //
 // Alerts come first: the background threads run below normal priority
 // and, between steps, wait while an alert over one of the index's views is
@@ -105,7 +107,12 @@ class LiveIndex {
     uint64_t merges = 0;
     double merge_seconds = 0;        // total time spent merging
     double merge_locked_ms_max = 0;  // longest time a merge held the writer lock
-    uint64_t memory_bytes = 0;       // everything the index holds, see above
+    // Everything the index holds, see above, with merge_bytes.
+    uint64_t memory_bytes = 0;
+    // Of which: what a merge in progress holds besides the state it will
+    // replace (the deltas it sorted, the new base it builds); 0 between
+    // merges.
+    uint64_t merge_bytes = 0;
   };
 
   // Makes `base` live: its users are the state before update 1 (or before
@@ -125,7 +132,7 @@ class LiveIndex {
   // sees all of them or none), and returns the sequence number of the last:
   // every view taken after Apply returns has seq() >= it.
   // kInvalidArgument (naming the position) when an upsert's coordinates are
-  // out of range; then nothing is applied. kResourceExhausted when 2^30
+  // out of range; then nothing is applied. kResourceExhausted when 2^31
   // updates wait for a merge (maintenance is not running). An empty batch
   // returns last_seq(). Removing a user not in the index is a no-op that
   // still takes a sequence number. With Options::log, an append failure is

@@ -2,12 +2,18 @@
 
 #include "engine/snapshot.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
 #include <limits>
 #include <utility>
 
@@ -17,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "base/atomic_file.h"
+#include "base/file_io.h"
 #include "base/mapped_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
@@ -141,21 +148,25 @@ void SetBoundsFromRecords(absl::Span<const UserRecord> rows, SnapshotMetadata* m
   }).Store(meta);
 }
 
-absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
-                           const SnapshotMetadata& meta_in, const SnapshotWriteOptions& options) {
-  const SortedRun run = index.run();
-  const uint64_t n = run.size();
-  SnapshotMetadata meta = meta_in;
-  if (!meta.has_bounds) {
-    ParallelBounds(n, [&](size_t b, size_t e, Bounds* out) {
-      for (size_t i = b; i < e; ++i) {
-        S2LatLng ll = S2CellId(run.cells[i]).ToLatLng();
-        out->Add(ll.lat().e7(), ll.lng().e7());
-      }
-    }).Store(&meta);
-  }
-  if (meta.created_unix_s == 0) meta.created_unix_s = absl::ToUnixSeconds(absl::Now());
+namespace {
 
+// Where the sections go for n users (checksums not yet set), and the
+// file's size.
+uint64_t LayOut(uint64_t n, TableEntry table[kSectionCount]) {
+  const uint64_t sizes[kSectionCount] = {sizeof(MetaRecord), n * 8, n * 8};
+  uint64_t offset = AlignUp(kSnapshotHeaderSize + kSectionCount * sizeof(TableEntry));
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    table[s] = TableEntry{};
+    std::memcpy(table[s].name, kSectionNames[s], sizeof(table[s].name));
+    table[s].offset = offset;
+    table[s].size = sizes[s];
+    offset = AlignUp(offset + sizes[s]);
+  }
+  return table[kSectionCount - 1].offset + sizes[kSectionCount - 1];
+}
+
+// The meta record; the creation time is now unless given.
+MetaRecord MakeMetaRecord(const SnapshotMetadata& meta) {
   MetaRecord m{};
   m.input_rows = meta.input_rows;
   m.duplicate_rows = meta.duplicate_rows;
@@ -164,23 +175,14 @@ absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
   m.min_lng_e7 = meta.min_lng_e7;
   m.max_lng_e7 = meta.max_lng_e7;
   m.build_seconds = meta.build_seconds;
-  m.created_unix_s = meta.created_unix_s;
+  m.created_unix_s =
+      meta.created_unix_s != 0 ? meta.created_unix_s : absl::ToUnixSeconds(absl::Now());
   m.flags = meta.has_bounds ? kFlagBounds : 0;
+  return m;
+}
 
-  const char* payload[kSectionCount] = {reinterpret_cast<const char*>(&m),
-                                        reinterpret_cast<const char*>(run.cells.data()),
-                                        reinterpret_cast<const char*>(run.users.data())};
-  const uint64_t sizes[kSectionCount] = {sizeof(m), n * 8, n * 8};
-  TableEntry table[kSectionCount] = {};
-  uint64_t offset = AlignUp(kSnapshotHeaderSize + sizeof(table));
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
-    std::memcpy(table[s].name, kSectionNames[s], sizeof(table[s].name));
-    table[s].offset = offset;
-    table[s].size = sizes[s];
-    table[s].checksum = SnapshotChecksum(payload[s], sizes[s], kSnapshotBlockSize);
-    offset = AlignUp(offset + sizes[s]);
-  }
-  const uint64_t file_size = table[kSectionCount - 1].offset + sizes[kSectionCount - 1];
+// The header of a file laid out as `table` (checksums set).
+FileHeader MakeHeader(uint64_t n, uint64_t file_size, const TableEntry table[kSectionCount]) {
   FileHeader h{};
   std::memcpy(h.magic, kSnapshotMagic, sizeof(h.magic));
   h.version = kSnapshotVersion;
@@ -189,9 +191,63 @@ absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
   h.user_count = n;
   h.section_count = kSectionCount;
   h.block_size = kSnapshotBlockSize;
-  h.table_checksum =
-      SnapshotChecksum(reinterpret_cast<const char*>(table), sizeof(table), kSnapshotBlockSize);
+  h.table_checksum = SnapshotChecksum(reinterpret_cast<const char*>(table),
+                                      kSectionCount * sizeof(TableEntry), kSnapshotBlockSize);
   h.header_checksum = HeaderChecksum(h);
+  return h;
+}
+
+Bounds CellBounds(const uint64_t* cells, size_t n) {
+  Bounds b;
+  for (size_t i = 0; i < n; ++i) {
+    S2LatLng ll = S2CellId(cells[i]).ToLatLng();
+    b.Add(ll.lat().e7(), ll.lng().e7());
+  }
+  return b;
+}
+
+absl::Status PwriteAll(int fd, const char* p, uint64_t size, uint64_t offset,
+                       const std::string& path) {
+  while (size > 0) {
+    const ssize_t w =
+        ::pwrite(fd, p, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return ErrnoError("cannot write", path);
+    p += w;
+    size -= static_cast<uint64_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return absl::OkStatus();
+}
+
+std::string FolderOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
+                           const SnapshotMetadata& meta_in, const SnapshotWriteOptions& options) {
+  const SortedRun run = index.run();
+  const uint64_t n = run.size();
+  SnapshotMetadata meta = meta_in;
+  if (!meta.has_bounds) {
+    ParallelBounds(n, [&](size_t b, size_t e, Bounds* out) {
+      out->Add(CellBounds(run.cells.data() + b, e - b));
+    }).Store(&meta);
+  }
+  const MetaRecord m = MakeMetaRecord(meta);
+  const char* payload[kSectionCount] = {reinterpret_cast<const char*>(&m),
+                                        reinterpret_cast<const char*>(run.cells.data()),
+                                        reinterpret_cast<const char*>(run.users.data())};
+  TableEntry table[kSectionCount];
+  const uint64_t file_size = LayOut(n, table);
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    table[s].checksum = SnapshotChecksum(payload[s], table[s].size, kSnapshotBlockSize);
+  }
+  const FileHeader h = MakeHeader(n, file_size, table);
 
   Progress progress("writing snapshot", file_size, "bytes", options.show_progress);
   return WriteFileAtomically(path, [&](const AppendFn& append) -> absl::Status {
@@ -212,11 +268,140 @@ absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
     RETURN_IF_ERROR(put(reinterpret_cast<const char*>(table), sizeof(table)));
     for (uint32_t s = 0; s < kSectionCount; ++s) {
       RETURN_IF_ERROR(put(kZeros, table[s].offset - written));
-      RETURN_IF_ERROR(put(payload[s], sizes[s]));
+      RETURN_IF_ERROR(put(payload[s], table[s].size));
     }
     progress.Finish();
     return absl::OkStatus();
   });
+}
+
+absl::Status WriteSnapshotStreamed(const std::string& path, const SnapshotColumnSource& source,
+                                   const SnapshotMetadata& meta_in,
+                                   const SnapshotWriteOptions& options) {
+  RETURN_IF_ERROR(CheckOutputFile(path));
+  RemoveStaleTempFiles(path);
+  // 1. Where each part goes.
+  const size_t parts = source.parts();
+  std::vector<uint64_t> at(parts + 1, 0);
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) { at[p + 1] = source.Count(p); });
+  for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
+  const uint64_t n = at[parts];
+  TableEntry table[kSectionCount];
+  const uint64_t file_size = LayOut(n, table);
+
+  const std::string tmp = TempPathFor(path);
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  auto fail = [&](absl::Status st) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return st;
+  };
+  // The gaps read as zeros.
+  if (::ftruncate(fd, static_cast<off_t>(file_size)) != 0) {
+    return fail(ErrnoError("cannot size", tmp));
+  }
+
+  // 2. Every part, produced and written at its place in both columns (and
+  // the bounds of its cells, unless given).
+  Progress progress("writing snapshot", n, "users", options.show_progress);
+  std::mutex error_mu;
+  absl::Status error;
+  std::vector<Bounds> bounds(parts);
+  const bool want_bounds = !meta_in.has_bounds;
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    constexpr size_t kBuffer = size_t{1} << 16;
+    std::vector<uint64_t> cells, users;
+    cells.reserve(kBuffer);
+    users.reserve(kBuffer);
+    uint64_t o = at[p];
+    absl::Status st;
+    auto flush = [&] {
+      if (cells.empty()) return;
+      if (want_bounds) bounds[p].Add(CellBounds(cells.data(), cells.size()));
+      if (st.ok()) {
+        st = PwriteAll(fd, reinterpret_cast<const char*>(cells.data()), cells.size() * 8,
+                       table[kCells].offset + o * 8, tmp);
+      }
+      if (st.ok()) {
+        st = PwriteAll(fd, reinterpret_cast<const char*>(users.data()), users.size() * 8,
+                       table[kUsers].offset + o * 8, tmp);
+      }
+      progress.Add(cells.size());
+      o += cells.size();
+      cells.clear();
+      users.clear();
+    };
+    source.Produce(p, [&](const uint64_t* c, const uint64_t* u, size_t k) {
+      for (size_t i = 0; i < k; ++i) {
+        cells.push_back(c[i]);
+        users.push_back(u[i]);
+        if (cells.size() == kBuffer) flush();
+      }
+    });
+    flush();
+    if (st.ok() && o != at[p + 1]) {
+      st = absl::InternalError(absl::StrCat("snapshot part ", p, " produced ", o - at[p],
+                                            " entries, counted ", at[p + 1] - at[p]));
+    }
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (error.ok()) error = st;
+    }
+  });
+  progress.Finish();
+  if (!error.ok()) return fail(error);
+
+  // 3. The checksums, over what was written (from the page cache), then
+  // the meta record, table and header.
+  SnapshotMetadata meta = meta_in;
+  if (options.input_rows_are_users) meta.input_rows = n;
+  if (want_bounds) {
+    Bounds all;
+    for (const Bounds& b : bounds) all.Add(b);
+    all.Store(&meta);
+  }
+  const MetaRecord m = MakeMetaRecord(meta);
+  table[kMeta].checksum =
+      SnapshotChecksum(reinterpret_cast<const char*>(&m), sizeof(m), kSnapshotBlockSize);
+  if (n > 0) {
+    void* mapped = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) return fail(ErrnoError("cannot map", tmp));
+    const char* data = static_cast<const char*>(mapped);
+    for (int s : {kCells, kUsers}) {
+      table[s].checksum =
+          SnapshotChecksum(data + table[s].offset, table[s].size, kSnapshotBlockSize);
+    }
+    ::munmap(mapped, file_size);
+  } else {
+    for (int s : {kCells, kUsers}) {
+      table[s].checksum = SnapshotChecksum(nullptr, 0, kSnapshotBlockSize);
+    }
+  }
+  const FileHeader h = MakeHeader(n, file_size, table);
+  absl::Status st = PwriteAll(fd, reinterpret_cast<const char*>(&h), sizeof(h), 0, tmp);
+  if (st.ok()) {
+    st = PwriteAll(fd, reinterpret_cast<const char*>(table), sizeof(table), sizeof(h), tmp);
+  }
+  if (st.ok()) {
+    st = PwriteAll(fd, reinterpret_cast<const char*>(&m), sizeof(m), table[kMeta].offset, tmp);
+  }
+  if (!st.ok()) return fail(st);
+
+  // 4. Durable, then in place (as WriteFileAtomically).
+  if (::fsync(fd) != 0) return fail(ErrnoError("cannot fsync", tmp));
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot close", tmp);
+  }
+  auto drop = [&](absl::Status st) {
+    ::unlink(tmp.c_str());
+    return st;
+  };
+  if (absl::Status ok = CheckOutputFile(path); !ok.ok()) return drop(ok);
+  if (absl::Status ok = MappedFile::CheckAllIntact(); !ok.ok()) return drop(ok);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return drop(ErrnoError("cannot rename over", path));
+  return SyncDirectory(FolderOf(path));
 }
 
 namespace {

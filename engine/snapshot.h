@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/location_index.h"
@@ -106,6 +107,10 @@ struct SnapshotSection {
 struct SnapshotWriteOptions {
   // Show progress on the terminal. DEFAULT: false.
   bool show_progress = false;
+  // WriteSnapshotStreamed only: record the number of users written as the
+  // metadata's input rows (a checkpoint's input is its users, counted
+  // while it is written). DEFAULT: false.
+  bool input_rows_are_users = false;
 };
 
 // Writes `index` to `path` atomically. When `meta.has_bounds` is false the
@@ -113,6 +118,36 @@ struct SnapshotWriteOptions {
 // (naming the path); `path` is then untouched.
 absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
                            const SnapshotMetadata& meta, const SnapshotWriteOptions& options = {});
+
+// Columns produced part by part, in (cell, user) order across parts, for
+// WriteSnapshotStreamed: a snapshot written without holding the columns
+// (a live index's checkpoint merges its sorted runs straight into the
+// file). Count and Produce are called from several threads at once, for
+// different parts.
+class SnapshotColumnSource {
+ public:
+  using Emit = absl::FunctionRef<void(const uint64_t* cells, const uint64_t* users, size_t n)>;
+  virtual ~SnapshotColumnSource() = default;
+  virtual size_t parts() const = 0;
+  // The number of entries part p produces.
+  virtual size_t Count(size_t p) const = 0;
+  // Hands part p's entries to `emit`, in order, a piece at a time; exactly
+  // Count(p) in all.
+  virtual void Produce(size_t p, Emit emit) const = 0;
+};
+
+// WriteSnapshot of the columns `source` produces: the same bytes as
+// WriteSnapshot of an index holding them (given the same creation time),
+// written without holding them. The parts are counted, then produced and
+// written at their offsets in parallel; the checksums are taken over what
+// was written; then the header goes in, and the file is fsynced and renamed
+// over `path` (atomic as WriteSnapshot). REQUIRES: the parts' entries,
+// concatenated, are strictly sorted by (cell, user), valid leaf cells, each
+// user once (not checked: the caller vouches for it, as for
+// LocationIndex::FromTrustedColumns).
+absl::Status WriteSnapshotStreamed(const std::string& path, const SnapshotColumnSource& source,
+                                   const SnapshotMetadata& meta,
+                                   const SnapshotWriteOptions& options = {});
 
 struct SnapshotLoadOptions {
   // Verify every section's checksum. DEFAULT: true. Turning it off makes a

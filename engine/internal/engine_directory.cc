@@ -18,7 +18,10 @@
 #include "absl/time/clock.h"
 #include "base/file_io.h"
 #include "base/status_macros.h"
-#include "engine/radix_sort.h"
+#include "engine/internal/live_checkpoint.h"
+#include "engine/internal/live_version.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
 #include "engine/snapshot.h"
 #include "engine/update_log.h"
 
@@ -136,7 +139,23 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     return NameFile(st, report.checkpoint_path);
   }
   report.checkpoint_users = loaded->index->size();
-  auto live = LiveIndex::Create(std::move(loaded->index), live_options, s);
+  // The live index reads the base's user column at random (to confirm
+  // slots) from the first update on: its own copy on huge pages, not the
+  // mapping's 4 KiB pages of page cache (the same 16 bytes per user; the
+  // mapping goes).
+  const SortedRun mapped = loaded->index->run();
+  std::vector<uint64_t> cells = HugeColumn(mapped.size()), users = HugeColumn(mapped.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, mapped.size(), 1 << 18), [&](const auto& r) {
+    std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(),
+              cells.begin() + r.begin());
+    std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
+              users.begin() + r.begin());
+  });
+  loaded->index.reset();
+  // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
+  // that appears twice.
+  auto live = LiveIndex::Create(
+      LocationIndex::FromTrustedColumns(std::move(cells), std::move(users)), live_options, s);
   if (!live.ok()) {
     return absl::DataLossError(
         absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", live.status().message()));
@@ -238,17 +257,17 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
 }
 
 std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot) {
-  std::vector<uint64_t> cells, users;
-  cells.reserve(snapshot.users_approx() + 1024);
-  users.reserve(snapshot.users_approx() + 1024);
-  snapshot.ForEachVisible([&](uint64_t cell, uint64_t user) {
-    cells.push_back(cell);
-    users.push_back(user);
-  });
-  // Stable sorts: by user, then by cell, gives (cell, user) order.
-  RadixSortPairs(&users, &cells);
-  RadixSortPairs(&cells, &users);
-  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+  return MaterialiseVisible(snapshot);
+}
+
+absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const LiveView& view,
+                                   const SnapshotMetadata& meta) {
+  VisibleColumns columns(view);
+  SnapshotWriteOptions options;
+  options.input_rows_are_users = true;
+  RETURN_IF_ERROR(
+      WriteSnapshotStreamed(JoinPath(dir, CheckpointName(seq)), columns, meta, options));
+  return SyncDirectory(dir);
 }
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,

@@ -65,14 +65,22 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
                                                  const LiveIndex::Options& live_options);
 
 // Every user visible in `snapshot`, as a static index sorted by (cell,
-// user), built off any lock (two radix sorts; about 32 bytes per user
-// besides the sort's scratch).
+// user), built off any lock (a parallel merge of the view's sorted runs:
+// live_checkpoint.h; 16 bytes per user).
 std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot);
 
 // Writes `index` as the checkpoint of `seq` in `dir` (atomically; the
 // folder is fsynced).
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,
                              const SnapshotMetadata& meta);
+
+// Writes the users visible in `view` as the checkpoint of `seq` in `dir`,
+// merged from the view's sorted runs straight into the file (no copy of
+// the columns in memory; WriteSnapshotStreamed), atomically; the folder is
+// fsynced. meta.input_rows becomes the number of users, as
+// WriteCheckpoint's callers set it.
+absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const LiveView& view,
+                                   const SnapshotMetadata& meta);
 
 }  // namespace internal
 }  // namespace fanout

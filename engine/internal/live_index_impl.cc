@@ -28,10 +28,18 @@ namespace fanout {
 namespace internal {
 namespace {
 
-// slot_current_ flags a removal in the top bit (sequence numbers stay far
-// below it).
-constexpr uint64_t kRemovedBit = uint64_t{1} << 63;
-constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+// slot_current_: the low 31 bits of a sequence number, and a removal flag.
+constexpr uint32_t kRemovedBit = uint32_t{1} << 31;
+constexpr uint32_t kLow31 = kRemovedBit - 1;
+// Updates since the base: below 2^31, so that 31 bits name one.
+constexpr uint64_t kMaxSinceBase = kLow31;
+constexpr uint32_t kNoSlot = LiveSlotTable::kNoSlot;
+
+// The sequence number in (base_seq, base_seq + 2^31) whose low 31 bits are
+// `word`'s; base_seq itself when they are base_seq's.
+uint64_t SeqFromWord(uint32_t word, uint64_t base_seq) {
+  return base_seq + ((word - static_cast<uint32_t>(base_seq)) & kLow31);
+}
 
 }  // namespace
 
@@ -56,29 +64,29 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
   auto base = std::make_shared<LiveBase>();
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
-  base->slot_of_entry.resize(n);
   base->pos_of_slot.resize(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) {
-      base->slot_of_entry[i] = static_cast<uint32_t>(i);
-      base->pos_of_slot[i] = static_cast<uint32_t>(i);
-    }
+    for (size_t i = r.begin(); i < r.end(); ++i) base->pos_of_slot[i] = static_cast<uint32_t>(i);
   });
   const SortedRun run = index->run();
   {
     std::lock_guard<std::mutex> lock(live->mu_);
-    live->slot_of_.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (!live->slot_of_.emplace(run.users[i], static_cast<uint32_t>(i)).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("user ", run.users[i], " appears twice in the base index"));
-      }
+    // Slot i is base entry i: a candidate slot is confirmed by its entry.
+    LiveSlotTable table(n);
+    uint64_t duplicate = 0;
+    if (!table.FillFrom(run.users.data(), n, &duplicate)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("user ", duplicate, " appears twice in the base index"));
     }
-    live->slot_current_.assign(n, base_seq);
+    live->slot_of_ = std::move(table);
+    // Not read while a user's base entry is its current one (kRemovedBit:
+    // the lookup fetches no record for it).
+    live->slot_current_.assign(n, kRemovedBit);
     base->index = std::move(index);
     live->base_ = base;
     live->records_ = std::make_shared<RecordTable>(base_seq + 1);
     live->next_seq_ = base_seq + 1;
+    live->records_written_end_ = base_seq + 1;
     live->published_seq_.store(base_seq, std::memory_order_release);
     live->users_.store(n, std::memory_order_relaxed);
     auto version = std::make_shared<LiveVersion>();
@@ -237,7 +245,7 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t first = next_seq_;
   const uint64_t last = first + updates.size() - 1;
-  if (last - base_->base_seq >= LiveBase::kNotMoved - 1) {
+  if (last - base_->base_seq >= kMaxSinceBase) {
     return absl::ResourceExhaustedError(
         "too many updates since the last merge (are the background threads running?)");
   }
@@ -262,41 +270,112 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
   return last;
 }
 
-// Each update reads about four places at random (the hash map, the slot's
-// current entry, its base position, the replaced entry's marker): a cache miss
-// each. Looking up the whole batch first, one array at a time,
-// lets the misses overlap; the apply loop then finds them in cache. The
-// slots found are final (a slot, once given, is never taken back); users
-// not in the map yet get kNoSlot and are looked up again when applied.
+// Each update reads about five places at random (the slot table, the
+// slot's base position, the entry that confirms the slot's user, the
+// replaced entry's marker, the slot's current number): a cache miss each.
+// Looking up the whole batch first, one step at a time, lets the misses of
+// each step overlap; the apply loop then finds them in cache. The slots
+// found are final (a slot, once given, is never taken back); users not in
+// the table yet get kNoSlot and are looked up again when applied.
 void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
-                                  std::vector<uint32_t>* out) {
+                                      std::vector<uint32_t>* out) {
   std::vector<uint32_t>& slots = *out;
   slots.resize(updates.size());
-  if (updates.size() >= 8) {
-    for (const LocationUpdate& u : updates) slot_of_.prefetch(u.user_id());
+  // In pieces whose lines stay in cache from one step to the next (about
+  // six lines an update).
+  constexpr size_t kPiece = 512;
+  for (size_t at = 0; at < updates.size(); at += kPiece) {
+    const size_t n = std::min(kPiece, updates.size() - at);
+    LookUpPieceLocked(updates.subspan(at, n), slots.data() + at);
   }
-  for (size_t i = 0; i < updates.size(); ++i) {
-    auto it = slot_of_.find(updates[i].user_id());
-    slots[i] = it == slot_of_.end() ? kNoSlot : it->second;
-    if (slots[i] != kNoSlot) __builtin_prefetch(&slot_current_[slots[i]]);
-  }
+}
+
+void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots) {
+  const size_t n = updates.size();
   const LiveBase& base = *base_;
-  for (size_t i = 0; i < updates.size(); ++i) {
-    if (slots[i] == kNoSlot) continue;
-    const uint64_t current = slot_current_[slots[i]];
-    if (current <= base.base_seq) {
-      __builtin_prefetch(&base.pos_of_slot[slots[i]]);
-    } else if (current != kNoSeq && !(current & kRemovedBit)) {
-      __builtin_prefetch(&records_->at(current), 1);
+  const size_t based = base.pos_of_slot.size();
+  if (n >= 8) {
+    for (const LocationUpdate& u : updates) slot_of_.Prefetch(u.user_id());
+    // The candidates, and what confirming them reads.
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t c = slot_of_.FirstCandidate(updates[i].user_id());
+      slots[i] = c;
+      if (c == kNoSlot) continue;
+      if (c < based) __builtin_prefetch(&base.pos_of_slot[c]);
+      __builtin_prefetch(&slot_current_[c]);
+    }
+    const SortedRun run = base.index->run();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t c = slots[i];
+      if (c == kNoSlot) continue;
+      const uint32_t pos = c < based ? base.pos_of_slot[c] : LiveBase::kNoPos;
+      if (pos != LiveBase::kNoPos) {
+        __builtin_prefetch(&run.users[pos]);
+        __builtin_prefetch(&base.moved_at[pos], 1);
+      }
+      // The record that confirms the slot (no base entry) or that this
+      // update supersedes (base entry moved); for a slot still at its base
+      // entry the number is stale or kRemovedBit, and this a wasted fetch.
+      const uint32_t word = slot_current_[c];
+      const uint64_t seq = SeqFromWord(word, base.base_seq);
+      if (!(word & kRemovedBit) && seq > base.base_seq && seq >= records_->first_seq() &&
+          seq < records_written_end_) {
+        __builtin_prefetch(&records_->at(seq), 1);
+      }
     }
   }
-  for (size_t i = 0; i < updates.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    slots[i] = FindSlotLocked(updates[i].user_id());
     if (slots[i] == kNoSlot) continue;
-    const uint64_t current = slot_current_[slots[i]];
-    if (current > base.base_seq) continue;
-    const uint32_t pos = base.pos_of_slot[slots[i]];
-    if (pos != LiveBase::kNoPos) __builtin_prefetch(&base.moved_at[pos], 1);
+    const uint64_t current = CurrentSeqLocked(slots[i]);
+    if (current != kNoSeq && current > base.base_seq) __builtin_prefetch(&records_->at(current), 1);
   }
+}
+
+uint64_t LiveIndexImpl::CurrentSeqLocked(uint32_t slot) const {
+  const LiveBase& base = *base_;
+  if (slot < base.pos_of_slot.size()) {
+    const uint32_t pos = base.pos_of_slot[slot];
+    if (pos != LiveBase::kNoPos &&
+        base.moved_at[pos].load(std::memory_order_relaxed) == LiveBase::kNotMoved) {
+      return base.base_seq;
+    }
+  }
+  // Not at its base entry: its current entry is an update after the base,
+  // or it has none.
+  const uint32_t word = slot_current_[slot];
+  if (word & kRemovedBit) return kNoSeq;
+  const uint64_t seq = SeqFromWord(word, base.base_seq);
+  return seq > base.base_seq ? seq : kNoSeq;
+}
+
+bool LiveIndexImpl::UserOfSlotLocked(uint32_t slot, uint64_t* user) const {
+  const LiveBase& base = *base_;
+  if (slot < base.pos_of_slot.size()) {
+    const uint32_t pos = base.pos_of_slot[slot];
+    if (pos != LiveBase::kNoPos) {
+      *user = base.index->run().users[pos];
+      return true;
+    }
+  }
+  // No base entry: the slot's user is named by its last update, unless that
+  // was merged (a removal). A stale number may land on any update after the
+  // base; only one of this slot's own is the slot's last.
+  const uint64_t seq = SeqFromWord(slot_current_[slot] & kLow31, base.base_seq);
+  if (seq <= base.base_seq || seq < records_->first_seq() || seq >= records_written_end_) {
+    return false;
+  }
+  const UpdateRecord& r = records_->at(seq);
+  if (r.slot != slot) return false;
+  *user = r.user;
+  return true;
+}
+
+uint32_t LiveIndexImpl::FindSlotLocked(uint64_t user) const {
+  return slot_of_.Find(user, [&](uint32_t slot) {
+    uint64_t found;
+    return UserOfSlotLocked(slot, &found) && found == user;
+  });
 }
 
 void LiveIndexImpl::DropLocked(const LocationUpdate& u, uint64_t seq) {
@@ -310,6 +389,7 @@ void LiveIndexImpl::DropLocked(const LocationUpdate& u, uint64_t seq) {
   r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
   r.mark_a.store(nullptr, std::memory_order_relaxed);
   r.mark_b.store(nullptr, std::memory_order_relaxed);
+  records_written_end_ = seq + 1;
 }
 
 UpdateRecord& LiveIndexImpl::RecordForAppendLocked(uint64_t seq) {
@@ -341,24 +421,30 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
   const bool remove = u.kind == LocationUpdate::Kind::kRemove;
   uint32_t slot = known_slot;
   uint64_t prev = kNoSeq;
-  if (slot == kNoSlot && remove) {  // perhaps added earlier in this batch
-    auto it = slot_of_.find(u.user_id());
-    if (it != slot_of_.end()) slot = it->second;
-  } else if (slot == kNoSlot) {
-    auto [it, inserted] = slot_of_.try_emplace(u.user_id(), static_cast<uint32_t>(slot_current_.size()));
-    if (inserted) slot_current_.push_back(kNoSeq);
-    slot = it->second;
+  // Perhaps added earlier in this batch.
+  if (slot == kNoSlot) slot = FindSlotLocked(u.user_id());
+  if (slot == kNoSlot && !remove) {
+    slot = static_cast<uint32_t>(slot_current_.size());
+    // Grown by an eighth, not doubled: the new users of a live index are
+    // usually few against its size.
+    if (slot_current_.size() == slot_current_.capacity()) {
+      slot_current_.reserve(slot_current_.size() + slot_current_.size() / 8 + 1024);
+    }
+    slot_current_.push_back(kRemovedBit);  // nothing yet
+    slot_of_.Insert(u.user_id(), slot, [this](uint32_t s, uint64_t* user) {
+      return UserOfSlotLocked(s, user);
+    });
   }
   if (slot != kNoSlot) {
-    const uint64_t current = slot_current_[slot];
-    if (current != kNoSeq && !(current & kRemovedBit)) {
+    const uint64_t current = CurrentSeqLocked(slot);
+    if (current != kNoSeq) {
       prev = current;
       SupersedeLocked(prev, slot, seq);
       if (remove) users_.fetch_sub(1, std::memory_order_relaxed);
     } else if (!remove) {
       users_.fetch_add(1, std::memory_order_relaxed);
     }
-    slot_current_[slot] = remove ? (seq | kRemovedBit) : seq;
+    slot_current_[slot] = (static_cast<uint32_t>(seq) & kLow31) | (remove ? kRemovedBit : 0);
   }
   UpdateRecord& r = RecordForAppendLocked(seq);
   r.cell = cell;
@@ -369,7 +455,9 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
   r.superseded.store(kNeverSuperseded, std::memory_order_relaxed);
   r.mark_a.store(nullptr, std::memory_order_relaxed);
   r.mark_b.store(nullptr, std::memory_order_relaxed);
+  records_written_end_ = seq + 1;
 }
+
 LiveIndex::Stats LiveIndexImpl::GetStats() const {
   LiveIndex::Stats st;
   std::shared_ptr<const LiveVersion> v = CurrentVersion();
@@ -389,10 +477,10 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     st.slots = slot_current_.size();
-    bytes += slot_current_.capacity() * sizeof(uint64_t);
-    bytes += slot_of_.capacity() * (sizeof(std::pair<const uint64_t, uint32_t>) + 1);
+    bytes += slot_current_.capacity() * sizeof(uint32_t) + slot_of_.MemoryBytes();
   }
-  st.memory_bytes = bytes;
+  st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);
+  st.memory_bytes = bytes + st.merge_bytes;
   return st;
 }
 

@@ -21,6 +21,7 @@
 #include "absl/types/span.h"
 #include "base/huge_pages.h"
 #include "engine/internal/alert_activity.h"
+#include "engine/internal/live_slot_table.h"
 #include "engine/internal/live_version.h"
 #include "engine/live_index.h"
 #include "engine/live_view.h"
@@ -54,10 +55,14 @@ enum class LiveIndexFault : uint8_t {
 //    freeze_interval's worth at a time by the freeze thread; two compaction
 //    threads merge them four at a time in size tiers so there are O(log) of
 //    them (also while a merge runs, among the runs newer than the merge's);
-//  - per user, a dense slot (slot_of_: user id -> slot) with the sequence
-//    number of its current entry (slot_current_) and its position in the
-//    base (LiveBase::pos_of_slot), and per base entry its slot, so the merge
-//    can repoint slots in one pass.
+//  - per user, a dense slot (slot_of_: user id -> slot, keyless, checked
+//    against the slot's base entry or current record) with its position in
+//    the base (LiveBase::pos_of_slot) and, once it has moved since the
+//    base, the sequence number of its current entry (slot_current_: 31
+//    bits, relative to the base's number, which stays within 2^31 of it).
+//    A user's current entry is its base entry while that is not marked
+//    moved. The merge inverts pos_of_slot for the slot of each old entry
+//    and writes the new base's as it goes.
 // An update takes mu_ (short: a hash lookup, one store that marks the
 // replaced entry, one record written; the cell id is computed before the
 // lock), then publishes its sequence number. A view pins the published
@@ -108,6 +113,8 @@ class LiveIndexImpl {
   // prefetching what applying the batch will touch.
   void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `known_slot`: from LookUpSlotsLocked.
   void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -117,6 +124,15 @@ class LiveIndexImpl {
   void SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   UpdateRecord& RecordForAppendLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a slot's user has now: its base entry (`seq` <= base_seq), an
+  // update record (`seq` > base_seq), or nothing (kNoSeq: removed, or a
+  // removal already merged).
+  uint64_t CurrentSeqLocked(uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The user of `slot` when the index can still name it (its base entry, or
+  // its current record while not merged); false for a slot whose user was
+  // removed and merged away.
+  bool UserOfSlotLocked(uint32_t slot, uint64_t* user) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t FindSlotLocked(uint64_t user) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- Freezing (live_delta_runs.cc).
   // Freezes updates up to `up_to` (published) into a run.
@@ -179,13 +195,14 @@ class LiveIndexImpl {
 
   // Writers.
   mutable std::mutex mu_;
-  // Big and read at random: on huge pages (base/huge_pages.h).
-  absl::flat_hash_map<uint64_t, uint32_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
-                      HugePageAllocator<std::pair<const uint64_t, uint32_t>>>
-      slot_of_ ABSL_GUARDED_BY(mu_);
-  // Per slot: the sequence number of the user's current entry, with
-  // kRemovedBit when that entry is a removal; kNoSeq before any.
-  std::vector<uint64_t, HugePageAllocator<uint64_t>> slot_current_ ABSL_GUARDED_BY(mu_);
+  // User id -> slot, keys confirmed through SlotHoldsUserLocked.
+  LiveSlotTable slot_of_ ABSL_GUARDED_BY(mu_);
+  // Per slot, when its user's current entry is not its base entry: the low
+  // 31 bits of that update's sequence number, with kRemovedBit when it is
+  // a removal (SlotStateLocked). Big and read at random: on huge pages.
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_current_ ABSL_GUARDED_BY(mu_);
+  // Records below this are written (in the batch being applied too).
+  uint64_t records_written_end_ ABSL_GUARDED_BY(mu_) = 1;
   std::shared_ptr<LiveBase> base_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<RecordTable> records_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
@@ -213,6 +230,9 @@ class LiveIndexImpl {
   std::atomic<uint64_t> freezes_{0}, compactions_{0}, merges_{0};
   std::atomic<bool> merge_running_{false};
   std::atomic<double> merge_seconds_{0}, merge_locked_ms_max_{0};
+  // What the merge in progress holds besides the state it replaces: its
+  // sorted deltas and the new base while it is built (0 between merges).
+  std::atomic<uint64_t> merge_bytes_{0};
 
   std::mutex hook_mu_;
   std::function<void()> merge_hook_ ABSL_GUARDED_BY(hook_mu_);

@@ -10,6 +10,8 @@
 // parallel; index the slots' new positions; replay the moves of updates
 // after M onto the new base, most of them off the lock; swap it in.
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -153,11 +155,30 @@ size_t CountMergedEntries(const LiveBase& old, uint32_t limit, Pause pause, Merg
   return c.out_at[c.parts];
 }
 
+// The slot of each entry of `old` (the inverse of its pos_of_slot; a base
+// keeps only that one direction, 4 bytes per user less, and a merge
+// inverts it for a while).
+std::vector<uint32_t, HugePageAllocator<uint32_t>> SlotOfEntry(const LiveBase& old, Pause pause) {
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of(old.index->size());
+  const size_t slots = old.pos_of_slot.size();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, slots, 1 << 16), [&](const auto& r) {
+    pause();
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      const uint32_t pos = old.pos_of_slot[s];
+      if (pos != LiveBase::kNoPos) slot_of[pos] = static_cast<uint32_t>(s);
+    }
+  });
+  return slot_of;
+}
+
 // Pass 2: each part merges its base entries still visible and its delta
-// entries into the new columns and base->slot_of_entry.
+// entries into the new columns, and points their slots at them
+// (base->pos_of_slot, kNoPos beforehand).
 void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, uint32_t limit,
-                        const MergeCuts& c, Pause pause, std::vector<uint64_t>* cells_out,
-                        std::vector<uint64_t>* users_out, LiveBase* base) {
+                        const MergeCuts& c, Pause pause,
+                        const std::vector<uint32_t, HugePageAllocator<uint32_t>>& old_slot_of,
+                        std::vector<uint64_t>* cells_out, std::vector<uint64_t>* users_out,
+                        LiveBase* base) {
   const SortedRun base_run = old.index->run();
   std::vector<uint64_t>& cells = *cells_out;
   std::vector<uint64_t>& users = *users_out;
@@ -175,12 +196,12 @@ void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, ui
       if (take_base) {
         cells[o] = base_run.cells[i];
         users[o] = base_run.users[i];
-        base->slot_of_entry[o] = old.slot_of_entry[i];
+        base->pos_of_slot[old_slot_of[i]] = static_cast<uint32_t>(o);
         ++i;
       } else {
         cells[o] = delta[j].cell;
         users[o] = delta[j].user;
-        base->slot_of_entry[o] = static_cast<uint32_t>(delta[j].seq);
+        base->pos_of_slot[delta[j].seq] = static_cast<uint32_t>(o);
         ++j;
       }
       ++o;
@@ -188,38 +209,47 @@ void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, ui
   });
 }
 
-// pos_of_slot from slot_of_entry, for `slots` slots.
-void IndexSlotPositions(size_t slots, Pause pause, LiveBase* base) {
-  const size_t total = base->slot_of_entry.size();
-  base->pos_of_slot.assign(slots, LiveBase::kNoPos);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, total, 1 << 16), [&](const auto& r) {
-    pause();
-    for (size_t o = r.begin(); o < r.end(); ++o) {
-      base->pos_of_slot[base->slot_of_entry[o]] = static_cast<uint32_t>(o);
-    }
-  });
-}
-
 // The new base: `old` without the entries moved at or before m, merged with
 // the delta entries visible at m (sorted, slots in place of seqs).
+// *bytes: what the merge holds meanwhile (for GetStats).
 std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry> delta,
-                                          uint64_t m, size_t slots, Pause pause) {
+                                          uint64_t m, size_t slots, Pause pause,
+                                          std::atomic<uint64_t>* bytes) {
   const uint32_t limit = static_cast<uint32_t>(m - old.base_seq);
   MergeCuts cuts = CutBaseAndDelta(old.index->run(), delta);
   const size_t total = CountMergedEntries(old, limit, pause, &cuts);
-  std::vector<uint64_t> cells(total), users(total);
+  // The new base's columns, moved_at and hash column (about 17.1 + 4 bytes
+  // an entry) and pos_of_slot; meanwhile, the old base's slot of each entry.
+  const uint64_t base_bytes = total * (8 + 8 + 4 + 1) + slots * sizeof(uint32_t);
+  const uint64_t inverse_bytes = old.index->size() * sizeof(uint32_t);
+  bytes->store(delta.capacity() * sizeof(Entry) + base_bytes + inverse_bytes,
+               std::memory_order_relaxed);
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> old_slot_of = SlotOfEntry(old, pause);
+  std::vector<uint64_t> cells = HugeColumn(total), users = HugeColumn(total);
   auto base = std::make_shared<LiveBase>();
   base->base_seq = m;
-  base->slot_of_entry.resize(total);
-  WriteMergedColumns(old, delta, limit, cuts, pause, &cells, &users, base.get());
+  base->pos_of_slot.assign(slots, LiveBase::kNoPos);
+  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, &cells, &users, base.get());
   std::vector<Entry>().swap(delta);
-  IndexSlotPositions(slots, pause, base.get());
+  decltype(old_slot_of)().swap(old_slot_of);
+  bytes->store(base_bytes, std::memory_order_relaxed);
   FillNotMoved(&base->moved_at, total);
   base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
   return base;
 }
 
 }  // namespace
+
+std::vector<uint64_t> HugeColumn(size_t n) {
+  std::vector<uint64_t> v;
+  v.reserve(n);
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(v.data() + n)) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  v.resize(n);
+  return v;
+}
 
 struct LiveIndexImpl::MergePoint {
   uint64_t m = 0;      // the last update the new base folds in
@@ -240,9 +270,10 @@ void LiveIndexImpl::MergeImpl(bool yield) {
   const uint64_t m = point.m;
   std::vector<size_t> bounds;
   std::vector<Entry> delta = CollectVisibleDeltas(*point.version, m, pause, &bounds);
+  merge_bytes_.store(delta.capacity() * sizeof(Entry), std::memory_order_relaxed);
   MergeSortedParts(&delta, std::move(bounds), pause);
-  std::shared_ptr<LiveBase> base =
-      BuildMergedBase(*point.version->base, std::move(delta), m, point.slots, pause);
+  std::shared_ptr<LiveBase> base = BuildMergedBase(*point.version->base, std::move(delta), m,
+                                                   point.slots, pause, &merge_bytes_);
   std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(hook_mu_);
@@ -252,6 +283,7 @@ void LiveIndexImpl::MergeImpl(bool yield) {
 
   const uint64_t caught_up = CatchUpOffLock(base.get(), m, yield);
   SwapInMergedBase(base, m, caught_up);
+  merge_bytes_.store(0, std::memory_order_relaxed);
   merges_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(merge_seconds_, SecondsSince(start));
   merge_running_.store(false, std::memory_order_relaxed);

@@ -93,11 +93,12 @@ struct LiveBase {
   std::unique_ptr<LocationIndex> index;
   uint64_t base_seq = 0;  // the last update the base includes
   MovedAt moved_at;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of_entry;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;  // kNoPos: no base entry
+  // Per slot, its entry (kNoPos: none). Immutable once the base is in use;
+  // a merge inverts it for the slot of each entry.
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;
 
   size_t MemoryBytes() const {
-    return index->MemoryBytes() + index->size() * (sizeof(uint32_t) * 2) +
+    return index->MemoryBytes() + index->size() * sizeof(uint32_t) +
            pos_of_slot.size() * sizeof(uint32_t);
   }
 };
@@ -145,6 +146,13 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
 // read by new views; forget them. The caller then waits for writers (the
 // index's mu_) before the old run may be freed.
 void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records);
+
+// A column of n zeros, on huge pages where the kernel gives them (asked for
+// before its pages are first touched): the writer reads a base's user
+// column at random to confirm slots (live_slot_table.h), and with 4 KiB
+// pages nearly every such read is a TLB miss as well. For the columns of a
+// base (merged, or copied from a checkpoint).
+std::vector<uint64_t> HugeColumn(size_t n);
 
 // Replaces *moved with n entries, all kNotMoved (in parallel).
 void FillNotMoved(LiveBase::MovedAt* moved, size_t n);

@@ -418,6 +418,38 @@ TEST(LiveIndexTest, RemoveAndReinsert) {
   EXPECT_EQ(live->GetStats().users, 1u);
 }
 
+// The slot table keeps no keys (live_slot_table.h): it grows many times
+// from an empty base, rebuilding from what the index can still name, and
+// users removed and merged away (whose slots it can no longer confirm)
+// come back in new slots; through all of it every user is found where the
+// model says, once, and the user count agrees.
+TEST(LiveIndexTest, SlotTableGrowsAndForgetsMergedRemovals) {
+  std::mt19937_64 rng(11);
+  auto live = *LiveIndex::Create(*LocationIndex::Build({}, {}), Manual());
+  Model model;
+  uint64_t next = 1;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<LocationUpdate> batch;
+    for (int i = 0; i < 500; ++i) {
+      const int d = static_cast<int>(rng() % 100);
+      const uint64_t old = 1 + rng() % next;
+      if (d < 40) {
+        batch.push_back(LocationUpdate::Upsert(RandomLocation(rng, next++)));
+      } else if (d < 60) {
+        batch.push_back(LocationUpdate::Remove(old));
+      } else {
+        batch.push_back(LocationUpdate::Upsert(RandomLocation(rng, old)));  // moves, re-entries
+      }
+    }
+    for (const auto& u : batch) model.Apply(u);
+    ASSERT_TRUE(live->Apply(batch).ok());
+    if (round % 3 == 0) live->Merge();
+    if (round % 5 == 1) live->Freeze();
+    ExpectSameState(live->View(), model);
+    ASSERT_EQ(live->GetStats().users, model.cells().size()) << "round " << round;
+  }
+}
+
 TEST(LiveIndexTest, RejectsBadOptionsAndDuplicateBase) {
   LiveIndex::Options options = Manual();
   options.merge_fraction = 0;
@@ -435,6 +467,56 @@ TEST(LiveIndexTest, RejectsBadOptionsAndDuplicateBase) {
   ASSERT_FALSE(live.ok());
   EXPECT_NE(live.status().message().find("user 5 appears twice"), std::string::npos)
       << live.status();
+}
+
+// A base large enough that Create fills its slot table in parallel ranges:
+// a user twice, whether the two copies land in one range or spill past
+// its end, is refused; without one, every user is found by its update.
+TEST(LiveIndexTest, ParallelSlotTableFindsDuplicatesAndEveryUser) {
+  std::mt19937_64 rng(5);
+  constexpr size_t kUsers = 300000;
+  std::vector<uint64_t> ids(kUsers);
+  for (auto& id : ids) id = rng();
+  auto make = [&](const std::vector<uint64_t>& user_ids) {
+    std::vector<std::pair<uint64_t, uint64_t>> entries;
+    for (uint64_t id : user_ids) entries.emplace_back(RandomLocation(rng, id).ToCellId().id(), id);
+    std::sort(entries.begin(), entries.end());
+    auto cells = std::make_shared<std::vector<uint64_t>>();
+    auto users = std::make_shared<std::vector<uint64_t>>();
+    for (const auto& [c, u] : entries) {
+      cells->push_back(c);
+      users->push_back(u);
+    }
+    auto index = LocationIndex::FromBorrowedColumns(*cells, *users, cells);
+    EXPECT_TRUE(index.ok()) << index.status();
+    return std::make_pair(*std::move(index), std::make_pair(cells, users));
+  };
+  for (int trial = 0; trial < 4; ++trial) {
+    std::vector<uint64_t> twice = ids;
+    const uint64_t dup = ids[rng() % kUsers];
+    twice.push_back(dup);
+    auto [index, keep] = make(twice);
+    auto live = LiveIndex::Create(std::move(index), Manual());
+    ASSERT_FALSE(live.ok());
+    EXPECT_NE(live.status().message().find(absl::StrCat("user ", dup, " appears twice")),
+              std::string::npos)
+        << live.status();
+  }
+  auto [index, keep] = make(ids);
+  auto live = LiveIndex::Create(std::move(index), Manual());
+  ASSERT_TRUE(live.ok()) << live.status();
+  Model model;
+  for (uint64_t id : ids) model.Apply(LocationUpdate::Upsert(RandomLocation(rng, id)));
+  std::vector<LocationUpdate> batch;
+  for (const auto& [id, cell] : model.cells()) {
+    batch.push_back(LocationUpdate::Upsert(RandomLocation(rng, id)));
+  }
+  Model moved;
+  for (const auto& u : batch) moved.Apply(u);
+  ASSERT_TRUE((*live)->Apply(batch).ok());
+  EXPECT_EQ((*live)->GetStats().users, kUsers);
+  EXPECT_EQ((*live)->GetStats().slots, kUsers);  // every update found its user's slot
+  ExpectSameState((*live)->View(), moved);
 }
 
 // Real threads: two writers, two alert threads, the maintenance thread
