@@ -312,6 +312,11 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
     }
   }
   RETURN_IF_ERROR(WaitForBacklog());
+  // The standing alerts' area tests, before the write lock: appliers make
+  // them in parallel, and the lock covers only the delivered records.
+  StandingTracker::Precheck precheck;
+  const bool prechecked = standing_->any_active();
+  if (prechecked) standing_->PrecheckBatch(updates, &precheck);
   uint64_t last = 0;
   StandingTracker::Handoff handoff;
   {
@@ -349,7 +354,10 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
     last = *applied;
     // Users this batch brings into active standing alerts (their records
     // are written here, in sequence order; the sinks are called below).
-    if (standing_->any_active()) standing_->OnApplied(updates, first, &handoff).IgnoreError();
+    if (standing_->any_active()) {
+      standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff)
+          .IgnoreError();
+    }
     log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
     segments_.store(log_->segments(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> slock(sync_mu_);

@@ -40,7 +40,10 @@ constexpr char kUsage[] = R"(usage:
                   [--alerts county,state,circle,nation,warnings] [--no-baselines]
   fanout loadtest --users N --update-rate R --alert-rate A --seconds S
                   [--json FILE] [--seed S] [--shards 256] [--update-threads T]
-                  [--batch B] [--log FILE]
+                  [--batch B] [--log FILE] [--update-nice N]
+                  [--dir DIR [--replace-dir] [--sync batch|group|none]
+                   [--checkpoint-at S] [--checkpoint-log-bytes B]
+                   [--standing-alerts K] [--check full|none]]
 
   --lenient  repairs malformed CAP polygons/circles with one obvious reading
              (listed in summary.json "repairs"); strict refuses them (exit 2).
@@ -49,7 +52,11 @@ constexpr char kUsage[] = R"(usage:
   loadtest   updates a live index at rate R while alerts run at rate A for S
              seconds, then checks every alert against the update history;
              exit 1 on any consistency violation or lost update. --log FILE
-             also writes an update log and reports its replay speed.
+             also writes an update log and reports its replay speed. With
+             --dir it drives an Engine in that folder instead (durable
+             Apply, checkpoints, reopened at the end: open_s) and can keep
+             K standing alerts active (late deliveries checked against a
+             model); --check none skips the history check of huge runs.
   --dir      an engine folder (checkpoints and update-log segments): build
              makes one at sequence 0; apply adds updates in file order
              (CSV user_id,lat,lng; empty lat and lng remove the user),

@@ -217,27 +217,63 @@ const StandingIndex* StandingTracker::Published() const {
   return cache.index.get();
 }
 
-absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
-                                        uint64_t first_seq, Handoff* out) {
-  ExpireDue(out);
-  std::lock_guard<std::shared_mutex> lock(mu_);
-  if (by_slot_.empty()) return absl::OkStatus();
-  const StandingIndex& index = *index_;
-  // Pass 1: every (alert, update) whose point the area holds. Pass 2 asks
-  // each alert's delivered record, a few hits behind prefetches of the
-  // record's memory: the records are far larger than the caches and nearly
-  // every hit is a user handed long ago, so the probes are cache misses
-  // that are overlapped rather than taken one after another.
-  std::vector<Hit>& hits = hits_scratch_;
-  hits.clear();
+namespace {
+
+// Every (area, update) pair of the batch whose point the area holds, in
+// update order and, per update, in increasing area slot.
+void CollectHits(const StandingIndex& index, absl::Span<const LocationUpdate> updates,
+                 std::vector<StandingTracker::Hit>* hits) {
+  hits->clear();
   for (size_t k = 0; k < updates.size(); ++k) {
     const LocationUpdate& u = updates[k];
     if (u.kind != LocationUpdate::Kind::kUpsert) continue;
     if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
     index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
-      // Restored, no sink yet: Attach catches up.
-      if (slot_has_sink_[i]) hits.push_back({i, static_cast<uint32_t>(k)});
+      hits->push_back({i, static_cast<uint32_t>(k)});
     });
+  }
+}
+
+}  // namespace
+
+void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates,
+                                    Precheck* out) const {
+  {
+    std::lock_guard<std::mutex> lock(pub_mu_);
+    out->index = published_;
+  }
+  if (out->index == nullptr) {
+    out->hits.clear();
+    return;
+  }
+  CollectHits(*out->index, updates, &out->hits);
+}
+
+absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
+                                        uint64_t first_seq, const Precheck* pre, Handoff* out) {
+  ExpireDue(out);
+  std::lock_guard<std::shared_mutex> lock(mu_);
+  if (by_slot_.empty()) return absl::OkStatus();
+  // Pass 1: every (alert, update) whose point the area holds, from the
+  // precheck when it was made against the index of the alerts active now
+  // (an index is never changed once built, and the precheck holds a
+  // reference, so the same pointer is the same slots). Pass 2 asks
+  // each alert's delivered record, a few hits behind prefetches of the
+  // record's memory: the records are far larger than the caches and nearly
+  // every hit is a user handed long ago, so the probes are cache misses
+  // that are overlapped rather than taken one after another.
+  // Restored alerts with no sink yet are left out: Attach catches up.
+  std::vector<Hit>& hits = hits_scratch_;
+  if (pre != nullptr && pre->index == index_) {
+    hits.clear();
+    for (const Hit& h : pre->hits) {
+      if (slot_has_sink_[h.slot]) hits.push_back(h);
+    }
+  } else {
+    CollectHits(*index_, updates, &hits);
+    hits.erase(std::remove_if(hits.begin(), hits.end(),
+                              [&](const Hit& h) { return !slot_has_sink_[h.slot]; }),
+               hits.end());
   }
   // Per alert slot: the users this batch brings in.
   std::vector<std::vector<LateUser>> found(hits.empty() ? 0 : by_slot_.size());

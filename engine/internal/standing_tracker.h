@@ -93,10 +93,28 @@ class StandingTracker {
 
   bool any_active() const { return active_.load(std::memory_order_acquire) > 0; }
 
+  // An (alert slot, update) pair whose point the alert's area holds.
+  struct Hit {
+    uint32_t slot;
+    uint32_t k;  // the update's position in its batch
+  };
+  // The area tests of a batch, made before the Engine's write lock so that
+  // the lock is held only for the delivered records: the hits against the
+  // index published when Precheck ran, in update order.
+  struct Precheck {
+    std::shared_ptr<const StandingIndex> index;
+    std::vector<Hit> hits;
+  };
+  // Off every lock (any thread): fills *out for `updates`.
+  void PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out) const;
+
   // Under the Engine's write lock, after `updates` (numbered from
   // first_seq) were applied: the users they bring into active areas.
+  // `pre` (may be null) is PrecheckBatch's result for the same updates: it
+  // is used when the active alerts have not changed since (the same index),
+  // else the area tests are made again here.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
-                         Handoff* out);
+                         const Precheck* pre, Handoff* out);
   // Ends alerts whose expiry has passed on the clock.
   void ExpireDue(Handoff* out);
 
@@ -171,12 +189,8 @@ class StandingTracker {
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
   std::atomic<uint64_t> active_{0};
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
-  // OnApplied's hits (an alert slot, an update's position in the batch),
-  // reused between batches.
-  struct Hit {
-    uint32_t slot;
-    uint32_t k;
-  };
+  // OnApplied's hits when it makes the area tests itself, reused between
+  // batches.
   std::vector<Hit> hits_scratch_ ABSL_GUARDED_BY(mu_);
 
   mutable std::mutex pub_mu_;

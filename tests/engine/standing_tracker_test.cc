@@ -1,0 +1,183 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// StandingTracker's precheck (engine/internal/standing_tracker.h): the area
+// tests an applier makes before the Engine's write lock must never change
+// who is handed what, even when alerts are issued, re-areaed or ended
+// between the precheck and the locked part. Two trackers see the same
+// operations; one is given prechecks made at random earlier moments, the
+// other none; their deliveries must be identical and equal to brute force.
+
+#include "engine/internal/standing_tracker.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "geo/alert_text.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace fanout {
+namespace internal {
+namespace {
+
+// Records every user handed to any alert: (alert id, user id) -> times.
+class RecordingSink : public StandingSink {
+ public:
+  explicit RecordingSink(std::map<std::pair<std::string, uint64_t>, int>* handed)
+      : handed_(handed) {}
+  absl::Status Deliver(const DeliveryLists& lists, const AlertSummary& summary) override {
+    (void)lists, (void)summary;
+    return absl::OkStatus();
+  }
+  absl::Status DeliverLate(absl::string_view alert_id, LateReason reason,
+                           const std::vector<std::vector<LateUser>>& shards) override {
+    (void)reason;
+    for (const auto& shard : shards) {
+      for (const LateUser& u : shard) ++(*handed_)[{std::string(alert_id), u.user_id}];
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::pair<std::string, uint64_t>, int>* handed_;
+};
+
+struct Circle {
+  double lat, lng, km;
+};
+
+StandingRecipe RecipeOf(const std::string& id, const Circle& c) {
+  StandingRecipe r;
+  r.id = id;
+  r.text = absl::StrCat(c.lat, ",", c.lng, " ", c.km);
+  r.format = static_cast<uint8_t>(AlertFormat::kCircle);
+  r.shards = 4;
+  return r;
+}
+
+// One tracker and what its sinks were handed.
+struct Side {
+  explicit Side(const std::string& dir)
+      : tracker(dir, [] { return absl::Now(); }, /*sync_each=*/false) {}
+  StandingTracker tracker;
+  std::map<std::pair<std::string, uint64_t>, int> handed;
+
+  void Issue(const std::string& id, const Circle& c) {
+    StandingRecipe recipe = RecipeOf(id, c);
+    auto area = BuildActiveArea(recipe);
+    ASSERT_TRUE(area.ok()) << area.status();
+    ASSERT_TRUE(
+        tracker.Register(recipe, *area, std::make_shared<RecordingSink>(&handed)).ok());
+    // No users are inside at issue time in this test: the initial lists
+    // are empty, and they let the late batches through.
+    DeliveryLists none;
+    none.shards.resize(recipe.shards);
+    AlertSummary summary;
+    ASSERT_TRUE(tracker.CompleteScan(id, none, 0, /*initial=*/true, &summary,
+                                     LateReason::kEntered)
+                    .ok());
+  }
+  void Reshape(const std::string& id, const Circle& c) {
+    StandingRecipe recipe = RecipeOf(id, c);
+    auto area = BuildActiveArea(recipe);
+    ASSERT_TRUE(area.ok()) << area.status();
+    ASSERT_TRUE(tracker.ReplaceArea(id, recipe, *area).ok());
+  }
+  void End(const std::string& id) {
+    StandingTracker::Handoff h;
+    ASSERT_TRUE(tracker.End(id, EndReason::kEnded, &h).ok());
+    tracker.Hand(&h);
+  }
+  void Applied(const std::vector<LocationUpdate>& batch, uint64_t first,
+               const StandingTracker::Precheck* pre) {
+    StandingTracker::Handoff h;
+    ASSERT_TRUE(tracker.OnApplied(batch, first, pre, &h).ok());
+    tracker.Hand(&h);
+  }
+};
+
+TEST(StandingTrackerTest, StalePrechecksHandExactlyWhatFreshTestsHand) {
+  ::fanout::testing::TempDir with_dir, without_dir;
+  Side with(with_dir.path()), without(without_dir.path());
+  std::string torn;
+  ASSERT_TRUE(with.tracker.Open(&torn).ok());
+  ASSERT_TRUE(without.tracker.Open(&torn).ok());
+
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> lat(30, 31), lng(-98, -97);
+  // Brute force: per alert, its current area.
+  std::map<std::string, std::shared_ptr<const ActiveArea>> active;
+  auto area_of = [](const std::string& id, const Circle& c) {
+    auto area = BuildActiveArea(RecipeOf(id, c));
+    EXPECT_TRUE(area.ok()) << area.status();
+    return area.ok() ? *area : nullptr;
+  };
+  std::map<std::pair<std::string, uint64_t>, int> expected;
+  int next_alert = 0;
+  uint64_t seq = 1;
+  int stale = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<LocationUpdate> batch;
+    for (int k = 0; k < 64; ++k) {
+      const uint64_t user = rng() % 2000;
+      if (rng() % 20 == 0) {
+        batch.push_back(LocationUpdate::Remove(user));
+      } else {
+        batch.push_back(LocationUpdate::Upsert(UserRecord::FromDegrees(user, lat(rng), lng(rng))));
+      }
+    }
+    StandingTracker::Precheck pre;
+    with.tracker.PrecheckBatch(batch, &pre);
+    // Between the precheck and the locked part: the alerts change.
+    const int change = static_cast<int>(rng() % 4);
+    if (change == 1 || active.empty()) {
+      const std::string id = absl::StrCat("a", next_alert++);
+      const Circle c{lat(rng), lng(rng), 5.0 + static_cast<double>(rng() % 20)};
+      with.Issue(id, c);
+      without.Issue(id, c);
+      active[id] = area_of(id, c);
+      ++stale;
+    } else if (change == 2) {
+      auto it = std::next(active.begin(), static_cast<long>(rng() % active.size()));
+      const Circle c{lat(rng), lng(rng), 5.0 + static_cast<double>(rng() % 20)};
+      with.Reshape(it->first, c);
+      without.Reshape(it->first, c);
+      it->second = area_of(it->first, c);
+      ++stale;
+    } else if (change == 3 && active.size() > 3) {
+      auto it = std::next(active.begin(), static_cast<long>(rng() % active.size()));
+      with.End(it->first);
+      without.End(it->first);
+      active.erase(it);
+      ++stale;
+    }
+    with.Applied(batch, seq, &pre);
+    without.Applied(batch, seq, nullptr);
+    seq += batch.size();
+    // The model: a user entering an active area is handed it once.
+    for (const LocationUpdate& u : batch) {
+      if (u.kind != LocationUpdate::Kind::kUpsert) continue;
+      const S2Point p = u.location.ToCellId().ToPoint();
+      for (const auto& [id, area] : active) {
+        ASSERT_NE(area, nullptr);
+        if (area->area->Contains(p)) expected[{id, u.user_id()}] = 1;
+      }
+    }
+  }
+  EXPECT_GT(stale, 100);  // most rounds did go through the stale path
+  EXPECT_GT(expected.size(), 100u);
+  EXPECT_EQ(with.handed, without.handed);
+  EXPECT_EQ(with.handed, expected);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace fanout
