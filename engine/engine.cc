@@ -510,6 +510,7 @@ EngineStats EngineImpl::GetStats() const {
   st.users = live.users;
   st.last_seq = live.last_seq;
   st.memory_bytes = live.memory_bytes;
+  st.live = live;
   st.unfolded_updates = live.pending_updates + live.delta_entries;
   st.backlog_limit = std::max<uint64_t>(options_.backlog_min_updates,
                                         static_cast<uint64_t>(options_.backlog_fraction * live.users));

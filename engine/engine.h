@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "engine/delivery.h"
 #include "engine/delivery_sink.h"
+#include "engine/live_index.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/snapshot.h"
@@ -267,6 +268,7 @@ struct EngineStats {
   uint64_t last_seq = 0;        // the last acknowledged (or being acknowledged) update
   uint64_t checkpoint_seq = 0;  // of the newest checkpoint on disk
   uint64_t memory_bytes = 0;    // the live index (LiveIndex::Stats::memory_bytes)
+  LiveIndex::Stats live;        // the live index's own figures (merges, freezes, ...)
   uint64_t log_bytes = 0;       // segments after the newest checkpoint
   uint64_t segments = 0;
   uint64_t unfolded_updates = 0;  // what backpressure bounds (see EngineOptions)

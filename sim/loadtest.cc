@@ -697,13 +697,12 @@ void ReportAlertLatencies(const std::vector<NamedArea>& areas, const AlertLoop& 
   report->idle_p99 = Percentile(idle.ms, 0.99);
 }
 
-// Phase 3: the checker replays the history against every recorded alert and
-// the final state. Its findings go in the report; an error only when it did
-// not see every applied update.
-absl::Status CheckConsistency(const LoadTestOptions& o, LoadTestRun* run,
-                              LoadTestReport* report) {
+// The checker's findings over the recorded alerts and `final_state`, into
+// the report; an error only when it did not see every applied update.
+absl::Status CheckAgainst(const LoadTestOptions& o, LoadTestRun* run, const LiveView& final_state,
+                          LoadTestReport* report) {
   const double t0 = NowSeconds();
-  ConsistencyChecker::Report check = run->checker->Check(run->live->View(), o.show_progress);
+  ConsistencyChecker::Report check = run->checker->Check(final_state, o.show_progress);
   report->check_s = NowSeconds() - t0;
   report->consistency_violations = check.consistency_violations;
   report->lost_updates = check.lost_updates;
@@ -713,6 +712,14 @@ absl::Status CheckConsistency(const LoadTestOptions& o, LoadTestRun* run,
                                             report->updates_applied, " were applied"));
   }
   return absl::OkStatus();
+}
+
+// Phase 3: the checker replays the history against every recorded alert and
+// the final state. Its findings go in the report; an error only when it did
+// not see every applied update.
+absl::Status CheckConsistency(const LoadTestOptions& o, LoadTestRun* run,
+                              LoadTestReport* report) {
+  return CheckAgainst(o, run, run->live->View(), report);
 }
 
 // An order-free digest of every visible (user, cell): count, sum of hashes.
@@ -787,6 +794,11 @@ void ReportEngineStats(const LoadTestOptions& o, LoadTestRun* run, LoadTestRepor
   report->sync = o.sync == SyncPolicy::kBatch ? "batch" : o.sync == SyncPolicy::kGroup ? "group" : "none";
   report->checked = o.check;
   report->bytes_per_user = st.users ? double(st.memory_bytes) / st.users : 0;
+  report->merges = st.live.merges;
+  report->freezes = st.live.freezes;
+  report->compactions = st.live.compactions;
+  report->merge_locked_ms_max = st.live.merge_locked_ms_max;
+  report->merge_s = st.live.merge_seconds;
   report->syncs = st.syncs;
   report->checkpoints = st.checkpoints;
   report->last_checkpoint_s = st.last_checkpoint_s;
@@ -848,17 +860,7 @@ absl::Status ReopenAndCheck(const LoadTestOptions& o, LoadTestRun* run, LoadTest
   if (run->checker == nullptr) return absl::OkStatus();
   ASSIGN_OR_RETURN(EngineDirectoryState state, ReadEngineDirectory(o.engine_dir, true));
   ASSIGN_OR_RETURN(auto final_state, LiveIndex::Create(std::move(state.index), {}, state.last_seq));
-  const double c0 = NowSeconds();
-  ConsistencyChecker::Report check = run->checker->Check(final_state->View(), o.show_progress);
-  report->check_s = NowSeconds() - c0;
-  report->consistency_violations = check.consistency_violations;
-  report->lost_updates = check.lost_updates;
-  report->problems = check.examples;
-  if (check.updates != report->updates_applied) {
-    return absl::InternalError(absl::StrCat("the checker saw ", check.updates, " updates, ",
-                                            report->updates_applied, " were applied"));
-  }
-  return absl::OkStatus();
+  return CheckAgainst(o, run, final_state->View(), report);
 }
 
 // Engine mode with standing alerts and the checker: replays the history
