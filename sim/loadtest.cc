@@ -149,6 +149,25 @@ struct AlertLoop {
   std::vector<uint64_t> pending;           // updates the alert gathered one by one
   std::vector<std::vector<double>> per_area;
   uint64_t last_matched = 0;
+
+  // One alert of area `area` (of `areas`): `total_ms` in all, issued `at_s`
+  // into the phase, `snapshot` ms of it taking the view.
+  void Record(size_t area, size_t areas, double total_ms, double at_s,
+              const AlertSummary& summary, double snapshot, uint64_t pending_updates,
+              bool merging) {
+    ms.push_back(total_ms);
+    snapshot_ms.push_back(snapshot);
+    per_area.resize(areas);
+    per_area[area].push_back(total_ms);
+    last_matched = summary.matched;
+    cover_ms.push_back(summary.timings.cover_ms);
+    plan_ms.push_back(summary.timings.plan_ms);
+    scan_ms.push_back(summary.timings.scan_ms);
+    runs.push_back(summary.sorted_runs);
+    start_s.push_back(at_s);
+    pending.push_back(pending_updates);
+    during_merge.push_back(merging);
+  }
 };
 
 // What the steps of one load test share. Members are declared in the order
@@ -393,18 +412,8 @@ absl::Status IssueAlertsAtRate(const LoadTestOptions& o, double seconds, LoadTes
     if (run->engine != nullptr) {
       ListsSink sink;
       ASSIGN_OR_RETURN(AlertSummary summary, run->engine->Alert(run->requests[area], sink));
-      out->ms.push_back((NowSeconds() - a) * 1e3);
-      out->snapshot_ms.push_back(0);
-      out->per_area.resize(areas.size());
-      out->per_area[area].push_back(out->ms.back());
-      out->last_matched = summary.matched;
-      out->cover_ms.push_back(summary.timings.cover_ms);
-      out->plan_ms.push_back(summary.timings.plan_ms);
-      out->scan_ms.push_back(summary.timings.scan_ms);
-      out->runs.push_back(summary.sorted_runs);
-      out->start_s.push_back(a - start);
-      out->pending.push_back(0);
-      out->during_merge.push_back(0);
+      out->Record(area, areas.size(), (NowSeconds() - a) * 1e3, a - start, summary,
+                  /*snapshot_ms=*/0, /*pending=*/0, /*during_merge=*/false);
       if (run->checker != nullptr) {
         run->checker->RecordAlert(area, summary.view_seq, ack, sink.lists);
       }
@@ -412,21 +421,12 @@ absl::Status IssueAlertsAtRate(const LoadTestOptions& o, double seconds, LoadTes
     }
     const bool merging_before = live->MergeInProgress();
     LiveView snapshot = live->View();
-    out->snapshot_ms.push_back((NowSeconds() - a) * 1e3);
+    const double snapshot_ms = (NowSeconds() - a) * 1e3;
     AlertExecutor executor(snapshot, exec_options);
     AlertSummary summary;
     ASSIGN_OR_RETURN(DeliveryLists lists, executor.Execute(*areas[area].area, &summary));
-    out->ms.push_back((NowSeconds() - a) * 1e3);
-    out->per_area.resize(areas.size());
-    out->per_area[area].push_back(out->ms.back());
-    out->last_matched = summary.matched;
-    out->cover_ms.push_back(summary.timings.cover_ms);
-    out->plan_ms.push_back(summary.timings.plan_ms);
-    out->scan_ms.push_back(summary.timings.scan_ms);
-    out->runs.push_back(summary.sorted_runs);
-    out->start_s.push_back(a - start);
-    out->pending.push_back(snapshot.pending_updates());
-    out->during_merge.push_back(merging_before || live->MergeInProgress());
+    out->Record(area, areas.size(), (NowSeconds() - a) * 1e3, a - start, summary, snapshot_ms,
+                snapshot.pending_updates(), merging_before || live->MergeInProgress());
     run->checker->RecordAlert(area, snapshot.seq(), ack, lists);
   }
   return absl::OkStatus();
