@@ -55,32 +55,7 @@ absl::Status InvalidRecord(const std::string& path, absl::Span<const UserRecord>
 absl::StatusOr<absl::Span<const UserRecord>> CheckFile(const MappedFile& file,
                                                        bool verify_checksum) {
   const std::string& path = file.path();
-  if (file.size() < kUsersHeaderSize) {
-    return absl::DataLossError(absl::StrCat(path, ": ", file.size(),
-                                            " bytes is too short for a users file header"));
-  }
-  Header h;
-  std::memcpy(&h, file.data(), sizeof(h));
-  if (std::memcmp(h.magic, kUsersMagic, sizeof(h.magic)) != 0) {
-    return absl::DataLossError(absl::StrCat(path, ": not a binary users file (bad magic)"));
-  }
-  if (h.version != kUsersVersion) {
-    return absl::DataLossError(absl::StrCat(path, ": users format version ", h.version,
-                                            " is not supported (this build reads ",
-                                            kUsersVersion, ")"));
-  }
-  if (h.record_size != sizeof(UserRecord)) {
-    return absl::DataLossError(absl::StrCat(path, ": record size ", h.record_size,
-                                            ", expected ", sizeof(UserRecord)));
-  }
-  // In 128 bits: a hostile count times 16 overflows 64.
-  const absl::uint128 expected =
-      absl::uint128(kUsersHeaderSize) + absl::uint128(h.count) * sizeof(UserRecord);
-  if (expected != absl::uint128(file.size())) {
-    return absl::DataLossError(absl::StrCat(path, ": header says ", h.count, " records (",
-                                            absl::StrFormat("%d", expected), " bytes) but the file has ",
-                                            file.size(), " bytes (truncated?)"));
-  }
+  ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(file));
   const char* body = file.data() + kUsersHeaderSize;
   absl::Span<const UserRecord> records(reinterpret_cast<const UserRecord*>(body), h.count);
   size_t first_invalid = records.size();
@@ -111,6 +86,40 @@ absl::StatusOr<absl::Span<const UserRecord>> CheckFile(const MappedFile& file,
 }
 
 }  // namespace
+
+absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file) {
+  const std::string& path = file.path();
+  if (file.size() < kUsersHeaderSize) {
+    return absl::DataLossError(absl::StrCat(path, ": ", file.size(),
+                                            " bytes is too short for a users file header"));
+  }
+  Header h;
+  std::memcpy(&h, file.data(), sizeof(h));
+  if (std::memcmp(h.magic, kUsersMagic, sizeof(h.magic)) != 0) {
+    return absl::DataLossError(absl::StrCat(path, ": not a binary users file (bad magic)"));
+  }
+  if (h.version != kUsersVersion) {
+    return absl::DataLossError(absl::StrCat(path, ": users format version ", h.version,
+                                            " is not supported (this build reads ",
+                                            kUsersVersion, ")"));
+  }
+  if (h.record_size != sizeof(UserRecord)) {
+    return absl::DataLossError(absl::StrCat(path, ": record size ", h.record_size,
+                                            ", expected ", sizeof(UserRecord)));
+  }
+  // In 128 bits: a hostile count times 16 overflows 64.
+  const absl::uint128 expected =
+      absl::uint128(kUsersHeaderSize) + absl::uint128(h.count) * sizeof(UserRecord);
+  if (expected != absl::uint128(file.size())) {
+    return absl::DataLossError(absl::StrCat(path, ": header says ", h.count, " records (",
+                                            absl::StrFormat("%d", expected), " bytes) but the file has ",
+                                            file.size(), " bytes (truncated?)"));
+  }
+  UsersBinaryHeader out;
+  out.count = h.count;
+  out.checksum = h.checksum;
+  return out;
+}
 
 bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".bin"); }
 

@@ -35,6 +35,17 @@ inline constexpr char kUsersMagic[8] = {'F', 'O', 'U', 'S', 'E', 'R', 'S', '\0'}
 inline constexpr uint32_t kUsersVersion = 1;
 inline constexpr size_t kUsersHeaderSize = 32;
 
+// What a users file's header says, once checked.
+struct UsersBinaryHeader {
+  uint64_t count = 0;     // records
+  uint64_t checksum = 0;  // XXH3-64 of the records' bytes, not verified here
+};
+
+// Checks the header of a mapped users file (magic, version, record size,
+// and a file size of exactly 32 + 16 * count) without reading the records,
+// for readers of a part of the file; errors as above. Thread-safe.
+absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file);
+
 // A mapped users file. records() points into the mapping for the life of
 // the object; if another process shrinks the file meanwhile, records past
 // its new end read as zeros (base/mapped_file.h), so a reader calls

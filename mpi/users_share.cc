@@ -20,42 +20,6 @@
 namespace fanout {
 namespace {
 
-// The header of the binary users format, as tabled in engine/users_binary.h.
-struct BinaryHeader {
-  char magic[8];
-  uint32_t version;
-  uint32_t record_size;
-  uint64_t count;
-  uint64_t checksum;
-};
-static_assert(sizeof(BinaryHeader) == kUsersHeaderSize, "the table in engine/users_binary.h");
-
-// The header checks of engine/users_binary.h's reader, on the header only.
-absl::Status CheckBinaryHeader(const MappedFile& file, BinaryHeader* h) {
-  const std::string& path = file.path();
-  if (file.size() < kUsersHeaderSize) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": ", file.size(), " bytes is too short for a users file header"));
-  }
-  std::memcpy(h, file.data(), sizeof(*h));
-  if (std::memcmp(h->magic, kUsersMagic, sizeof(h->magic)) != 0) {
-    return absl::DataLossError(absl::StrCat(path, ": not a binary users file (bad magic)"));
-  }
-  if (h->version != kUsersVersion || h->record_size != sizeof(UserRecord)) {
-    return absl::DataLossError(absl::StrCat(path, ": users format version ", h->version,
-                                            " with records of ", h->record_size,
-                                            " bytes is not supported"));
-  }
-  const absl::uint128 expected =
-      absl::uint128(kUsersHeaderSize) + absl::uint128(h->count) * sizeof(UserRecord);
-  if (expected != absl::uint128(file.size())) {
-    return absl::DataLossError(absl::StrCat(path, ": header says ", h->count,
-                                            " records but the file has ", file.size(),
-                                            " bytes (truncated?)"));
-  }
-  return absl::OkStatus();
-}
-
 // The first line start at or after `at` (a line starts after a newline).
 uint64_t LineStartFrom(absl::string_view text, uint64_t header_end, uint64_t at) {
   if (at <= header_end) return header_end;
@@ -100,8 +64,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   s.binary_ = absl::EndsWith(path, ".bin");
   const absl::string_view text = s.file_->view();
   if (s.binary_) {
-    BinaryHeader h;
-    RETURN_IF_ERROR(CheckBinaryHeader(*s.file_, &h));
+    ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*s.file_));
     s.checksum_ = h.checksum;
     s.header_end_ = kUsersHeaderSize;
     const uint64_t first = h.count * rank / ranks, last = h.count * (rank + 1) / ranks;
