@@ -126,19 +126,23 @@ void InstallSigbusHandler() {
   });
 }
 
-int Register(const MappedFile* owner, const char* data, size_t size) {
+// Stores the slot index through `slot_out` under the registry lock, before
+// the owner is published: CheckAllIntact on another thread reads the owner's
+// slot as soon as it can see the owner.
+void Register(const MappedFile* owner, const char* data, size_t size, int* slot_out) {
   std::lock_guard<std::mutex> lock(g_registry_mu);
+  *slot_out = -1;
   for (int i = 0; i < MappedFile::kMaxMappedFiles; ++i) {
     Slot& slot = g_slots[i];
     if (slot.live.load(std::memory_order_relaxed)) continue;
     slot.begin.store(reinterpret_cast<uintptr_t>(data), std::memory_order_relaxed);
     slot.length.store(size, std::memory_order_relaxed);
     slot.shrank.store(false, std::memory_order_relaxed);
+    *slot_out = i;
     slot.owner = owner;
     slot.live.store(true, std::memory_order_release);
-    return i;
+    return;
   }
-  return -1;
 }
 
 void Unregister(int i, absl::Status intact) {
@@ -184,7 +188,7 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& 
   }
   const char* data = static_cast<const char*>(p);
   std::unique_ptr<MappedFile> file(new MappedFile(path, fd, data, size, -1));
-  file->slot_ = Register(file.get(), data, size);
+  Register(file.get(), data, size, &file->slot_);
   if (file->slot_ < 0) {
     return absl::ResourceExhaustedError(absl::StrCat(
         path, ": cannot map it: ", kMaxMappedFiles, " files are mapped already"));
