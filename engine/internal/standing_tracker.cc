@@ -71,6 +71,7 @@ absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const Standing
   CoveringOptions covering;
   covering.max_cells = 64;
   area->covering = CoverArea(*area->area, covering);
+  RefineForPoints(*area->area, kStandingRefineLevel, kStandingBoundaryCells, &area->covering);
   area->expires = FromUnixNs(recipe.expires_unix_ns);
   return std::shared_ptr<const ActiveArea>(std::move(area));
 }
@@ -217,27 +218,9 @@ const StandingIndex* StandingTracker::Published() const {
   return cache.index.get();
 }
 
-namespace {
 
-// Every (area, update) pair of the batch whose point the area holds, in
-// update order and, per update, in increasing area slot.
-void CollectHits(const StandingIndex& index, absl::Span<const LocationUpdate> updates,
-                 std::vector<StandingTracker::Hit>* hits) {
-  hits->clear();
-  for (size_t k = 0; k < updates.size(); ++k) {
-    const LocationUpdate& u = updates[k];
-    if (u.kind != LocationUpdate::Kind::kUpsert) continue;
-    if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
-    index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
-      hits->push_back({i, static_cast<uint32_t>(k)});
-    });
-  }
-}
-
-}  // namespace
-
-void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates,
-                                    Precheck* out) const {
+void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out,
+                                    absl::Span<const uint64_t> cells) const {
   {
     std::lock_guard<std::mutex> lock(pub_mu_);
     out->index = published_;
@@ -246,11 +229,12 @@ void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates,
     out->hits.clear();
     return;
   }
-  CollectHits(*out->index, updates, &out->hits);
+  out->index->CollectHits(updates, cells, &out->hits);
 }
 
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
-                                        uint64_t first_seq, const Precheck* pre, Handoff* out) {
+                                        uint64_t first_seq, const Precheck* pre, Handoff* out,
+                                        absl::Span<const uint64_t> cells) {
   ExpireDue(out);
   std::lock_guard<std::shared_mutex> lock(mu_);
   if (by_slot_.empty()) return absl::OkStatus();
@@ -270,7 +254,7 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
       if (slot_has_sink_[h.slot]) hits.push_back(h);
     }
   } else {
-    CollectHits(*index_, updates, &hits);
+    index_->CollectHits(updates, cells, &hits);
     hits.erase(std::remove_if(hits.begin(), hits.end(),
                               [&](const Hit& h) { return !slot_has_sink_[h.slot]; }),
                hits.end());

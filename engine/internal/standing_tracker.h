@@ -34,6 +34,13 @@
 namespace fanout {
 namespace internal {
 
+// The covering of an active area is refined (RefineForPoints) down to
+// this level (about 150 m) with at most this many boundary cells, so that
+// few updates near the area need the exact test; bench_standing's
+// BM_Standing_CollectHits sweeps both.
+inline constexpr int kStandingRefineLevel = 16;
+inline constexpr size_t kStandingBoundaryCells = 512;
+
 // Resolves a recipe's text into an active area (covering included).
 absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe);
 
@@ -94,10 +101,7 @@ class StandingTracker {
   bool any_active() const { return active_.load(std::memory_order_acquire) > 0; }
 
   // An (alert slot, update) pair whose point the alert's area holds.
-  struct Hit {
-    uint32_t slot;
-    uint32_t k;  // the update's position in its batch
-  };
+  using Hit = StandingIndex::Hit;
   // The area tests of a batch, made before the Engine's write lock so that
   // the lock is held only for the delivered records: the hits against the
   // index published when Precheck ran, in update order.
@@ -105,8 +109,11 @@ class StandingTracker {
     std::shared_ptr<const StandingIndex> index;
     std::vector<Hit> hits;
   };
-  // Off every lock (any thread): fills *out for `updates`.
-  void PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out) const;
+  // Off every lock (any thread): fills *out for `updates`. `cells`: the
+  // updates' leaf cells as StandingIndex::CollectHits takes them (empty:
+  // computed here).
+  void PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out,
+                     absl::Span<const uint64_t> cells = {}) const;
 
   // Under the Engine's write lock, after `updates` (numbered from
   // first_seq) were applied: the users they bring into active areas.
@@ -114,7 +121,8 @@ class StandingTracker {
   // is used when the active alerts have not changed since (the same index),
   // else the area tests are made again here.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
-                         const Precheck* pre, Handoff* out);
+                         const Precheck* pre, Handoff* out,
+                         absl::Span<const uint64_t> cells = {});
   // Ends alerts whose expiry has passed on the clock.
   void ExpireDue(Handoff* out);
 
