@@ -169,7 +169,14 @@ class StandingTracker {
 
  private:
   struct Alert;
+  // After the active alerts or an area changed: the expiry and the count
+  // now, and marks the index for rebuilding.
   void RepublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds and publishes the index (and the by-slot arrays) if marked.
+  void EnsureIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // EnsureIndexLocked under mu_, when marked (a lookup or a precheck after
+  // a change: the steady state takes no lock).
+  void PublishNow() const;
   void EndLocked(Alert* a, EndReason reason, Handoff* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -196,6 +203,9 @@ class StandingTracker {
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
   std::atomic<uint64_t> active_{0};
+  // The index (index_, by_slot_, slot_*, published_) no longer reflects
+  // alerts_; set under mu_, cleared by EnsureIndexLocked.
+  std::atomic<bool> index_dirty_{true};
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
   // OnApplied's hits when it makes the area tests itself, reused between
   // batches.

@@ -192,7 +192,9 @@ TEST(StandingIndexTest, OtherRefinementsMatchBruteForce) {
       // Still a covering: the two unions are disjoint, the boundary within
       // the budget (unless the unrefined covering had more).
       EXPECT_FALSE(copy->covering.interior.Intersects(copy->covering.boundary));
-      if (r.level > 0) EXPECT_LE(copy->covering.boundary.num_cells(), std::max(r.cells, unrefined));
+      if (r.level > 0) {
+        EXPECT_LE(copy->covering.boundary.num_cells(), std::max(r.cells, unrefined));
+      }
       areas.push_back(std::move(copy));
     }
     ExpectMatchesBruteForce(areas, points);
