@@ -316,7 +316,9 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
   // them in parallel, and the lock covers only the delivered records.
   // The leaf cells are computed once, here, for both the check and the
   // live index (no standing alerts: the live index computes its own).
-  StandingTracker::Precheck precheck;
+  // Per thread, so the hits' vector is not allocated again every batch;
+  // its index reference is dropped below.
+  thread_local StandingTracker::Precheck precheck;
   const bool prechecked = standing_->any_active();
   thread_local std::vector<uint64_t> cells;
   cells.clear();
@@ -369,6 +371,7 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff, cells)
           .IgnoreError();
     }
+    precheck.index.reset();
     log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
     segments_.store(log_->segments(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> slock(sync_mu_);
