@@ -166,6 +166,7 @@ BENCHMARK(BM_Standing_CollectHits)
     ->Args({0, 0})
     ->Args({14, 256})
     ->Args({16, 512})
+    ->Args({16, 1024})
     ->Args({16, 2048})
     ->Args({18, 4096})
     ->Unit(benchmark::kMicrosecond);
