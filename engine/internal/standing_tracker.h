@@ -52,7 +52,10 @@ absl::Time CapExpires(absl::string_view xml);
 // OnApplied, Register, ReplaceArea and Attach under its write lock (so
 // each sees the updates in sequence order and a registration falls
 // between two batches); lookups take no lock (a per-thread cached pointer
-// to an immutable StandingIndex, checked against an atomic version).
+// to an immutable StandingIndex, checked against an atomic version), except
+// the first after alerts changed, which builds the index under mu_ (it is
+// built at its first use, so that K alerts issued back to back build it
+// once).
 // Lock order: the Engine's write lock, mu_, a channel's mu, pub_mu_.
 class StandingTracker {
  public:
