@@ -5,6 +5,14 @@
 // the continental US), from one and from two threads. Target: 5M
 // lookups/s. Points are random over the same box (most hit no alert) or
 // drawn inside an alert's circle (each hits at least one).
+//
+// The update path's check (BM_Standing_CollectHits): the load test's
+// standing alerts (polygons of 25-50 and 5-40 km and circles of 2-20 km at
+// random generated users' homes), and batches of 1,000 updates that move
+// generated users up to 300 m from home, as the load test moves them;
+// ns per update of StandingIndex::CollectHits given the leaf cells, with
+// the covering refined to level Arg(1) with at most Arg(2) boundary cells
+// an area (Arg(1) = 0: CoverArea's 64 cells only).
 
 #include <cstdio>
 #include <filesystem>
@@ -15,9 +23,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/data_dir.h"
 #include "benchmark/benchmark.h"
 #include "engine/engine.h"
+#include "engine/internal/standing_index.h"
+#include "engine/internal/standing_tracker.h"
 #include "engine/standing_sink.h"
+#include "sim/loadtest.h"
+#include "sim/population_generator.h"
 
 namespace fanout {
 namespace {
@@ -86,6 +99,77 @@ void Run(benchmark::State& state, const std::vector<std::pair<int32_t, int32_t>>
 
 void BM_Standing_LookupRandomPoint(benchmark::State& state) { Run(state, Shared().random_points); }
 void BM_Standing_LookupInsideAlert(benchmark::State& state) { Run(state, Shared().inside_points); }
+
+// The load test's K standing areas and a pool of moved users' updates.
+struct UpdatePathFixture {
+  std::vector<std::shared_ptr<const internal::ActiveArea>> areas;  // as the engine builds them
+  std::vector<LocationUpdate> updates;
+  std::vector<uint64_t> cells;
+
+  explicit UpdatePathFixture(int k) {
+    auto cities = LoadCities(FindDataFile("cities.csv").value()).value();
+    auto generator = PopulationGenerator::Create(cities, Region::kUs, 42).value();
+    std::vector<UserRecord> home = generator->GenerateAll(200000, false);
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < k; ++i) {
+      const UserRecord& h = home[rng() % home.size()];
+      internal::StandingRecipe recipe;
+      recipe.id = absl::StrCat("a", i);
+      recipe.format = static_cast<uint8_t>(i % 3 == 2 ? AlertFormat::kCircle : AlertFormat::kPolygon);
+      recipe.text = i % 3 == 0   ? RandomPolygonText(rng, h.lat(), h.lng(), 25, 50)
+                    : i % 3 == 1 ? RandomPolygonText(rng, h.lat(), h.lng(), 5, 40)
+                                 : absl::StrFormat("%.7f,%.7f %.2f", h.lat(), h.lng(), 2 + 18 * u(rng));
+      areas.push_back(internal::BuildActiveArea(recipe).value());
+    }
+    std::uniform_real_distribution<double> step(-0.003, 0.003);
+    for (int i = 0; i < (1 << 18); ++i) {
+      const UserRecord& h = home[rng() % home.size()];
+      updates.push_back(LocationUpdate::Upsert(
+          UserRecord::FromDegrees(h.user_id, h.lat() + step(rng), h.lng() + step(rng))));
+      cells.push_back(updates.back().location.ToCellId().id());
+    }
+  }
+};
+
+void BM_Standing_CollectHits(benchmark::State& state) {
+  static UpdatePathFixture* f = new UpdatePathFixture(100);
+  std::vector<std::shared_ptr<const internal::ActiveArea>> areas;
+  for (const auto& a : f->areas) {
+    auto copy = std::make_shared<internal::ActiveArea>(*a);
+    CoveringOptions covering;
+    covering.max_cells = 64;
+    copy->covering = CoverArea(*copy->area, covering);
+    if (state.range(0) > 0) {
+      internal::RefineForPoints(*copy->area, static_cast<int>(state.range(0)),
+                                static_cast<size_t>(state.range(1)), &copy->covering);
+    }
+    areas.push_back(std::move(copy));
+  }
+  auto index = internal::StandingIndex::Build(std::move(areas));
+  std::vector<internal::StandingIndex::Hit> hits;
+  constexpr size_t kBatch = 1000;
+  size_t at = 0, n = 0, hit = 0;
+  for (auto _ : state) {
+    if (at + kBatch > f->updates.size()) at = 0;
+    index->CollectHits(absl::MakeConstSpan(f->updates).subspan(at, kBatch),
+                       absl::MakeConstSpan(f->cells).subspan(at, kBatch), &hits);
+    at += kBatch, n += kBatch, hit += hits.size();
+  }
+  state.counters["ns_per_update"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["hits_per_update"] = static_cast<double>(hit) / static_cast<double>(n);
+  state.counters["intervals"] = static_cast<double>(index->intervals());
+  state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
+}
+BENCHMARK(BM_Standing_CollectHits)
+    ->Args({0, 0})
+    ->Args({14, 256})
+    ->Args({16, 512})
+    ->Args({16, 1024})
+    ->Args({16, 2048})
+    ->Args({18, 4096})
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_Standing_LookupRandomPoint)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Standing_LookupInsideAlert)->Threads(1)->Threads(2)->UseRealTime();

@@ -314,9 +314,22 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
   RETURN_IF_ERROR(WaitForBacklog());
   // The standing alerts' area tests, before the write lock: appliers make
   // them in parallel, and the lock covers only the delivered records.
-  StandingTracker::Precheck precheck;
+  // The leaf cells are computed once, here, for both the check and the
+  // live index (no standing alerts: the live index computes its own).
+  // Per thread, so the hits' vector is not allocated again every batch;
+  // its index reference is dropped below.
+  thread_local StandingTracker::Precheck precheck;
   const bool prechecked = standing_->any_active();
-  if (prechecked) standing_->PrecheckBatch(updates, &precheck);
+  thread_local std::vector<uint64_t> cells;
+  cells.clear();
+  if (prechecked) {
+    cells.resize(updates.size());
+    for (size_t i = 0; i < updates.size(); ++i) {
+      const LocationUpdate& u = updates[i];
+      cells[i] = u.kind == LocationUpdate::Kind::kUpsert ? u.location.ToCellId().id() : 0;
+    }
+    standing_->PrecheckBatch(updates, &precheck, cells);
+  }
   uint64_t last = 0;
   StandingTracker::Handoff handoff;
   {
@@ -338,7 +351,7 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       synced_cv_.notify_all();
       return st;
     }
-    auto applied = live_->Apply(updates);
+    auto applied = cells.empty() ? live_->Apply(updates) : live_->Apply(updates, cells);
     if (!applied.ok() || *applied != first + updates.size() - 1) {
       // Logged but not applied: the log and the index disagree from here on.
       absl::Status failed = applied.ok() ? absl::InternalError("live index numbered a batch "
@@ -355,9 +368,10 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
     // Users this batch brings into active standing alerts (their records
     // are written here, in sequence order; the sinks are called below).
     if (standing_->any_active()) {
-      standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff)
+      standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff, cells)
           .IgnoreError();
     }
+    precheck.index.reset();
     log_bytes_.store(log_->bytes(), std::memory_order_relaxed);
     segments_.store(log_->segments(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> slock(sync_mu_);

@@ -29,6 +29,11 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
   return impl_->Apply(updates);
 }
 
+absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updates,
+                                          absl::Span<const uint64_t> cells) {
+  return impl_->Apply(updates, cells);
+}
+
 LiveView LiveIndex::View() const { return impl_->View(); }
 
 uint64_t LiveIndex::last_seq() const { return impl_->last_seq(); }

@@ -138,6 +138,12 @@ class LiveIndex {
   // still takes a sequence number. With Options::log, an append failure is
   // returned and nothing is applied.
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+  // The same, with each upsert's leaf cell already computed by the caller
+  // (`cells[i]` == updates[i].location.ToCellId().id(); ignored for a
+  // remove): the Engine computes them once for the index and for its
+  // standing alerts' check. REQUIRES: cells.size() == updates.size().
+  absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates,
+                                 absl::Span<const uint64_t> cells);
   absl::StatusOr<uint64_t> Upsert(const UserRecord& location) {
     LocationUpdate u = LocationUpdate::Upsert(location);
     return Apply({&u, 1});

@@ -41,6 +41,29 @@
 #include "sim/standing_model.h"
 
 namespace fanout {
+
+// (loadtest.h) CAP polygon text ("lat,lon lat,lon ...", closed) of 6 to 10 vertices at
+// min_km..max_km around a centre, radii jittered: RandomWarning's recipe,
+// drawing the same numbers, as text an Engine resolves.
+std::string RandomPolygonText(std::mt19937_64& rng, double lat, double lng, double min_km,
+                              double max_km) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const int n = 6 + static_cast<int>(u(rng) * 5);
+  const double radius_km = min_km + (max_km - min_km) * u(rng);
+  std::string text, first;
+  for (int i = 0; i < n; ++i) {
+    const double angle = 2 * M_PI * i / n;
+    const double r = radius_km * (0.6 + 0.4 * u(rng));
+    const double dlat = r * std::cos(angle) / 111.2;
+    const double dlng = r * std::sin(angle) / (111.2 * std::cos(lat * M_PI / 180));
+    const std::string pair = absl::StrFormat("%.7f,%.7f", std::clamp(lat + dlat, -89.9, 89.9),
+                                             std::clamp(lng + dlng, -179.9, 179.9));
+    if (i == 0) first = pair;
+    absl::StrAppend(&text, pair, " ");
+  }
+  return text + first;
+}
+
 namespace {
 
 double NowSeconds() { return absl::GetCurrentTimeNanos() * 1e-9; }
@@ -61,28 +84,6 @@ int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// CAP polygon text ("lat,lon lat,lon ...", closed) of 6 to 10 vertices at
-// min_km..max_km around a centre, radii jittered: RandomWarning's recipe,
-// drawing the same numbers, as text an Engine resolves.
-std::string RandomPolygonText(std::mt19937_64& rng, double lat, double lng, double min_km,
-                              double max_km) {
-  std::uniform_real_distribution<double> u(0, 1);
-  const int n = 6 + static_cast<int>(u(rng) * 5);
-  const double radius_km = min_km + (max_km - min_km) * u(rng);
-  std::string text, first;
-  for (int i = 0; i < n; ++i) {
-    const double angle = 2 * M_PI * i / n;
-    const double r = radius_km * (0.6 + 0.4 * u(rng));
-    const double dlat = r * std::cos(angle) / 111.2;
-    const double dlng = r * std::sin(angle) / (111.2 * std::cos(lat * M_PI / 180));
-    const std::string pair = absl::StrFormat("%.7f,%.7f", std::clamp(lat + dlat, -89.9, 89.9),
-                                             std::clamp(lng + dlng, -179.9, 179.9));
-    if (i == 0) first = pair;
-    absl::StrAppend(&text, pair, " ");
-  }
-  return text + first;
 }
 
 // Late deliveries of one standing alert, as the load test receives them.

@@ -4,6 +4,7 @@
 #define FANOUT_SIM_LOADTEST_H_
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,12 @@ struct LoadTestOptions {
 // in it; an error only when the test could not run). Starts and joins its
 // own threads; call it from one thread at a time (it sets their nice).
 absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& options);
+
+// CAP polygon text ("lat,lon lat,lon ...", closed) of 6 to 10 vertices at
+// min_km..max_km around a centre, radii jittered: the load test's warnings
+// and standing alerts (bench_standing draws the same).
+std::string RandomPolygonText(std::mt19937_64& rng, double lat, double lng, double min_km,
+                              double max_km);
 
 }  // namespace fanout
 

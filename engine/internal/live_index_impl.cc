@@ -221,8 +221,16 @@ LiveView LiveIndexImpl::View() const {
 }
 
 absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> updates) {
+  return Apply(updates, {});
+}
+
+absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> updates,
+                                              absl::Span<const uint64_t> given) {
   if (updates.empty()) return last_seq();
-  // Validate and compute leaf cells before taking the lock.
+  if (!given.empty() && given.size() != updates.size()) {
+    return absl::InvalidArgumentError("LiveIndex::Apply: one cell an update");
+  }
+  // Validate and compute leaf cells (unless given) before taking the lock.
   thread_local std::vector<uint64_t> cells;
   cells.resize(updates.size());
   for (size_t i = 0; i < updates.size(); ++i) {
@@ -239,7 +247,7 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
           "update ", i, " (user ", u.user_id(), "): coordinates out of range: lat_e7 ",
           u.location.lat_e7, ", lng_e7 ", u.location.lng_e7));
     }
-    cells[i] = u.location.ToCellId().id();
+    cells[i] = given.empty() ? u.location.ToCellId().id() : given[i];
   }
 
   std::lock_guard<std::mutex> lock(mu_);

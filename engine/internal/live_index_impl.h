@@ -92,6 +92,9 @@ class LiveIndexImpl {
   ~LiveIndexImpl();  // stops and joins the background threads
 
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+  // `cells` as LiveIndex::Apply(updates, cells) documents (empty: computed here).
+  absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates,
+                                 absl::Span<const uint64_t> cells);
   LiveView View() const;
   uint64_t last_seq() const { return published_seq_.load(std::memory_order_acquire); }
   void Freeze();

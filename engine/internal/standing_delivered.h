@@ -16,6 +16,19 @@
 namespace fanout {
 namespace internal {
 
+// A prefetch of the cache line that holds `p` (any address: a prefetch
+// never faults). Not __builtin_prefetch: GCC 12 at -O2 drops that one when
+// the address is computed through Mix64 (DeliveredSet's bucket), and the
+// object code of StandingTracker::OnApplied had no prefetch at all; an asm
+// statement is kept.
+inline void PrefetchLine(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
 // An exact set of user ids, compact and with a constant-time membership
 // test, for sets of millions that the update path probes for every user
 // inside an active area.
@@ -58,11 +71,11 @@ class DeliveredSet {
   // entry (and the recent set), later the keys it points at.
   void PrefetchDirectory(uint64_t id) const {
     recent_.prefetch(id);
-    if (!directory_.empty()) __builtin_prefetch(&directory_[Bucket(Mix64(id))]);
+    if (!directory_.empty()) PrefetchLine(&directory_[Bucket(Mix64(id))]);
   }
   void PrefetchKeys(uint64_t id) const {
     if (!directory_.empty()) {
-      __builtin_prefetch(keys_.data() + size_t{directory_[Bucket(Mix64(id))]} * width_);
+      PrefetchLine(keys_.data() + size_t{directory_[Bucket(Mix64(id))]} * width_);
     }
   }
 

@@ -3,12 +3,115 @@
 #include "engine/internal/standing_index.h"
 
 #include <cmath>
+#include <queue>
 #include <utility>
 
+#include "geo/cell_classifier.h"
+#include "s2/s2cell.h"
 #include "s2/s2latlng_rect.h"
 
 namespace fanout {
 namespace internal {
+
+void RefineForPoints(const AlertArea& area, int max_level, size_t max_boundary_cells,
+                     AreaCovering* covering) {
+  struct Pending {
+    S2CellId id;
+    CellClassifier::Trail trail;
+  };
+  // Coarsest first: a budget that runs out leaves the boundary uniformly
+  // fine rather than fine in one corner.
+  auto coarser = [](const Pending& a, const Pending& b) { return a.id.level() > b.id.level(); };
+  std::priority_queue<Pending, std::vector<Pending>, decltype(coarser)> queue(coarser);
+  CellClassifier classifier(area);
+  std::vector<S2CellId> interior(covering->interior.cell_ids().begin(),
+                                 covering->interior.cell_ids().end());
+  std::vector<S2CellId> boundary;
+  for (S2CellId id : covering->boundary) {
+    CellClassifier::Trail trail = classifier.Root();
+    switch (classifier.Classify(S2Cell(id), &trail)) {
+      case CellClassifier::Relation::kInside: interior.push_back(id); break;
+      case CellClassifier::Relation::kOutside: break;
+      case CellClassifier::Relation::kBoundary: queue.push({id, std::move(trail)}); break;
+    }
+  }
+  // Splitting a cell replaces one boundary cell with at most four.
+  while (!queue.empty() && queue.top().id.level() < max_level &&
+         queue.size() + boundary.size() + 3 <= max_boundary_cells) {
+    Pending parent = queue.top();
+    queue.pop();
+    for (S2CellId child = parent.id.child_begin(); child != parent.id.child_end();
+         child = child.next()) {
+      CellClassifier::Trail trail = parent.trail;
+      switch (classifier.Classify(S2Cell(child), &trail)) {
+        case CellClassifier::Relation::kInside: interior.push_back(child); break;
+        case CellClassifier::Relation::kOutside: break;
+        case CellClassifier::Relation::kBoundary:
+          if (child.level() >= max_level) {
+            boundary.push_back(child);
+          } else {
+            queue.push({child, std::move(trail)});
+          }
+          break;
+      }
+    }
+  }
+  for (; !queue.empty(); queue.pop()) boundary.push_back(queue.top().id);
+  covering->interior = S2CellUnion(std::move(interior));
+  covering->boundary = S2CellUnion(std::move(boundary));
+}
+
+void StandingIndex::CollectHits(absl::Span<const LocationUpdate> updates,
+                                absl::Span<const uint64_t> cells, std::vector<Hit>* hits) const {
+  hits->clear();
+  if (starts_.empty()) return;
+  // In groups whose searches go in lockstep: the searches' last steps are
+  // cache misses (the breaks of many refined coverings outgrow the
+  // caches), each depending on the one before; a group's are independent,
+  // so they overlap. Padding (kBlock-aligned starts_) gives every search the
+  // same number of steps.
+  constexpr size_t kGroup = 16;
+  uint32_t at[kGroup];
+  uint64_t id[kGroup];
+  const uint64_t* base[kGroup];
+  size_t interval[kGroup];
+  for (size_t k = 0; k < updates.size();) {
+    size_t g = 0;
+    for (; k < updates.size() && g < kGroup; ++k) {
+      const LocationUpdate& u = updates[k];
+      if (u.kind != LocationUpdate::Kind::kUpsert) continue;
+      if (!MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
+      id[g] = cells.empty() ? u.location.ToCellId().id() : cells[k];
+      at[g++] = static_cast<uint32_t>(k);
+    }
+    for (size_t j = 0; j < g; ++j) base[j] = top_.data();
+    for (size_t n = top_.size(); n > 1;) {
+      const size_t half = n / 2;
+      for (size_t j = 0; j < g; ++j) base[j] = base[j][half] <= id[j] ? base[j] + half : base[j];
+      n -= half;
+    }
+    for (size_t j = 0; j < g; ++j) {
+      const size_t t = static_cast<size_t>(base[j] - top_.data()) + (*base[j] <= id[j]);
+      // t == 0: before the first break; searched in block 0, it comes out
+      // as interval -1 (kNone).
+      base[j] = starts_.data() + (t == 0 ? 0 : (t - 1) * kBlock);
+    }
+    for (size_t n = kBlock; n > 1;) {
+      const size_t half = n / 2;
+      for (size_t j = 0; j < g; ++j) base[j] = base[j][half] <= id[j] ? base[j] + half : base[j];
+      n -= half;
+    }
+    for (size_t j = 0; j < g; ++j) {
+      interval[j] = static_cast<size_t>(base[j] - starts_.data()) + (*base[j] <= id[j]) - 1;
+      if (interval[j] != kNone) __builtin_prefetch(&offsets_[interval[j]]);
+    }
+    for (size_t j = 0; j < g; ++j) {
+      if (interval[j] == kNone) continue;
+      ForEachInInterval(interval[j], S2CellId(id[j]),
+                        [&](uint32_t i) { hits->push_back({i, at[j]}); });
+    }
+  }
+}
 
 std::shared_ptr<const StandingIndex> StandingIndex::Build(
     std::vector<std::shared_ptr<const ActiveArea>> areas) {
@@ -26,7 +129,9 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
     auto add = [&](const S2CellUnion& cells, uint32_t boundary) {
       for (S2CellId c : cells) {
         events.push_back({c.range_min().id(), +1, i << 1 | boundary});
-        events.push_back({c.range_max().id() + 1, -1, i << 1 | boundary});
+        // Leaf ids are odd: the cell ends at the next leaf id (+2), so that
+        // a cell and the next one in id order meet without a gap.
+        events.push_back({c.range_max().id() + 2, -1, i << 1 | boundary});
       }
     };
     add(a.covering.interior, 0);
@@ -73,11 +178,23 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
       }
     }
     std::sort(active.begin(), active.end());
+    // Where one cell ends and the next (of the same areas) begins, nothing
+    // changes: no break (adjacent cells are common in coverings, and the
+    // fewer the breaks, the smaller the index and the shorter the search).
+    if (!index->starts_.empty()) {
+      const size_t n = index->offsets_.size();
+      const auto prev = index->entries_.begin() + index->offsets_[n - 2];
+      if (std::equal(active.begin(), active.end(), prev, index->entries_.end())) continue;
+    }
     index->starts_.push_back(pos);
     index->entries_.insert(index->entries_.end(), active.begin(), active.end());
     index->offsets_.push_back(static_cast<uint32_t>(index->entries_.size()));
   }
   for (size_t k = 0; k < index->starts_.size(); k += kBlock) index->top_.push_back(index->starts_[k]);
+  // Padding to whole blocks, past every leaf id: the searches of a block
+  // then all take the same steps.
+  index->breaks_ = index->starts_.size();
+  index->starts_.resize((index->starts_.size() + kBlock - 1) / kBlock * kBlock, ~uint64_t{0});
   return index;
 }
 

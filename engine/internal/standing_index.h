@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "engine/location_update.h"
 #include "geo/alert_area.h"
 #include "geo/area_covering.h"
 #include "s2/s2cell_id.h"
@@ -29,6 +31,16 @@ struct ActiveArea {
   absl::Time expires = absl::InfiniteFuture();
 };
 
+// Refines the boundary cells of `covering` (interior: no test; boundary:
+// exact test) for point lookups: boundary cells coarser than `max_level`
+// are split, coarsest first, and each child classified (CellClassifier:
+// inside joins the interior, outside is dropped, the rest stay boundary),
+// while the boundary holds at most `max_boundary_cells`. The result is
+// still a covering (every point of the area in one of the two unions, the
+// interior wholly inside): only fewer points are left to the exact test.
+void RefineForPoints(const AlertArea& area, int max_level, size_t max_boundary_cells,
+                     AreaCovering* covering);
+
 // The coverings of every active area merged into one sorted vector of
 // elementary cell-id intervals, each with the alerts whose covering holds
 // it (and whether that alert's cell is interior or boundary), plus a coarse
@@ -36,17 +48,23 @@ struct ActiveArea {
 // rejects most points before any S2 arithmetic.
 //
 // Memory: 8.25 bytes per interval break, 4 per (interval, alert), 128 KiB grid.
-// A point lookup: a grid bit, a binary search, and exact tests only for
-// the alerts whose boundary cell holds the point.
+// A point lookup: a grid bit, a two-level branch-free search, and exact
+// tests only for the alerts whose boundary cell holds the point.
 //
 // Thread-safety: immutable once built; const methods are safe from any
 // number of threads.
 //
 // Typical usage:
 //   auto index = StandingIndex::Build(areas);
-//   index->ForEach(lat_e7, lng_e7, [&](uint32_t i) { hit(index->area(i)); });
+//   index->ForEachAt(lat_e7, lng_e7, [&](uint32_t i) { hit(index->area(i)); });
 class StandingIndex {
  public:
+  // An (area, update) pair whose point the area holds.
+  struct Hit {
+    uint32_t slot;  // the area's index in this StandingIndex
+    uint32_t k;     // the update's position in its batch
+  };
+
   static std::shared_ptr<const StandingIndex> Build(
       std::vector<std::shared_ptr<const ActiveArea>> areas);
 
@@ -54,6 +72,7 @@ class StandingIndex {
   const ActiveArea& area(uint32_t i) const { return *areas_[i]; }
   const std::vector<std::shared_ptr<const ActiveArea>>& areas() const { return areas_; }
   uint64_t memory_bytes() const;
+  size_t intervals() const { return breaks_; }
 
   // False when no area's bounding rectangle reaches the point's grid cell.
   bool MayHit(int32_t lat_e7, int32_t lng_e7) const {
@@ -61,20 +80,34 @@ class StandingIndex {
     return (grid_[bit >> 6] >> (bit & 63)) & 1;
   }
 
-  // Calls fn(i) for each area i that contains the leaf cell (the point the
-  // index stores for a user: AlertArea::Contains(leaf.ToPoint()), as the
-  // alert executor judges it), in increasing i.
+  // Every (area, update) pair of the batch whose area holds the update's
+  // point (AlertArea::Contains(leaf.ToPoint()) for an upsert's leaf cell, as
+  // the alert executor judges it), in update order and, per update, in
+  // increasing area; removes hit nothing. `cells[k]` is update k's leaf
+  // cell id (LocationUpdate's ToCellId; anything for a remove); empty:
+  // computed here. Replaces *hits.
+  void CollectHits(absl::Span<const LocationUpdate> updates, absl::Span<const uint64_t> cells,
+                   std::vector<Hit>* hits) const;
+
+  // Calls fn(i) for each area i that contains the leaf cell, in increasing i.
   template <typename F>
   void ForEachContaining(S2CellId leaf, F&& fn) const {
-    const uint64_t id = leaf.id();
-    // Two levels: every kBlock-th break (small, stays in cache), then
-    // within one block of kBlock breaks (a few cache lines).
-    auto top = std::upper_bound(top_.begin(), top_.end(), id);
-    if (top == top_.begin()) return;
-    const size_t block = static_cast<size_t>(top - top_.begin()) - 1;
-    const auto first = starts_.begin() + block * kBlock;
-    const auto last = starts_.begin() + std::min(starts_.size(), (block + 1) * kBlock);
-    const size_t k = static_cast<size_t>(std::upper_bound(first, last, id) - starts_.begin()) - 1;
+    const size_t k = IntervalOf(leaf.id());
+    if (k != kNone) ForEachInInterval(k, leaf, fn);
+  }
+
+  // The same from coordinates (1e-7 degree), with the grid first.
+  template <typename F>
+  void ForEachAt(int32_t lat_e7, int32_t lng_e7, F&& fn) const {
+    if (!MayHit(lat_e7, lng_e7)) return;
+    ForEachContaining(S2CellId(S2LatLng::FromE7(lat_e7, lng_e7)), fn);
+  }
+
+ private:
+  static constexpr size_t kNone = ~size_t{0};
+  // fn(i) for each area i of interval k that contains `leaf` (in it).
+  template <typename F>
+  void ForEachInInterval(size_t k, S2CellId leaf, F&& fn) const {
     bool have_point = false;
     S2Point p;
     for (uint32_t j = offsets_[k]; j < offsets_[k + 1]; ++j) {
@@ -87,15 +120,29 @@ class StandingIndex {
       fn(i);
     }
   }
-
-  // The same from coordinates (1e-7 degree), with the grid first.
-  template <typename F>
-  void ForEachAt(int32_t lat_e7, int32_t lng_e7, F&& fn) const {
-    if (!MayHit(lat_e7, lng_e7)) return;
-    ForEachContaining(S2CellId(S2LatLng::FromE7(lat_e7, lng_e7)), fn);
+  // The elementary interval holding leaf id `id`, or kNone (before the
+  // first break). Two levels, each searched without branches (the
+  // comparisons are unpredictable: a branchy search mispredicts about half
+  // of them): every kBlock-th break (small, stays in cache), then one block
+  // of kBlock breaks (a few cache lines).
+  size_t IntervalOf(uint64_t id) const {
+    const size_t t = UpperBound(top_.data(), top_.size(), id);
+    if (t == 0) return kNone;
+    const size_t first = (t - 1) * kBlock;
+    return first + UpperBound(starts_.data() + first, kBlock, id) - 1;
+  }
+  // The number of a[0..n) that are <= x (a sorted).
+  static size_t UpperBound(const uint64_t* a, size_t n, uint64_t x) {
+    if (n == 0) return 0;
+    const uint64_t* base = a;
+    while (n > 1) {
+      const size_t half = n / 2;
+      base = base[half] <= x ? base + half : base;
+      n -= half;
+    }
+    return static_cast<size_t>(base - a) + (*base <= x);
   }
 
- private:
   // Grid cells of a quarter degree: 128 KiB of bits, in cache.
   static constexpr int64_t kGridE7 = 2500000;
   static constexpr int kGridRows = 720, kGridCols = 1440;
@@ -110,9 +157,13 @@ class StandingIndex {
     return static_cast<uint32_t>(lat * kGridCols + lng);
   }
 
+ private:
   std::vector<std::shared_ptr<const ActiveArea>> areas_;
   static constexpr size_t kBlock = 32;
-  std::vector<uint64_t> starts_;    // interval k: [starts_[k], starts_[k+1])
+  size_t breaks_ = 0;
+  // Interval k: [starts_[k], starts_[k+1]) for k < breaks_; padded with
+  // ~0 to a multiple of kBlock.
+  std::vector<uint64_t> starts_;
   std::vector<uint64_t> top_;       // starts_[0], starts_[kBlock], starts_[2 * kBlock], ...
   std::vector<uint32_t> offsets_;   // entries of interval k: [offsets_[k], offsets_[k+1])
   std::vector<uint32_t> entries_;   // area << 1 | (1: boundary cell, test exactly)

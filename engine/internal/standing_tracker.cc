@@ -71,6 +71,7 @@ absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const Standing
   CoveringOptions covering;
   covering.max_cells = 64;
   area->covering = CoverArea(*area->area, covering);
+  RefineForPoints(*area->area, kStandingRefineLevel, kStandingBoundaryCells, &area->covering);
   area->expires = FromUnixNs(recipe.expires_unix_ns);
   return std::shared_ptr<const ActiveArea>(std::move(area));
 }
@@ -177,16 +178,30 @@ absl::Status StandingTracker::JournalLocked(const JournalRecord& r) {
 }
 
 void StandingTracker::RepublishLocked() {
+  // The cheap part now; the index at its first use (EnsureIndexLocked), so
+  // that issuing K alerts back to back builds it once, not K times.
+  int64_t next = INT64_MAX;
+  uint64_t active = 0;
+  for (auto& [id, a] : alerts_) {
+    if (a->area == nullptr) continue;
+    ++active;
+    if (a->area->expires != absl::InfiniteFuture()) {
+      next = std::min(next, absl::ToUnixNanos(a->area->expires));
+    }
+  }
+  next_expiry_ns_.store(next, std::memory_order_relaxed);
+  index_dirty_.store(true, std::memory_order_release);
+  active_.store(active, std::memory_order_release);
+}
+
+void StandingTracker::EnsureIndexLocked() {
+  if (!index_dirty_.load(std::memory_order_relaxed)) return;
   std::vector<std::shared_ptr<const ActiveArea>> areas;
   by_slot_.clear();
-  int64_t next = INT64_MAX;
   for (auto& [id, a] : alerts_) {
     if (a->area == nullptr) continue;
     areas.push_back(a->area);
     by_slot_.push_back(a.get());
-    if (a->area->expires != absl::InfiniteFuture()) {
-      next = std::min(next, absl::ToUnixNanos(a->area->expires));
-    }
   }
   index_ = StandingIndex::Build(std::move(areas));
   slot_delivered_.clear();
@@ -195,11 +210,20 @@ void StandingTracker::RepublishLocked() {
     slot_delivered_.push_back(&a->delivered);
     slot_has_sink_.push_back(a->channel != nullptr);
   }
-  next_expiry_ns_.store(next, std::memory_order_relaxed);
-  active_.store(by_slot_.size(), std::memory_order_release);
-  std::lock_guard<std::mutex> lock(pub_mu_);
-  published_ = index_;
-  version_.store(g_index_version.fetch_add(1) + 1, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(pub_mu_);
+    published_ = index_;
+    version_.store(g_index_version.fetch_add(1) + 1, std::memory_order_release);
+  }
+  index_dirty_.store(false, std::memory_order_release);
+}
+
+void StandingTracker::PublishNow() const {
+  if (!index_dirty_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::shared_mutex> lock(mu_);
+  // The index is a cache of alerts_, built where first needed: a const
+  // lookup may build it (no tracker is ever const itself).
+  const_cast<StandingTracker*>(this)->EnsureIndexLocked();
 }
 
 const StandingIndex* StandingTracker::Published() const {
@@ -208,6 +232,7 @@ const StandingIndex* StandingTracker::Published() const {
     std::shared_ptr<const StandingIndex> index;
   };
   thread_local Cache cache;
+  PublishNow();
   const uint64_t v = version_.load(std::memory_order_acquire);
   if (cache.version != v) {
     std::lock_guard<std::mutex> lock(pub_mu_);
@@ -217,27 +242,10 @@ const StandingIndex* StandingTracker::Published() const {
   return cache.index.get();
 }
 
-namespace {
 
-// Every (area, update) pair of the batch whose point the area holds, in
-// update order and, per update, in increasing area slot.
-void CollectHits(const StandingIndex& index, absl::Span<const LocationUpdate> updates,
-                 std::vector<StandingTracker::Hit>* hits) {
-  hits->clear();
-  for (size_t k = 0; k < updates.size(); ++k) {
-    const LocationUpdate& u = updates[k];
-    if (u.kind != LocationUpdate::Kind::kUpsert) continue;
-    if (!index.MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
-    index.ForEachContaining(u.location.ToCellId(), [&](uint32_t i) {
-      hits->push_back({i, static_cast<uint32_t>(k)});
-    });
-  }
-}
-
-}  // namespace
-
-void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates,
-                                    Precheck* out) const {
+void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out,
+                                    absl::Span<const uint64_t> cells) const {
+  PublishNow();
   {
     std::lock_guard<std::mutex> lock(pub_mu_);
     out->index = published_;
@@ -246,13 +254,15 @@ void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates,
     out->hits.clear();
     return;
   }
-  CollectHits(*out->index, updates, &out->hits);
+  out->index->CollectHits(updates, cells, &out->hits);
 }
 
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
-                                        uint64_t first_seq, const Precheck* pre, Handoff* out) {
+                                        uint64_t first_seq, const Precheck* pre, Handoff* out,
+                                        absl::Span<const uint64_t> cells) {
   ExpireDue(out);
   std::lock_guard<std::shared_mutex> lock(mu_);
+  EnsureIndexLocked();
   if (by_slot_.empty()) return absl::OkStatus();
   // Pass 1: every (alert, update) whose point the area holds, from the
   // precheck when it was made against the index of the alerts active now
@@ -270,7 +280,7 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
       if (slot_has_sink_[h.slot]) hits.push_back(h);
     }
   } else {
-    CollectHits(*index_, updates, &hits);
+    index_->CollectHits(updates, cells, &hits);
     hits.erase(std::remove_if(hits.begin(), hits.end(),
                               [&](const Hit& h) { return !slot_has_sink_[h.slot]; }),
                hits.end());
@@ -383,6 +393,7 @@ absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<Stan
   channel->sink = std::move(sink);
   channel->initial_done = true;  // its initial lists went to the sink before the restart
   it->second->channel = std::move(channel);
+  EnsureIndexLocked();  // by_slot_ may name ended alerts until then
   for (size_t i = 0; i < by_slot_.size(); ++i) {
     if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1;
   }
@@ -609,7 +620,7 @@ StandingTracker::Stats StandingTracker::GetStats() const {
   st.late = late_.load(std::memory_order_relaxed);
   st.sink_errors = sink_errors_.load(std::memory_order_relaxed);
   st.journal_bytes = journal_ != nullptr ? journal_->bytes() : 0;
-  st.index_bytes = index_->memory_bytes();
+  st.index_bytes = index_ != nullptr ? index_->memory_bytes() : 0;  // as last built
   return st;
 }
 

@@ -34,6 +34,13 @@
 namespace fanout {
 namespace internal {
 
+// The covering of an active area is refined (RefineForPoints) down to
+// this level (about 150 m) with at most this many boundary cells, so that
+// few updates near the area need the exact test; bench_standing's
+// BM_Standing_CollectHits sweeps both.
+inline constexpr int kStandingRefineLevel = 16;
+inline constexpr size_t kStandingBoundaryCells = 512;
+
 // Resolves a recipe's text into an active area (covering included).
 absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe);
 
@@ -45,7 +52,10 @@ absl::Time CapExpires(absl::string_view xml);
 // OnApplied, Register, ReplaceArea and Attach under its write lock (so
 // each sees the updates in sequence order and a registration falls
 // between two batches); lookups take no lock (a per-thread cached pointer
-// to an immutable StandingIndex, checked against an atomic version).
+// to an immutable StandingIndex, checked against an atomic version), except
+// the first after alerts changed, which builds the index under mu_ (it is
+// built at its first use, so that K alerts issued back to back build it
+// once).
 // Lock order: the Engine's write lock, mu_, a channel's mu, pub_mu_.
 class StandingTracker {
  public:
@@ -94,10 +104,7 @@ class StandingTracker {
   bool any_active() const { return active_.load(std::memory_order_acquire) > 0; }
 
   // An (alert slot, update) pair whose point the alert's area holds.
-  struct Hit {
-    uint32_t slot;
-    uint32_t k;  // the update's position in its batch
-  };
+  using Hit = StandingIndex::Hit;
   // The area tests of a batch, made before the Engine's write lock so that
   // the lock is held only for the delivered records: the hits against the
   // index published when Precheck ran, in update order.
@@ -105,8 +112,11 @@ class StandingTracker {
     std::shared_ptr<const StandingIndex> index;
     std::vector<Hit> hits;
   };
-  // Off every lock (any thread): fills *out for `updates`.
-  void PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out) const;
+  // Off every lock (any thread): fills *out for `updates`. `cells`: the
+  // updates' leaf cells as StandingIndex::CollectHits takes them (empty:
+  // computed here).
+  void PrecheckBatch(absl::Span<const LocationUpdate> updates, Precheck* out,
+                     absl::Span<const uint64_t> cells = {}) const;
 
   // Under the Engine's write lock, after `updates` (numbered from
   // first_seq) were applied: the users they bring into active areas.
@@ -114,7 +124,8 @@ class StandingTracker {
   // is used when the active alerts have not changed since (the same index),
   // else the area tests are made again here.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
-                         const Precheck* pre, Handoff* out);
+                         const Precheck* pre, Handoff* out,
+                         absl::Span<const uint64_t> cells = {});
   // Ends alerts whose expiry has passed on the clock.
   void ExpireDue(Handoff* out);
 
@@ -161,7 +172,14 @@ class StandingTracker {
 
  private:
   struct Alert;
+  // After the active alerts or an area changed: the expiry and the count
+  // now, and marks the index for rebuilding.
   void RepublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds and publishes the index (and the by-slot arrays) if marked.
+  void EnsureIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // EnsureIndexLocked under mu_, when marked (a lookup or a precheck after
+  // a change: the steady state takes no lock).
+  void PublishNow() const;
   void EndLocked(Alert* a, EndReason reason, Handoff* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -188,6 +206,9 @@ class StandingTracker {
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
   std::atomic<uint64_t> active_{0};
+  // The index (index_, by_slot_, slot_*, published_) no longer reflects
+  // alerts_; set under mu_, cleared by EnsureIndexLocked.
+  std::atomic<bool> index_dirty_{true};
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
   // OnApplied's hits when it makes the area tests itself, reused between
   // batches.
