@@ -75,17 +75,6 @@ std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> ma
   return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
 }
 
-// At most how many updates the segments hold (their sizes over the record
-// size), to reserve room for them once; 0 when unknown.
-size_t ExpectedUpdates(const std::string& dir, const std::vector<NumberedFile>& segments) {
-  uint64_t bytes = 0;
-  for (const NumberedFile& seg : segments) {
-    struct stat st;
-    if (::stat(JoinPath(dir, seg.name).c_str(), &st) == 0) bytes += static_cast<uint64_t>(st.st_size);
-  }
-  return static_cast<size_t>(bytes / kUpdateLogRecordSize);
-}
-
 }  // namespace
 
 std::string CheckpointName(uint64_t seq) {
@@ -186,13 +175,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   if (mode == ReplayMode::kWriterPath) {
     ASSIGN_OR_RETURN(out.live, make_live(CopyToHugePages(std::move(loaded->index)), s));
   } else {
-    std::vector<NumberedFile> after;  // the segments replayed (as step 2 picks them)
-    for (size_t i = 0; i < listing.segments.size(); ++i) {
-      if (i + 1 == listing.segments.size() || listing.segments[i + 1].seq > s + 1) {
-        after.push_back(listing.segments[i]);
-      }
-    }
-    fold = std::make_unique<LogFold>(ExpectedUpdates(dir, after));
+    fold = std::make_unique<LogFold>();
   }
   report.load_checkpoint_s = SecondsSince(start);
 

@@ -11,6 +11,7 @@
 #include "engine/internal/live_version.h"
 #include "engine/user_record.h"
 #include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
 
 namespace fanout {
@@ -40,65 +41,103 @@ struct Chunks {
   size_t end(size_t c) const { return n * (c + 1) / count; }
 };
 
-// The users some update touched (distinct ids), for the test of every base
-// entry: open addressing, linear probing, at a load of at most a half, on
-// huge pages; 0 marks a free place (user 0 is a flag of its own). Built in
-// parallel (compare-and-swap into free places), then read-only.
+uint64_t Hash(uint64_t user) {
+  // SplitMix64's finalizer of a salted id (not correlated with the shard
+  // hash or the slot table's).
+  uint64_t z = user ^ 0x3c6ef372fe94f82bULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The users the updates touched (distinct ids), for the test of every base
+// entry: open addressing with linear probing at a load of at most a half,
+// in one region per bucket of LogFold (the top bits of Hash pick the
+// region, the low bits the home place in it), so each region is filled on
+// its own, in cache, in parallel; 0 marks a free place (user 0 is a flag of
+// its own). Read-only once made.
 class TouchedSet {
  public:
-  // REQUIRES: users[0..n) sorted and distinct.
-  TouchedSet(const uint64_t* users, size_t n) {
-    size_t capacity = 16;
-    while (capacity < 2 * n) capacity *= 2;
-    mask_ = capacity - 1;
-    places_ = U64Column(capacity);
-    uint64_t* places = places_.data();
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, capacity, size_t{1} << 18),
-                      [&](const auto& r) {
-                        std::memset(places + r.begin(), 0, r.size() * sizeof(uint64_t));
-                      });
-    has_zero_ = n > 0 && users[0] == 0;  // sorted: user 0, if any, is first
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, size_t{1} << 14), [&](const auto& r) {
-      for (size_t i = r.begin(); i < r.end(); ++i) {
-        const uint64_t user = users[i];
-        if (user == 0) continue;
-        for (size_t at = Hash(user) & mask_;; at = (at + 1) & mask_) {
-          uint64_t expected = 0;
-          if (__atomic_compare_exchange_n(&places[at], &expected, user, /*weak=*/false,
-                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            break;
-          }
+  static constexpr int kRegionBits = LogFold::kBucketBits;
+  static constexpr size_t kRegions = size_t{1} << kRegionBits;
+
+  // touched_of(r): the distinct users of region r (those whose Hash has r
+  // in its top kRegionBits bits).
+  template <typename TouchedOf>
+  explicit TouchedSet(TouchedOf touched_of) {
+    size_t total = 0;
+    for (size_t r = 0; r < kRegions; ++r) {
+      const size_t n = touched_of(r).size();
+      size_t capacity = n == 0 ? 0 : 4;
+      while (capacity < 2 * n) capacity *= 2;
+      offset_[r] = total;
+      mask_[r] = capacity - 1;
+      capacity_[r] = capacity;
+      total += capacity;
+    }
+    places_ = U64Column(total);
+    std::vector<uint8_t> zero_in(kRegions, 0);
+    tbb::parallel_for(size_t{0}, kRegions, [&](size_t r) {
+      uint64_t* region = places_.data() + offset_[r];
+      std::memset(region, 0, capacity_[r] * sizeof(uint64_t));
+      for (uint64_t user : touched_of(r)) {
+        if (user == 0) {
+          zero_in[r] = 1;
+          continue;
         }
+        size_t k = Hash(user) & mask_[r];
+        while (region[k] != 0) k = (k + 1) & mask_[r];
+        region[k] = user;
       }
     });
+    for (size_t r = 0; r < kRegions; ++r) has_zero_ |= zero_in[r] != 0;
+    empty_ = total == 0;
   }
 
-  void Prefetch(uint64_t user) const { __builtin_prefetch(&places_.data()[Hash(user) & mask_]); }
+  bool empty() const { return empty_; }
+
+  void Prefetch(uint64_t user) const {
+    const uint64_t h = Hash(user);
+    const size_t r = h >> (64 - kRegionBits);
+    __builtin_prefetch(places_.data() + offset_[r] + (h & mask_[r]));
+  }
 
   bool Contains(uint64_t user) const {
     if (user == 0) return has_zero_;
-    const uint64_t* places = places_.data();
-    for (size_t at = Hash(user) & mask_;; at = (at + 1) & mask_) {
-      const uint64_t v = places[at];
-      if (v == user) return true;
-      if (v == 0) return false;
+    const uint64_t h = Hash(user);
+    const size_t r = h >> (64 - kRegionBits);
+    if (capacity_[r] == 0) return false;
+    const uint64_t* region = places_.data() + offset_[r];
+    for (size_t k = h & mask_[r];; k = (k + 1) & mask_[r]) {
+      if (region[k] == user) return true;
+      if (region[k] == 0) return false;
     }
   }
 
  private:
-  static uint64_t Hash(uint64_t user) {
-    // SplitMix64's finalizer of a salted id (not correlated with the shard
-    // hash or the slot table's).
-    uint64_t z = user ^ 0x3c6ef372fe94f82bULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
   U64Column places_;
-  size_t mask_ = 0;
+  size_t offset_[kRegions], mask_[kRegions], capacity_[kRegions];
   bool has_zero_ = false;
+  bool empty_ = true;
 };
+
+// Columns sorted by cell: the users of each cell sorted too, so that the
+// columns are sorted by (cell, user). Runs of one cell are short and rare
+// (users at the very same spot).
+void SortUsersWithinCells(const uint64_t* cells, uint64_t* users, size_t n) {
+  const Chunks chunks(n);
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
+    size_t i = chunks.begin(c);
+    // A run that began in the chunk before is that chunk's.
+    while (i > 0 && i < chunks.end(c) && cells[i] == cells[i - 1]) ++i;
+    while (i < chunks.end(c)) {
+      size_t j = i + 1;
+      while (j < n && cells[j] == cells[i]) ++j;
+      if (j - i > 1) std::sort(users + i, users + j);
+      i = j;
+    }
+  });
+}
 
 // Two parallel columns sorted by (cell, user).
 struct Columns {
@@ -125,95 +164,127 @@ struct Columns {
 
 }  // namespace
 
-LogFold::LogFold(size_t expected_updates) {
-  if (expected_updates > 0) {
-    users_ = U64Column(expected_updates);
-    values_ = U64Column(expected_updates);
-  }
-}
+// The users one bucket's updates touched, as a region of the touched set,
+// and that bucket's upserts with their cells. Made from the bucket's
+// updates in log order, so the last one of a user wins.
+struct LogFold::BucketResult {
+  std::vector<uint64_t> touched;               // distinct users
+  std::vector<uint64_t> up_users, up_values;  // the kept upserts
+};
 
-void LogFold::Grow(size_t at_least) {
-  const size_t capacity = std::max({at_least, 2 * users_.size(), size_t{1} << 16});
-  U64Column users(capacity), values(capacity);
-  if (size_ > 0) {
-    std::memcpy(users.data(), users_.data(), size_ * sizeof(uint64_t));
-    std::memcpy(values.data(), values_.data(), size_ * sizeof(uint64_t));
-  }
-  users_ = std::move(users);
-  values_ = std::move(values);
-}
+LogFold::LogFold() : buckets_(kBuckets) {}
+LogFold::~LogFold() = default;
 
 void LogFold::Add(absl::Span<const LocationUpdate> updates) {
-  if (size_ + updates.size() > users_.size()) Grow(size_ + updates.size());
-  uint64_t* users = users_.data() + size_;
-  uint64_t* values = values_.data() + size_;
-  for (size_t i = 0; i < updates.size(); ++i) {
-    const LocationUpdate& u = updates[i];
-    users[i] = u.user_id();
-    values[i] = u.kind == LocationUpdate::Kind::kRemove ? kRemoved : Pack(u.location);
+  for (const LocationUpdate& u : updates) {
+    Bucket& b = buckets_[Hash(u.user_id()) >> (64 - kBucketBits)];
+    if (b.last_used == kChunk || b.chunks.empty()) {
+      b.chunks.emplace_back(new Pending[kChunk]);  // not zeroed: written before read
+      b.last_used = 0;
+    }
+    Pending& p = b.chunks.back()[b.last_used++];
+    p.user = u.user_id();
+    p.value = u.kind == LocationUpdate::Kind::kRemove ? kRemoved : Pack(u.location);
+    ++b.size;
   }
   size_ += updates.size();
 }
 
-std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
-  const size_t n = size_;
-  // 1. The updates by user, stably: of one user's, the newest is last.
-  U64Column scratch_users(n), scratch_values(n);
-  bool in_scratch = false;
-  RadixSortPairs(absl::MakeSpan(users_.data(), n), absl::MakeSpan(values_.data(), n),
-                 scratch_users.span(), scratch_values.span(), &in_scratch);
-  const uint64_t* users = in_scratch ? scratch_users.data() : users_.data();
-  const uint64_t* values = in_scratch ? scratch_values.data() : values_.data();
-  // The other pair is free: it takes the kept upserts (cell, user).
-  uint64_t* up_cells = in_scratch ? users_.data() : scratch_users.data();
-  uint64_t* up_users = in_scratch ? values_.data() : scratch_values.data();
-
-  // 2. Each user's newest update: the users touched (sorted, distinct), and
-  // the upserts among them with their cells.
-  const Chunks chunks(n);
-  std::vector<size_t> touched_at(chunks.count + 1, 0), upsert_at(chunks.count + 1, 0);
-  auto newest = [&](size_t i) { return i + 1 == n || users[i + 1] != users[i]; };
-  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
-    size_t t = 0, u = 0;
-    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) {
-      if (!newest(i)) continue;
-      ++t;
-      u += values[i] != kRemoved;
+// Each user's newest update of bucket `b`: an open-addressing table of the
+// users seen (in cache: a bucket is 1/256 of the log), each with the index
+// of its newest update so far.
+LogFold::BucketResult LogFold::Newest(size_t index, std::vector<uint64_t>* keys,
+                                      std::vector<uint32_t>* latest) {
+  Bucket& b = buckets_[index];
+  BucketResult out;
+  size_t capacity = 16;
+  while (capacity < 2 * b.size) capacity *= 2;
+  const size_t mask = capacity - 1;
+  keys->assign(capacity, 0);
+  latest->resize(capacity);
+  uint32_t zero_latest = 0;  // 1 + the index of user 0's newest update, if any
+  auto at = [&](size_t i) -> const Pending& { return b.chunks[i / kChunk][i % kChunk]; };
+  size_t distinct = 0;
+  for (size_t i = 0; i < b.size; ++i) {
+    const uint64_t user = at(i).user;
+    if (user == 0) {
+      distinct += zero_latest == 0;
+      zero_latest = static_cast<uint32_t>(i + 1);
+      continue;
     }
-    touched_at[c + 1] = t;
-    upsert_at[c + 1] = u;
-  });
-  for (size_t c = 0; c < chunks.count; ++c) {
-    touched_at[c + 1] += touched_at[c];
-    upsert_at[c + 1] += upsert_at[c];
+    for (size_t k = Hash(user) & mask;; k = (k + 1) & mask) {
+      if ((*keys)[k] == user) {
+        (*latest)[k] = static_cast<uint32_t>(i);
+        break;
+      }
+      if ((*keys)[k] == 0) {
+        (*keys)[k] = user;
+        (*latest)[k] = static_cast<uint32_t>(i);
+        ++distinct;
+        break;
+      }
+    }
   }
-  const size_t touched_count = touched_at[chunks.count], m = upsert_at[chunks.count];
-  U64Column touched(touched_count);
-  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
-    size_t t = touched_at[c], u = upsert_at[c];
-    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) {
-      if (!newest(i)) continue;
-      touched[t++] = users[i];
-      if (values[i] == kRemoved) continue;
-      up_cells[u] = CellOf(users[i], values[i]);
-      up_users[u++] = users[i];
+  out.touched.reserve(distinct);
+  auto keep = [&](uint64_t user, const Pending& p) {
+    out.touched.push_back(user);
+    if (p.value == kRemoved) return;
+    out.up_users.push_back(user);
+    out.up_values.push_back(p.value);
+  };
+  if (zero_latest != 0) keep(0, at(zero_latest - 1));
+  for (size_t k = 0; k < capacity; ++k) {
+    if ((*keys)[k] != 0) keep((*keys)[k], at((*latest)[k]));
+  }
+  b = Bucket();  // its updates are spent
+  return out;
+}
+
+std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
+  // 1. Each user's newest update, bucket by bucket (each in cache).
+  std::vector<BucketResult> results(kBuckets);
+  {
+    tbb::enumerable_thread_specific<std::pair<std::vector<uint64_t>, std::vector<uint32_t>>>
+        scratch;
+    tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
+      auto& [keys, latest] = scratch.local();
+      results[b] = Newest(b, &keys, &latest);
+    });
+  }
+  size_ = 0;
+
+  // 2. The touched set (a region per bucket) and the upserts' cells.
+  std::vector<size_t> up_at(kBuckets + 1, 0);
+  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + results[b].up_users.size();
+  const size_t m = up_at[kBuckets];
+  const TouchedSet set([&](size_t r) -> const std::vector<uint64_t>& { return results[r].touched; });
+  U64Column up_cells(m), up_users(m);
+  tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
+    BucketResult& r = results[b];
+    for (size_t i = 0; i < r.up_users.size(); ++i) {
+      up_cells[up_at[b] + i] = CellOf(r.up_users[i], r.up_values[i]);
+      up_users[up_at[b] + i] = r.up_users[i];
     }
+    r = BucketResult();
   });
-  // 3. The upserts by (cell, user): stable by cell over ascending users.
-  // The sorted updates are spent: their columns are the scratch.
-  uint64_t* spare_cells = const_cast<uint64_t*>(users);
-  uint64_t* spare_users = const_cast<uint64_t*>(values);
-  bool up_in_spare = false;
-  RadixSortPairs(absl::MakeSpan(up_cells, m), absl::MakeSpan(up_users, m),
-                 absl::MakeSpan(spare_cells, m), absl::MakeSpan(spare_users, m), &up_in_spare);
-  const Columns up{up_in_spare ? spare_cells : up_cells, up_in_spare ? spare_users : up_users, m};
+  // 3. The upserts by (cell, user): by cell (stable), then the users of a
+  // cell with several sorted (rare: users at the very same spot).
+  {
+    U64Column scratch_cells(m), scratch_users(m);
+    bool in_scratch = false;
+    RadixSortPairs(up_cells.span(), up_users.span(), scratch_cells.span(), scratch_users.span(),
+                   &in_scratch);
+    if (in_scratch) {
+      up_cells = std::move(scratch_cells);
+      up_users = std::move(scratch_users);
+    }
+  }
+  SortUsersWithinCells(up_cells.data(), up_users.data(), m);
+  const Columns up{up_cells.data(), up_users.data(), m};
 
   // 4. The base's entries of users not touched, merged with the upserts, in
   // parts cut by the keys of the larger of the two.
   const Columns old{base.cells.data(), base.users.data(), base.size()};
-  std::unique_ptr<TouchedSet> set;
-  if (touched_count > 0) set = std::make_unique<TouchedSet>(touched.data(), touched_count);
-  touched = U64Column();
   const bool old_larger = old.size >= up.size;
   const Columns& big = old_larger ? old : up;
   const Columns& small = old_larger ? up : old;
@@ -234,7 +305,7 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t kept = 0;
     const size_t begin = cut_old[p], end = cut_old[p + 1];
-    if (set == nullptr) {
+    if (set.empty()) {
       std::memset(keep.get() + begin, 1, end - begin);
       kept = end - begin;
     } else {
@@ -242,9 +313,9 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
       constexpr size_t kBatch = 16;
       for (size_t i = begin; i < end; i += kBatch) {
         const size_t e = std::min(end, i + kBatch);
-        for (size_t j = i; j < e; ++j) set->Prefetch(old.users[j]);
+        for (size_t j = i; j < e; ++j) set.Prefetch(old.users[j]);
         for (size_t j = i; j < e; ++j) {
-          const bool stays = !set->Contains(old.users[j]);
+          const bool stays = !set.Contains(old.users[j]);
           keep[j] = stays;
           kept += stays;
         }
@@ -274,9 +345,6 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
       out_users[o] = up.users[j];
     }
   });
-  users_ = U64Column();
-  values_ = U64Column();
-  size_ = 0;
   return LocationIndex::FromTrustedColumns(std::move(cells), std::move(out_users));
 }
 

@@ -22,38 +22,48 @@ namespace internal {
 
 // Collects the updates of a log in sequence order, then merges each
 // user's newest one into a base run in one pass:
-//  - the updates are sorted by user id (RadixSortPairs, stable, so of one
-//    user's updates the last in the log comes last) and each user's
-//    newest is kept: an upsert places the user, a remove drops it (a
-//    remove of a user the base does not hold drops nothing);
+//  - as they are added, the updates are spread over 256 buckets by a hash
+//    of the user id (each keeps its updates in log order); each bucket
+//    then finds its users' newest updates on its own, in parallel, with a
+//    hash table that stays in cache: an upsert places the user, a remove
+//    drops it (a remove of a user the base does not hold drops nothing);
 //  - the leaf cells of the kept upserts are computed in parallel and the
-//    upserts sorted by (cell, user);
+//    upserts sorted by (cell, user) (RadixSortPairs);
 //  - the base's entries whose user any update touched are dropped from
-//    their old place (a hash set of the touched users, probed in parallel)
-//    and the rest merged with the upserts, in parts cut by key, in
-//    parallel, straight into the new columns (the base is read once, from
-//    wherever it lies: a checkpoint's mapping needs no copy first).
+//    their old place (a hash set of the touched users, made bucket by
+//    bucket, probed in parallel) and the rest merged with the upserts, in
+//    parts cut by key, in parallel, straight into the new columns (the
+//    base is read once, from wherever it lies: a checkpoint's mapping needs
+//    no copy first).
 // The result is exactly the state the updates, applied in order one by one
 // to the base, would leave (tests/engine/log_fold_test.cc checks it
 // against such a model and against the writer path).
 //
-// Memory: 16 bytes per update collected, and while MergeInto runs 16 more
-// (the sort's scratch), 16 per user touched (the hash set at a load of at
-// most a half), one byte per base entry and the new columns (16 bytes per
-// entry).
+// Why buckets and not a sort by user id: a log of 60M updates is 16 bytes
+// each, and a radix sort of them makes eight passes over them where the
+// buckets make one as they are added and one in cache.
+//
+// Memory: 16 bytes per update added; while MergeInto runs, about 16 per
+// user touched (the newest updates), 32 per upsert kept (its cell and user,
+// and the sort's scratch), 16-32 per user touched (the hash set), one byte
+// per base entry and the new columns (16 bytes per entry).
 //
 // Thread-safety: none (one thread adds; MergeInto runs its work in the
 // calling thread's TBB arena).
 //
 // Typical usage:
-//   LogFold fold(expected_updates);
+//   LogFold fold;
 //   for (each batch of the log, in order) fold.Add(batch);
 //   std::unique_ptr<LocationIndex> first_base = fold.MergeInto(checkpoint->run());
 class LogFold {
  public:
-  // `expected_updates`: room reserved up front (an upper bound avoids any
-  // reallocation; more updates than it are fine).
-  explicit LogFold(size_t expected_updates = 0);
+  static constexpr int kBucketBits = 8;
+  static constexpr size_t kBuckets = size_t{1} << kBucketBits;
+
+  LogFold();
+  ~LogFold();
+  LogFold(const LogFold&) = delete;
+  LogFold& operator=(const LogFold&) = delete;
 
   // Appends updates that follow every update added so far. REQUIRES: each
   // upsert's coordinates are valid (the log verified them) and kinds are
@@ -67,10 +77,21 @@ class LogFold {
   std::unique_ptr<LocationIndex> MergeInto(const SortedRun& base);
 
  private:
-  void Grow(size_t at_least);
+  struct Pending {
+    uint64_t user;
+    uint64_t value;  // the coordinates, packed, or a removal mark
+  };
+  // 1 MiB: few allocations, and 256 open chunks stay few pages each.
+  static constexpr size_t kChunk = size_t{1} << 16;
+  struct Bucket {
+    std::vector<std::unique_ptr<Pending[]>> chunks;
+    size_t last_used = 0;  // in chunks.back()
+    size_t size = 0;
+  };
+  struct BucketResult;
+  BucketResult Newest(size_t bucket, std::vector<uint64_t>* keys, std::vector<uint32_t>* latest);
 
-  U64Column users_;   // user id of update i
-  U64Column values_;  // its coordinates, packed (or kRemoved)
+  std::vector<Bucket> buckets_;
   size_t size_ = 0;
 };
 

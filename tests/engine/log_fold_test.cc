@@ -110,13 +110,13 @@ std::vector<LocationUpdate> RandomUpdates(std::mt19937_64& rng, size_t n,
 // Folds `updates` (added in random batches) into `base` and checks the
 // result against the model.
 void CheckFold(std::mt19937_64& rng, const std::vector<UserRecord>& base_rows,
-               const std::vector<LocationUpdate>& updates, size_t reserve) {
+               const std::vector<LocationUpdate>& updates) {
   auto base = LocationIndex::Build(base_rows, {});
   ASSERT_TRUE(base.ok()) << base.status();
   Model model;
   for (const UserRecord& r : base_rows) model[r.user_id] = r;
   ApplyToModel(updates, &model);
-  LogFold fold(reserve);
+  LogFold fold;
   for (size_t at = 0; at < updates.size();) {
     const size_t n = std::min<size_t>(updates.size() - at, 1 + rng() % 5000);
     fold.Add(absl::MakeConstSpan(updates).subspan(at, n));
@@ -140,7 +140,7 @@ TEST(LogFoldTest, RandomLogsAgreeWithTheModel) {
     if (seed % 4 == 0 && base.size() > 1) base[1].user_id = std::numeric_limits<uint64_t>::max();
     // Few ids in the pool: the same user many times.
     const size_t pool = seed % 2 ? 20 : 2000;
-    CheckFold(rng, base, RandomUpdates(rng, updates, base, pool), /*reserve=*/seed % 3 * 100);
+    CheckFold(rng, base, RandomUpdates(rng, updates, base, pool));
   }
 }
 
@@ -152,7 +152,7 @@ TEST(LogFoldTest, LargeLogsCutIntoManyParts) {
            {300000, 200000}, {50000, 400000}, {0, 300000}, {300000, 0}}) {
     SCOPED_TRACE(absl::StrCat(users, " users, ", updates, " updates"));
     std::vector<UserRecord> base = testing::RandomUsers(users + 1, users);
-    CheckFold(rng, base, RandomUpdates(rng, updates, base, 100000), updates);
+    CheckFold(rng, base, RandomUpdates(rng, updates, base, 100000));
   }
 }
 
@@ -167,7 +167,7 @@ TEST(LogFoldTest, OneUserManyTimesEndsWhereItsLastUpdatePutIt) {
   updates.push_back(LocationUpdate::Remove(9));  // never there
   updates.push_back(LocationUpdate::Remove(10));
   updates.push_back(LocationUpdate::Upsert({10, 1, 1}));  // removed, then placed
-  CheckFold(rng, base, updates, 0);
+  CheckFold(rng, base, updates);
 }
 
 // --- Recovery: the bulk replay against the writer path and the model.
@@ -276,9 +276,13 @@ TEST(BulkReplayTest, RandomFoldersRecoverAsTheWriterPathDoes) {
         ASSERT_TRUE(s.ok()) << s.status();
         seq = *s;
         ApplyToModel(batch, &model);
-        if (rng() % 4 == 0) ASSERT_TRUE((*engine)->Checkpoint().ok());
+        if (rng() % 4 == 0) {
+          ASSERT_TRUE((*engine)->Checkpoint().ok());
+        }
       }
-      if (seed % 5 == 0) ASSERT_TRUE((*engine)->Checkpoint().ok());  // checkpoint only
+      if (seed % 5 == 0) {  // checkpoint only
+        ASSERT_TRUE((*engine)->Checkpoint().ok());
+      }
     }
     CheckRecovery(dir, model, seq);
   }
@@ -387,7 +391,9 @@ TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
       std::vector<LocationUpdate> batch = random_batch(2000);
       ASSERT_TRUE((*engine)->Apply(batch).ok());
       ApplyToModel(batch, &model);
-      if (b == 4) ASSERT_TRUE((*engine)->Checkpoint().ok());
+      if (b == 4) {
+        ASSERT_TRUE((*engine)->Checkpoint().ok());
+      }
     }
   }
   auto engine = Engine::Open(dir, options);
@@ -417,7 +423,9 @@ TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
         delivered += ids.size();
         return absl::OkStatus();
       });
-      AlertRequest request{text, format};
+      AlertRequest request;
+      request.text = text;
+      request.format = format;
       request.shards = shards;
       auto summary = (*engine)->Alert(request, sink);
       ASSERT_TRUE(summary.ok()) << summary.status();
