@@ -121,23 +121,12 @@ class TouchedSet {
   bool empty_ = true;
 };
 
-// Columns sorted by cell: the users of each cell sorted too, so that the
-// columns are sorted by (cell, user). Runs of one cell are short and rare
-// (users at the very same spot).
-void SortUsersWithinCells(const uint64_t* cells, uint64_t* users, size_t n) {
-  const Chunks chunks(n);
-  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
-    size_t i = chunks.begin(c);
-    // A run that began in the chunk before is that chunk's.
-    while (i > 0 && i < chunks.end(c) && cells[i] == cells[i - 1]) ++i;
-    while (i < chunks.end(c)) {
-      size_t j = i + 1;
-      while (j < n && cells[j] == cells[i]) ++j;
-      if (j - i > 1) std::sort(users + i, users + j);
-      i = j;
-    }
-  });
-}
+// An index entry: ordered by (cell, user), the index's order.
+struct Key {
+  uint64_t cell, user;
+  unsigned __int128 Wide() const { return (static_cast<unsigned __int128>(cell) << 64) | user; }
+  bool operator<(const Key& o) const { return Wide() < o.Wide(); }  // no branch
+};
 
 // Two parallel columns sorted by (cell, user).
 struct Columns {
@@ -257,48 +246,87 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   std::vector<size_t> up_at(kBuckets + 1, 0);
   for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + results[b].up_users.size();
   const size_t m = up_at[kBuckets];
-  const TouchedSet set([&](size_t r) -> const std::vector<uint64_t>& { return results[r].touched; });
-  U64Column up_cells(m), up_users(m);
+  const TouchedSet set(
+      [&](size_t r) -> const std::vector<uint64_t>& { return results[r].touched; });
+  std::unique_ptr<Key[]> unsorted(new Key[std::max<size_t>(m, 1)]);
   tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
     BucketResult& r = results[b];
     for (size_t i = 0; i < r.up_users.size(); ++i) {
-      up_cells[up_at[b] + i] = CellOf(r.up_users[i], r.up_values[i]);
-      up_users[up_at[b] + i] = r.up_users[i];
+      unsorted[up_at[b] + i] = Key{CellOf(r.up_users[i], r.up_values[i]), r.up_users[i]};
     }
     r = BucketResult();
   });
-  // 3. The upserts by (cell, user): by cell (stable), then the users of a
-  // cell with several sorted (rare: users at the very same spot).
-  {
-    U64Column scratch_cells(m), scratch_users(m);
-    bool in_scratch = false;
-    RadixSortPairs(up_cells.span(), up_users.span(), scratch_cells.span(), scratch_users.span(),
-                   &in_scratch);
-    if (in_scratch) {
-      up_cells = std::move(scratch_cells);
-      up_users = std::move(scratch_users);
+
+  // 3. Parts by key, each about as large, merged on their own: cut by the
+  // keys of the base (or, when the upserts outnumber it, of a sample of
+  // them). The upserts are spread over the parts (one pass, stable) and
+  // each part's sorted in cache.
+  const Columns old{base.cells.data(), base.users.data(), base.size()};
+  const size_t parts = std::clamp<size_t>((old.size + m) >> 16, 1, size_t{1} << 14);
+  std::vector<Key> cut_keys;  // part p + 1 starts at cut_keys[p]
+  if (old.size >= m) {
+    for (size_t p = 1; p < parts; ++p) {
+      const size_t k = old.size * p / parts;
+      cut_keys.push_back(Key{old.cells[k], old.users[k]});
+    }
+  } else {
+    constexpr size_t kPerPart = 32;
+    std::vector<Key> sample;
+    for (size_t i = 0; i < parts * kPerPart; ++i) sample.push_back(unsorted[m * i / (parts * kPerPart)]);
+    std::sort(sample.begin(), sample.end());
+    for (size_t p = 1; p < parts; ++p) cut_keys.push_back(sample[p * kPerPart]);
+  }
+  std::vector<size_t> cut_old(parts + 1, 0);
+  cut_old[parts] = old.size;
+  tbb::parallel_for(size_t{1}, parts, [&](size_t p) {
+    cut_old[p] = old.LowerBound(cut_keys[p - 1].cell, cut_keys[p - 1].user);
+  });
+  // part_of[i]: the part of upsert i (how many cut keys are at or below
+  // it), searched among the cut keys that share its cell's top bits
+  // (first_cut[t]: the first cut key whose top bits are t or more).
+  constexpr int kTopBits = 16;
+  std::vector<uint32_t> first_cut((size_t{1} << kTopBits) + 1, 0);
+  for (size_t t = 0, k = 0; t <= (size_t{1} << kTopBits); ++t) {
+    while (k < cut_keys.size() && (cut_keys[k].cell >> (64 - kTopBits)) < t) ++k;
+    first_cut[t] = static_cast<uint32_t>(k);
+  }
+  std::unique_ptr<uint32_t[]> part_of(new uint32_t[std::max<size_t>(m, 1)]);
+  const Chunks chunks(m);
+  std::vector<std::vector<size_t>> count(chunks.count, std::vector<size_t>(parts, 0));
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
+    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) {
+      const Key key = unsorted[i];
+      const size_t top = key.cell >> (64 - kTopBits);
+      const uint32_t p = static_cast<uint32_t>(
+          std::upper_bound(cut_keys.begin() + first_cut[top], cut_keys.begin() + first_cut[top + 1],
+                           key) -
+          cut_keys.begin());
+      part_of[i] = p;
+      ++count[c][p];
+    }
+  });
+  std::vector<size_t> cut_up(parts + 1, 0);
+  for (size_t p = 0, next = 0; p < parts; ++p) {
+    cut_up[p] = next;
+    for (size_t c = 0; c < chunks.count; ++c) {
+      const size_t n = count[c][p];
+      count[c][p] = next;
+      next += n;
     }
   }
-  SortUsersWithinCells(up_cells.data(), up_users.data(), m);
-  const Columns up{up_cells.data(), up_users.data(), m};
-
-  // 4. The base's entries of users not touched, merged with the upserts, in
-  // parts cut by the keys of the larger of the two.
-  const Columns old{base.cells.data(), base.users.data(), base.size()};
-  const bool old_larger = old.size >= up.size;
-  const Columns& big = old_larger ? old : up;
-  const Columns& small = old_larger ? up : old;
-  const size_t parts = std::clamp<size_t>(big.size >> 16, 1, size_t{1} << 14);
-  std::vector<size_t> cut_big(parts + 1, 0), cut_small(parts + 1, 0);
-  cut_big[parts] = big.size;
-  cut_small[parts] = small.size;
-  tbb::parallel_for(size_t{1}, parts, [&](size_t p) {
-    const size_t k = big.size * p / parts;
-    cut_big[p] = k;
-    cut_small[p] = small.LowerBound(big.cells[k], big.users[k]);
+  cut_up[parts] = m;
+  std::unique_ptr<Key[]> up(new Key[std::max<size_t>(m, 1)]);
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
+    std::vector<size_t>& at = count[c];
+    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) up[at[part_of[i]]++] = unsorted[i];
   });
-  const std::vector<size_t>& cut_old = old_larger ? cut_big : cut_small;
-  const std::vector<size_t>& cut_up = old_larger ? cut_small : cut_big;
+  part_of.reset();
+  unsorted.reset();
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
+  });
+
+  // 4. The base's entries of users not touched, merged with the upserts.
   // keep[i]: base entry i stays (its user had no update).
   std::unique_ptr<uint8_t[]> keep(new uint8_t[std::max<size_t>(old.size, 1)]);
   std::vector<size_t> at(parts + 1, 0);
@@ -328,21 +356,21 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   std::vector<uint64_t> cells = HugeColumn(total), out_users = HugeColumn(total);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
-    size_t j = cut_up[p];
-    const size_t j_end = cut_up[p + 1];
+    const Key* j = up.get() + cut_up[p];
+    const Key* const j_end = up.get() + cut_up[p + 1];
     for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
       if (!keep[i]) continue;
-      const uint64_t cell = old.cells[i], user = old.users[i];
-      for (; j < j_end && up.Less(j, cell, user); ++j, ++o) {
-        cells[o] = up.cells[j];
-        out_users[o] = up.users[j];
+      const Key entry{old.cells[i], old.users[i]};
+      for (; j < j_end && *j < entry; ++j, ++o) {
+        cells[o] = j->cell;
+        out_users[o] = j->user;
       }
-      cells[o] = cell;
-      out_users[o++] = user;
+      cells[o] = entry.cell;
+      out_users[o++] = entry.user;
     }
     for (; j < j_end; ++j, ++o) {
-      cells[o] = up.cells[j];
-      out_users[o] = up.users[j];
+      cells[o] = j->cell;
+      out_users[o] = j->user;
     }
   });
   return LocationIndex::FromTrustedColumns(std::move(cells), std::move(out_users));

@@ -27,26 +27,31 @@ namespace internal {
 //    then finds its users' newest updates on its own, in parallel, with a
 //    hash table that stays in cache: an upsert places the user, a remove
 //    drops it (a remove of a user the base does not hold drops nothing);
-//  - the leaf cells of the kept upserts are computed in parallel and the
-//    upserts sorted by (cell, user) (RadixSortPairs);
-//  - the base's entries whose user any update touched are dropped from
-//    their old place (a hash set of the touched users, made bucket by
-//    bucket, probed in parallel) and the rest merged with the upserts, in
-//    parts cut by key, in parallel, straight into the new columns (the
-//    base is read once, from wherever it lies: a checkpoint's mapping needs
-//    no copy first).
+//  - the leaf cells of the kept upserts are computed in parallel;
+//  - the work is cut into parts by key, about equal (cut at the base's
+//    keys, or at a sample of the upserts' when they outnumber the base);
+//    the upserts are spread over the parts in one pass and each part's
+//    sorted by (cell, user) in cache;
+//  - in each part, in parallel, the base's entries whose user any update
+//    touched are dropped from their old place (a hash set of the touched
+//    users, made bucket by bucket) and the rest merged with the part's
+//    upserts straight into the new columns (the base is read once, from
+//    wherever it lies: a checkpoint's mapping needs no copy first).
 // The result is exactly the state the updates, applied in order one by one
 // to the base, would leave (tests/engine/log_fold_test.cc checks it
 // against such a model and against the writer path).
 //
-// Why buckets and not a sort by user id: a log of 60M updates is 16 bytes
-// each, and a radix sort of them makes eight passes over them where the
-// buckets make one as they are added and one in cache.
+// Why buckets and parts rather than two radix sorts (RadixSortPairs by
+// user id to find the newest updates, then by cell): a radix sort of 64-bit
+// keys makes eight passes over its data in memory, where the buckets make
+// one as the updates are added and the rest in cache, and the parts one
+// to spread the upserts and the rest in cache (bench/README.md, "Reopening
+// an engine folder", has the figures of both).
 //
 // Memory: 16 bytes per update added; while MergeInto runs, about 16 per
-// user touched (the newest updates), 32 per upsert kept (its cell and user,
-// and the sort's scratch), 16-32 per user touched (the hash set), one byte
-// per base entry and the new columns (16 bytes per entry).
+// user touched (the newest updates), 36 per upsert kept (its key twice,
+// unsorted and spread, and its part), 16-32 per user touched (the hash
+// set), one byte per base entry and the new columns (16 bytes per entry).
 //
 // Thread-safety: none (one thread adds; MergeInto runs its work in the
 // calling thread's TBB arena).
