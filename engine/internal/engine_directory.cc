@@ -279,10 +279,15 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   if (fold != nullptr) {
     // Every segment verified and read: one pass makes the first base, read
     // from the checkpoint's mapping, whose pages go afterwards.
+    report.read_log_s = SecondsSince(replay_start);
+    const int64_t fold_start = absl::GetCurrentTimeNanos();
     std::unique_ptr<LocationIndex> merged = fold->MergeInto(loaded->index->run());
     fold.reset();
     loaded->index.reset();
+    report.fold_s = SecondsSince(fold_start);
+    const int64_t live_start = absl::GetCurrentTimeNanos();
     ASSIGN_OR_RETURN(out.live, make_live(std::move(merged), out.state.last_seq));
+    report.make_live_s = SecondsSince(live_start);
   }
   out.state.users = out.live->GetStats().users;
   report.replay_s = SecondsSince(replay_start);
