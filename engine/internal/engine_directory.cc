@@ -159,7 +159,9 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   }
   report.checkpoint_users = loaded->index->size();
   // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
-  // that appears twice.
+  // that appears twice (with the bulk replay, in the first base: a user
+  // the checkpoint held twice and the log then moved or removed has both
+  // old entries dropped, and is not found).
   auto make_live = [&](std::unique_ptr<LocationIndex> base,
                        uint64_t base_seq) -> absl::StatusOr<std::unique_ptr<LiveIndex>> {
     auto live = LiveIndex::Create(std::move(base), live_options, base_seq);
