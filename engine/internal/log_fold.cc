@@ -180,8 +180,8 @@ void LogFold::Add(absl::Span<const LocationUpdate> updates) {
 }
 
 // Each user's newest update of bucket `b`: an open-addressing table of the
-// users seen (in cache: a bucket is 1/256 of the log), each with the index
-// of its newest update so far.
+// users seen, each with the index of its newest update so far (a bucket is
+// 1/256 of the log: its table, a few MB at 60M updates, stays in cache).
 LogFold::BucketResult LogFold::Newest(size_t index, std::vector<uint64_t>* keys,
                                       std::vector<uint32_t>* latest) {
   Bucket& b = buckets_[index];
