@@ -87,6 +87,11 @@ namespace fanout {
 //      tail of any other) is kDataLoss naming the file and the byte offset.
 //   3. a torn tail of the last segment (a crash mid-append: nothing in it
 //      was acknowledged) is cut, and reported in EngineOpenReport.
+// Every segment is read and verified before the index is made: each
+// user's newest update of the log is then folded into the checkpoint's
+// entries in one pass, which become the live index's first base at the
+// last sequence number (a bulk replay: engine/internal/log_fold.h; the
+// state, numbers and report are those of applying the updates one by one).
 // No directory with no checkpoint is opened unless
 // EngineOptions::create_if_missing (then it starts empty, at sequence 0).
 //
