@@ -87,6 +87,11 @@ namespace fanout {
 //      tail of any other) is kDataLoss naming the file and the byte offset.
 //   3. a torn tail of the last segment (a crash mid-append: nothing in it
 //      was acknowledged) is cut, and reported in EngineOpenReport.
+// Every segment is read and verified before the index is made: each
+// user's newest update of the log is then folded into the checkpoint's
+// entries in one pass, which become the live index's first base at the
+// last sequence number (a bulk replay: engine/internal/log_fold.h; the
+// state, numbers and report are those of applying the updates one by one).
 // No directory with no checkpoint is opened unless
 // EngineOptions::create_if_missing (then it starts empty, at sequence 0).
 //
@@ -257,7 +262,13 @@ struct EngineOpenReport {
   // Stray files removed: temporaries of dead writers, checkpoints older than
   // the newest, segments wholly before it.
   std::vector<std::string> removed;
+  // load_checkpoint_s: mapping and verifying the checkpoint (and, with the
+  // writer-path replay only, making it live); replay_s: the rest, of which,
+  // with the bulk replay, read_log_s reading and verifying the segments,
+  // fold_s folding the log into the first base and make_live_s making it
+  // live (its slot table).
   double load_checkpoint_s = 0, replay_s = 0, total_s = 0;
+  double read_log_s = 0, fold_s = 0, make_live_s = 0;
   // Standing alerts restored from standing.fsj, and its torn tail if any.
   uint64_t standing_alerts = 0;
   std::string standing_torn_detail;

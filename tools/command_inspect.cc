@@ -155,11 +155,12 @@ std::string RenderEngineDirectory(const std::string& dir, const EngineDirectoryS
         "\"users\": %d, \"checkpoint_users\": %d, \"updates_replayed\": %d, "
         "\"log_bytes\": %d, \"segments\": [%s], \"torn_tail_bytes\": %d, "
         "\"torn_tail_detail\": %s, \"stray_files\": [%s], \"load_checkpoint_s\": %.3f, "
-        "\"replay_s\": %.3f, \"open_s\": %.3f}\n",
+        "\"replay_s\": %.3f, \"read_log_s\": %.3f, \"fold_s\": %.3f, \"make_live_s\": %.3f, "
+        "\"open_s\": %.3f}\n",
         JsonString(dir), JsonString(r.checkpoint_path), r.checkpoint_seq, st.last_seq, st.users,
         r.checkpoint_users, r.updates_replayed, st.log_bytes, absl::StrJoin(segments, ", "),
         r.torn_tail_bytes, JsonString(r.torn_tail_detail), absl::StrJoin(removed, ", "),
-        r.load_checkpoint_s, r.replay_s, open_s);
+        r.load_checkpoint_s, r.replay_s, r.read_log_s, r.fold_s, r.make_live_s, open_s);
   }
   std::string out;
   absl::StrAppendFormat(&out, "engine folder  %s\n", dir);

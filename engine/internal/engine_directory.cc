@@ -20,6 +20,7 @@
 #include "base/status_macros.h"
 #include "engine/internal/live_checkpoint.h"
 #include "engine/internal/live_version.h"
+#include "engine/internal/log_fold.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "engine/snapshot.h"
@@ -55,6 +56,23 @@ absl::Status Gap(uint64_t from, uint64_t to, const std::string& before, const st
       "updates %d..%d are missing from the log: %s ends before them and %s starts after them "
       "(a segment was deleted or lost); refusing to open without them",
       from, to, before, after));
+}
+
+// The live index reads the base's user column at random (to confirm
+// slots) from the first update on: its own copy on huge pages, not the
+// mapping's 4 KiB pages of page cache (the same 16 bytes per user; the
+// mapping goes).
+std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> mapped_index) {
+  const SortedRun mapped = mapped_index->run();
+  std::vector<uint64_t> cells = HugeColumn(mapped.size()), users = HugeColumn(mapped.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, mapped.size(), 1 << 18), [&](const auto& r) {
+    std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(),
+              cells.begin() + r.begin());
+    std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
+              users.begin() + r.begin());
+  });
+  mapped_index.reset();
+  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
 }
 
 }  // namespace
@@ -112,7 +130,8 @@ absl::StatusOr<DirectoryListing> ListEngineDirectory(const std::string& dir) {
 }
 
 absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
-                                                 const LiveIndex::Options& live_options) {
+                                                 const LiveIndex::Options& live_options,
+                                                 ReplayMode mode) {
   const int64_t start = absl::GetCurrentTimeNanos();
   ASSIGN_OR_RETURN(DirectoryListing listing, ListEngineDirectory(dir));
   if (listing.checkpoints.empty()) {
@@ -139,28 +158,27 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     return NameFile(st, report.checkpoint_path);
   }
   report.checkpoint_users = loaded->index->size();
-  // The live index reads the base's user column at random (to confirm
-  // slots) from the first update on: its own copy on huge pages, not the
-  // mapping's 4 KiB pages of page cache (the same 16 bytes per user; the
-  // mapping goes).
-  const SortedRun mapped = loaded->index->run();
-  std::vector<uint64_t> cells = HugeColumn(mapped.size()), users = HugeColumn(mapped.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, mapped.size(), 1 << 18), [&](const auto& r) {
-    std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(),
-              cells.begin() + r.begin());
-    std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
-              users.begin() + r.begin());
-  });
-  loaded->index.reset();
   // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
-  // that appears twice.
-  auto live = LiveIndex::Create(
-      LocationIndex::FromTrustedColumns(std::move(cells), std::move(users)), live_options, s);
-  if (!live.ok()) {
-    return absl::DataLossError(
-        absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", live.status().message()));
+  // that appears twice (with the bulk replay, in the first base: a user
+  // the checkpoint held twice and the log then moved or removed has both
+  // old entries dropped, and is not found).
+  auto make_live = [&](std::unique_ptr<LocationIndex> base,
+                       uint64_t base_seq) -> absl::StatusOr<std::unique_ptr<LiveIndex>> {
+    auto live = LiveIndex::Create(std::move(base), live_options, base_seq);
+    if (!live.ok()) {
+      return absl::DataLossError(absl::StrCat(report.checkpoint_path,
+                                              ": not a valid checkpoint: ", live.status().message()));
+    }
+    return live;
+  };
+  // kBulk: the log's updates are collected here and folded into the
+  // checkpoint's columns after the last segment (log_fold.h).
+  std::unique_ptr<LogFold> fold;
+  if (mode == ReplayMode::kWriterPath) {
+    ASSIGN_OR_RETURN(out.live, make_live(CopyToHugePages(std::move(loaded->index)), s));
+  } else {
+    fold = std::make_unique<LogFold>();
   }
-  out.live = *std::move(live);
   report.load_checkpoint_s = SecondsSince(start);
 
   // 2. The segments after it: the last one starting at or before s + 1, and
@@ -175,6 +193,21 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   uint64_t expected = s + 1;  // the next sequence number the state needs
   std::string previous = newest.name;  // what ends just before `expected`
   LiveIndex* index = out.live.get();
+  // Takes one batch of the log, in order (the numbering is checked by the
+  // caller).
+  auto take = [&](uint64_t first_seq, absl::Span<const LocationUpdate> updates,
+                  const std::string& path) -> absl::Status {
+    if (fold != nullptr) {
+      fold->Add(updates);
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(uint64_t last_seq, index->Apply(updates));
+    if (last_seq != first_seq + updates.size() - 1) {
+      return absl::InternalError(absl::StrFormat("%s: replay numbered updates up to %d, expected %d",
+                                                 path, last_seq, first_seq + updates.size() - 1));
+    }
+    return absl::OkStatus();
+  };
   for (size_t i = first; i < segs.size(); ++i) {
     const NumberedFile& seg = segs[i];
     const std::string path = JoinPath(dir, seg.name);
@@ -193,12 +226,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
             return absl::DataLossError(absl::StrFormat(
                 "%s: update %d follows update %d", path, first_seq, expected + applied_here - 1));
           }
-          ASSIGN_OR_RETURN(uint64_t last_seq, index->Apply(updates));
-          if (last_seq != first_seq + updates.size() - 1) {
-            return absl::InternalError(absl::StrFormat(
-                "%s: replay numbered updates up to %d, expected %d", path, last_seq,
-                first_seq + updates.size() - 1));
-          }
+          RETURN_IF_ERROR(take(first_seq, updates, path));
           applied_here += updates.size();
           return absl::OkStatus();
         });
@@ -250,6 +278,19 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   for (const std::string& t : listing.temporaries) report.removed.push_back(t);
   for (const std::string& r : out.redundant) report.removed.push_back(r);
   out.state.last_seq = expected - 1;
+  if (fold != nullptr) {
+    // Every segment verified and read: one pass makes the first base, read
+    // from the checkpoint's mapping, whose pages go afterwards.
+    report.read_log_s = SecondsSince(replay_start);
+    const int64_t fold_start = absl::GetCurrentTimeNanos();
+    std::unique_ptr<LocationIndex> merged = fold->MergeInto(loaded->index->run());
+    fold.reset();
+    loaded->index.reset();
+    report.fold_s = SecondsSince(fold_start);
+    const int64_t live_start = absl::GetCurrentTimeNanos();
+    ASSIGN_OR_RETURN(out.live, make_live(std::move(merged), out.state.last_seq));
+    report.make_live_s = SecondsSince(live_start);
+  }
   out.state.users = out.live->GetStats().users;
   report.replay_s = SecondsSince(replay_start);
   report.total_s = SecondsSince(start);

@@ -58,11 +58,27 @@ struct Recovered {
   std::vector<std::string> redundant;
 };
 
+// How recovery brings the log after the checkpoint into the live index.
+// Both verify the same (every segment read and checked before the index is
+// made or used) and give the same state, numbers and report.
+enum class ReplayMode {
+  // Each user's newest update of the log folded into the checkpoint's
+  // columns in one pass, which become the live index's first base at
+  // sequence number last_seq (log_fold.h): the slot table is built once and
+  // no update goes through the writer.
+  kBulk,
+  // The checkpoint made live first, then every update applied through
+  // LiveIndex::Apply in order (the writer path). Kept as the reference the
+  // bulk replay is tested against (tests/engine/log_fold_test.cc).
+  kWriterPath,
+};
+
 // Loads the newest checkpoint into a LiveIndex made with `live_options` and
 // replays the segments after it; changes no file. kNotFound when the folder
 // holds no checkpoint; kDataLoss naming the file (or the gap) for damage.
 absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
-                                                 const LiveIndex::Options& live_options);
+                                                 const LiveIndex::Options& live_options,
+                                                 ReplayMode mode = ReplayMode::kBulk);
 
 // Every user visible in `snapshot`, as a static index sorted by (cell,
 // user), built off any lock (a parallel merge of the view's sorted runs:

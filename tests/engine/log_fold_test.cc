@@ -1,0 +1,451 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// The bulk replay of Open (engine/internal/log_fold.h): LogFold against a
+// model (a map user -> location fed the same updates one by one), and
+// RecoverEngineDirectory's bulk replay against its writer path (every
+// update through LiveIndex::Apply) and the model on random engine folders;
+// alerts after Open against brute force.
+
+#include "engine/internal/log_fold.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/engine.h"
+#include "engine/internal/engine_directory.h"
+#include "engine/shard_policy.h"
+#include "geo/alert_text.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace fanout {
+namespace {
+
+using internal::LogFold;
+using internal::RecoverEngineDirectory;
+using internal::Recovered;
+using internal::ReplayMode;
+using ::fanout::testing::TempDir;
+
+using Model = std::map<uint64_t, UserRecord>;
+using Entries = std::vector<std::pair<uint64_t, uint64_t>>;
+
+Entries ModelEntries(const Model& m) {
+  Entries out;
+  for (const auto& [id, r] : m) out.push_back({r.ToCellId().id(), id});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Entries IndexEntries(const LocationIndex& index) {
+  Entries out;
+  const SortedRun run = index.run();
+  for (size_t i = 0; i < run.size(); ++i) out.push_back({run.cells[i], run.users[i]});
+  return out;
+}
+
+void ApplyToModel(absl::Span<const LocationUpdate> updates, Model* m) {
+  for (const LocationUpdate& u : updates) {
+    if (u.kind == LocationUpdate::Kind::kRemove) {
+      m->erase(u.user_id());
+    } else {
+      (*m)[u.user_id()] = u.location;
+    }
+  }
+}
+
+UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id) {
+  // Now and then the edges of the coordinate ranges (poles, antimeridian).
+  switch (rng() % 16) {
+    case 0:
+      return UserRecord{id, 900000000, static_cast<int32_t>(rng() % 3600000001) - 1800000000};
+    case 1:
+      return UserRecord{id, -900000000, 1800000000};
+    case 2:
+      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000, -1800000000};
+    default:
+      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000,
+                        static_cast<int32_t>(rng() % 3600000001) - 1800000000};
+  }
+}
+
+// A mix of every kind of update: users of the base moved and removed, a
+// small pool of other ids updated many times, removes of ids never seen,
+// and the extreme ids 0 and 2^64 - 1.
+std::vector<LocationUpdate> RandomUpdates(std::mt19937_64& rng, size_t n,
+                                          const std::vector<UserRecord>& base, size_t pool) {
+  std::vector<LocationUpdate> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t id;
+    const uint64_t pick = rng() % 16;
+    if (pick < 8 && !base.empty()) {
+      id = base[rng() % base.size()].user_id;
+    } else if (pick < 13) {
+      id = (uint64_t{1} << 40) + rng() % std::max<size_t>(pool, 1);
+    } else if (pick == 13) {
+      id = rng() % 2 ? 0 : std::numeric_limits<uint64_t>::max();
+    } else {
+      id = rng() | (uint64_t{1} << 63);  // almost surely unknown
+    }
+    if (rng() % 5 == 0) {
+      out.push_back(LocationUpdate::Remove(id));
+    } else {
+      out.push_back(LocationUpdate::Upsert(RandomPlace(rng, id)));
+    }
+  }
+  return out;
+}
+
+// Folds `updates` (added in random batches) into `base` and checks the
+// result against the model.
+void CheckFold(std::mt19937_64& rng, const std::vector<UserRecord>& base_rows,
+               const std::vector<LocationUpdate>& updates) {
+  auto base = LocationIndex::Build(base_rows, {});
+  ASSERT_TRUE(base.ok()) << base.status();
+  Model model;
+  for (const UserRecord& r : base_rows) model[r.user_id] = r;
+  ApplyToModel(updates, &model);
+  LogFold fold;
+  for (size_t at = 0; at < updates.size();) {
+    const size_t n = std::min<size_t>(updates.size() - at, 1 + rng() % 5000);
+    fold.Add(absl::MakeConstSpan(updates).subspan(at, n));
+    at += n;
+  }
+  EXPECT_EQ(fold.updates(), updates.size());
+  std::unique_ptr<LocationIndex> merged = fold.MergeInto((*base)->run());
+  ASSERT_NE(merged, nullptr);
+  EXPECT_EQ(IndexEntries(*merged), ModelEntries(model));
+  EXPECT_EQ(fold.updates(), 0u);
+}
+
+TEST(LogFoldTest, RandomLogsAgreeWithTheModel) {
+  for (int seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937_64 rng(seed);
+    const size_t users = seed % 5 == 0 ? 0 : rng() % 3000;
+    const size_t updates = seed % 7 == 0 ? 0 : rng() % 6000;
+    std::vector<UserRecord> base = testing::RandomUsers(seed, users);
+    if (seed % 3 == 0 && !base.empty()) base[0].user_id = 0;
+    if (seed % 4 == 0 && base.size() > 1) base[1].user_id = std::numeric_limits<uint64_t>::max();
+    // Few ids in the pool: the same user many times.
+    const size_t pool = seed % 2 ? 20 : 2000;
+    CheckFold(rng, base, RandomUpdates(rng, updates, base, pool));
+  }
+}
+
+TEST(LogFoldTest, LargeLogsCutIntoManyParts) {
+  std::mt19937_64 rng(99);
+  // Base larger than the log, the log larger than the base, log only, base
+  // only: each cut into parts by the larger (and the sort into chunks).
+  for (auto [users, updates] : std::vector<std::pair<size_t, size_t>>{
+           {300000, 200000}, {50000, 400000}, {0, 300000}, {300000, 0}}) {
+    SCOPED_TRACE(absl::StrCat(users, " users, ", updates, " updates"));
+    std::vector<UserRecord> base = testing::RandomUsers(users + 1, users);
+    CheckFold(rng, base, RandomUpdates(rng, updates, base, 100000));
+  }
+}
+
+TEST(LogFoldTest, OneUserManyTimesEndsWhereItsLastUpdatePutIt) {
+  std::mt19937_64 rng(5);
+  std::vector<UserRecord> base = {{7, 10, 20}, {8, 30, 40}};
+  std::vector<LocationUpdate> updates;
+  for (int i = 0; i < 1000; ++i) updates.push_back(LocationUpdate::Upsert({7, i * 1000, -i * 1000}));
+  updates.push_back(LocationUpdate::Remove(8));
+  updates.push_back(LocationUpdate::Upsert({8, 5, 5}));
+  updates.push_back(LocationUpdate::Remove(8));  // removed last: gone
+  updates.push_back(LocationUpdate::Remove(9));  // never there
+  updates.push_back(LocationUpdate::Remove(10));
+  updates.push_back(LocationUpdate::Upsert({10, 1, 1}));  // removed, then placed
+  CheckFold(rng, base, updates);
+}
+
+// --- Recovery: the bulk replay against the writer path and the model.
+
+EngineOptions SmallSegments() {
+  EngineOptions o;
+  o.sync = SyncPolicy::kNone;
+  o.segment_bytes = 8192;  // a segment every ~300 updates
+  o.checkpoint_log_bytes = 0;
+  o.create_if_missing = true;
+  return o;
+}
+
+// Everything recovery reports, but its timings.
+void ExpectSameRecovery(const Recovered& a, const Recovered& b) {
+  const EngineDirectoryState& x = a.state;
+  const EngineDirectoryState& y = b.state;
+  EXPECT_EQ(x.last_seq, y.last_seq);
+  EXPECT_EQ(x.users, y.users);
+  EXPECT_EQ(x.log_bytes, y.log_bytes);
+  ASSERT_EQ(x.segments.size(), y.segments.size());
+  for (size_t i = 0; i < x.segments.size(); ++i) {
+    EXPECT_EQ(x.segments[i].name, y.segments[i].name);
+    EXPECT_EQ(x.segments[i].first_seq, y.segments[i].first_seq);
+    EXPECT_EQ(x.segments[i].last_seq, y.segments[i].last_seq);
+    EXPECT_EQ(x.segments[i].updates, y.segments[i].updates);
+    EXPECT_EQ(x.segments[i].bytes, y.segments[i].bytes);
+  }
+  EXPECT_EQ(x.report.checkpoint_path, y.report.checkpoint_path);
+  EXPECT_EQ(x.report.checkpoint_seq, y.report.checkpoint_seq);
+  EXPECT_EQ(x.report.checkpoint_users, y.report.checkpoint_users);
+  EXPECT_EQ(x.report.segments_replayed, y.report.segments_replayed);
+  EXPECT_EQ(x.report.updates_replayed, y.report.updates_replayed);
+  EXPECT_EQ(x.report.torn_tail_bytes, y.report.torn_tail_bytes);
+  EXPECT_EQ(x.report.torn_tail_detail, y.report.torn_tail_detail);
+  EXPECT_EQ(x.report.removed, y.report.removed);
+  ASSERT_EQ(a.live_segments.size(), b.live_segments.size());
+  for (size_t i = 0; i < a.live_segments.size(); ++i) {
+    EXPECT_EQ(a.live_segments[i].name, b.live_segments[i].name);
+  }
+  EXPECT_EQ(a.last_segment_usable, b.last_segment_usable);
+  EXPECT_EQ(a.redundant, b.redundant);
+  EXPECT_EQ(a.live->last_seq(), b.live->last_seq());
+  EXPECT_EQ(a.live->last_seq(), x.last_seq);
+  EXPECT_EQ(a.live->View().seq(), b.live->View().seq());
+  EXPECT_EQ(a.live->GetStats().users, b.live->GetStats().users);
+  EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(a.live->View())),
+            IndexEntries(*internal::MaterialiseSnapshot(b.live->View())));
+}
+
+// Recovers `dir` both ways and checks them against each other and the model.
+void CheckRecovery(const std::string& dir, const Model& model, uint64_t last_seq) {
+  LiveIndex::Options live_options;
+  live_options.background_maintenance = false;
+  auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+  auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
+  ASSERT_TRUE(bulk.ok()) << bulk.status();
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ExpectSameRecovery(*bulk, *writer);
+  EXPECT_EQ(bulk->state.last_seq, last_seq);
+  EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(bulk->live->View())), ModelEntries(model));
+  // The live index made by the bulk replay takes updates on from there.
+  std::mt19937_64 rng(last_seq);
+  std::vector<UserRecord> some;
+  for (const auto& [id, r] : model) {
+    if (some.size() < 50) some.push_back(r);
+  }
+  std::vector<LocationUpdate> more = RandomUpdates(rng, 200, some, 30);
+  Model after = model;
+  ApplyToModel(more, &after);
+  auto seq = bulk->live->Apply(more);
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  EXPECT_EQ(*seq, last_seq + more.size());
+  EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(bulk->live->View())), ModelEntries(after));
+  bulk->live->Freeze();
+  bulk->live->Merge();
+  EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(bulk->live->View())), ModelEntries(after));
+}
+
+// Random folders: a base, batches applied through the Engine with
+// checkpoints now and then (or never, or at the very end).
+TEST(BulkReplayTest, RandomFoldersRecoverAsTheWriterPathDoes) {
+  for (int seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937_64 rng(seed * 7919);
+    TempDir tmp;
+    const std::string dir = tmp.File("engine");
+    Model model;
+    std::vector<UserRecord> base;
+    if (seed % 4 != 1) {  // seed % 4 == 1: log only (the empty checkpoint at 0)
+      base = testing::RandomUsers(seed, 500 + rng() % 2000);
+      auto index = LocationIndex::Build(base, {});
+      ASSERT_TRUE(index.ok());
+      ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+      for (const UserRecord& r : base) model[r.user_id] = r;
+    }
+    uint64_t seq = 0;
+    {
+      auto engine = Engine::Open(dir, SmallSegments());
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      const int batches = seed % 6 == 0 ? 0 : 1 + rng() % 12;
+      for (int b = 0; b < batches; ++b) {
+        std::vector<LocationUpdate> batch =
+            RandomUpdates(rng, 1 + rng() % 800, base, seed % 2 ? 15 : 500);
+        auto s = (*engine)->Apply(batch);
+        ASSERT_TRUE(s.ok()) << s.status();
+        seq = *s;
+        ApplyToModel(batch, &model);
+        if (rng() % 4 == 0) {
+          ASSERT_TRUE((*engine)->Checkpoint().ok());
+        }
+      }
+      if (seed % 5 == 0) {  // checkpoint only
+        ASSERT_TRUE((*engine)->Checkpoint().ok());
+      }
+    }
+    CheckRecovery(dir, model, seq);
+  }
+}
+
+TEST(BulkReplayTest, TornTailIsCutAndReportedTheSameWay) {
+  TempDir tmp;
+  const std::string dir = tmp.File("engine");
+  std::mt19937_64 rng(3);
+  Model model;
+  uint64_t seq = 0;
+  {
+    auto engine = Engine::Open(dir, SmallSegments());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (int b = 0; b < 5; ++b) {
+      std::vector<LocationUpdate> batch = RandomUpdates(rng, 400, {}, 300);
+      auto s = (*engine)->Apply(batch);
+      ASSERT_TRUE(s.ok());
+      seq = *s;
+      ApplyToModel(batch, &model);
+    }
+  }
+  auto listing = internal::ListEngineDirectory(dir);
+  ASSERT_TRUE(listing.ok());
+  ASSERT_FALSE(listing->segments.empty());
+  const std::string last = internal::JoinPath(dir, listing->segments.back().name);
+  FILE* f = std::fopen(last.c_str(), "ab");
+  ASSERT_NE(f, nullptr);
+  std::fputs("FOFR half a frame", f);
+  std::fclose(f);
+  LiveIndex::Options live_options;
+  live_options.background_maintenance = false;
+  auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+  ASSERT_TRUE(bulk.ok()) << bulk.status();
+  EXPECT_GT(bulk->state.report.torn_tail_bytes, 0u);
+  CheckRecovery(dir, model, seq);
+}
+
+TEST(BulkReplayTest, DamageIsRefusedWithTheSameErrorBothWays) {
+  TempDir tmp;
+  const std::string dir = tmp.File("engine");
+  std::mt19937_64 rng(4);
+  {
+    auto engine = Engine::Open(dir, SmallSegments());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (int b = 0; b < 6; ++b) ASSERT_TRUE((*engine)->Apply(RandomUpdates(rng, 400, {}, 300)).ok());
+  }
+  auto listing = internal::ListEngineDirectory(dir);
+  ASSERT_TRUE(listing.ok());
+  ASSERT_GT(listing->segments.size(), 3u);
+  const std::string middle = internal::JoinPath(dir, listing->segments[1].name);
+  FILE* f = std::fopen(middle.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 200, SEEK_SET);
+  const int c = std::fgetc(f);
+  std::fseek(f, 200, SEEK_SET);
+  std::fputc(c ^ 0x5a, f);
+  std::fclose(f);
+  LiveIndex::Options live_options;
+  live_options.background_maintenance = false;
+  auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+  auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
+  ASSERT_FALSE(bulk.ok());
+  EXPECT_EQ(bulk.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bulk.status().message().find(listing->segments[1].name), std::string::npos)
+      << bulk.status();
+  EXPECT_EQ(bulk.status(), writer.status());
+}
+
+// Alerts from an Engine opened by the bulk replay: every user whose point
+// (its leaf cell's centre, as the index stores it) is in the area, once,
+// in its mix64 shard; before and after more updates and a merge.
+TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
+  TempDir tmp;
+  const std::string dir = tmp.File("engine");
+  std::mt19937_64 rng(11);
+  std::vector<UserRecord> base = testing::RandomUsers(11, 20000, 25, 49, -124, -67);
+  auto index = LocationIndex::Build(base, {});
+  ASSERT_TRUE(index.ok());
+  ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+  Model model;
+  for (const UserRecord& r : base) model[r.user_id] = r;
+  // Updates mostly inside the same box, so that the alerts find movers.
+  auto in_box = [&](uint64_t id) {
+    return UserRecord{id, static_cast<int32_t>(250000000 + rng() % 240000000),
+                      static_cast<int32_t>(-1240000000 + static_cast<int64_t>(rng() % 570000000))};
+  };
+  auto random_batch = [&](size_t n) {
+    std::vector<LocationUpdate> out;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t id = rng() % 3 ? base[rng() % base.size()].user_id : (uint64_t{1} << 50) + rng() % 5000;
+      if (rng() % 6 == 0) {
+        out.push_back(LocationUpdate::Remove(id));
+      } else {
+        out.push_back(LocationUpdate::Upsert(in_box(id)));
+      }
+    }
+    return out;
+  };
+  EngineOptions options = SmallSegments();
+  options.pause_maintenance_for_testing = true;
+  {
+    auto engine = Engine::Open(dir, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (int b = 0; b < 10; ++b) {
+      std::vector<LocationUpdate> batch = random_batch(2000);
+      ASSERT_TRUE((*engine)->Apply(batch).ok());
+      ApplyToModel(batch, &model);
+      if (b == 4) {
+        ASSERT_TRUE((*engine)->Checkpoint().ok());
+      }
+    }
+  }
+  auto engine = Engine::Open(dir, options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  EXPECT_EQ((*engine)->GetStats().last_seq, 20000u);
+  EXPECT_EQ((*engine)->GetStats().users, model.size());
+  EXPECT_EQ((*engine)->GetStats().open.updates_replayed, 10000u);
+  const uint32_t shards = 8;
+  const std::vector<std::pair<std::string, AlertFormat>> alerts = {
+      {"37,-95 400", AlertFormat::kCircle},
+      {"30,-100 30,-90 40,-90 40,-100 30,-100", AlertFormat::kPolygon},
+      {"48", AlertFormat::kCode},
+  };
+  auto check = [&](const std::string& when) {
+    for (const auto& [text, format] : alerts) {
+      SCOPED_TRACE(absl::StrCat(when, ": ", text));
+      auto resolved = ResolveAlertText(text, format);
+      ASSERT_TRUE(resolved.ok()) << resolved.status();
+      std::vector<std::set<uint64_t>> expected(shards);
+      for (const auto& [id, r] : model) {
+        if (resolved->area->Contains(r.ToCellId().ToPoint())) expected[Mix64(id) % shards].insert(id);
+      }
+      std::vector<std::set<uint64_t>> got(shards);
+      size_t delivered = 0;
+      CallbackSink sink([&](uint32_t shard, absl::Span<const uint64_t> ids) {
+        got[shard].insert(ids.begin(), ids.end());
+        delivered += ids.size();
+        return absl::OkStatus();
+      });
+      AlertRequest request;
+      request.text = text;
+      request.format = format;
+      request.shards = shards;
+      auto summary = (*engine)->Alert(request, sink);
+      ASSERT_TRUE(summary.ok()) << summary.status();
+      EXPECT_EQ(got, expected);
+      size_t distinct = 0;
+      for (const auto& s : got) distinct += s.size();
+      EXPECT_EQ(delivered, distinct) << "a user delivered twice";
+      EXPECT_GT(distinct, 0u);
+    }
+  };
+  check("after Open");
+  std::vector<LocationUpdate> batch = random_batch(3000);
+  auto s = (*engine)->Apply(batch);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s, 23000u);
+  ApplyToModel(batch, &model);
+  check("after more updates");
+  (*engine)->RunMaintenanceForTesting();
+  check("after a merge");
+}
+
+}  // namespace
+}  // namespace fanout
