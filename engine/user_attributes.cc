@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/file_io.h"
 #include "engine/radix_sort.h"
@@ -211,6 +212,18 @@ absl::StatusOr<int64_t> ParseUnixTime(absl::string_view text) {
   return absl::InvalidArgumentError(
       absl::StrCat("time ", QuoteForMessage(text),
                    " is neither Unix seconds nor RFC 3339 (2026-12-02T20:00:00-05:00)"));
+}
+
+absl::StatusOr<int64_t> AlertTime(absl::string_view sent, std::optional<int64_t> now) {
+  if (now.has_value()) return *now;
+  if (sent.empty()) return absl::ToUnixSeconds(absl::Now());
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(sent), &t, &err)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the alert's <sent> ", QuoteForMessage(sent), " is not an RFC 3339 time"));
+  }
+  return absl::ToUnixSeconds(t);
 }
 
 }  // namespace fanout

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,11 @@ absl::StatusOr<int64_t> ParseDurationSeconds(absl::string_view text);
 // A time for --now and CAP <sent>: Unix seconds ("1767225600") or RFC 3339
 // ("2026-12-02T20:00:00-05:00"); kInvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseUnixTime(absl::string_view text);
+
+// The time an alert's freshness is judged at (--max-age): `now` when given
+// (a replay, a test), else the alert's CAP <sent> when it has one, else the
+// current time. kInvalidArgument naming <sent> when it is not RFC 3339.
+absl::StatusOr<int64_t> AlertTime(absl::string_view sent, std::optional<int64_t> now);
 
 }  // namespace fanout
 
