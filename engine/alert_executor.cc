@@ -18,6 +18,7 @@
 #include "engine/internal/alert_executor_peer.h"
 #include "engine/internal/live_view_state.h"
 #include "engine/internal/shard_scatter.h"
+#include "geo/area_point_tester.h"
 #include "geo/cell_center.h"
 #include "geo/cell_classifier.h"
 #include "oneapi/tbb/blocked_range.h"
@@ -241,47 +242,52 @@ void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserId
   });
 }
 
-// How many users ahead DropStale and SplitByInfo ask for the attribute
-// they will read (bench/README.md, "User attributes").
+// How many users ahead SplitByInfo asks for the language code it will
+// read: a list's positions rise by hundreds of entries at a time (one user
+// in `shards`), a cache miss each (bench/README.md, "User attributes").
 constexpr size_t kAttributePrefetch = 16;
 
-// Leaves out of every list (and its cells and positions) the users whose
-// updated_at is known and before `cutoff`; counts them and the users kept
-// without one. Lists in parallel, each compacted in place (order kept).
-void DropStale(const UserAttributes& attrs, int64_t cutoff, DeliveryLists* lists,
-               std::vector<UserIdList>* cells, std::vector<UserIdList>* positions,
-               uint64_t* stale_out, uint64_t* unknown_out) {
-  const uint32_t* updated = attrs.updated_at().data();
+// Counts, over the entries of `slices` (grouped in `items`) that lie in
+// `area`, those whose updated_at is known and before `cutoff` (left out by
+// the kFresh filter of the scan) and those without one (kept). One
+// sequential pass over the column for untested slices; a point test only
+// for the stale or unknown entries of tested slices.
+void CountFreshness(const internal::ScanSource& src, const std::vector<ScanRange>& slices,
+                    const std::vector<internal::WorkItem>& items, const AlertArea& area,
+                    uint64_t* stale_out, uint64_t* unknown_out) {
   std::atomic<uint64_t> stale{0}, unknown{0};
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, lists->shards.size(), 1), [&](const auto& r) {
-    for (size_t s = r.begin(); s < r.end(); ++s) {
-      UserIdList& users = lists->shards[s];
-      UserIdList* where = cells != nullptr ? &(*cells)[s] : nullptr;
-      UserIdList& at = (*positions)[s];
-      size_t kept = 0;
-      uint64_t dropped = 0, unknown_here = 0;
-      const size_t n = users.size();
-      for (size_t i = 0; i < n; ++i) {
-        // A list's positions rise, but by hundreds of entries at a time
-        // (one user in `shards`): a cache miss each, asked for ahead.
-        if (i + kAttributePrefetch < n) __builtin_prefetch(updated + at[i + kAttributePrefetch]);
-        const uint32_t t = updated[at[i]];
-        if (t != 0 && static_cast<int64_t>(t) < cutoff) {
-          ++dropped;
+  const uint32_t* updated = src.updated_at;
+  // A cutoff of 0 makes nobody stale; 1 is the same (no updated_at is < 1
+  // but 0, which means unknown), and keeps the arithmetic below exact.
+  const uint64_t cutoff = std::max<uint64_t>(src.fresh_cutoff, 1);
+  const uint64_t* cells = src.run.cells.data();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 1), [&](const auto& r) {
+    AreaPointTester tester(area);
+    uint64_t stale_here = 0, unknown_here = 0;
+    for (size_t w = r.begin(); w < r.end(); ++w) {
+      for (size_t k = items[w].first; k < items[w].last; ++k) {
+        const ScanRange& slice = slices[k];
+        if (!slice.needs_test) {
+          // Without branches (half the users may be stale, in no order):
+          // for t >= 1, t - 1 < cutoff - 1 exactly when t < cutoff; t = 0
+          // wraps to the top. REQUIRES: cutoff >= 1 (checked below).
+          for (size_t i = slice.begin; i < slice.end; ++i) {
+            const uint64_t t = updated[i];
+            unknown_here += t == 0;
+            stale_here += t - 1 < cutoff - 1;
+          }
           continue;
         }
-        unknown_here += t == 0;
-        users[kept] = users[i];
-        if (where != nullptr) (*where)[kept] = (*where)[i];
-        at[kept] = at[i];
-        ++kept;
+        for (size_t i = slice.begin; i < slice.end; ++i) {
+          const uint32_t t = updated[i];
+          if (t != 0 && t >= cutoff) continue;
+          if (!tester.Contains(S2CellId(cells[i]))) continue;
+          (t == 0 ? unknown_here : stale_here) += 1;
+        }
       }
-      users.resize(kept);
-      if (where != nullptr) where->resize(kept);
-      at.resize(kept);
-      stale += dropped;
-      unknown += unknown_here;
     }
+    stale += stale_here;
+    unknown += unknown_here;
   });
   *stale_out = stale.load();
   *unknown_out = unknown.load();
@@ -486,8 +492,9 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   const bool max_age = options_.max_age_s > 0;
   const bool by_info = !options_.info_languages.empty();
   // Entry positions beside the lists only when an attribute is read.
-  const bool need_positions = attrs != nullptr && ((max_age && attrs->has_updated_at()) ||
-                                                   (by_info && attrs->has_lang()));
+  const bool need_positions = attrs != nullptr && by_info && attrs->has_lang();
+  // A maximum age over attributes is a filter of the scan itself (kFresh).
+  const bool fresh_filter = max_age && attrs != nullptr && attrs->has_updated_at();
   // A live index's background work waits while alerts run (live_index.h).
   internal::AlertActivity::Scope running(view != nullptr ? view->activity.get() : nullptr);
   const std::shared_ptr<const internal::ExecutorTestHooks> hooks = std::atomic_load(&test_hooks_);
@@ -500,6 +507,14 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   // A view's newest updates are not in a sorted run yet: gather those the
   // covering may hold into a run of their own, for this alert only.
   std::vector<internal::ScanSource> sources = own.sources;
+  if (fresh_filter) {
+    // Attributes come only with a LocationIndex: one source, every entry.
+    internal::ScanSource& src = sources.front();
+    src.filter = internal::ScanSource::Filter::kFresh;
+    src.updated_at = attrs->updated_at().data();
+    src.fresh_cutoff =
+        static_cast<uint64_t>(std::max<int64_t>(0, options_.as_of_unix_s - options_.max_age_s));
+  }
   internal::PendingRun pending;
   if (view != nullptr) {
     pending = internal::GatherPending(*view, covering);
@@ -535,13 +550,10 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
                            hooks != nullptr ? hooks->between_passes : kNoHook, cells,
                            need_positions ? &positions : nullptr);
   uint64_t stale = 0, unknown_age = 0;
-  if (max_age) {
-    if (attrs != nullptr && attrs->has_updated_at()) {
-      DropStale(*attrs, options_.as_of_unix_s - options_.max_age_s, &lists, cells, &positions,
-                &stale, &unknown_age);
-    } else {
-      unknown_age = lists.total();
-    }
+  if (fresh_filter) {
+    CountFreshness(sources.front(), slices, items, area, &stale, &unknown_age);
+  } else if (max_age) {
+    unknown_age = lists.total();
   }
   double order_ms = 0;
   S2LatLng origin;

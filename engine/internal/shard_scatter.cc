@@ -55,6 +55,11 @@ void WithVisibility(const ScanSource& src, Body&& body) {
     }
     case Filter::kDelta:
       return body([&src](size_t i) { return src.Visible(i); });
+    case Filter::kFresh: {
+      const uint32_t* updated = src.updated_at;
+      const uint64_t cutoff = src.fresh_cutoff;
+      return body([updated, cutoff](size_t i) { return updated[i] == 0 || updated[i] >= cutoff; });
+    }
   }
 }
 
@@ -132,8 +137,10 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
         WithShardOf(src, policy, [&](auto shard_of) {
           WithVisibility(src, [&](auto visible) {
             if (!slice.needs_test) {
+              // Added, not branched on: a filter may hide entries in no
+              // predictable order (kFresh); for kAll it is a constant 1.
               for (size_t i = slice.begin; i < slice.end; ++i) {
-                if (visible(i)) ++count[shard_of(i, users[i])];
+                count[shard_of(i, users[i])] += visible(i);
               }
               return;
             }

@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -246,6 +247,41 @@ TEST(AttributeDeliveryTest, WithoutAttributesEveryoneIsKeptInTheFirstBlock) {
   ASSERT_EQ(by_info.size(), 2u);
   EXPECT_EQ(testing::SortedShards(by_info[0]), testing::SortedShards(lists));
   EXPECT_EQ(by_info[1].total(), 0u);
+}
+
+// The edges of the cutoff: a user updated exactly at as_of - max_age is
+// fresh, one second before is stale; a maximum age longer than as_of
+// leaves everyone in.
+TEST(AttributeDeliveryTest, CutoffEdges) {
+  std::vector<UserRecord> rows;
+  std::vector<uint32_t> updated;
+  for (int k = 0; k < 5000; ++k) {
+    rows.push_back(UserRecord::FromDegrees(k + 1, 30 + (k % 100) * 0.001, -95 + (k / 100) * 0.001));
+    updated.push_back(k % 3 == 0 ? 999 : k % 3 == 1 ? 1000 : 0);
+  }
+  auto index = *LocationIndex::Build(rows, {});
+  auto row_attrs = UserAttributes::Own({false, true}, {}, {}, updated, rows.size());
+  auto attrs = AlignAttributes(rows, row_attrs.get(), *index);
+  AlertArea area;
+  area.AddCap(S2Cap(S2LatLng::FromDegrees(30, -95).ToPoint(), S1Angle::Degrees(1)));
+  area.Finalize();
+  for (auto [as_of, max_age, want_stale] :
+       std::vector<std::tuple<int64_t, int64_t, uint64_t>>{{1100, 100, 1667},  // cutoff 1000
+                                                          {1100, 101, 0},     // cutoff 999
+                                                          {1100, 5000, 0},    // cutoff < 0
+                                                          {1000, 1000, 0}}) { // cutoff 0
+    AlertExecutor::Options options;
+    options.shards = 3;
+    options.attributes = attrs;
+    options.max_age_s = max_age;
+    options.as_of_unix_s = as_of;
+    AlertSummary summary;
+    auto lists = AlertExecutor(*index, options).Execute(area, &summary);
+    ASSERT_TRUE(lists.ok());
+    EXPECT_EQ(summary.stale_skipped, want_stale) << as_of << " " << max_age;
+    EXPECT_EQ(summary.unknown_age_kept, 1666u);
+    EXPECT_EQ(summary.matched + summary.stale_skipped, 5000u);
+  }
 }
 
 TEST(AttributeDeliveryTest, RefusesBadOptionsAndLiveViews) {
