@@ -99,7 +99,11 @@ class AlertExecutor {
     std::shared_ptr<const UserAttributes> attributes;
     // Freshness: users whose updated_at is before as_of_unix_s -
     // max_age_s are left out (AlertSummary::stale_skipped); users without
-    // an updated_at are kept. 0: off. DEFAULT: 0. REQUIRES: >= 0.
+    // an updated_at are kept. Applied by the scan itself, as a visibility
+    // filter of the run (scan_source.h, kFresh): stale users never enter
+    // a list; the price is that untested ranges are counted entry by entry
+    // rather than by their blocks' counts, and one pass over the column
+    // counts the stale. 0: off. DEFAULT: 0. REQUIRES: >= 0.
     int64_t max_age_s = 0;
     // The alert's time (CAP <sent>, or now) for max_age_s. DEFAULT: 0.
     // REQUIRES: > 0 when max_age_s > 0.
