@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "engine/alert_executor.h"
 #include "engine/delivery_sink.h"
+#include "engine/engine.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
 #include "engine/user_attributes.h"
@@ -345,6 +346,61 @@ TEST(AttributeDeliveryTest, SinkReceivesTheSplit) {
   EXPECT_GT(sink.blocks[2], 0u);
   CallbackSink callback([](uint32_t, absl::Span<const uint64_t>) { return absl::OkStatus(); });
   EXPECT_TRUE(AlertExecutor(*pop.index, options).Execute(area, callback, &summary).ok());
+}
+
+// The Engine's requests take the features too; its live index keeps no
+// attributes, so everyone counts as having none: kept, and in block 0.
+TEST(AttributeDeliveryTest, EngineRequestsWithoutLiveAttributes) {
+  testing::TempDir tmp;
+  EngineOptions o;
+  o.create_if_missing = true;
+  o.sync = SyncPolicy::kNone;
+  auto engine = Engine::Open(tmp.File("e"), o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::vector<LocationUpdate> updates;
+  for (int k = 0; k < 2000; ++k) {
+    updates.push_back(LocationUpdate::Upsert(
+        UserRecord::FromDegrees(k + 1, 29.5 + (k % 50) * 0.01, -95.5 + (k / 50) * 0.01)));
+  }
+  ASSERT_TRUE((*engine)->Apply(updates).ok());
+  AlertRequest request;
+  request.text = R"(<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+    <identifier>T</identifier><sender>s</sender><sent>2026-05-01T14:05:00-05:00</sent>
+    <status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+    <info><language>es-US</language><event>e</event>
+      <area><areaDesc>a</areaDesc><circle>29.7,-95.3 100</circle></area></info>
+    <info><event>e</event>
+      <area><areaDesc>a</areaDesc><circle>29.7,-95.3 100</circle></area></info>
+  </alert>)";
+  request.shards = 2;
+  request.max_age_s = 3600;
+  request.by_info = true;
+  struct Recorder : DeliverySink {
+    absl::Status Deliver(const DeliveryLists&, const AlertSummary&) override {
+      return absl::InternalError("DeliverByInfo expected");
+    }
+    absl::Status DeliverByInfo(const DeliveryLists& lists, const std::vector<DeliveryLists>& split,
+                               const AlertSummary&) override {
+      plain = lists.total();
+      for (const DeliveryLists& b : split) blocks.push_back(b.total());
+      return absl::OkStatus();
+    }
+    uint64_t plain = 0;
+    std::vector<uint64_t> blocks;
+  } sink;
+  auto summary = (*engine)->Alert(request, sink);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->matched, 2000u);
+  EXPECT_TRUE(summary->max_age_applied);
+  EXPECT_EQ(summary->as_of_unix_s, 1777662300);  // the <sent>
+  EXPECT_EQ(summary->stale_skipped, 0u);
+  EXPECT_EQ(summary->unknown_age_kept, 2000u);
+  ASSERT_EQ(summary->by_info.size(), 2u);
+  EXPECT_EQ(summary->by_info[0].language, "es-US");
+  EXPECT_EQ(summary->by_info[1].language, "en-US");  // CAP 1.2's default
+  EXPECT_EQ(summary->by_info[0].users, 2000u);
+  EXPECT_EQ(sink.plain, 2000u);
+  EXPECT_EQ(sink.blocks, (std::vector<uint64_t>{2000, 0}));
 }
 
 }  // namespace
