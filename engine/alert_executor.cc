@@ -18,6 +18,7 @@
 #include "engine/internal/alert_executor_peer.h"
 #include "engine/internal/live_view_state.h"
 #include "engine/internal/shard_scatter.h"
+#include "geo/area_point_tester.h"
 #include "geo/cell_center.h"
 #include "geo/cell_classifier.h"
 #include "oneapi/tbb/blocked_range.h"
@@ -197,7 +198,8 @@ class ShardedCollector {
 // has few, long lists). The key is the squared chord length's bit
 // pattern: for doubles >= 0 it orders as the value does, so the sort
 // compares integers.
-void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserIdList>* cells) {
+void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserIdList>* cells,
+                 std::vector<UserIdList>* positions) {
   struct Entry {
     uint64_t key;  // bits of the squared chord length: monotone in the distance
     uint64_t at;   // position in the list (index order)
@@ -206,7 +208,7 @@ void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserId
   constexpr size_t kGrain = size_t{1} << 14;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, lists->shards.size(), 1), [&](const auto& r) {
     std::vector<Entry> entries;
-    UserIdList users_copy, cells_copy;
+    UserIdList users_copy, cells_copy, positions_copy;
     for (size_t s = r.begin(); s < r.end(); ++s) {
       UserIdList& users = lists->shards[s];
       UserIdList& where = (*cells)[s];
@@ -231,8 +233,125 @@ void SortNearest(const S2Point& origin, DeliveryLists* lists, std::vector<UserId
         users[i] = users_copy[entries[i].at];
         where[i] = cells_copy[entries[i].at];
       }
+      if (positions != nullptr) {
+        UserIdList& at = (*positions)[s];
+        positions_copy.assign(at.begin(), at.end());
+        for (size_t i = 0; i < n; ++i) at[i] = positions_copy[entries[i].at];
+      }
     }
   });
+}
+
+// How many users ahead SplitByInfo asks for the language code it will
+// read: a list's positions rise by hundreds of entries at a time (one user
+// in `shards`), a cache miss each (bench/README.md, "User attributes").
+constexpr size_t kAttributePrefetch = 16;
+
+// Counts, over the entries of `slices` (grouped in `items`) that lie in
+// `area`, those whose updated_at is known and before `cutoff` (left out by
+// the kFresh filter of the scan) and those without one (kept). One
+// sequential pass over the column for untested slices; a point test only
+// for the stale or unknown entries of tested slices.
+void CountFreshness(const internal::ScanSource& src, const std::vector<ScanRange>& slices,
+                    const std::vector<internal::WorkItem>& items, const AlertArea& area,
+                    uint64_t* stale_out, uint64_t* unknown_out) {
+  std::atomic<uint64_t> stale{0}, unknown{0};
+  const uint32_t* updated = src.updated_at;
+  // A cutoff of 0 makes nobody stale; 1 is the same (no updated_at is < 1
+  // but 0, which means unknown), and keeps the arithmetic below exact.
+  const uint64_t cutoff = std::max<uint64_t>(src.fresh_cutoff, 1);
+  const uint64_t* cells = src.run.cells.data();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 1), [&](const auto& r) {
+    AreaPointTester tester(area);
+    uint64_t stale_here = 0, unknown_here = 0;
+    for (size_t w = r.begin(); w < r.end(); ++w) {
+      for (size_t k = items[w].first; k < items[w].last; ++k) {
+        const ScanRange& slice = slices[k];
+        if (!slice.needs_test) {
+          // Without branches (half the users may be stale, in no order):
+          // for t >= 1, t - 1 < cutoff - 1 exactly when t < cutoff; t = 0
+          // wraps to the top. REQUIRES: cutoff >= 1 (checked below).
+          for (size_t i = slice.begin; i < slice.end; ++i) {
+            const uint64_t t = updated[i];
+            unknown_here += t == 0;
+            stale_here += t - 1 < cutoff - 1;
+          }
+          continue;
+        }
+        for (size_t i = slice.begin; i < slice.end; ++i) {
+          const uint32_t t = updated[i];
+          if (t != 0 && t >= cutoff) continue;
+          if (!tester.Contains(S2CellId(cells[i]))) continue;
+          (t == 0 ? unknown_here : stale_here) += 1;
+        }
+      }
+    }
+    stale += stale_here;
+    unknown += unknown_here;
+  });
+  *stale_out = stale.load();
+  *unknown_out = unknown.load();
+}
+
+// Splits the lists by info block (MatchInfoBlock of each user's language)
+// into `by_info`, keeping each list's order, and counts the users by block
+// and language. `attrs` null or without a lang column: everyone gets
+// block 0.
+void SplitByInfo(const UserAttributes* attrs, absl::Span<const std::string> info_languages,
+                 const DeliveryLists& lists, const std::vector<UserIdList>& positions,
+                 std::vector<DeliveryLists>* by_info, std::vector<AlertSummary::InfoCount>* counts) {
+  const size_t blocks = info_languages.size();
+  const size_t shards = lists.shards.size();
+  const bool with_lang = attrs != nullptr && attrs->has_lang();
+  // Block of each language code (code 0: no language).
+  std::vector<uint32_t> block_of(256, 0);
+  const size_t languages = with_lang ? attrs->languages().size() : 0;
+  for (size_t c = 1; c <= languages; ++c) {
+    block_of[c] = static_cast<uint32_t>(MatchInfoBlock(attrs->languages()[c - 1], info_languages));
+  }
+  by_info->resize(blocks);
+  for (DeliveryLists& b : *by_info) b.shards.resize(shards);
+  std::vector<uint64_t> code_counts(shards * 256, 0);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, shards, 1), [&](const auto& r) {
+    std::vector<uint64_t> in_block(blocks);
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      const UserIdList& users = lists.shards[s];
+      uint64_t* count = code_counts.data() + s * 256;
+      if (!with_lang) {
+        (*by_info)[0].shards[s].assign(users.begin(), users.end());
+        for (size_t k = 1; k < blocks; ++k) (*by_info)[k].shards[s].clear();
+        count[0] = users.size();
+        continue;
+      }
+      const uint8_t* lang = attrs->lang().data();
+      const UserIdList& at = positions[s];
+      const size_t n = users.size();
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kAttributePrefetch < n) __builtin_prefetch(lang + at[i + kAttributePrefetch]);
+        ++count[lang[at[i]]];
+      }
+      std::fill(in_block.begin(), in_block.end(), 0);
+      for (size_t c = 0; c < 256; ++c) in_block[block_of[c]] += count[c];
+      std::vector<uint64_t*> out(blocks);
+      for (size_t k = 0; k < blocks; ++k) {
+        UserIdList& list = (*by_info)[k].shards[s];
+        list.clear();
+        list.resize(in_block[k]);
+        out[k] = list.data();
+      }
+      for (size_t i = 0; i < users.size(); ++i) *out[block_of[lang[at[i]]]]++ = users[i];
+    }
+  });
+  counts->assign(blocks, AlertSummary::InfoCount());
+  for (size_t k = 0; k < blocks; ++k) (*counts)[k].language = info_languages[k];
+  for (size_t c = 0; c < 256; ++c) {
+    uint64_t total = 0;
+    for (size_t s = 0; s < shards; ++s) total += code_counts[s * 256 + c];
+    if (total == 0) continue;
+    AlertSummary::InfoCount& block = (*counts)[block_of[c]];
+    block.users += total;
+    block.by_user_language.emplace_back(c == 0 ? "" : attrs->languages()[c - 1], total);
+  }
 }
 
 }  // namespace
@@ -246,6 +365,10 @@ absl::Status AlertExecutor::Options::Validate() const {
   if (chunk_entries < 1) return absl::InvalidArgumentError("chunk_entries must be >= 1");
   if (order_origin.has_value() && !order_origin->is_valid()) {
     return absl::InvalidArgumentError("order_origin is not a valid latitude and longitude");
+  }
+  if (max_age_s < 0) return absl::InvalidArgumentError("max_age_s must be >= 0");
+  if (max_age_s > 0 && as_of_unix_s <= 0) {
+    return absl::InvalidArgumentError("max_age_s needs as_of_unix_s, the alert's time");
   }
   return covering.Validate();
 }
@@ -356,6 +479,22 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options_.shards, options_.shard_policy));
   const internal::ExecutorSources& own = *sources_;
   const internal::LiveViewState* view = internal::LiveViewAccess::State(own.view);
+  const UserAttributes* attrs = options_.attributes.get();
+  if (attrs != nullptr && own.live) {
+    return absl::FailedPreconditionError(
+        "user attributes apply to a static index; the live index keeps none");
+  }
+  if (attrs != nullptr && attrs->size() != own.index_users) {
+    return absl::InvalidArgumentError(absl::StrCat("attributes for ", attrs->size(),
+                                                   " users, but the index has ",
+                                                   own.index_users));
+  }
+  const bool max_age = options_.max_age_s > 0;
+  const bool by_info = !options_.info_languages.empty();
+  // Entry positions beside the lists only when an attribute is read.
+  const bool need_positions = attrs != nullptr && by_info && attrs->has_lang();
+  // A maximum age over attributes is a filter of the scan itself (kFresh).
+  const bool fresh_filter = max_age && attrs != nullptr && attrs->has_updated_at();
   // A live index's background work waits while alerts run (live_index.h).
   internal::AlertActivity::Scope running(view != nullptr ? view->activity.get() : nullptr);
   const std::shared_ptr<const internal::ExecutorTestHooks> hooks = std::atomic_load(&test_hooks_);
@@ -368,6 +507,14 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   // A view's newest updates are not in a sorted run yet: gather those the
   // covering may hold into a run of their own, for this alert only.
   std::vector<internal::ScanSource> sources = own.sources;
+  if (fresh_filter) {
+    // Attributes come only with a LocationIndex: one source, every entry.
+    internal::ScanSource& src = sources.front();
+    src.filter = internal::ScanSource::Filter::kFresh;
+    src.updated_at = attrs->updated_at().data();
+    src.fresh_cutoff =
+        static_cast<uint64_t>(std::max<int64_t>(0, options_.as_of_unix_s - options_.max_age_s));
+  }
   internal::PendingRun pending;
   if (view != nullptr) {
     pending = internal::GatherPending(*view, covering);
@@ -398,15 +545,29 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
   std::vector<UserIdList>* cells = extras.cells != nullptr ? extras.cells
                                    : nearest               ? &own_cells
                                                            : nullptr;
+  std::vector<UserIdList> positions;
   internal::ScatterByShard(sources, slices, items, area, policy, &lists,
-                           hooks != nullptr ? hooks->between_passes : kNoHook, cells);
+                           hooks != nullptr ? hooks->between_passes : kNoHook, cells,
+                           need_positions ? &positions : nullptr);
+  uint64_t stale = 0, unknown_age = 0;
+  if (fresh_filter) {
+    CountFreshness(sources.front(), slices, items, area, &stale, &unknown_age);
+  } else if (max_age) {
+    unknown_age = lists.total();
+  }
   double order_ms = 0;
   S2LatLng origin;
   if (nearest) {
     const int64_t t3 = absl::GetCurrentTimeNanos();
     origin = options_.order_origin.has_value() ? *options_.order_origin : IncidentPoint(area);
-    SortNearest(origin.ToPoint(), &lists, cells);
+    SortNearest(origin.ToPoint(), &lists, cells, need_positions ? &positions : nullptr);
     order_ms = MillisSince(t3);
+  }
+  std::vector<AlertSummary::InfoCount> info_counts;
+  if (by_info) {
+    std::vector<DeliveryLists> own_by_info;
+    SplitByInfo(attrs, options_.info_languages, lists, positions,
+                extras.by_info != nullptr ? extras.by_info : &own_by_info, &info_counts);
   }
   double scan_ms = MillisSince(t2);
 
@@ -435,6 +596,12 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliveryLists* out,
     summary->order_ms = order_ms;
     summary->origin_lat_deg = nearest ? origin.lat().degrees() : 0;
     summary->origin_lng_deg = nearest ? origin.lng().degrees() : 0;
+    summary->max_age_applied = max_age;
+    summary->max_age_s = options_.max_age_s;
+    summary->as_of_unix_s = max_age ? options_.as_of_unix_s : 0;
+    summary->stale_skipped = stale;
+    summary->unknown_age_kept = unknown_age;
+    summary->by_info = std::move(info_counts);
   }
   if (extras.covering != nullptr) *extras.covering = std::move(covering);
   return absl::OkStatus();
@@ -444,9 +611,17 @@ absl::Status AlertExecutor::Execute(const AlertArea& area, DeliverySink& sink,
                                     AlertSummary* summary) const {
   AlertSummary local_summary;
   AlertSummary* s = summary != nullptr ? summary : &local_summary;
-  ASSIGN_OR_RETURN(DeliveryLists lists, Execute(area, s));
+  DeliveryLists lists;
+  std::vector<DeliveryLists> by_info;
+  Extras extras;
+  if (!options_.info_languages.empty()) extras.by_info = &by_info;
+  RETURN_IF_ERROR(Execute(area, &lists, s, extras));
   int64_t t = absl::GetCurrentTimeNanos();
-  RETURN_IF_ERROR(sink.Deliver(lists, *s));
+  if (!options_.info_languages.empty()) {
+    RETURN_IF_ERROR(sink.DeliverByInfo(lists, by_info, *s));
+  } else {
+    RETURN_IF_ERROR(sink.Deliver(lists, *s));
+  }
   s->timings.emit_ms = MillisSince(t);
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "engine/live_view.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
+#include "engine/user_attributes.h"
 #include "geo/alert_area.h"
 #include "geo/area_covering.h"
 #include "s2/s2latlng.h"
@@ -88,6 +89,33 @@ class AlertExecutor {
     // kNearest: the incident point. DEFAULT: unset: IncidentPoint(area).
     std::optional<S2LatLng> order_origin;
 
+    // User attributes (issue 18; user_attributes.h), parallel to the
+    // index's run: what max_age_s and info_languages read. Only over a
+    // LocationIndex (kFailedPrecondition over a live view: the live index
+    // keeps no attributes yet). DEFAULT: null: every user has neither a
+    // language nor an updated_at, so max_age_s leaves everyone in and
+    // info_languages gives everyone block 0. REQUIRES: size() equal to
+    // the index's.
+    std::shared_ptr<const UserAttributes> attributes;
+    // Freshness: users whose updated_at is before as_of_unix_s -
+    // max_age_s are left out (AlertSummary::stale_skipped); users without
+    // an updated_at are kept. Applied by the scan itself, as a visibility
+    // filter of the run (scan_source.h, kFresh): stale users never enter
+    // a list; the price is that untested ranges are counted entry by entry
+    // rather than by their blocks' counts, and one pass over the column
+    // counts the stale. 0: off. DEFAULT: 0. REQUIRES: >= 0.
+    int64_t max_age_s = 0;
+    // The alert's time (CAP <sent>, or now) for max_age_s. DEFAULT: 0.
+    // REQUIRES: > 0 when max_age_s > 0.
+    int64_t as_of_unix_s = 0;
+    // By language: the <language> of each of the alert's info blocks, in
+    // order (ResolvedAlert::info_languages). When not empty, every listed
+    // user is also put in the list of the block MatchInfoBlock picks for
+    // their language (Extras::by_info; the sink's DeliverByInfo), and
+    // AlertSummary::by_info counts them. Costs 8 bytes a matched user
+    // during the scan and one pass over the lists. DEFAULT: empty: off.
+    std::vector<std::string> info_languages;
+
     absl::Status Validate() const;
   };
 
@@ -101,6 +129,10 @@ class AlertExecutor {
     // (*cells)[s][i] is where lists.shards[s][i] is (8 bytes a matched
     // user, written during the scan).
     std::vector<UserIdList>* cells = nullptr;
+    // With Options::info_languages: receives one DeliveryLists per info
+    // block (its shards in the same order as the lists'); their union is
+    // the lists, each user in exactly one block.
+    std::vector<DeliveryLists>* by_info = nullptr;
   };
 
   // Alerts over `index`, which must outlive the executor.

@@ -106,6 +106,24 @@ struct AlertSummary {
   DeliveryOrder order = DeliveryOrder::kIndex;
   double origin_lat_deg = 0, origin_lng_deg = 0;
   double order_ms = 0;
+  // Freshness (AlertExecutor::Options::max_age_s): users in the area whose
+  // updated_at is older than max_age_s before as_of_unix_s were left out
+  // (stale_skipped); users without an updated_at were kept
+  // (unknown_age_kept counts them among `matched`).
+  bool max_age_applied = false;
+  int64_t max_age_s = 0;
+  int64_t as_of_unix_s = 0;
+  uint64_t stale_skipped = 0;
+  uint64_t unknown_age_kept = 0;
+  // By language (AlertExecutor::Options::info_languages): per info block,
+  // its language, the users given it, and those users by their own
+  // language tag ("" for none), in dictionary order.
+  struct InfoCount {
+    std::string language;
+    uint64_t users = 0;
+    std::vector<std::pair<std::string, uint64_t>> by_user_language;
+  };
+  std::vector<InfoCount> by_info;
   // Engine::Alert only, when the request asked for them (AlertRequest):
   // the operator map (geo/alert_map.h) and the covering as GeoJSON.
   std::string map_svg;

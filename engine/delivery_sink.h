@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -25,6 +26,17 @@ class DeliverySink {
   // emit_ms, which the sink's own work is measured as. A non-OK status fails
   // the alert.
   virtual absl::Status Deliver(const DeliveryLists& lists, const AlertSummary& summary) = 0;
+  // Receives the lists of an alert split by info block (AlertExecutor::
+  // Options::info_languages): `by_info[k]` holds the users given block k,
+  // their union is `lists`. DEFAULT: Deliver(lists, summary), the split
+  // dropped (the counts stay in summary.by_info); DirectorySink writes
+  // each block's lists too.
+  virtual absl::Status DeliverByInfo(const DeliveryLists& lists,
+                                     const std::vector<DeliveryLists>& by_info,
+                                     const AlertSummary& summary) {
+    (void)by_info;
+    return Deliver(lists, summary);
+  }
 };
 
 // Calls `on_shard` once per shard, in shard order, with that shard's ids

@@ -138,6 +138,12 @@ absl::Status DirectorySink::CheckTarget() const {
 }
 
 absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSummary& summary) {
+  return DeliverByInfo(lists, {}, summary);
+}
+
+absl::Status DirectorySink::DeliverByInfo(const DeliveryLists& lists,
+                                          const std::vector<DeliveryLists>& by_info,
+                                          const AlertSummary& summary) {
   const int64_t start = absl::GetCurrentTimeNanos();
   RETURN_IF_ERROR(CheckShardCount(lists.shards.size()));
   RETURN_IF_ERROR(CheckTarget());
@@ -174,6 +180,20 @@ absl::Status DirectorySink::Deliver(const DeliveryLists& lists, const AlertSumma
     }
   });
   RETURN_IF_ERROR(first_error);
+  for (size_t k = 0; k < by_info.size(); ++k) {
+    const fs::path folder = tmp / absl::StrCat("info-", k);
+    if (::mkdir(folder.c_str(), 0755) != 0) return ErrnoError("cannot create", folder.string());
+    tbb::parallel_for(size_t{0}, by_info[k].shards.size(), [&](size_t s) {
+      std::string path = (folder / absl::StrFormat("shard-%05d.%s", s, ext)).string();
+      absl::Status status = WriteShard(path, options_.format, options_.fsync, by_info[k].shards[s]);
+      if (!status.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = status;
+      }
+    });
+    RETURN_IF_ERROR(first_error);
+    if (options_.fsync) RETURN_IF_ERROR(SyncDirectory(folder.string()));
+  }
 
   AlertSummary final_summary = summary;
   final_summary.timings.emit_ms = (absl::GetCurrentTimeNanos() - start) * 1e-6;

@@ -67,6 +67,11 @@ class DirectorySink : public DeliverySink {
   static absl::Status CheckShardCount(uint64_t shards);
 
   absl::Status Deliver(const DeliveryLists& lists, const AlertSummary& summary) override;
+  // Also writes `info-<k>/shard-%05d.{csv,bin}` for each block k (0-based)
+  // beside the plain lists, in the same temporary folder, so all appear at
+  // once.
+  absl::Status DeliverByInfo(const DeliveryLists& lists, const std::vector<DeliveryLists>& by_info,
+                             const AlertSummary& summary) override;
 
  private:
   std::string out_dir_;

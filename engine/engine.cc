@@ -31,6 +31,7 @@
 #include "engine/internal/standing_tracker.h"
 #include "engine/live_index.h"
 #include "engine/shard_policy.h"
+#include "engine/user_attributes.h"
 
 namespace fanout {
 
@@ -59,8 +60,9 @@ double SecondsSince(int64_t start_ns) { return (absl::GetCurrentTimeNanos() - st
 
 // The request's text as an area (geo/alert_text.h), with what the
 // summary reports of it.
-absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(const AlertRequest& request,
-                                                              AlertSummary* summary) {
+absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(
+    const AlertRequest& request, AlertSummary* summary, std::string* sent = nullptr,
+    std::vector<std::string>* info_languages = nullptr) {
   AlertTextOptions options;
   options.resolve = request.resolve;
   options.feature_id = request.feature_id;
@@ -68,6 +70,8 @@ absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(const AlertRequest
                    ResolveAlertText(request.text, request.format, options));
   summary->repairs = resolved.repairs;
   summary->dropped_repeated_pairs = resolved.dropped_repeated_pairs;
+  if (sent != nullptr) *sent = resolved.header.sent;
+  if (info_languages != nullptr) *info_languages = resolved.info_languages;
   if (!resolved.header.identifier.empty()) {
     summary->alert_info.emplace_back("identifier", resolved.header.identifier);
   }
@@ -89,6 +93,8 @@ absl::Status AlertWithMap(const AlertExecutor& executor, const AlertArea& area,
   extras.covering = &covering;
   if (request.map_svg) extras.cells = &cells;
   DeliveryLists lists;
+  std::vector<DeliveryLists> by_info;
+  if (request.by_info) extras.by_info = &by_info;
   RETURN_IF_ERROR(executor.Execute(area, &lists, summary, extras));
   if (request.covering_geojson) summary->covering_geojson = CoveringToGeoJson(covering);
   if (request.map_svg) {
@@ -113,7 +119,11 @@ absl::Status AlertWithMap(const AlertExecutor& executor, const AlertArea& area,
     ASSIGN_OR_RETURN(summary->map_svg, RenderAlertMapSvg(in));
   }
   const int64_t t = absl::GetCurrentTimeNanos();
-  RETURN_IF_ERROR(sink.Deliver(lists, *summary));
+  if (request.by_info) {
+    RETURN_IF_ERROR(sink.DeliverByInfo(lists, by_info, *summary));
+  } else {
+    RETURN_IF_ERROR(sink.Deliver(lists, *summary));
+  }
   summary->timings.emit_ms = (absl::GetCurrentTimeNanos() - t) * 1e-6;
   return absl::OkStatus();
 }
@@ -496,11 +506,23 @@ absl::Status EngineImpl::Checkpoint() {
 absl::StatusOr<AlertSummary> EngineImpl::Alert(const AlertRequest& request, DeliverySink& sink) {
   AlertSummary summary;
   const int64_t parse_start = absl::GetCurrentTimeNanos();
-  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area, ResolveRequestText(request, &summary));
+  std::string sent;
+  std::vector<std::string> info_languages;
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area,
+                   ResolveRequestText(request, &summary, &sent, &info_languages));
   summary.timings.parse_ms = (absl::GetCurrentTimeNanos() - parse_start) * 1e-6;
   AlertExecutor::Options options;
   options.shards = request.shards;
   options.order = request.order;
+  if (request.max_age_s != 0) {
+    options.max_age_s = request.max_age_s;
+    std::optional<int64_t> now = request.as_of_unix_s;
+    if (!now.has_value() && sent.empty()) {
+      now = absl::ToUnixSeconds(Now());
+    }
+    ASSIGN_OR_RETURN(options.as_of_unix_s, AlertTime(sent, now));
+  }
+  if (request.by_info) options.info_languages = info_languages;
   RETURN_IF_ERROR(options.Validate());
   LiveView snapshot = live_->View();
   AlertExecutor executor(snapshot, options);

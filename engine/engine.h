@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,22 @@ struct AlertRequest {
   // Fills AlertSummary::covering_geojson with the covering's cells
   // (CoveringToGeoJson). DEFAULT: false.
   bool covering_geojson = false;
+  // Freshness (AlertExecutor::Options::max_age_s): leave out users whose
+  // updated_at is older than this many seconds at the alert's time. 0: off.
+  // The engine's live index keeps no user attributes yet, so today every
+  // user counts as "no updated_at" and is kept (summary.unknown_age_kept);
+  // a static index with attributes applies it (`fanout alert --index`).
+  // DEFAULT: 0. REQUIRES: >= 0.
+  int64_t max_age_s = 0;
+  // The alert's time for max_age_s. DEFAULT: unset: the CAP <sent> when
+  // the text has one, else the engine's clock.
+  std::optional<int64_t> as_of_unix_s;
+  // By language (AlertExecutor::Options::info_languages): the sink's
+  // DeliverByInfo receives the lists split by the text's info blocks
+  // (ResolvedAlert::info_languages) and summary.by_info counts them. With
+  // no attributes in the live index every user gets block 0 (see above).
+  // DEFAULT: false.
+  bool by_info = false;
 };
 
 // A standing alert (DESIGN §8): an alert that stays active, handing its

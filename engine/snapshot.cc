@@ -27,6 +27,7 @@
 #include "base/mapped_file.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
+#include "engine/snapshot_attributes.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/parallel_reduce.h"
@@ -38,10 +39,11 @@ namespace {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the snapshot format is little-endian");
 
-constexpr uint32_t kSectionCount = 3;
+constexpr uint32_t kSectionCount = 3;  // version 1; version 2 adds "attrs"
+constexpr uint32_t kMaxSectionCount = 4;
 constexpr uint64_t kAlign = 64;
-constexpr char kSectionNames[kSectionCount][16] = {"meta", "cells", "users"};
-constexpr int kMeta = 0, kCells = 1, kUsers = 2;
+constexpr char kSectionNames[kMaxSectionCount][16] = {"meta", "cells", "users", "attrs"};
+constexpr int kMeta = 0, kCells = 1, kUsers = 2, kAttrs = 3;
 
 struct FileHeader {
   char magic[8];
@@ -152,17 +154,19 @@ namespace {
 
 // Where the sections go for n users (checksums not yet set), and the
 // file's size.
-uint64_t LayOut(uint64_t n, TableEntry table[kSectionCount]) {
-  const uint64_t sizes[kSectionCount] = {sizeof(MetaRecord), n * 8, n * 8};
-  uint64_t offset = AlignUp(kSnapshotHeaderSize + kSectionCount * sizeof(TableEntry));
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
+// `count` is 3, or 4 with an attrs section of `attrs_size` bytes.
+uint64_t LayOut(uint64_t n, TableEntry table[kMaxSectionCount], uint32_t count = kSectionCount,
+                uint64_t attrs_size = 0) {
+  const uint64_t sizes[kMaxSectionCount] = {sizeof(MetaRecord), n * 8, n * 8, attrs_size};
+  uint64_t offset = AlignUp(kSnapshotHeaderSize + count * sizeof(TableEntry));
+  for (uint32_t s = 0; s < count; ++s) {
     table[s] = TableEntry{};
     std::memcpy(table[s].name, kSectionNames[s], sizeof(table[s].name));
     table[s].offset = offset;
     table[s].size = sizes[s];
     offset = AlignUp(offset + sizes[s]);
   }
-  return table[kSectionCount - 1].offset + sizes[kSectionCount - 1];
+  return table[count - 1].offset + sizes[count - 1];
 }
 
 // The meta record; the creation time is now unless given.
@@ -182,17 +186,18 @@ MetaRecord MakeMetaRecord(const SnapshotMetadata& meta) {
 }
 
 // The header of a file laid out as `table` (checksums set).
-FileHeader MakeHeader(uint64_t n, uint64_t file_size, const TableEntry table[kSectionCount]) {
+FileHeader MakeHeader(uint64_t n, uint64_t file_size, const TableEntry table[kMaxSectionCount],
+                      uint32_t count = kSectionCount) {
   FileHeader h{};
   std::memcpy(h.magic, kSnapshotMagic, sizeof(h.magic));
-  h.version = kSnapshotVersion;
+  h.version = count == kSectionCount ? kSnapshotVersion : kSnapshotVersionWithAttributes;
   h.header_size = kSnapshotHeaderSize;
   h.file_size = file_size;
   h.user_count = n;
-  h.section_count = kSectionCount;
+  h.section_count = count;
   h.block_size = kSnapshotBlockSize;
   h.table_checksum = SnapshotChecksum(reinterpret_cast<const char*>(table),
-                                      kSectionCount * sizeof(TableEntry), kSnapshotBlockSize);
+                                      count * sizeof(TableEntry), kSnapshotBlockSize);
   h.header_checksum = HeaderChecksum(h);
   return h;
 }
@@ -229,7 +234,8 @@ std::string FolderOf(const std::string& path) {
 }  // namespace
 
 absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
-                           const SnapshotMetadata& meta_in, const SnapshotWriteOptions& options) {
+                           const SnapshotMetadata& meta_in, const SnapshotWriteOptions& options,
+                           const UserAttributes* attributes) {
   const SortedRun run = index.run();
   const uint64_t n = run.size();
   SnapshotMetadata meta = meta_in;
@@ -239,15 +245,27 @@ absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
     }).Store(&meta);
   }
   const MetaRecord m = MakeMetaRecord(meta);
-  const char* payload[kSectionCount] = {reinterpret_cast<const char*>(&m),
-                                        reinterpret_cast<const char*>(run.cells.data()),
-                                        reinterpret_cast<const char*>(run.users.data())};
-  TableEntry table[kSectionCount];
-  const uint64_t file_size = LayOut(n, table);
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
+  // The optional attrs section (snapshot_attributes.h): only when there
+  // are attributes, so a snapshot without them is version 1, as before.
+  std::string attrs;
+  if (attributes != nullptr && attributes->kinds().any()) {
+    if (attributes->size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat("attributes for ", attributes->size(),
+                                                     " users, but the index has ", n));
+    }
+    attrs = EncodeAttributeSection(*attributes);
+  }
+  const uint32_t count = attrs.empty() ? kSectionCount : kMaxSectionCount;
+  const char* payload[kMaxSectionCount] = {reinterpret_cast<const char*>(&m),
+                                           reinterpret_cast<const char*>(run.cells.data()),
+                                           reinterpret_cast<const char*>(run.users.data()),
+                                           attrs.data()};
+  TableEntry table[kMaxSectionCount];
+  const uint64_t file_size = LayOut(n, table, count, attrs.size());
+  for (uint32_t s = 0; s < count; ++s) {
     table[s].checksum = SnapshotChecksum(payload[s], table[s].size, kSnapshotBlockSize);
   }
-  const FileHeader h = MakeHeader(n, file_size, table);
+  const FileHeader h = MakeHeader(n, file_size, table, count);
 
   Progress progress("writing snapshot", file_size, "bytes", options.show_progress);
   return WriteFileAtomically(path, [&](const AppendFn& append) -> absl::Status {
@@ -265,8 +283,8 @@ absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
       return absl::OkStatus();
     };
     RETURN_IF_ERROR(put(reinterpret_cast<const char*>(&h), sizeof(h)));
-    RETURN_IF_ERROR(put(reinterpret_cast<const char*>(table), sizeof(table)));
-    for (uint32_t s = 0; s < kSectionCount; ++s) {
+    RETURN_IF_ERROR(put(reinterpret_cast<const char*>(table), count * sizeof(TableEntry)));
+    for (uint32_t s = 0; s < count; ++s) {
       RETURN_IF_ERROR(put(kZeros, table[s].offset - written));
       RETURN_IF_ERROR(put(payload[s], table[s].size));
     }
@@ -286,7 +304,7 @@ absl::Status WriteSnapshotStreamed(const std::string& path, const SnapshotColumn
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) { at[p + 1] = source.Count(p); });
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
   const uint64_t n = at[parts];
-  TableEntry table[kSectionCount];
+  TableEntry table[kMaxSectionCount];
   const uint64_t file_size = LayOut(n, table);
 
   const std::string tmp = TempPathFor(path);
@@ -381,7 +399,8 @@ absl::Status WriteSnapshotStreamed(const std::string& path, const SnapshotColumn
   const FileHeader h = MakeHeader(n, file_size, table);
   absl::Status st = PwriteAll(fd, reinterpret_cast<const char*>(&h), sizeof(h), 0, tmp);
   if (st.ok()) {
-    st = PwriteAll(fd, reinterpret_cast<const char*>(table), sizeof(table), sizeof(h), tmp);
+    st = PwriteAll(fd, reinterpret_cast<const char*>(table), kSectionCount * sizeof(TableEntry),
+                   sizeof(h), tmp);
   }
   if (st.ok()) {
     st = PwriteAll(fd, reinterpret_cast<const char*>(&m), sizeof(m), table[kMeta].offset, tmp);
@@ -424,18 +443,20 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   if (std::memcmp(h.magic, kSnapshotMagic, sizeof(h.magic)) != 0) {
     return Damaged(path, "header", "bad magic (not a fanout snapshot)");
   }
-  if (h.version != kSnapshotVersion) {
+  if (h.version != kSnapshotVersion && h.version != kSnapshotVersionWithAttributes) {
     return Damaged(path, "header", absl::StrCat("format version ", h.version,
-                                                " is not supported (this build reads version ",
-                                                kSnapshotVersion, ")"));
+                                                " is not supported (this build reads versions ",
+                                                kSnapshotVersion, " and ",
+                                                kSnapshotVersionWithAttributes, ")"));
   }
+  const uint32_t count = h.version == kSnapshotVersion ? kSectionCount : kMaxSectionCount;
   if (h.header_checksum != HeaderChecksum(h)) {
     return Damaged(path, "header", "checksum mismatch (file damaged)");
   }
-  if (h.header_size != kSnapshotHeaderSize || h.section_count != kSectionCount ||
+  if (h.header_size != kSnapshotHeaderSize || h.section_count != count ||
       h.block_size < 4096 || h.block_size > (1u << 30) ||
       (h.block_size & (h.block_size - 1)) != 0 || h.reserved != 0) {
-    return Damaged(path, "header", "unexpected header fields for version 1");
+    return Damaged(path, "header", absl::StrCat("unexpected header fields for version ", h.version));
   }
   if (h.user_count > (uint64_t{1} << 58)) {
     // In 128 bits: the byte figure of a hostile count overflows 64.
@@ -446,27 +467,28 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   }
 
   // Section table.
-  const uint64_t table_bytes = uint64_t{kSectionCount} * sizeof(TableEntry);
+  const uint64_t table_bytes = uint64_t{count} * sizeof(TableEntry);
   if (actual < kSnapshotHeaderSize + table_bytes) {
     return Damaged(path, "section table",
                    absl::StrCat("truncated: the file has ", actual, " bytes, the table ends at ",
                                 kSnapshotHeaderSize + table_bytes));
   }
-  TableEntry table[kSectionCount];
-  std::memcpy(table, data + kSnapshotHeaderSize, sizeof(table));
+  TableEntry table[kMaxSectionCount];
+  std::memcpy(table, data + kSnapshotHeaderSize, table_bytes);
   if (SnapshotChecksum(data + kSnapshotHeaderSize, table_bytes, h.block_size) !=
       h.table_checksum) {
     return Damaged(path, "section table", "checksum mismatch (file damaged)");
   }
   uint64_t expected_offset = AlignUp(kSnapshotHeaderSize + table_bytes);
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
+  for (uint32_t s = 0; s < count; ++s) {
     const TableEntry& e = table[s];
     if (std::memcmp(e.name, kSectionNames[s], sizeof(e.name)) != 0 || e.offset != expected_offset) {
       return Damaged(path, "section table",
                      absl::StrCat("entry ", s, " is not section '", kSectionNames[s],
                                   "' at offset ", expected_offset));
     }
-    const uint64_t want = s == kMeta ? sizeof(MetaRecord) : h.user_count * 8;
+    // The attrs section's size is checked when it is read.
+    const uint64_t want = s == kMeta ? sizeof(MetaRecord) : s == kAttrs ? e.size : h.user_count * 8;
     if (e.size != want) {
       return Damaged(path, kSectionNames[s],
                      absl::StrCat("size ", e.size, " does not match ", h.user_count, " users"));
@@ -478,7 +500,7 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
     }
     expected_offset = AlignUp(e.offset + e.size);
   }
-  const uint64_t end = table[kSectionCount - 1].offset + table[kSectionCount - 1].size;
+  const uint64_t end = table[count - 1].offset + table[count - 1].size;
   if (h.file_size != end || actual != end) {
     return Damaged(path, "header",
                    absl::StrCat("the file has ", actual, " bytes; the header says ", h.file_size,
@@ -486,7 +508,7 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   }
   // Gaps between the table and sections: must be zero.
   uint64_t gap_begin = kSnapshotHeaderSize + table_bytes;
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
+  for (uint32_t s = 0; s < count; ++s) {
     for (uint64_t i = gap_begin; i < table[s].offset; ++i) {
       if (data[i] != 0) {
         return Damaged(path, kSectionNames[s],
@@ -498,7 +520,8 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   LoadedSnapshot out;
   out.version = h.version;
   out.file_size = actual;
-  for (const TableEntry& e : table) {
+  for (uint32_t s = 0; s < count; ++s) {
+    const TableEntry& e = table[s];
     out.sections.push_back(SnapshotSection{e.name, e.offset, e.size, e.checksum});
   }
   int64_t t1 = absl::GetCurrentTimeNanos();
@@ -508,7 +531,7 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   // cold reload streams from disk instead of faulting page by page.
   if (options.verify_checksums) {
     ::madvise(const_cast<char*>(data), actual, MADV_WILLNEED);
-    for (uint32_t s = 0; s < kSectionCount; ++s) {
+    for (uint32_t s = 0; s < count; ++s) {
       if (SnapshotChecksum(data + table[s].offset, table[s].size, h.block_size) !=
           table[s].checksum) {
         return Damaged(path, kSectionNames[s], "checksum mismatch (file damaged)");
@@ -542,6 +565,12 @@ absl::StatusOr<LoadedSnapshot> LoadFromMapping(const std::string& path,
   auto index = LocationIndex::FromBorrowedColumns(cells, users, file);
   if (!index.ok()) return Damaged(path, "cells", index.status().message());
   out.index = *std::move(index);
+  if (count == kMaxSectionCount) {
+    auto attributes = DecodeAttributeSection(data + table[kAttrs].offset, table[kAttrs].size,
+                                             h.user_count, file);
+    if (!attributes.ok()) return Damaged(path, "attrs", attributes.status().message());
+    out.attributes = *std::move(attributes);
+  }
   out.order_ms = (absl::GetCurrentTimeNanos() - t2) * 1e-6;
   return out;
 }

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/location_index.h"
+#include "engine/user_attributes.h"
 #include "engine/user_record.h"
 
 namespace fanout {
@@ -33,14 +34,15 @@ namespace fanout {
 //   12      4     header size (64)
 //   16      8     file size in bytes (the whole file; more or less is refused)
 //   24      8     user count N
-//   32      4     section count S (3 in version 1)
+//   32      4     section count S (3 in version 1, 4 in version 2)
 //   36      4     checksum block size B in bytes (4 MiB when written; a
 //                 reader accepts a power of two in [4 KiB, 1 GiB])
 //   40      8     checksum of the section table (see below)
 //   48      8     reserved, 0
 //   56      8     XXH3-64 of header bytes [0, 56)
 //   --- section table (S entries of 64 bytes, at offset 64) --------------
-//   +0      16    name, NUL-padded: "meta", "cells", "users", in this order
+//   +0      16    name, NUL-padded: "meta", "cells", "users" (and "attrs"
+//                 in version 2), in this order
 //   +16     8     offset of the section (a multiple of 64)
 //   +24     8     size of the section in bytes
 //   +32     8     checksum of the section's bytes
@@ -55,6 +57,16 @@ namespace fanout {
 //   users   8*N bytes: u64 user ids; users[i] was last seen in cells[i];
 //                      entries strictly ascending by (cell, user); every
 //                      user at most once
+//
+// Version 2 is version 1 with a fourth section, written only for an index
+// with attributes (engine/user_attributes.h; a snapshot without them is
+// version 1, byte for byte, and loads into no more memory than before):
+//   (header: version 2, section count 4)
+//   attrs   the attributes of the entries, parallel to cells and users:
+//           a language dictionary, a u8 code and a u32 updated_at per
+//           entry (layout in engine/snapshot_attributes.h)
+// A version 1 reader refuses a version 2 file by its version (it never
+// misreads it).
 //
 // Checksum of a byte range (section table and each section): the range is
 // cut into blocks of B bytes (the last may be shorter), each block is hashed
@@ -80,6 +92,7 @@ namespace fanout {
 // the new one, never a torn one (a stray "NAME.tmp-PID-XXXX" may remain).
 inline constexpr char kSnapshotMagic[8] = {'F', 'O', 'S', 'N', 'A', 'P', '\0', '\0'};
 inline constexpr uint32_t kSnapshotVersion = 1;
+inline constexpr uint32_t kSnapshotVersionWithAttributes = 2;
 inline constexpr uint32_t kSnapshotHeaderSize = 64;
 inline constexpr uint32_t kSnapshotBlockSize = 4u << 20;
 
@@ -114,10 +127,13 @@ struct SnapshotWriteOptions {
 };
 
 // Writes `index` to `path` atomically. When `meta.has_bounds` is false the
-// bounds are computed from the index's cells. kInternal on system errors
-// (naming the path); `path` is then untouched.
+// bounds are computed from the index's cells. `attributes` (optional,
+// parallel to index.run(): AlignAttributes) makes it a version 2 file with
+// an attrs section; kInvalidArgument when its size is not the index's.
+// kInternal on system errors (naming the path); `path` is then untouched.
 absl::Status WriteSnapshot(const std::string& path, const LocationIndex& index,
-                           const SnapshotMetadata& meta, const SnapshotWriteOptions& options = {});
+                           const SnapshotMetadata& meta, const SnapshotWriteOptions& options = {},
+                           const UserAttributes* attributes = nullptr);
 
 // Columns produced part by part, in (cell, user) order across parts, for
 // WriteSnapshotStreamed: a snapshot written without holding the columns
@@ -164,6 +180,9 @@ struct SnapshotLoadOptions {
 //   AlertExecutor executor(*snap.index, {});
 struct LoadedSnapshot {
   std::unique_ptr<LocationIndex> index;
+  // The entries' attributes (version 2), parallel to index->run(),
+  // borrowed from the mapping; null for version 1.
+  std::shared_ptr<const UserAttributes> attributes;
   SnapshotMetadata metadata;
   uint32_t version = 0;
   uint64_t file_size = 0;

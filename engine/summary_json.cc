@@ -45,6 +45,23 @@ std::string SummaryToJson(const AlertSummary& summary) {
     delivery["origin"] = {summary.origin_lat_deg, summary.origin_lng_deg};
     delivery["sort_ms"] = Round3(summary.order_ms);
   }
+  if (summary.max_age_applied) {
+    delivery["max_age_s"] = summary.max_age_s;
+    delivery["as_of"] = summary.as_of_unix_s;
+    delivery["stale_skipped"] = summary.stale_skipped;
+    delivery["unknown_age_kept"] = summary.unknown_age_kept;
+  }
+  if (!summary.by_info.empty()) {
+    Json blocks = Json::array();
+    for (size_t k = 0; k < summary.by_info.size(); ++k) {
+      const AlertSummary::InfoCount& b = summary.by_info[k];
+      Json langs = Json::object();
+      for (const auto& [tag, n] : b.by_user_language) langs[tag.empty() ? "none" : tag] = n;
+      blocks.push_back({{"info", k}, {"language", b.language}, {"users", b.users},
+                        {"user_languages", langs}});
+    }
+    delivery["by_info"] = blocks;
+  }
   j["delivery"] = delivery;
   j["work"] = {{"index_users", summary.index_users},
                {"covering_interior_cells", summary.covering_interior_cells},

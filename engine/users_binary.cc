@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "base/atomic_file.h"
 #include "base/file_io.h"
 #include "base/status_macros.h"
@@ -31,6 +34,100 @@ struct Header {
   uint64_t checksum;
 };
 static_assert(sizeof(Header) == kUsersHeaderSize, "header layout");
+
+// The fixed part of version 2's attribute section.
+struct AttributeHeader {
+  uint32_t kinds;
+  uint32_t language_count;
+  uint64_t dictionary_bytes;
+  uint64_t checksum;  // of everything after this header
+};
+static_assert(sizeof(AttributeHeader) == 24, "attribute header layout");
+constexpr uint32_t kKindLang = 1, kKindUpdatedAt = 2;
+
+uint64_t AlignUp4(uint64_t x) { return (x + 3) / 4 * 4; }
+
+// Offsets of a version 2 attribute section at `a` for n records.
+struct AttributeLayout {
+  uint64_t dictionary = 0, lang = 0, updated_at = 0, end = 0;
+};
+AttributeLayout LayOutAttributes(uint64_t a, uint64_t n, uint32_t kinds, uint64_t dict_bytes) {
+  AttributeLayout l;
+  l.dictionary = a + sizeof(AttributeHeader);
+  uint64_t at = AlignUp4(l.dictionary + dict_bytes);
+  l.lang = at;
+  if (kinds & kKindLang) at = AlignUp4(at + n);
+  l.updated_at = at;
+  if (kinds & kKindUpdatedAt) at += 4 * n;
+  l.end = (kinds & kKindUpdatedAt) ? at : (kinds & kKindLang) ? l.lang + n : l.dictionary + dict_bytes;
+  return l;
+}
+
+// Checks and borrows the attribute section of a version 2 file.
+absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
+    std::shared_ptr<MappedFile> file, const UsersBinaryHeader& h, bool verify_checksum) {
+  const std::string& path = file->path();
+  auto damaged = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(path, ": attribute section: ", what));
+  };
+  AttributeHeader ah;
+  std::memcpy(&ah, file->data() + h.records_end, sizeof(ah));
+  if ((ah.kinds & ~(kKindLang | kKindUpdatedAt)) != 0 || ah.kinds == 0) {
+    return damaged(absl::StrCat("unknown column kinds ", ah.kinds));
+  }
+  if (ah.language_count > UserAttributes::kMaxLanguages ||
+      ah.dictionary_bytes > uint64_t{UserAttributes::kMaxLanguages} * 36) {
+    return damaged(absl::StrCat(ah.language_count, " languages in ", ah.dictionary_bytes,
+                                " bytes: more than the format allows"));
+  }
+  const AttributeLayout l = LayOutAttributes(h.records_end, h.count, ah.kinds, ah.dictionary_bytes);
+  if (l.end != file->size()) {
+    return damaged(absl::StrCat("the columns end at byte ", l.end, " but the file has ",
+                                file->size(), " bytes (truncated?)"));
+  }
+  if (verify_checksum) {
+    const uint64_t begin = h.records_end + sizeof(AttributeHeader);
+    if (XXH3_64bits(file->data() + begin, file->size() - begin) != ah.checksum) {
+      return damaged("checksum mismatch (file damaged)");
+    }
+  }
+  std::vector<std::string> tags;
+  if (ah.language_count > 0) {
+    tags = absl::StrSplit(absl::string_view(file->data() + l.dictionary, ah.dictionary_bytes), '\n');
+  }
+  if (tags.size() != ah.language_count) {
+    return damaged(absl::StrCat("the dictionary holds ", tags.size(), " tags, the header says ",
+                                ah.language_count));
+  }
+  for (size_t k = 0; k < tags.size(); ++k) {
+    absl::StatusOr<std::string> norm = NormalizeLanguageTag(tags[k]);
+    if (!norm.ok() || *norm != tags[k] ||
+        std::find(tags.begin(), tags.begin() + k, tags[k]) != tags.begin() + k) {
+      return damaged(absl::StrCat("dictionary tag ", k, " ", QuoteForMessage(tags[k]),
+                                  " is not a distinct normalised language tag"));
+    }
+  }
+  UserAttributes::Kinds kinds;
+  kinds.lang = (ah.kinds & kKindLang) != 0;
+  kinds.updated_at = (ah.kinds & kKindUpdatedAt) != 0;
+  absl::Span<const uint8_t> lang;
+  absl::Span<const uint32_t> updated_at;
+  if (kinds.lang) {
+    lang = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(file->data() + l.lang), h.count);
+    for (size_t i = 0; i < lang.size(); ++i) {
+      if (lang[i] > ah.language_count) {
+        return damaged(absl::StrCat("record ", i, " has lang code ", lang[i], " but only ",
+                                    ah.language_count, " languages"));
+      }
+    }
+  }
+  if (kinds.updated_at) {
+    updated_at = absl::MakeConstSpan(
+        reinterpret_cast<const uint32_t*>(file->data() + l.updated_at), h.count);
+  }
+  return UserAttributes::Borrow(kinds, std::move(tags), lang, updated_at, h.count,
+                                std::move(file));
+}
 
 // Index of the first record of `records` that is out of range, or
 // records.size().
@@ -98,10 +195,11 @@ absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file) 
   if (std::memcmp(h.magic, kUsersMagic, sizeof(h.magic)) != 0) {
     return absl::DataLossError(absl::StrCat(path, ": not a binary users file (bad magic)"));
   }
-  if (h.version != kUsersVersion) {
+  if (h.version != kUsersVersion && h.version != kUsersVersionWithAttributes) {
     return absl::DataLossError(absl::StrCat(path, ": users format version ", h.version,
                                             " is not supported (this build reads ",
-                                            kUsersVersion, ")"));
+                                            kUsersVersion, " and ", kUsersVersionWithAttributes,
+                                            ")"));
   }
   if (h.record_size != sizeof(UserRecord)) {
     return absl::DataLossError(absl::StrCat(path, ": record size ", h.record_size,
@@ -110,14 +208,18 @@ absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file) 
   // In 128 bits: a hostile count times 16 overflows 64.
   const absl::uint128 expected =
       absl::uint128(kUsersHeaderSize) + absl::uint128(h.count) * sizeof(UserRecord);
-  if (expected != absl::uint128(file.size())) {
+  const bool v2 = h.version == kUsersVersionWithAttributes;
+  if (v2 ? expected + sizeof(AttributeHeader) > absl::uint128(file.size())
+         : expected != absl::uint128(file.size())) {
     return absl::DataLossError(absl::StrCat(path, ": header says ", h.count, " records (",
                                             absl::StrFormat("%d", expected), " bytes) but the file has ",
                                             file.size(), " bytes (truncated?)"));
   }
   UsersBinaryHeader out;
+  out.version = h.version;
   out.count = h.count;
   out.checksum = h.checksum;
+  out.records_end = static_cast<uint64_t>(expected);
   return out;
 }
 
@@ -125,12 +227,23 @@ bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".
 
 absl::StatusOr<std::unique_ptr<UsersBinaryFile>> UsersBinaryFile::Open(const std::string& path,
                                                            bool verify_checksum) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  std::shared_ptr<MappedFile> file(std::move(mapped));
   absl::StatusOr<absl::Span<const UserRecord>> records = CheckFile(*file, verify_checksum);
+  absl::StatusOr<std::shared_ptr<const UserAttributes>> attributes(nullptr);  // version 1: none
+  if (records.ok()) {
+    // The header was checked by CheckFile.
+    const UsersBinaryHeader h = *ReadUsersBinaryHeader(*file);
+    if (h.version == kUsersVersionWithAttributes) {
+      attributes = CheckAttributes(file, h, verify_checksum);
+    }
+  }
   // A file that shrank while it was read explains any other error.
   RETURN_IF_ERROR(file->CheckIntact());
   if (!records.ok()) return records.status();
-  return std::unique_ptr<UsersBinaryFile>(new UsersBinaryFile(std::move(file), *records));
+  if (!attributes.ok()) return attributes.status();
+  return std::unique_ptr<UsersBinaryFile>(
+      new UsersBinaryFile(std::move(file), *records, *std::move(attributes)));
 }
 
 absl::Status UsersBinaryFile::CheckIntact() const { return file_->CheckIntact(); }
@@ -140,8 +253,9 @@ struct UsersBinaryWriter::HashState {
   ~HashState() { XXH3_freeState(state); }
 };
 
-UsersBinaryWriter::UsersBinaryWriter(std::string path, std::string tmp, int fd)
-    : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), hash_(new HashState) {
+UsersBinaryWriter::UsersBinaryWriter(std::string path, std::string tmp, int fd,
+                                     UserAttributes::Kinds kinds)
+    : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), kinds_(kinds), hash_(new HashState) {
   XXH3_64bits_reset(hash_->state);
 }
 
@@ -153,13 +267,13 @@ UsersBinaryWriter::~UsersBinaryWriter() {
 }
 
 absl::StatusOr<std::unique_ptr<UsersBinaryWriter>> UsersBinaryWriter::Create(
-    const std::string& path) {
+    const std::string& path, UserAttributes::Kinds kinds) {
   RETURN_IF_ERROR(CheckOutputFile(path));
   RemoveStaleTempFiles(path);
   std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
-  auto writer = std::unique_ptr<UsersBinaryWriter>(new UsersBinaryWriter(path, tmp, fd));
+  auto writer = std::unique_ptr<UsersBinaryWriter>(new UsersBinaryWriter(path, tmp, fd, kinds));
   Header blank{};  // completed by Finish()
   if (::pwrite(fd, &blank, sizeof(blank), 0) != sizeof(blank)) return ErrnoError("cannot write", tmp);
   if (::lseek(fd, sizeof(blank), SEEK_SET) < 0) return ErrnoError("cannot seek", tmp);
@@ -173,14 +287,57 @@ absl::Status UsersBinaryWriter::Append(absl::Span<const UserRecord> records) {
   XXH3_64bits_update(hash_->state, bytes.data(), bytes.size());
   RETURN_IF_ERROR(WriteFully(fd_, bytes, tmp_));
   count_ += records.size();
+  if (kinds_.lang) lang_.resize(count_, 0);
+  if (kinds_.updated_at) updated_at_.resize(count_, 0);
+  return absl::OkStatus();
+}
+
+absl::Status UsersBinaryWriter::Append(absl::Span<const UserRecord> records,
+                                       const UserAttributes& attributes) {
+  if (attributes.size() != records.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(records.size(), " records but attributes for ",
+                                                   attributes.size()));
+  }
+  std::vector<uint8_t> to_file(attributes.languages().size() + 1, 0);
+  if (kinds_.lang) {
+    for (size_t k = 0; k < attributes.languages().size(); ++k) {
+      ASSIGN_OR_RETURN(to_file[k + 1], dictionary_.CodeOf(attributes.languages()[k]));
+    }
+  }
+  const uint64_t first = count_;
+  RETURN_IF_ERROR(Append(records));
+  if (kinds_.lang && attributes.has_lang()) {
+    for (size_t i = 0; i < records.size(); ++i) lang_[first + i] = to_file[attributes.lang()[i]];
+  }
+  if (kinds_.updated_at && attributes.has_updated_at()) {
+    std::copy(attributes.updated_at().begin(), attributes.updated_at().end(),
+              updated_at_.begin() + first);
+  }
   return absl::OkStatus();
 }
 
 absl::Status UsersBinaryWriter::Finish() {
   if (fd_ < 0) return absl::FailedPreconditionError("writer already finished");
+  if (kinds_.any()) {
+    // Version 2: the attribute section after the records.
+    const std::string dict = absl::StrJoin(dictionary_.tags(), "\n");
+    const uint64_t a = kUsersHeaderSize + count_ * sizeof(UserRecord);
+    const uint32_t kinds = (kinds_.lang ? kKindLang : 0) | (kinds_.updated_at ? kKindUpdatedAt : 0);
+    const AttributeLayout l = LayOutAttributes(a, count_, kinds, dict.size());
+    std::string body(l.end - l.dictionary, '\0');
+    std::memcpy(&body[0], dict.data(), dict.size());
+    if (kinds_.lang) std::memcpy(&body[l.lang - l.dictionary], lang_.data(), lang_.size());
+    if (kinds_.updated_at) {
+      std::memcpy(&body[l.updated_at - l.dictionary], updated_at_.data(), updated_at_.size() * 4);
+    }
+    AttributeHeader ah{kinds, static_cast<uint32_t>(dictionary_.tags().size()), dict.size(),
+                       XXH3_64bits(body.data(), body.size())};
+    RETURN_IF_ERROR(WriteFully(fd_, absl::string_view(reinterpret_cast<const char*>(&ah), sizeof(ah)), tmp_));
+    RETURN_IF_ERROR(WriteFully(fd_, body, tmp_));
+  }
   Header h;
   std::memcpy(h.magic, kUsersMagic, sizeof(h.magic));
-  h.version = kUsersVersion;
+  h.version = kinds_.any() ? kUsersVersionWithAttributes : kUsersVersion;
   h.record_size = sizeof(UserRecord);
   h.count = count_;
   h.checksum = XXH3_64bits_digest(hash_->state);

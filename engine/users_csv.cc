@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,7 @@
 #include "base/progress.h"
 #include "base/status_macros.h"
 #include "base/atomic_file.h"
+#include "engine/user_attributes.h"
 #include "oneapi/tbb/parallel_for.h"
 
 namespace fanout {
@@ -24,12 +27,56 @@ namespace {
 constexpr size_t kChunkBytes = 8 << 20;
 
 
+// Where the attribute columns are (0-based field numbers; -1: absent or
+// not asked for).
+struct AttributeColumns {
+  int lang = -1;
+  int updated_at = -1;
+  int last() const { return std::max(lang, updated_at); }
+};
+
+// One row's attributes as parsed: the tag (normalised, empty for none) and
+// updated_at (0 for unknown).
+struct RowAttributes {
+  std::string lang;
+  uint32_t updated_at = 0;
+};
+
+bool ParseUpdatedAt(absl::string_view s, uint32_t* out, std::string* reason) {
+  if (s.empty()) {
+    *out = 0;
+    return true;
+  }
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v > UINT32_MAX) {
+    *reason = absl::StrCat("updated_at ", QuoteForMessage(s),
+                           " is not Unix seconds in [0, 4294967295] (empty or 0: unknown)");
+    return false;
+  }
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
 // Parses one data line; on failure returns the reason (without location).
-bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
-  // Fields: user_id, lat, lng, then anything.
-  absl::string_view fields[3];
+bool ParseRow(absl::string_view line, const AttributeColumns& attr_cols, UserRecord* out,
+              RowAttributes* attrs, std::string* reason) {
+  // Fields: user_id, lat, lng, then anything (read as far as the last
+  // attribute column asked for).
+  const int wanted = std::max(3, attr_cols.last() + 1);
+  absl::InlinedVector<absl::string_view, 8> fields(static_cast<size_t>(wanted));
   size_t pos = 0;
-  for (int f = 0; f < 3; ++f) {
+  for (int f = 0; f < wanted; ++f) {
+    if (pos > line.size()) {
+      // The row ends before this field: a missing attribute is empty; a
+      // missing coordinate is an error.
+      if (f < 3) {
+        *reason = absl::StrCat("expected at least 3 fields (user_id,lat,lng), got ", f);
+        return false;
+      }
+      fields[f] = absl::string_view();
+      continue;
+    }
     size_t comma = line.find(',', pos);
     if (comma == absl::string_view::npos) {
       if (f < 2) {
@@ -37,7 +84,7 @@ bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
         return false;
       }
       fields[f] = line.substr(pos);
-      pos = line.size();
+      pos = line.size() + 1;
     } else {
       fields[f] = line.substr(pos, comma - pos);
       pos = comma + 1;
@@ -68,6 +115,27 @@ bool ParseRow(absl::string_view line, UserRecord* out, std::string* reason) {
       return false;
     }
   }
+  if (attr_cols.lang >= 0) {
+    absl::string_view s = absl::StripAsciiWhitespace(fields[attr_cols.lang]);
+    if (s.empty()) {
+      attrs->lang.clear();
+    } else {
+      absl::StatusOr<std::string> tag = NormalizeLanguageTag(s);
+      if (!tag.ok()) {
+        *reason = absl::StrCat("column ", attr_cols.lang + 1, " (lang): ", tag.status().message());
+        return false;
+      }
+      attrs->lang = *std::move(tag);
+    }
+  }
+  if (attr_cols.updated_at >= 0) {
+    std::string why;
+    if (!ParseUpdatedAt(absl::StripAsciiWhitespace(fields[attr_cols.updated_at]),
+                        &attrs->updated_at, &why)) {
+      *reason = absl::StrCat("column ", attr_cols.updated_at + 1, " (updated_at): ", why);
+      return false;
+    }
+  }
   *out = UserRecord::FromDegrees(id, v[0], v[1]);
   return true;
 }
@@ -76,12 +144,22 @@ struct Chunk {
   size_t begin = 0, end = 0;  // byte range, starting at a line start
   uint64_t lines = 0;         // lines in the chunk
   std::vector<UserRecord> records;
+  // With attribute columns: per kept record, its chunk-local language code
+  // (0: none) and updated_at; the chunk's tags with the line each first
+  // appeared on (chunk-local).
+  std::vector<uint32_t> lang;
+  std::vector<uint32_t> updated_at;
+  std::vector<std::string> tags;
+  std::vector<uint64_t> tag_lines;
+  absl::flat_hash_map<std::string, uint32_t> tag_codes;
   uint64_t bad = 0;
   uint64_t first_bad_line = 0;  // chunk-local, 1-based
   std::string first_bad_reason;
 };
 
-void ParseChunk(absl::string_view text, bool skip_bad_rows, Chunk* chunk) {
+void ParseChunk(absl::string_view text, bool skip_bad_rows, const AttributeColumns& attr_cols,
+                Chunk* chunk) {
+  RowAttributes attrs;
   size_t pos = chunk->begin;
   while (pos < chunk->end) {
     size_t nl = text.find('\n', pos);
@@ -93,8 +171,22 @@ void ParseChunk(absl::string_view text, bool skip_bad_rows, Chunk* chunk) {
     if (line.empty()) continue;
     UserRecord record;
     std::string reason;
-    if (ParseRow(line, &record, &reason)) {
+    if (ParseRow(line, attr_cols, &record, &attrs, &reason)) {
       chunk->records.push_back(record);
+      if (attr_cols.lang >= 0) {
+        uint32_t code = 0;  // chunk-local, made global when chunks are merged
+        if (!attrs.lang.empty()) {
+          auto [it, added] = chunk->tag_codes.try_emplace(
+              attrs.lang, static_cast<uint32_t>(chunk->tags.size() + 1));
+          if (added) {
+            chunk->tags.push_back(attrs.lang);
+            chunk->tag_lines.push_back(chunk->lines);
+          }
+          code = it->second;
+        }
+        chunk->lang.push_back(code);
+      }
+      if (attr_cols.updated_at >= 0) chunk->updated_at.push_back(attrs.updated_at);
     } else {
       if (chunk->bad++ == 0) {
         chunk->first_bad_line = chunk->lines;
@@ -124,15 +216,25 @@ absl::Status CheckHeader(absl::string_view header, absl::string_view name,
 
 }  // namespace
 
-absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(absl::string_view text,
-                                                      absl::string_view name,
-                                                      const UsersCsvOptions& options,
-                                                      UsersCsvStats* stats) {
+absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(
+    absl::string_view text, absl::string_view name, const UsersCsvOptions& options,
+    UsersCsvStats* stats, std::shared_ptr<const UserAttributes>* attributes) {
   size_t header_end = text.find('\n');
   absl::string_view header = text.substr(0, header_end);
   if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(name, ": empty file, no header"));
   std::vector<std::string> columns;
   RETURN_IF_ERROR(CheckHeader(header, name, &columns));
+  AttributeColumns attr_cols;
+  if (attributes != nullptr) {
+    attributes->reset();
+    for (size_t c = 3; c < columns.size(); ++c) {
+      const std::string lower = absl::AsciiStrToLower(columns[c]);
+      if (lower == "lang" && attr_cols.lang < 0) attr_cols.lang = static_cast<int>(c);
+      if (lower == "updated_at" && attr_cols.updated_at < 0) {
+        attr_cols.updated_at = static_cast<int>(c);
+      }
+    }
+  }
   size_t body = header_end == absl::string_view::npos ? text.size() : header_end + 1;
 
   // Cut the body into chunks at line starts.
@@ -151,7 +253,7 @@ absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(absl::string_view text,
   }
   Progress progress("reading users", text.size(), "bytes", options.show_progress);
   tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t i) {
-    ParseChunk(text, options.skip_bad_rows, &chunks[i]);
+    ParseChunk(text, options.skip_bad_rows, attr_cols, &chunks[i]);
     progress.Add(chunks[i].end - chunks[i].begin);
   });
   progress.Finish();
@@ -172,6 +274,31 @@ absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(absl::string_view text,
     bad += c.bad;
     total += c.records.size();
   }
+  // One dictionary for the file, in order of first appearance; the chunks'
+  // codes mapped to it.
+  LanguageDictionary dictionary;
+  std::vector<uint8_t> lang;
+  std::vector<uint32_t> updated_at;
+  if (attr_cols.lang >= 0) lang.reserve(total);
+  if (attr_cols.updated_at >= 0) updated_at.reserve(total);
+  line_base = 1;
+  for (Chunk& c : chunks) {
+    std::vector<uint8_t> to_global(c.tags.size() + 1, 0);
+    for (size_t k = 0; k < c.tags.size(); ++k) {
+      absl::StatusOr<uint8_t> code = dictionary.CodeOf(c.tags[k]);
+      if (!code.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(name, ":", line_base + c.tag_lines[k],
+                                                       ": column ", attr_cols.lang + 1,
+                                                       " (lang): ", code.status().message()));
+      }
+      to_global[k + 1] = *code;
+    }
+    for (uint32_t local : c.lang) lang.push_back(to_global[local]);
+    updated_at.insert(updated_at.end(), c.updated_at.begin(), c.updated_at.end());
+    std::vector<uint32_t>().swap(c.lang);
+    std::vector<uint32_t>().swap(c.updated_at);
+    line_base += c.lines;
+  }
   std::vector<UserRecord> records;
   records.reserve(total);
   for (Chunk& c : chunks) {
@@ -185,32 +312,50 @@ absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(absl::string_view text,
     stats->first_bad_reason = first_bad_reason;
     stats->columns = std::move(columns);
   }
+  if (attributes != nullptr && (attr_cols.lang >= 0 || attr_cols.updated_at >= 0)) {
+    UserAttributes::Kinds kinds;
+    kinds.lang = attr_cols.lang >= 0;
+    kinds.updated_at = attr_cols.updated_at >= 0;
+    *attributes = UserAttributes::Own(kinds, dictionary.tags(), std::move(lang),
+                                      std::move(updated_at), records.size());
+  }
   return records;
 }
 
-absl::StatusOr<std::vector<UserRecord>> ReadUsersCsv(const std::string& path,
-                                                     const UsersCsvOptions& options,
-                                                     UsersCsvStats* stats) {
+absl::StatusOr<std::vector<UserRecord>> ReadUsersCsv(
+    const std::string& path, const UsersCsvOptions& options, UsersCsvStats* stats,
+    std::shared_ptr<const UserAttributes>* attributes) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   file->AdviseSequential();
   absl::StatusOr<std::vector<UserRecord>> records =
-      ParseUsersCsv(file->view(), path, options, stats);
+      ParseUsersCsv(file->view(), path, options, stats, attributes);
   // A file that shrank while it was parsed read as zeros past its new end:
   // that, not the parse error it may have caused, is the error.
   RETURN_IF_ERROR(file->CheckIntact());
   return records;
 }
 
-absl::Status WriteUsersCsv(const std::string& path, const std::vector<UserRecord>& records) {
+absl::Status WriteUsersCsv(const std::string& path, const std::vector<UserRecord>& records,
+                          const UserAttributes* attributes) {
+  const bool with_lang = attributes != nullptr && attributes->has_lang();
+  const bool with_updated = attributes != nullptr && attributes->has_updated_at();
   return WriteFileAtomically(path, [&](const AppendFn& append) {
-    RETURN_IF_ERROR(append("user_id,lat,lng\n"));
+    RETURN_IF_ERROR(append(absl::StrCat("user_id,lat,lng", with_lang ? ",lang" : "",
+                                        with_updated ? ",updated_at" : "", "\n")));
     std::string buffer;
     buffer.reserve(1 << 20);
     char line[64];
     for (const UserRecord& r : records) {
-      int n = std::snprintf(line, sizeof(line), "%llu,%.7f,%.7f\n",
+      const size_t i = static_cast<size_t>(&r - records.data());
+      int n = std::snprintf(line, sizeof(line), "%llu,%.7f,%.7f",
                             static_cast<unsigned long long>(r.user_id), r.lat(), r.lng());
       buffer.append(line, n);
+      if (with_lang) absl::StrAppend(&buffer, ",", attributes->LanguageOf(i));
+      if (with_updated) {
+        buffer.push_back(',');
+        if (attributes->updated_at()[i] != 0) absl::StrAppend(&buffer, attributes->updated_at()[i]);
+      }
+      buffer.push_back('\n');
       if (buffer.size() > (1 << 20) - 64) {
         RETURN_IF_ERROR(append(buffer));
         buffer.clear();

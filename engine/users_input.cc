@@ -13,7 +13,8 @@ absl::StatusOr<std::unique_ptr<UsersInput>> UsersInput::Load(const std::string& 
   if (IsBinaryUsersPath(path)) {
     ASSIGN_OR_RETURN(input->mapped_, UsersBinaryFile::Open(path));
   } else {
-    ASSIGN_OR_RETURN(input->parsed_, ReadUsersCsv(path, csv_options, csv_stats));
+    ASSIGN_OR_RETURN(input->parsed_, ReadUsersCsv(path, csv_options, csv_stats,
+                                                  &input->parsed_attributes_));
   }
   return input;
 }

@@ -17,7 +17,7 @@ namespace fanout {
 
 // Users read from a file of either format, by extension: `.bin` is mapped
 // (no copy), anything else is parsed as CSV (into memory; the file is not
-// kept). Load() checks every record either way (names the file and the
+// kept). Either way the optional attribute columns are read when present. Load() checks every record either way (names the file and the
 // record or line of the first bad one).
 //
 // For a `.bin` file, records() points into the mapping: a reader calls
@@ -34,6 +34,11 @@ class UsersInput {
   absl::Span<const UserRecord> records() const {
     return mapped_ ? mapped_->records() : absl::Span<const UserRecord>(parsed_);
   }
+  // The records' attributes (`lang`, `updated_at`: user_attributes.h),
+  // parallel to records(); null when the file has none.
+  std::shared_ptr<const UserAttributes> attributes() const {
+    return mapped_ ? mapped_->attributes() : parsed_attributes_;
+  }
 
   // OK unless the users come from a mapped file that has shrunk since it
   // was mapped (kAborted naming it; see above). Always OK for CSV input.
@@ -45,6 +50,7 @@ class UsersInput {
   UsersInput() = default;
   std::unique_ptr<UsersBinaryFile> mapped_;
   std::vector<UserRecord> parsed_;
+  std::shared_ptr<const UserAttributes> parsed_attributes_;
 };
 
 }  // namespace fanout

@@ -316,6 +316,10 @@ absl::StatusOr<ResolvedAlert> ResolveAlert(const AlertDocument& alert, const Res
   }
   ResolvedAlert out;
   out.header = HeaderOf(alert);
+  // CAP 1.2: an <info> without <language> is in en-US.
+  for (const AlertDocumentInfo& info : alert.infos) {
+    out.info_languages.push_back(info.language.empty() ? "en-US" : info.language);
+  }
   Resolver resolver(options, &out);
   size_t total_areas = 0, vertices = 0;
   for (const AlertDocumentInfo& info : alert.infos) {

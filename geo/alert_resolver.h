@@ -60,6 +60,11 @@ struct ResolvedAlert {
   // The alert's identifier, sender, sent, ... as given (empty for a bare
   // polygon, circle or code).
   AlertHeader header;
+  // The <language> of each info block, in document order, "en-US" where
+  // none is given (CAP 1.2 default); one "en-US" for a GeoJSON alert or a
+  // bare polygon, circle or code (one block). For delivery by language
+  // (AlertExecutor::Options::info_languages).
+  std::vector<std::string> info_languages;
 };
 
 // Applies DESIGN §3 to a parsed alert: an area's polygons and circles define

@@ -66,6 +66,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   if (s.binary_) {
     ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*s.file_));
     s.checksum_ = h.checksum;
+    s.records_end_ = h.records_end;
     s.header_end_ = kUsersHeaderSize;
     const uint64_t first = h.count * rank / ranks, last = h.count * (rank + 1) / ranks;
     s.begin_ = kUsersHeaderSize + first * sizeof(UserRecord);
@@ -131,8 +132,8 @@ absl::Status UsersShare::VerifyChecksum() const {
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   constexpr uint64_t kBlock = uint64_t{64} << 20;
-  for (uint64_t at = kUsersHeaderSize; at < file_->size(); at += kBlock) {
-    const uint64_t end = std::min<uint64_t>(file_->size(), at + kBlock);
+  for (uint64_t at = kUsersHeaderSize; at < records_end_; at += kBlock) {
+    const uint64_t end = std::min<uint64_t>(records_end_, at + kBlock);
     XXH3_64bits_update(state, file_->data() + at, end - at);
     ReleasePages(*file_, at, end);
   }

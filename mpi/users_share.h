@@ -69,6 +69,7 @@ class UsersShare {
   uint64_t header_end_ = 0;       // bytes of the header (binary) or header line (CSV)
   uint64_t lines_ = 0;
   uint64_t checksum_ = 0;         // binary: the header's
+  uint64_t records_end_ = 0;  // binary: end of the records (a version 2 file's attributes follow)
 };
 
 }  // namespace fanout

@@ -78,7 +78,8 @@ std::set<std::string> AreaSwitchFlags() { return {"lenient"}; }
 
 absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     const CliFlags& flags, AlertSummary* summary,
-    std::vector<std::unique_ptr<AlertArea>>* per_area, const std::string* file_text) {
+    std::vector<std::unique_ptr<AlertArea>>* per_area, const std::string* file_text,
+    std::vector<std::string>* info_languages) {
   int sources = flags.Has("cap") + flags.Has("geojson") + flags.Has("polygon") +
                 flags.Has("circle") + flags.Has("same") + flags.Has("fips");
   if (sources != 1) {
@@ -132,6 +133,7 @@ absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
   }
   summary->repairs = resolved->repairs;
   summary->dropped_repeated_pairs = resolved->dropped_repeated_pairs;
+  if (info_languages != nullptr) *info_languages = resolved->info_languages;
   for (ResolvedArea& a : resolved->areas) {
     summary->areas.push_back({a.label, a.area_desc, a.defined_by, 0});
     if (per_area != nullptr) per_area->push_back(std::move(a.area));

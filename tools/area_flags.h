@@ -38,10 +38,12 @@ std::set<std::string> AreaSwitchFlags();
 // --geojson file instead of reading it (the file's name still labels
 // errors and "source"): fanout-mpi reads the file on one rank and
 // broadcasts its text to the others, which may run where it does not exist.
+// `info_languages` (optional) receives the <language> of each info block
+// (ResolvedAlert::info_languages).
 absl::StatusOr<std::unique_ptr<AlertArea>> LoadAreaFromFlags(
     const CliFlags& flags, AlertSummary* summary,
     std::vector<std::unique_ptr<AlertArea>>* per_area = nullptr,
-    const std::string* file_text = nullptr);
+    const std::string* file_text = nullptr, std::vector<std::string>* info_languages = nullptr);
 
 // The text of the --cap or --geojson file `flags` name (at most the
 // library's size limit for alert text), or "" when the area is given by

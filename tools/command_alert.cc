@@ -19,6 +19,7 @@
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
+#include "engine/user_attributes.h"
 #include "geo/alert_map.h"
 #include "tools/area_flags.h"
 #include "tools/cli_flags.h"
@@ -125,8 +126,8 @@ absl::Status RunAlert(int argc, char** argv) {
   std::set<std::string> valued = AreaValuedFlags(), switches = AreaSwitchFlags();
   for (const auto& f : IndexValuedFlags()) valued.insert(f);
   for (const auto& f : IndexSwitchFlags()) switches.insert(f);
-  valued.insert({"shards", "out", "format", "order", "map", "covering-geojson"});
-  switches.insert({"force", "verify"});
+  valued.insert({"shards", "out", "format", "order", "map", "covering-geojson", "max-age", "now"});
+  switches.insert({"force", "verify", "by-info"});
   CliFlags flags(valued, switches);
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   ASSIGN_OR_RETURN(std::string out_dir, flags.Require("out"));
@@ -153,6 +154,20 @@ absl::Status RunAlert(int argc, char** argv) {
     return absl::InvalidArgumentError(
         absl::StrCat("--order must be index or nearest, got \"", order, "\""));
   }
+  int64_t max_age_s = 0;
+  if (flags.Has("max-age")) {
+    absl::StatusOr<int64_t> d = ParseDurationSeconds(*flags.Get("max-age"));
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    max_age_s = *d;
+  }
+  std::optional<int64_t> now;
+  if (flags.Has("now")) {
+    if (!flags.Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
+    absl::StatusOr<int64_t> t = ParseUnixTime(*flags.Get("now"));
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
+    now = *t;
+  }
+  const bool by_info = flags.Has("by-info");
   const std::optional<std::string> map_path = flags.Get("map");
   const std::optional<std::string> covering_path = flags.Get("covering-geojson");
   for (const auto* path : {&map_path, &covering_path}) {
@@ -162,25 +177,55 @@ absl::Status RunAlert(int argc, char** argv) {
   AlertSummary summary;
   int64_t parse_start = absl::GetCurrentTimeNanos();
   std::vector<std::unique_ptr<AlertArea>> per_area;  // for the per-area counts of summary.json
-  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area, LoadAreaFromFlags(flags, &summary, &per_area));
+  std::vector<std::string> info_languages;
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertArea> area,
+                   LoadAreaFromFlags(flags, &summary, &per_area, nullptr, &info_languages));
   summary.timings.parse_ms = MillisSince(parse_start);
 
   // Load or build the index (not part of the alert's timings).
-  ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> index, LoadIndexFromFlags(flags, &summary));
+  std::shared_ptr<const UserAttributes> attributes;
+  ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> index,
+                   LoadIndexFromFlags(flags, &summary, &attributes));
 
   AlertExecutor::Options options;
   options.shards = static_cast<uint32_t>(shards);
   options.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
+  // The per-area counts (CountUsersPerArea) use the same executor: they
+  // count the area's users before any attribute filter.
   AlertExecutor executor(*index, options);
+  AlertExecutor::Options delivery_options = options;
+  delivery_options.attributes = attributes;
+  if (max_age_s > 0) {
+    std::string sent;
+    for (const auto& [key, value] : summary.alert_info) {
+      if (key == "sent") sent = value;
+    }
+    ASSIGN_OR_RETURN(delivery_options.as_of_unix_s, AlertTime(sent, now));
+    delivery_options.max_age_s = max_age_s;
+    if (attributes == nullptr || !attributes->has_updated_at()) {
+      std::fprintf(stderr, "--max-age: the users have no updated_at; everyone is kept\n");
+    }
+  }
+  if (by_info) {
+    delivery_options.info_languages = info_languages;
+    if (attributes == nullptr || !attributes->has_lang()) {
+      std::fprintf(stderr, "--by-info: the users have no lang; everyone gets info block 0\n");
+    }
+  }
+  AlertExecutor delivery(*index, delivery_options);
   // The map and the covering cost nothing unless asked for.
   AreaCovering covering;
   std::vector<UserIdList> cells;
   AlertExecutor::Extras extras;
   if (map_path || covering_path) extras.covering = &covering;
   if (map_path) extras.cells = &cells;
+  std::vector<DeliveryLists> info_lists;
+  if (by_info) extras.by_info = &info_lists;
   DeliveryLists lists;
-  RETURN_IF_ERROR(executor.Execute(*area, &lists, &summary, extras));
-  if (flags.Has("verify")) {
+  RETURN_IF_ERROR(delivery.Execute(*area, &lists, &summary, extras));
+  if (flags.Has("verify") && (max_age_s > 0)) {
+    std::fprintf(stderr, "--verify compares the area's users before --max-age; skipped\n");
+  } else if (flags.Has("verify")) {
     ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options.shards));
     std::string why;
     if (!SameLists(lists, BruteForceScan(*index, *area, policy), &why)) {
@@ -194,7 +239,11 @@ absl::Status RunAlert(int argc, char** argv) {
   // meanwhile, the lists above were built from zeros and must not be sent.
   RETURN_IF_ERROR(MappedFile::CheckAllIntact());
   int64_t emit_start = absl::GetCurrentTimeNanos();
-  RETURN_IF_ERROR(sink.Deliver(lists, summary));
+  if (by_info) {
+    RETURN_IF_ERROR(sink.DeliverByInfo(lists, info_lists, summary));
+  } else {
+    RETURN_IF_ERROR(sink.Deliver(lists, summary));
+  }
   summary.timings.emit_ms = MillisSince(emit_start);
   const StageTimings& t = summary.timings;
   summary.timings.total_ms = t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
@@ -202,6 +251,18 @@ absl::Status RunAlert(int argc, char** argv) {
   if (summary.order == DeliveryOrder::kNearest) {
     std::printf("order: nearest (%.6f,%.6f) first, sorted in %.3f ms\n", summary.origin_lat_deg,
                 summary.origin_lng_deg, summary.order_ms);
+  }
+  if (summary.max_age_applied) {
+    std::printf("max age %llds at %lld: %llu stale users left out, %llu without updated_at kept\n",
+                static_cast<long long>(summary.max_age_s),
+                static_cast<long long>(summary.as_of_unix_s),
+                static_cast<unsigned long long>(summary.stale_skipped),
+                static_cast<unsigned long long>(summary.unknown_age_kept));
+  }
+  for (size_t k = 0; k < summary.by_info.size(); ++k) {
+    std::printf("info[%zu] (%s): %llu users -> %s/info-%zu\n", k,
+                summary.by_info[k].language.c_str(),
+                static_cast<unsigned long long>(summary.by_info[k].users), out_dir.c_str(), k);
   }
   if (covering_path) {
     int64_t covering_start = absl::GetCurrentTimeNanos();

@@ -99,9 +99,13 @@ absl::Status RunBuild(int argc, char** argv) {
   SnapshotWriteOptions write_options;
   write_options.show_progress = progress;
   if (engine_dir) {
+    if (built.attributes != nullptr) {
+      std::fprintf(stderr, "note: the engine folder keeps no user attributes (lang, updated_at); "
+                           "they are dropped\n");
+    }
     RETURN_IF_ERROR(CreateEngineDirectory(out, index, meta, flags.Has("force")));
   } else {
-    RETURN_IF_ERROR(WriteSnapshot(out, index, meta, write_options));
+    RETURN_IF_ERROR(WriteSnapshot(out, index, meta, write_options, built.attributes.get()));
   }
   const double write_s = MillisSince(write_start) / 1000;
 
@@ -112,6 +116,19 @@ absl::Status RunBuild(int argc, char** argv) {
                index.size(), users_path.c_str(), built.load_s, build_stats.seconds,
                build_stats.cell_seconds, build_stats.sort_seconds, write_s,
                index.BytesPerUser(), build_rss, PeakRssGiB(), out.c_str());
+  if (built.attributes != nullptr) {
+    std::fprintf(stderr,
+                 "attributes:%s%s, %zu languages: %.2f bytes/user more (%.1f bytes/user in all), "
+                 "carried over to the index in %.2f s\n",
+                 built.attributes->has_lang() ? " lang" : "",
+                 built.attributes->has_updated_at() ? " updated_at" : "",
+                 built.attributes->languages().size(),
+                 index.size() ? double(built.attributes->MemoryBytes()) / index.size() : 0.0,
+                 index.size() ? double(index.MemoryBytes() + built.attributes->MemoryBytes()) /
+                                    index.size()
+                              : 0.0,
+                 built.align_s);
+  }
   return absl::OkStatus();
 }
 

@@ -106,6 +106,15 @@ std::string Render(const std::string& path, const LoadedSnapshot& snap,
                         m.input_rows, m.duplicate_rows);
   absl::StrAppendFormat(&out, "bytes per user %.2f in the index, %.2f in the file\n",
                         snap.index->BytesPerUser(), file_bpu);
+  if (snap.attributes != nullptr) {
+    const UserAttributes& at = *snap.attributes;
+    absl::StrAppendFormat(&out, "attributes     %s%s: %.2f bytes per user more in the index; "
+                          "languages: %s\n",
+                          at.has_lang() ? "lang" : "",
+                          at.has_updated_at() ? (at.has_lang() ? ", updated_at" : "updated_at") : "",
+                          n ? double(at.MemoryBytes()) / n : 0.0,
+                          at.languages().empty() ? "none" : absl::StrJoin(at.languages(), " "));
+  }
   absl::StrAppendFormat(&out, "built in       %.2f s; loaded and verified in %.3f s "
                         "(checksums %.3f s)\n", m.build_seconds, load_s, snap.checksum_ms / 1000);
   if (m.has_bounds) {

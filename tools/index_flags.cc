@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "engine/engine.h"
 #include "engine/snapshot.h"
+#include "engine/user_attributes.h"
 #include "engine/users_input.h"
 #include "tools/cli_util.h"
 
@@ -27,6 +28,12 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
   build_options.show_progress = progress;
   ASSIGN_OR_RETURN(built.index,
                    LocationIndex::Build(built.input->records(), build_options, &built.build_stats));
+  if (built.input->attributes() != nullptr) {
+    const int64_t align_start = absl::GetCurrentTimeNanos();
+    built.attributes = AlignAttributes(built.input->records(), built.input->attributes().get(),
+                                       *built.index);
+    built.align_s = MillisSince(align_start) / 1000;
+  }
   RETURN_IF_ERROR(built.input->CheckIntact());
   if (built.build_stats.duplicate_rows > 0) {
     std::fprintf(stderr, "%llu rows repeated an earlier user id; the last row of each user won\n",
@@ -44,8 +51,10 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
 std::set<std::string> IndexValuedFlags() { return {"users", "index", "dir"}; }
 std::set<std::string> IndexSwitchFlags() { return {"skip-bad-rows"}; }
 
-absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
-                                                                  AlertSummary* summary) {
+absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(
+    const CliFlags& flags, AlertSummary* summary,
+    std::shared_ptr<const UserAttributes>* attributes) {
+  if (attributes != nullptr) attributes->reset();
   if (flags.Has("index") + flags.Has("users") + flags.Has("dir") != 1) {
     return absl::InvalidArgumentError(
         "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE");
@@ -88,6 +97,7 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags
                  snapshot.checksum_ms / 1000, snapshot.order_ms / 1000,
                  snapshot.index->BytesPerUser());
     summary->alert_info.emplace_back("index_file", path);
+    if (attributes != nullptr) *attributes = snapshot.attributes;
     return std::move(snapshot.index);
   }
   ASSIGN_OR_RETURN(std::string users_path, flags.Require("users"));
@@ -102,6 +112,7 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags
   summary->alert_info.emplace_back("users_file", users_path);
   summary->alert_info.emplace_back("duplicate_rows", std::to_string(build_stats.duplicate_rows));
   summary->alert_info.emplace_back("skipped_bad_rows", std::to_string(csv_stats.bad_rows));
+  if (attributes != nullptr) *attributes = built.attributes;
 
   return index;
 }

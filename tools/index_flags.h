@@ -27,6 +27,10 @@ std::set<std::string> IndexSwitchFlags();
 struct BuiltIndex {
   std::unique_ptr<UsersInput> input;  // kept: callers may still read the records
   std::unique_ptr<LocationIndex> index;
+  // The users' attributes carried over to the index's entries
+  // (AlignAttributes); null when the file has none.
+  std::shared_ptr<const UserAttributes> attributes;
+  double align_s = 0;  // time to carry them over
   LocationIndex::BuildStats build_stats;
   UsersCsvStats csv_stats;
   double load_s = 0;
@@ -38,9 +42,12 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
 
 // Loads the snapshot or the engine folder's state, or loads users and
 // builds the index, reporting load and build figures on stderr and in
-// `summary->alert_info`.
-absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(const CliFlags& flags,
-                                                                  AlertSummary* summary);
+// `summary->alert_info`. `attributes` (optional) receives the entries'
+// attributes when the snapshot or users file has them (an engine folder
+// has none: live attributes are not kept yet), else null.
+absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(
+    const CliFlags& flags, AlertSummary* summary,
+    std::shared_ptr<const UserAttributes>* attributes = nullptr);
 
 }  // namespace fanout
 

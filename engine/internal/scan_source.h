@@ -25,11 +25,16 @@ namespace internal {
 //  - kDelta: a sorted run of updates (all at or before any view that
 //    sees the run); entry i is visible unless it was superseded at or
 //    before seq: marks[i], the run's copy of its record's `superseded`.
+//  - kFresh: a static run scanned for one alert with a maximum age
+//    (AlertExecutor::Options::max_age_s): entry i is visible unless its
+//    user's updated_at (a column parallel to the run, user_attributes.h)
+//    is known and before the cutoff: updated_at[i] != 0 && updated_at[i]
+//    < fresh_cutoff.
 // Visibility only ever changes for updates newer than the view, so an
 // entry is judged the same way however often a scan looks at it.
 // Thread-safety: a plain value; Visible() is safe from any thread.
 struct ScanSource {
-  enum class Filter : uint8_t { kAll, kBase, kDelta };
+  enum class Filter : uint8_t { kAll, kBase, kDelta, kFresh };
 
   SortedRun run;
   Filter filter = Filter::kAll;
@@ -37,6 +42,8 @@ struct ScanSource {
   uint32_t moved_limit = 0;                         // kBase: visible iff moved_at[i] > limit
   const std::atomic<uint64_t>* marks = nullptr;     // kDelta
   uint64_t seq = 0;                                 // kDelta: the view
+  const uint32_t* updated_at = nullptr;             // kFresh
+  uint64_t fresh_cutoff = 0;                        // kFresh
 
   bool Visible(size_t i) const {
     switch (filter) {
@@ -46,6 +53,8 @@ struct ScanSource {
         return moved_at[i].load(std::memory_order_relaxed) > moved_limit;
       case Filter::kDelta:
         return marks[i].load(std::memory_order_relaxed) > seq;
+      case Filter::kFresh:
+        return updated_at[i] == 0 || updated_at[i] >= fresh_cutoff;
     }
     return false;
   }

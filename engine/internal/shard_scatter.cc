@@ -55,6 +55,11 @@ void WithVisibility(const ScanSource& src, Body&& body) {
     }
     case Filter::kDelta:
       return body([&src](size_t i) { return src.Visible(i); });
+    case Filter::kFresh: {
+      const uint32_t* updated = src.updated_at;
+      const uint64_t cutoff = src.fresh_cutoff;
+      return body([updated, cutoff](size_t i) { return updated[i] == 0 || updated[i] >= cutoff; });
+    }
   }
 }
 
@@ -109,7 +114,7 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
                     const std::vector<WorkItem>& items, const AlertArea& area,
                     const ShardPolicy& policy, DeliveryLists* lists_out,
                     const std::function<void()>& between_passes,
-                    std::vector<UserIdList>* cells_out) {
+                    std::vector<UserIdList>* cells_out, std::vector<UserIdList>* positions_out) {
   const size_t shards = policy.shards();
   const size_t n_items = items.size();
 
@@ -132,8 +137,10 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
         WithShardOf(src, policy, [&](auto shard_of) {
           WithVisibility(src, [&](auto visible) {
             if (!slice.needs_test) {
+              // Added, not branched on: a filter may hide entries in no
+              // predictable order (kFresh); for kAll it is a constant 1.
               for (size_t i = slice.begin; i < slice.end; ++i) {
-                if (visible(i)) ++count[shard_of(i, users[i])];
+                count[shard_of(i, users[i])] += visible(i);
               }
               return;
             }
@@ -182,25 +189,33 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
 
   // Pass 2: every item writes its users into its own slice of each list
   // (and, when asked, their cells into the same slice of each cell list).
-  if (cells_out != nullptr) {
-    cells_out->resize(shards);
+  for (std::vector<UserIdList>* beside : {cells_out, positions_out}) {
+    if (beside == nullptr) continue;
+    beside->resize(shards);
     tbb::parallel_for(tbb::blocked_range<size_t>(0, shards), [&](const auto& r) {
       for (size_t s = r.begin(); s < r.end(); ++s) {
-        (*cells_out)[s].clear();
-        (*cells_out)[s].resize(lists.shards[s].size());
+        (*beside)[s].clear();
+        (*beside)[s].resize(lists.shards[s].size());
       }
     });
   }
-  auto pass2 = [&](auto keep_cells) {
+  auto pass2 = [&](auto keep_cells, auto keep_positions) {
     constexpr bool kKeepCells = decltype(keep_cells)::value;
+    constexpr bool kKeepPositions = decltype(keep_positions)::value;
     tbb::parallel_for(tbb::blocked_range<size_t>(0, n_items, 1), [&](const auto& r) {
       std::vector<uint64_t*> out(shards);
       std::vector<uint64_t*> out_cells(kKeepCells ? shards : 0);
+      std::vector<uint64_t*> out_positions(kKeepPositions ? shards : 0);
       for (size_t w = r.begin(); w < r.end(); ++w) {
         const uint64_t* offset = counts.data() + w * shards;
         for (size_t s = 0; s < shards; ++s) out[s] = lists.shards[s].data() + offset[s];
         if constexpr (kKeepCells) {
           for (size_t s = 0; s < shards; ++s) out_cells[s] = (*cells_out)[s].data() + offset[s];
+        }
+        if constexpr (kKeepPositions) {
+          for (size_t s = 0; s < shards; ++s) {
+            out_positions[s] = (*positions_out)[s].data() + offset[s];
+          }
         }
         size_t tested = 0;
         for (size_t s = items[w].first; s < items[w].last; ++s) {
@@ -212,6 +227,7 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
             auto put = [&](size_t i) {
               const uint32_t shard = shard_of(i, users[i]);
               if constexpr (kKeepCells) *out_cells[shard]++ = cells[i];
+              if constexpr (kKeepPositions) *out_positions[shard]++ = i;
               PutAhead(&out[shard], users[i]);
             };
             if (slice.needs_test) {
@@ -230,10 +246,16 @@ void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<Scan
       }
     });
   };
-  if (cells_out != nullptr) {
-    pass2(std::true_type());
+  if (positions_out != nullptr) {
+    if (cells_out != nullptr) {
+      pass2(std::true_type(), std::true_type());
+    } else {
+      pass2(std::false_type(), std::true_type());
+    }
+  } else if (cells_out != nullptr) {
+    pass2(std::true_type(), std::false_type());
   } else {
-    pass2(std::false_type());
+    pass2(std::false_type(), std::false_type());
   }
 }
 

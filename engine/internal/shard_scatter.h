@@ -72,13 +72,17 @@ inline void PutAhead(uint64_t** at, uint64_t user) {
 // `cells_out`, when not null, receives beside each list the leaf cell id of
 // each of its users ((*cells_out)[s][i] is where lists_out->shards[s][i]
 // is), for callers that order the lists by distance or draw the users on a
-// map. Pass 2 is compiled twice, so the lists-only path does not test for
-// it entry by entry.
+// map. `positions_out`, likewise, receives each listed user's entry
+// number in its source's run, for callers that read columns parallel to
+// the run (a static index's user attributes, user_attributes.h). Pass 2 is
+// compiled for each combination, so the lists-only path does not test for
+// them entry by entry.
 void ScatterByShard(absl::Span<const ScanSource> sources, const std::vector<ScanRange>& slices,
                     const std::vector<WorkItem>& items, const AlertArea& area,
                     const ShardPolicy& policy, DeliveryLists* lists_out,
                     const std::function<void()>& between_passes = nullptr,
-                    std::vector<UserIdList>* cells_out = nullptr);
+                    std::vector<UserIdList>* cells_out = nullptr,
+                    std::vector<UserIdList>* positions_out = nullptr);
 
 }  // namespace internal
 }  // namespace fanout

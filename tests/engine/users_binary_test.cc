@@ -97,7 +97,7 @@ TEST_F(CorruptUsersTest, BadMagic) {
 
 TEST_F(CorruptUsersTest, WrongVersion) {
   std::string bytes = good_;
-  bytes[8] = 2;
+  bytes[8] = 3;  // 1 and 2 are read
   ExpectDataLoss(bytes, "version");
 }
 
