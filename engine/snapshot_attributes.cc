@@ -93,39 +93,12 @@ absl::StatusOr<std::shared_ptr<const UserAttributes>> DecodeAttributeSection(
     return absl::DataLossError(absl::StrCat("size ", size, " and column offsets do not match ", n,
                                             " users (expected ", l.size, " bytes)"));
   }
-  std::vector<std::string> tags;
-  if (r.language_count > 0) {
-    tags = absl::StrSplit(absl::string_view(data + sizeof(r), r.dictionary_bytes), '\n');
-  }
-  if (tags.size() != r.language_count) {
-    return absl::DataLossError(absl::StrCat("the dictionary holds ", tags.size(),
-                                            " tags, the record says ", r.language_count));
-  }
-  for (size_t k = 0; k < tags.size(); ++k) {
-    absl::StatusOr<std::string> norm = NormalizeLanguageTag(tags[k]);
-    if (!norm.ok() || *norm != tags[k] ||
-        std::find(tags.begin(), tags.begin() + k, tags[k]) != tags.begin() + k) {
-      return absl::DataLossError(absl::StrCat("dictionary tag ", k, " ", QuoteForMessage(tags[k]),
-                                              " is not a distinct normalised language tag"));
-    }
-  }
   UserAttributes::Kinds kinds;
   kinds.lang = (r.kinds & kKindLang) != 0;
   kinds.updated_at = (r.kinds & kKindUpdatedAt) != 0;
-  absl::Span<const uint8_t> lang;
-  absl::Span<const uint32_t> updated_at;
-  if (kinds.lang) {
-    lang = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(data + l.lang), n);
-    const uint8_t top = n > 0 ? *std::max_element(lang.begin(), lang.end()) : 0;
-    if (top > r.language_count) {
-      return absl::DataLossError(absl::StrCat("a lang code ", top, " names no language (",
-                                              r.language_count, " in the dictionary)"));
-    }
-  }
-  if (kinds.updated_at) {
-    updated_at = absl::MakeConstSpan(reinterpret_cast<const uint32_t*>(data + l.updated_at), n);
-  }
-  return UserAttributes::Borrow(kinds, std::move(tags), lang, updated_at, n, std::move(owner));
+  return UserAttributes::BorrowChecked(
+      kinds, absl::string_view(data + sizeof(r), r.dictionary_bytes), r.language_count,
+      data + l.lang, data + l.updated_at, n, std::move(owner));
 }
 
 }  // namespace fanout

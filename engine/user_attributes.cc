@@ -61,6 +61,41 @@ std::shared_ptr<const UserAttributes> UserAttributes::Borrow(Kinds kinds,
   return a;
 }
 
+absl::StatusOr<std::shared_ptr<const UserAttributes>> UserAttributes::BorrowChecked(
+    Kinds kinds, absl::string_view dictionary, uint32_t language_count, const char* lang_data,
+    const char* updated_at_data, size_t n, std::shared_ptr<const void> owner) {
+  std::vector<std::string> tags;
+  if (language_count > 0) tags = absl::StrSplit(dictionary, '\n');
+  if (tags.size() != language_count) {
+    return absl::DataLossError(absl::StrCat("the dictionary holds ", tags.size(),
+                                            " tags, the header says ", language_count));
+  }
+  for (size_t k = 0; k < tags.size(); ++k) {
+    absl::StatusOr<std::string> norm = NormalizeLanguageTag(tags[k]);
+    if (!norm.ok() || *norm != tags[k] ||
+        std::find(tags.begin(), tags.begin() + k, tags[k]) != tags.begin() + k) {
+      return absl::DataLossError(absl::StrCat("dictionary tag ", k, " ", QuoteForMessage(tags[k]),
+                                              " is not a distinct normalised language tag"));
+    }
+  }
+  absl::Span<const uint8_t> lang;
+  absl::Span<const uint32_t> updated_at;
+  if (kinds.lang) {
+    lang = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(lang_data), n);
+    for (size_t i = 0; i < n; ++i) {
+      if (lang[i] > language_count) {
+        return absl::DataLossError(absl::StrCat("entry ", i, " has lang code ", lang[i],
+                                                " but the dictionary holds ", language_count,
+                                                " languages"));
+      }
+    }
+  }
+  if (kinds.updated_at) {
+    updated_at = absl::MakeConstSpan(reinterpret_cast<const uint32_t*>(updated_at_data), n);
+  }
+  return Borrow(kinds, std::move(tags), lang, updated_at, n, std::move(owner));
+}
+
 size_t UserAttributes::MemoryBytes() const {
   size_t bytes = lang_.size() + updated_at_.size() * sizeof(uint32_t);
   for (const std::string& tag : languages_) bytes += tag.size() + 1;

@@ -60,6 +60,15 @@ class UserAttributes {
                                                       absl::Span<const uint8_t> lang,
                                                       absl::Span<const uint32_t> updated_at,
                                                       size_t n, std::shared_ptr<const void> owner);
+  // Borrow for columns read from a file, checked first: `dictionary` (the
+  // tags joined by '\n') must hold `language_count` distinct normalised
+  // tags, and every lang code must name one of them or be 0. `lang` (n
+  // bytes) and `updated_at` (n u32) are read only for the columns of
+  // `kinds`. kDataLoss saying what is wrong, without the file's name (the
+  // caller adds it). Shared by the users binary and the snapshot readers.
+  static absl::StatusOr<std::shared_ptr<const UserAttributes>> BorrowChecked(
+      Kinds kinds, absl::string_view dictionary, uint32_t language_count, const char* lang,
+      const char* updated_at, size_t n, std::shared_ptr<const void> owner);
 
   size_t size() const { return size_; }
   Kinds kinds() const { return kinds_; }

@@ -66,7 +66,7 @@ AttributeLayout LayOutAttributes(uint64_t a, uint64_t n, uint32_t kinds, uint64_
 // Checks and borrows the attribute section of a version 2 file.
 absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
     std::shared_ptr<MappedFile> file, const UsersBinaryHeader& h, bool verify_checksum) {
-  const std::string& path = file->path();
+  const std::string path = file->path();  // a copy: `file` moves into the result
   auto damaged = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat(path, ": attribute section: ", what));
   };
@@ -91,42 +91,17 @@ absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
       return damaged("checksum mismatch (file damaged)");
     }
   }
-  std::vector<std::string> tags;
-  if (ah.language_count > 0) {
-    tags = absl::StrSplit(absl::string_view(file->data() + l.dictionary, ah.dictionary_bytes), '\n');
-  }
-  if (tags.size() != ah.language_count) {
-    return damaged(absl::StrCat("the dictionary holds ", tags.size(), " tags, the header says ",
-                                ah.language_count));
-  }
-  for (size_t k = 0; k < tags.size(); ++k) {
-    absl::StatusOr<std::string> norm = NormalizeLanguageTag(tags[k]);
-    if (!norm.ok() || *norm != tags[k] ||
-        std::find(tags.begin(), tags.begin() + k, tags[k]) != tags.begin() + k) {
-      return damaged(absl::StrCat("dictionary tag ", k, " ", QuoteForMessage(tags[k]),
-                                  " is not a distinct normalised language tag"));
-    }
-  }
   UserAttributes::Kinds kinds;
   kinds.lang = (ah.kinds & kKindLang) != 0;
   kinds.updated_at = (ah.kinds & kKindUpdatedAt) != 0;
-  absl::Span<const uint8_t> lang;
-  absl::Span<const uint32_t> updated_at;
-  if (kinds.lang) {
-    lang = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(file->data() + l.lang), h.count);
-    for (size_t i = 0; i < lang.size(); ++i) {
-      if (lang[i] > ah.language_count) {
-        return damaged(absl::StrCat("record ", i, " has lang code ", lang[i], " but only ",
-                                    ah.language_count, " languages"));
-      }
-    }
-  }
-  if (kinds.updated_at) {
-    updated_at = absl::MakeConstSpan(
-        reinterpret_cast<const uint32_t*>(file->data() + l.updated_at), h.count);
-  }
-  return UserAttributes::Borrow(kinds, std::move(tags), lang, updated_at, h.count,
-                                std::move(file));
+  const char* data = file->data();
+  absl::StatusOr<std::shared_ptr<const UserAttributes>> attributes =
+      UserAttributes::BorrowChecked(kinds,
+                                    absl::string_view(data + l.dictionary, ah.dictionary_bytes),
+                                    ah.language_count, data + l.lang, data + l.updated_at,
+                                    h.count, std::move(file));
+  if (!attributes.ok()) return damaged(attributes.status().message());
+  return attributes;
 }
 
 // Index of the first record of `records` that is out of range, or
