@@ -43,7 +43,8 @@ using ::fanout::testing::RunFanout;
 using ::fanout::testing::TempDir;
 using ::fanout::testing::WriteFileOrDie;
 
-using Model = std::map<uint64_t, UserRecord>;
+using Model = ::fanout::testing::UserModel;
+using ::fanout::testing::ModelEntries;
 
 uint64_t EnvOr(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -119,13 +120,6 @@ uint64_t MaxAcked(const std::string& out) {
     if (absl::ConsumePrefix(&line, "acked ") && absl::SimpleAtoi(line, &v)) best = std::max(best, v);
   }
   return best;
-}
-
-std::vector<std::pair<uint64_t, uint64_t>> ModelEntries(const Model& m) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (const auto& [id, r] : m) out.push_back({r.ToCellId().id(), id});
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 class EngineCrashTest : public ::testing::Test {

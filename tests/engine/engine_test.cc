@@ -30,35 +30,13 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::ApplyToModel;
 using ::fanout::testing::DirEntries;
+using ::fanout::testing::IndexEntries;
+using ::fanout::testing::ModelEntries;
+using Model = ::fanout::testing::UserModel;
 using ::fanout::testing::TempDir;
 using ::fanout::testing::WriteFileOrDie;
-
-using Model = std::map<uint64_t, UserRecord>;
-
-std::vector<std::pair<uint64_t, uint64_t>> ModelEntries(const Model& m) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (const auto& [id, r] : m) out.push_back({r.ToCellId().id(), id});
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<std::pair<uint64_t, uint64_t>> IndexEntries(const LocationIndex& index) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  SortedRun run = index.run();
-  for (size_t i = 0; i < run.size(); ++i) out.push_back({run.cells[i], run.users[i]});
-  return out;
-}
-
-void ApplyToModel(absl::Span<const LocationUpdate> updates, Model* m) {
-  for (const LocationUpdate& u : updates) {
-    if (u.kind == LocationUpdate::Kind::kRemove) {
-      m->erase(u.user_id());
-    } else {
-      (*m)[u.user_id()] = u.location;
-    }
-  }
-}
 
 // Updates over a pool of `users` ids (some new), one in eight a removal.
 std::vector<LocationUpdate> RandomUpdates(uint64_t seed, size_t n, const std::vector<UserRecord>& users) {

@@ -35,34 +35,12 @@ using internal::LogFold;
 using internal::RecoverEngineDirectory;
 using internal::Recovered;
 using internal::ReplayMode;
+using ::fanout::testing::ApplyToModel;
+using ::fanout::testing::IndexEntries;
+using ::fanout::testing::ModelEntries;
 using ::fanout::testing::TempDir;
-
-using Model = std::map<uint64_t, UserRecord>;
-using Entries = std::vector<std::pair<uint64_t, uint64_t>>;
-
-Entries ModelEntries(const Model& m) {
-  Entries out;
-  for (const auto& [id, r] : m) out.push_back({r.ToCellId().id(), id});
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-Entries IndexEntries(const LocationIndex& index) {
-  Entries out;
-  const SortedRun run = index.run();
-  for (size_t i = 0; i < run.size(); ++i) out.push_back({run.cells[i], run.users[i]});
-  return out;
-}
-
-void ApplyToModel(absl::Span<const LocationUpdate> updates, Model* m) {
-  for (const LocationUpdate& u : updates) {
-    if (u.kind == LocationUpdate::Kind::kRemove) {
-      m->erase(u.user_id());
-    } else {
-      (*m)[u.user_id()] = u.location;
-    }
-  }
-}
+using Entries = ::fanout::testing::IndexEntryList;
+using Model = ::fanout::testing::UserModel;
 
 UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id) {
   // Now and then the edges of the coordinate ranges (poles, antimeridian).

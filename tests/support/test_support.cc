@@ -160,5 +160,29 @@ std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::strin
   return area.ok() ? *std::move(area) : std::make_unique<AlertArea>();
 }
 
+IndexEntryList ModelEntries(const UserModel& model) {
+  IndexEntryList out;
+  for (const auto& [id, r] : model) out.push_back({r.ToCellId().id(), id});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+IndexEntryList IndexEntries(const LocationIndex& index) {
+  IndexEntryList out;
+  const SortedRun run = index.run();
+  for (size_t i = 0; i < run.size(); ++i) out.push_back({run.cells[i], run.users[i]});
+  return out;
+}
+
+void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model) {
+  for (const LocationUpdate& u : updates) {
+    if (u.kind == LocationUpdate::Kind::kRemove) {
+      model->erase(u.user_id());
+    } else {
+      (*model)[u.user_id()] = u.location;
+    }
+  }
+}
+
 }  // namespace testing
 }  // namespace fanout

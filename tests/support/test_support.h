@@ -7,12 +7,15 @@
 #define FANOUT_TESTS_SUPPORT_TEST_SUPPORT_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/delivery.h"
 #include "engine/location_index.h"
+#include "engine/location_update.h"
 #include "engine/user_record.h"
 #include "geo/alert_area.h"
 #include "s2/s2latlng_rect.h"
@@ -55,6 +58,16 @@ std::vector<UserRecord> UsersInRect(uint64_t seed, size_t n, const S2LatLngRect&
 // Mix64(id) % shards; each shard sorted.
 std::vector<std::vector<uint64_t>> ReferenceShards(const LocationIndex& index,
                                                    const AlertArea& area, uint32_t shards);
+
+// The brute-force model of an index under updates: each user's last
+// location, and the (cell, user) entries an index of it holds, sorted.
+using UserModel = std::map<uint64_t, UserRecord>;
+using IndexEntryList = std::vector<std::pair<uint64_t, uint64_t>>;
+IndexEntryList ModelEntries(const UserModel& model);
+IndexEntryList IndexEntries(const LocationIndex& index);
+// Applies `updates` in order: an upsert sets the user's location, a remove
+// erases the user.
+void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model);
 
 // Each shard of `lists` sorted (for comparison with ReferenceShards).
 std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists);
