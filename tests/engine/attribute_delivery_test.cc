@@ -109,6 +109,23 @@ std::vector<uint64_t> Sorted(const UserIdList& list) {
   return v;
 }
 
+// Records the totals a sink is handed: the plain lists and each info
+// block's. A call of Deliver (the split dropped) fails the alert, so a test
+// sees whether DeliverByInfo was used.
+struct BlockRecorder : DeliverySink {
+  absl::Status Deliver(const DeliveryLists&, const AlertSummary&) override {
+    return absl::InternalError("DeliverByInfo expected");
+  }
+  absl::Status DeliverByInfo(const DeliveryLists& lists, const std::vector<DeliveryLists>& split,
+                             const AlertSummary&) override {
+    plain = lists.total();
+    for (const DeliveryLists& b : split) blocks.push_back(b.total());
+    return absl::OkStatus();
+  }
+  uint64_t plain = 0;
+  std::vector<uint64_t> blocks;
+};
+
 TEST(AttributeDeliveryTest, MatchesReferenceOnRandomInputs) {
   // The random draws must exercise the cases: stale users left out, users
   // given a block other than the first.
@@ -324,20 +341,7 @@ TEST(AttributeDeliveryTest, SinkReceivesTheSplit) {
   options.shards = 3;
   options.attributes = pop.attributes;
   options.info_languages = {"en-US", "es-US", "zh-CN"};
-  struct Recorder : DeliverySink {
-    absl::Status Deliver(const DeliveryLists& lists, const AlertSummary&) override {
-      plain = lists.total();
-      return absl::OkStatus();
-    }
-    absl::Status DeliverByInfo(const DeliveryLists& lists, const std::vector<DeliveryLists>& split,
-                               const AlertSummary&) override {
-      plain = lists.total();
-      for (const DeliveryLists& b : split) blocks.push_back(b.total());
-      return absl::OkStatus();
-    }
-    uint64_t plain = 0;
-    std::vector<uint64_t> blocks;
-  } sink;
+  BlockRecorder sink;
   AlertSummary summary;
   ASSERT_TRUE(AlertExecutor(*pop.index, options).Execute(area, sink, &summary).ok());
   ASSERT_EQ(sink.blocks.size(), 3u);
@@ -375,19 +379,7 @@ TEST(AttributeDeliveryTest, EngineRequestsWithoutLiveAttributes) {
   request.shards = 2;
   request.max_age_s = 3600;
   request.by_info = true;
-  struct Recorder : DeliverySink {
-    absl::Status Deliver(const DeliveryLists&, const AlertSummary&) override {
-      return absl::InternalError("DeliverByInfo expected");
-    }
-    absl::Status DeliverByInfo(const DeliveryLists& lists, const std::vector<DeliveryLists>& split,
-                               const AlertSummary&) override {
-      plain = lists.total();
-      for (const DeliveryLists& b : split) blocks.push_back(b.total());
-      return absl::OkStatus();
-    }
-    uint64_t plain = 0;
-    std::vector<uint64_t> blocks;
-  } sink;
+  BlockRecorder sink;
   auto summary = (*engine)->Alert(request, sink);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->matched, 2000u);
