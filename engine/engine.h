@@ -279,11 +279,9 @@ struct EngineOpenReport {
   // Stray files removed: temporaries of dead writers, checkpoints older than
   // the newest, segments wholly before it.
   std::vector<std::string> removed;
-  // load_checkpoint_s: mapping and verifying the checkpoint (and, with the
-  // writer-path replay only, making it live); replay_s: the rest, of which,
-  // with the bulk replay, read_log_s reading and verifying the segments,
-  // fold_s folding the log into the first base and make_live_s making it
-  // live (its slot table).
+  // load_checkpoint_s: mapping and verifying the checkpoint; replay_s: the
+  // rest, of which read_log_s reading and verifying the segments, fold_s
+  // folding the log into the first base and make_live_s making it live.
   double load_checkpoint_s = 0, replay_s = 0, total_s = 0;
   double read_log_s = 0, fold_s = 0, make_live_s = 0;
   // Standing alerts restored from standing.fsj, and its torn tail if any.

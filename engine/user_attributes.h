@@ -18,7 +18,7 @@
 
 namespace fanout {
 
-// Optional per-user attributes (issue 18): the user's language, a BCP-47
+// Optional per-user attributes: the user's language, a BCP-47
 // tag, and when their location was last updated, Unix seconds. Held as
 // columns parallel to something else's entries: to the rows of a users
 // file while it is read, to the entries of a LocationIndex (entry i of
@@ -105,7 +105,7 @@ class UserAttributes {
 // field as "no language").
 absl::StatusOr<std::string> NormalizeLanguageTag(absl::string_view text);
 
-// Which of an alert's info blocks a reader of `user_tag` gets (issue 18):
+// Which of an alert's info blocks a reader of `user_tag` gets:
 // the first block whose language equals the tag (case-insensitive), else
 // the first whose primary subtag ("fr" of "fr-CA") equals the tag's, else
 // block 0. A user without a language ("") gets block 0.
@@ -114,6 +114,7 @@ size_t MatchInfoBlock(absl::string_view user_tag, absl::Span<const std::string> 
 
 // Growing dictionary of tags for readers: code of a (normalised) tag,
 // assigning the next one; kInvalidArgument past kMaxLanguages.
+// Thread-safety: none; one reader owns it.
 class LanguageDictionary {
  public:
   absl::StatusOr<uint8_t> CodeOf(const std::string& tag);

@@ -46,7 +46,7 @@ namespace internal {
 // keys makes eight passes over its data in memory, where the buckets make
 // one as the updates are added and the rest in cache, and the parts one
 // to spread the upserts and the rest in cache (bench/README.md, "Reopening
-// an engine folder", has the figures of both).
+// with the bulk replay", has the figures of both).
 //
 // Memory: 16 bytes per update added; while MergeInto runs, about 16 per
 // user touched (the newest updates), 36 per upsert kept (its key twice,
