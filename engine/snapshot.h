@@ -62,9 +62,20 @@ namespace fanout {
 // with attributes (engine/user_attributes.h; a snapshot without them is
 // version 1, byte for byte, and loads into no more memory than before):
 //   (header: version 2, section count 4)
-//   attrs   the attributes of the entries, parallel to cells and users:
-//           a language dictionary, a u8 code and a u32 updated_at per
-//           entry (layout in engine/snapshot_attributes.h)
+//   attrs   the attributes of the entries (user_attributes.h), parallel
+//           to cells and users. Offsets from the section's start (64-byte
+//           aligned), little-endian:
+//             0   u32 kinds: bit 0 a lang column, bit 1 an updated_at column
+//             4   u32 language count D (<= 255)
+//             8   u64 dictionary bytes L
+//             16  u64 offset of the lang column (a multiple of 64; 0 if none)
+//             24  u64 offset of the updated_at column (a multiple of 64; 0 if none)
+//             32  32 bytes reserved, 0
+//             64  the D tags, normalised, joined by '\n' (code k + 1 is tag k),
+//                 then zeros to the next column
+//             lang        N bytes, u8 codes (0: none), when bit 0
+//             updated_at  4*N bytes, u32 Unix seconds (0: unknown), when bit 1
+//           The section ends with its last column (or the dictionary).
 // A version 1 reader refuses a version 2 file by its version (it never
 // misreads it).
 //
