@@ -14,6 +14,7 @@
 #include "engine/snapshot.h"
 #include "mpi/partition_manifest.h"
 #include "mpi/share_index.h"
+#include "mpi/users_share.h"
 #include "tools/index_flags.h"
 
 namespace fanout {
@@ -58,6 +59,7 @@ absl::StatusOr<RankIndex> LoadManifestPart(MpiWorld& world, const std::string& m
   summary->alert_info.emplace_back("index_manifest", manifest_path);
   RankIndex out;
   out.index = std::move(snapshot.index);
+  out.attributes = std::move(snapshot.attributes);
   out.partition = std::move(partition);
   return out;
 }
@@ -92,6 +94,22 @@ std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin
   return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
 }
 
+std::shared_ptr<const UserAttributes> CopyAttributeSlice(const UserAttributes* attributes,
+                                                         size_t begin, size_t end) {
+  if (attributes == nullptr) return nullptr;
+  std::vector<uint8_t> lang;
+  std::vector<uint32_t> updated_at;
+  if (attributes->has_lang()) {
+    lang.assign(attributes->lang().begin() + begin, attributes->lang().begin() + end);
+  }
+  if (attributes->has_updated_at()) {
+    updated_at.assign(attributes->updated_at().begin() + begin,
+                      attributes->updated_at().begin() + end);
+  }
+  return UserAttributes::Own(attributes->kinds(), attributes->languages(), std::move(lang),
+                             std::move(updated_at), end - begin);
+}
+
 absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
                                         AlertSummary* summary) {
   const std::optional<std::string> index_flag = flags.Get("index");
@@ -110,8 +128,16 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
     return part;
   }
 
-  // A users file: each rank reads its share (mpi/share_index.h).
+  // A users file without attributes: each rank reads its share
+  // (mpi/share_index.h). With attributes, the whole file as below.
+  bool users_attributes = false;
   if (flags.Has("users")) {
+    absl::StatusOr<bool> has = UsersFileHasAttributes(*flags.Get("users"));
+    // An unreadable file is reported by the share reader, naming it.
+    // Every rank takes the same path, whatever its host's copy says.
+    users_attributes = world.MaxAll({has.ok() && *has ? 1 : 0})[0] != 0;
+  }
+  if (flags.Has("users") && !users_attributes) {
     if (flags.Has("index") || flags.Has("dir")) {
       RETURN_IF_ERROR(world.Agree(absl::InvalidArgumentError(
           "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE")));
@@ -135,13 +161,14 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
     return out;
   }
 
-  // A snapshot or an engine folder: every rank loads the whole input (a
-  // snapshot is mapped, so ranks on one host share its pages), then keeps
-  // its cell range.
+  // A snapshot, an engine folder or a users file with attributes: every
+  // rank loads the whole input (a snapshot is mapped, so ranks on one host
+  // share its pages), then keeps its cell range.
   absl::StatusOr<std::unique_ptr<LocationIndex>> full =
       absl::ResourceExhaustedError("out of memory");
+  std::shared_ptr<const UserAttributes> attributes;
   try {
-    full = LoadIndexFromFlags(flags, summary);
+    full = LoadIndexFromFlags(flags, summary, &attributes);
   } catch (const std::bad_alloc&) {
   }
   RETURN_IF_ERROR(world.Agree(full.status()));
@@ -151,6 +178,8 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
   try {
     auto [begin, end] = out.partition.Slice((*full)->run(), world.rank());
     out.index = CopySlice(**full, begin, end);
+    out.attributes = CopyAttributeSlice(attributes.get(), begin, end);
+    attributes.reset();
     full->reset();
     // A mapped snapshot that shrank would have been copied as zeros.
     sliced = MappedFile::CheckAllIntact();

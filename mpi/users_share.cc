@@ -14,6 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "base/status_macros.h"
 #include "engine/users_binary.h"
 
@@ -124,6 +127,25 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
   if (local.first_bad_line >= 2) local.first_bad_line = first_line + local.first_bad_line - 2;
   if (stats != nullptr) *stats = std::move(local);
   return rows;
+}
+
+absl::StatusOr<bool> UsersFileHasAttributes(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  if (absl::EndsWith(path, ".bin")) {
+    ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*file));
+    return h.version == kUsersVersionWithAttributes;
+  }
+  const absl::string_view text = file->view();
+  const size_t nl = text.find('\n');
+  absl::string_view header = text.substr(0, nl);
+  if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
+  const std::vector<absl::string_view> columns = absl::StrSplit(header, ',');
+  for (size_t i = 3; i < columns.size(); ++i) {
+    // As the CSV reader names them (engine/users_csv.cc): any case.
+    const std::string c = absl::AsciiStrToLower(absl::StripAsciiWhitespace(columns[i]));
+    if (c == "lang" || c == "updated_at") return true;
+  }
+  return false;
 }
 
 absl::Status UsersShare::VerifyChecksum() const {

@@ -72,6 +72,12 @@ class UsersShare {
   uint64_t records_end_ = 0;  // binary: end of the records (a version 2 file's attributes follow)
 };
 
+// Whether the users file at `path` has attributes (engine/user_attributes.h):
+// a version 2 binary (`.bin`), or a CSV whose header names a `lang` or
+// `updated_at` column after the first three. Reads the header only.
+// Errors as UsersShare::Open gives them.
+absl::StatusOr<bool> UsersFileHasAttributes(const std::string& path);
+
 }  // namespace fanout
 
 #endif  // FANOUT_MPI_USERS_SHARE_H_
