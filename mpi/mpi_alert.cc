@@ -28,29 +28,70 @@
 // alert` writes for the same users. The cost is the ids crossing the
 // network once (8 bytes per matched user), which the push fleet would
 // read anyway; figures in bench/README.md ("Beyond one machine").
+//
+// Every flag of `fanout alert` is taken, each giving the same files:
+//   --max-age/--now: rank 0 fixes the alert's time (--now, <sent>, or its
+//     clock) and broadcasts it; each rank filters its part with the same
+//     executor options; the stale and unknown-age counts are added up.
+//   --by-info: each rank splits its lists by info block; the block of each
+//     listed user travels beside its id (8 bytes a user) and rank 0 splits
+//     the gathered lists again, so each info list keeps the order of the
+//     plain list, as the single process's split does. Per-language counts
+//     are added up code by code: every part keeps the whole input's
+//     language dictionary (checked), so codes mean the same tag on every
+//     rank and come out in the single process's order.
+//   --order nearest: each rank sorts its lists by the single process's key
+//     (the squared chord from the incident point to the user's cell
+//     centre, as bits; ties in index order); the keys travel beside the
+//     ids (8 bytes a user) and rank 0 merges the K sorted runs of each
+//     shard by (key, rank). Rank r's entries all precede rank r+1's in
+//     index order, and each run is sorted by (key, index position), so the
+//     merge is the sort by (key, global index position): the single
+//     process's order, ties included. The default (index) order sends no
+//     keys and merges nothing.
+//   --map/--covering-geojson: every rank covers the same area, so rank 0's
+//     covering is the alert's; the map's density needs every matched
+//     user's leaf cell (the renderer bins exact cell positions), which is
+//     gathered only when a map is asked for (8 bytes a user).
+//   --verify: each rank compares its lists with a brute-force scan of its
+//     part; the verdicts are agreed, a failing rank named.
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <new>
+#include <optional>
+#include <queue>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_join.h"
+#include "base/atomic_file.h"
 #include "base/mapped_file.h"
+#include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/global_control.h"
+#include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/task_arena.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
+#include "engine/user_attributes.h"
+#include "geo/alert_map.h"
+#include "geo/cell_center.h"
+#include "tools/alert_output.h"
 #include "mpi/mpi_commands.h"
 #include "mpi/rank_index.h"
 #include "tools/area_flags.h"
@@ -88,14 +129,22 @@ struct Flags {
   std::string out_dir;
   uint32_t shards = 0;
   DirectorySink::Options sink_options;
+  DeliveryOrder order = DeliveryOrder::kIndex;
+  int64_t max_age_s = 0;        // 0: off
+  std::optional<int64_t> now;   // --now
+  bool by_info = false;
+  bool verify = false;
+  std::optional<std::string> map_path, covering_path;
 };
 
+// The flags of `fanout alert` (tools/command_alert.cc), checked in the same
+// order with the same messages.
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   std::set<std::string> valued = AreaValuedFlags(), switches = AreaSwitchFlags();
   for (const auto& f : IndexValuedFlags()) valued.insert(f);
   for (const auto& f : IndexSwitchFlags()) switches.insert(f);
-  valued.insert({"shards", "out", "format"});
-  switches.insert({"force"});
+  valued.insert({"shards", "out", "format", "order", "map", "covering-geojson", "max-age", "now"});
+  switches.insert({"force", "verify", "by-info"});
   Flags f;
   f.flags = std::make_unique<CliFlags>(valued, switches);
   RETURN_IF_ERROR(f.flags->Parse(argc, argv, 2));
@@ -108,10 +157,32 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   ASSIGN_OR_RETURN(f.sink_options.format,
                    ParseListFormat(f.flags->Get("format").value_or("csv")));
   f.sink_options.overwrite = f.flags->Has("force");
+  const std::string order = f.flags->Get("order").value_or("index");
+  if (order != "index" && order != "nearest") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--order must be index or nearest, got \"", order, "\""));
+  }
+  f.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
+  if (f.flags->Has("max-age")) {
+    absl::StatusOr<int64_t> d = ParseDurationSeconds(*f.flags->Get("max-age"));
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    f.max_age_s = *d;
+  }
+  if (f.flags->Has("now")) {
+    if (!f.flags->Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
+    absl::StatusOr<int64_t> t = ParseUnixTime(*f.flags->Get("now"));
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
+    f.now = *t;
+  }
+  f.by_info = f.flags->Has("by-info");
+  f.verify = f.flags->Has("verify");
+  f.map_path = f.flags->Get("map");
+  f.covering_path = f.flags->Get("covering-geojson");
   return f;
 }
 
-// As `fanout alert` refuses an existing target.
+// As `fanout alert` refuses an existing target, and a map or covering
+// file it could not write.
 absl::Status CheckTarget(const Flags& f) {
   DirectorySink sink(f.out_dir, f.sink_options);
   absl::Status target = sink.CheckTarget();
@@ -120,17 +191,170 @@ absl::Status CheckTarget(const Flags& f) {
     return absl::Status(target.code(),
                         absl::StrCat(f.out_dir, " already exists (use --force to replace it)"));
   }
-  return target;
+  RETURN_IF_ERROR(target);
+  for (const auto* path : {&f.map_path, &f.covering_path}) {
+    if (path->has_value()) RETURN_IF_ERROR(CheckOutputFile(**path));
+  }
+  return absl::OkStatus();
+}
+
+// One number per language code (0: none) for the per-block, per-language
+// counts of --by-info: this rank's summary.by_info read back into codes of
+// its part's dictionary.
+std::vector<uint64_t> CountsByLanguageCode(const AlertSummary& s, const UserAttributes* attrs) {
+  std::vector<uint64_t> counts(UserAttributes::kMaxLanguages + 1, 0);
+  for (const AlertSummary::InfoCount& block : s.by_info) {
+    for (const auto& [tag, n] : block.by_user_language) {
+      size_t code = 0;
+      if (!tag.empty() && attrs != nullptr) {
+        const auto& tags = attrs->languages();
+        code = std::find(tags.begin(), tags.end(), tag) - tags.begin() + 1;
+      }
+      counts[code] += n;
+    }
+  }
+  return counts;
+}
+
+// AlertSummary::by_info from the whole job's counts per language code, as
+// the executor makes it (alert_executor.cc, SplitByInfo): blocks in order,
+// each block's languages in code order, codes without users left out.
+std::vector<AlertSummary::InfoCount> InfoCountsFromCodes(const std::vector<uint64_t>& counts,
+                                                        const UserAttributes* attrs,
+                                                        const std::vector<std::string>& info_languages) {
+  std::vector<AlertSummary::InfoCount> out(info_languages.size());
+  for (size_t k = 0; k < out.size(); ++k) out[k].language = info_languages[k];
+  const bool with_lang = attrs != nullptr && attrs->has_lang();
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) continue;
+    const std::string tag = c == 0 || !with_lang ? std::string() : attrs->languages()[c - 1];
+    AlertSummary::InfoCount& block = out[c == 0 ? 0 : MatchInfoBlock(tag, info_languages)];
+    block.users += counts[c];
+    block.by_user_language.emplace_back(tag, counts[c]);
+  }
+  return out;
+}
+
+// A 64-bit digest of a part's language dictionary, the same on every rank
+// when the parts come from one input.
+uint64_t DictionaryDigest(const UserAttributes* attrs) {
+  if (attrs == nullptr || !attrs->has_lang()) return 0;
+  const std::string joined = absl::StrJoin(attrs->languages(), "\n");
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : joined) h = (h ^ c) * 1099511628211ull;
+  return h | 1;
+}
+
+// The nearest-first key of every listed user, list by list, as the
+// executor sorts by it (alert_executor.cc, SortNearest): the bits of the
+// squared chord from `origin` to the user's cell centre.
+DeliveryLists NearestKeys(const S2Point& origin, const std::vector<UserIdList>& cells) {
+  DeliveryLists keys;
+  keys.shards.resize(cells.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, cells.size(), 1), [&](const auto& r) {
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      keys.shards[s].resize(cells[s].size());
+      for (size_t i = 0; i < cells[s].size(); ++i) {
+        const double chord2 = (CellCenter(S2CellId(cells[s][i])) - origin).Norm2();
+        uint64_t bits;
+        std::memcpy(&bits, &chord2, sizeof(bits));
+        keys.shards[s][i] = bits;
+      }
+    }
+  });
+  return keys;
+}
+
+// The info block of every listed user, list by list: each block's list is
+// the plain list's users of that block in the plain list's order, so one
+// walk with a cursor per block finds them.
+DeliveryLists BlockTags(const DeliveryLists& lists, const std::vector<DeliveryLists>& by_info) {
+  DeliveryLists tags;
+  tags.shards.resize(lists.shards.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, lists.shards.size(), 1), [&](const auto& r) {
+    std::vector<size_t> at(by_info.size());
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      std::fill(at.begin(), at.end(), 0);
+      const UserIdList& users = lists.shards[s];
+      tags.shards[s].resize(users.size());
+      for (size_t i = 0; i < users.size(); ++i) {
+        size_t k = 0;
+        while (k < by_info.size() && !(at[k] < by_info[k].shards[s].size() &&
+                                       by_info[k].shards[s][at[k]] == users[i])) {
+          ++k;
+        }
+        // Every listed user is in exactly one block (alert_executor.h).
+        tags.shards[s][i] = k;
+        if (k < by_info.size()) ++at[k];
+      }
+    }
+  });
+  return tags;
+}
+
+// Rank 0, --order nearest: each shard's gathered list is the ranks' runs
+// one after another (`run_sizes[r * shards + s]` entries of rank r), each
+// sorted by (key, index position); merges them by (key, rank), carrying
+// `tags` (when not null) along.
+void MergeNearestRuns(const std::vector<uint64_t>& run_sizes, int ranks, const DeliveryLists& keys,
+                      DeliveryLists* lists, DeliveryLists* tags) {
+  const size_t shards = lists->shards.size();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, shards, 1), [&](const auto& r) {
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      std::vector<size_t> at(ranks), end(ranks);
+      size_t offset = 0;
+      for (int k = 0; k < ranks; ++k) {
+        at[k] = offset;
+        offset += run_sizes[static_cast<size_t>(k) * shards + s];
+        end[k] = offset;
+      }
+      const UserIdList& key = keys.shards[s];
+      using Head = std::pair<uint64_t, int>;  // (key, rank): ties to the lower rank
+      std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+      for (int k = 0; k < ranks; ++k) {
+        if (at[k] < end[k]) heads.push({key[at[k]], k});
+      }
+      UserIdList users(offset), tag(tags != nullptr ? offset : 0);
+      for (size_t i = 0; i < offset; ++i) {
+        const int k = heads.top().second;
+        heads.pop();
+        users[i] = lists->shards[s][at[k]];
+        if (tags != nullptr) tag[i] = tags->shards[s][at[k]];
+        if (++at[k] < end[k]) heads.push({key[at[k]], k});
+      }
+      lists->shards[s] = std::move(users);
+      if (tags != nullptr) tags->shards[s] = std::move(tag);
+    }
+  });
+}
+
+// Rank 0, --by-info: the gathered lists split by the block of each user,
+// each block's lists in the plain lists' order.
+std::vector<DeliveryLists> SplitByTags(const DeliveryLists& lists, const DeliveryLists& tags,
+                                       size_t blocks) {
+  std::vector<DeliveryLists> out(blocks);
+  for (DeliveryLists& b : out) b.shards.resize(lists.shards.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, lists.shards.size(), 1), [&](const auto& r) {
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      for (size_t i = 0; i < lists.shards[s].size(); ++i) {
+        out[tags.shards[s][i]].shards[s].push_back(lists.shards[s][i]);
+      }
+    }
+  });
+  return out;
 }
 
 // The whole job's summary on rank 0 from every rank's: counts added up,
 // stage timings the slowest rank's (the alert is as late as its last rank).
 void CombineSummaries(MpiWorld& world, AlertSummary* s) {
-  std::vector<uint64_t> sums = {s->matched, s->index_users, s->ranges, s->interior_entries,
-                                s->tested_entries};
+  std::vector<uint64_t> sums = {s->matched,          s->index_users,   s->ranges,
+                                s->interior_entries, s->tested_entries, s->stale_skipped,
+                                s->unknown_age_kept};
+  constexpr size_t kFixed = 7;
   sums.insert(sums.end(), s->per_shard.begin(), s->per_shard.end());
   for (const AlertSummary::AreaCount& a : s->areas) sums.push_back(a.users);
-  std::vector<double> maxes = {s->timings.cover_ms, s->timings.plan_ms, s->timings.scan_ms};
+  std::vector<double> maxes = {s->timings.cover_ms, s->timings.plan_ms, s->timings.scan_ms,
+                               s->order_ms};
   sums = world.SumToRoot(sums);
   maxes = world.MaxToRoot(maxes);
   if (!world.root()) return;
@@ -139,13 +363,16 @@ void CombineSummaries(MpiWorld& world, AlertSummary* s) {
   s->ranges = sums[2];
   s->interior_entries = sums[3];
   s->tested_entries = sums[4];
-  for (size_t i = 0; i < s->per_shard.size(); ++i) s->per_shard[i] = sums[5 + i];
+  s->stale_skipped = sums[5];
+  s->unknown_age_kept = sums[6];
+  for (size_t i = 0; i < s->per_shard.size(); ++i) s->per_shard[i] = sums[kFixed + i];
   for (size_t i = 0; i < s->areas.size(); ++i) {
-    s->areas[i].users = sums[5 + s->per_shard.size() + i];
+    s->areas[i].users = sums[kFixed + s->per_shard.size() + i];
   }
   s->timings.cover_ms = maxes[0];
   s->timings.plan_ms = maxes[1];
   s->timings.scan_ms = maxes[2];
+  s->order_ms = maxes[3];
 }
 
 void PrintSummary(const AlertSummary& s, const std::string& out_dir, int ranks,
@@ -188,60 +415,162 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   const std::string text = world.Broadcast(*file_text);
   mpi_ms += MillisSince(broadcast_start);
   std::vector<std::unique_ptr<AlertArea>> per_area;
+  std::vector<std::string> info_languages;
   absl::StatusOr<std::unique_ptr<AlertArea>> area =
-      LoadAreaFromFlags(*f.flags, &summary, &per_area, &text);
+      LoadAreaFromFlags(*f.flags, &summary, &per_area, &text, &info_languages);
   // Every rank resolves the same text with the same code: they agree, and
   // the agreement names every rank that refused (all of them, or a bug).
   RETURN_IF_ERROR(agree(area.status()));
   summary.timings.parse_ms = MillisSince(parse_start);
 
-  // 3. The output folder, on the rank that writes it.
+  // 3. The output folder and files, on the rank that writes them.
   RETURN_IF_ERROR(agree(world.root() ? CheckTarget(f) : absl::OkStatus()));
+
+  // The alert's time for --max-age, fixed by rank 0 (without --now or a
+  // <sent>, its clock: the ranks' clocks may differ).
+  int64_t as_of = 0;
+  if (f.max_age_s > 0) {
+    std::string sent;
+    for (const auto& [key, value] : summary.alert_info) {
+      if (key == "sent") sent = value;
+    }
+    absl::StatusOr<int64_t> t = int64_t{0};
+    if (world.root()) t = AlertTime(sent, f.now);
+    RETURN_IF_ERROR(agree(t.status()));
+    as_of = static_cast<int64_t>(world.Broadcast(std::vector<uint64_t>{static_cast<uint64_t>(*t)})[0]);
+  }
 
   // 4. This rank's part of the users.
   ASSIGN_OR_RETURN(RankIndex part, LoadRankIndex(world, *f.flags, &summary));
   const double load_ms = MillisSince(start);
+  // The parts must share one language dictionary for --by-info's counts.
+  if (f.by_info) {
+    const std::vector<uint64_t> digests = world.GatherToRoot({DictionaryDigest(part.attributes.get())});
+    absl::Status same = absl::OkStatus();
+    for (uint64_t d : digests) {
+      if (d != digests.front()) {
+        same = absl::FailedPreconditionError(
+            "the parts' language dictionaries differ (parts of different inputs?)");
+      }
+    }
+    RETURN_IF_ERROR(agree(same));
+  }
+  const UserAttributes* attrs = part.attributes.get();
+  if (world.root() && f.max_age_s > 0 && (attrs == nullptr || !attrs->has_updated_at())) {
+    std::fprintf(stderr, "--max-age: the users have no updated_at; everyone is kept\n");
+  }
+  if (world.root() && f.by_info && (attrs == nullptr || !attrs->has_lang())) {
+    std::fprintf(stderr, "--by-info: the users have no lang; everyone gets info block 0\n");
+  }
 
-  // 5. The alert over this rank's part.
+  // 5. The alert over this rank's part, with `fanout alert`'s options.
   const int64_t alert_start = absl::GetCurrentTimeNanos();
   AlertExecutor::Options options;
   options.shards = f.shards;
+  options.order = f.order;
+  // The per-area counts use an executor without attribute filters, as in
+  // `fanout alert`.
   AlertExecutor executor(*part.index, options);
-  absl::StatusOr<DeliveryLists> lists = absl::ResourceExhaustedError("out of memory");
+  AlertExecutor::Options delivery_options = options;
+  delivery_options.attributes = part.attributes;
+  if (f.max_age_s > 0) {
+    delivery_options.max_age_s = f.max_age_s;
+    delivery_options.as_of_unix_s = as_of;
+  }
+  if (f.by_info) delivery_options.info_languages = info_languages;
+  AlertExecutor delivery(*part.index, delivery_options);
+  const bool nearest = f.order == DeliveryOrder::kNearest;
+  AreaCovering covering;
+  std::vector<UserIdList> cells;
+  std::vector<DeliveryLists> info_lists;
+  AlertExecutor::Extras extras;
+  if (f.map_path || f.covering_path) extras.covering = &covering;
+  if (f.map_path || nearest) extras.cells = &cells;
+  if (f.by_info) extras.by_info = &info_lists;
+  DeliveryLists lists;
+  absl::Status ran = absl::ResourceExhaustedError("out of memory");
   try {
-    lists = executor.Execute(**area, &summary);
-    if (lists.ok()) {
-      absl::Status counted = CountUsersPerArea(executor, per_area, &summary);
-      if (!counted.ok()) lists = counted;
+    ran = delivery.Execute(**area, &lists, &summary, extras);
+    if (ran.ok() && f.verify && f.max_age_s == 0) {
+      // No early return here: every rank must reach the agreement below.
+      absl::StatusOr<ShardPolicy> policy = ShardPolicy::Create(options.shards);
+      std::string why;
+      if (!policy.ok()) {
+        ran = policy.status();
+      } else if (!SameListsAsSets(lists, BruteForceScan(*part.index, **area, *policy), &why)) {
+        ran = absl::InternalError(absl::StrCat("verification failed: ", why));
+      }
     }
+    if (ran.ok()) ran = CountUsersPerArea(executor, per_area, &summary);
   } catch (const std::bad_alloc&) {
-    lists = absl::ResourceExhaustedError("out of memory");
+    ran = absl::ResourceExhaustedError("out of memory");
   }
-  if (lists.ok()) {
-    absl::Status intact = MappedFile::CheckAllIntact();
-    if (!intact.ok()) lists = intact;
-  }
+  if (ran.ok()) ran = MappedFile::CheckAllIntact();
   if (TestSeamIs("FANOUT_MPI_TEST_FAIL_RANK", world.rank())) {
-    lists = absl::ResourceExhaustedError("out of memory (test seam FANOUT_MPI_TEST_FAIL_RANK)");
+    ran = absl::ResourceExhaustedError("out of memory (test seam FANOUT_MPI_TEST_FAIL_RANK)");
   }
   if (TestSeamIs("FANOUT_MPI_TEST_DIE_RANK", world.rank())) {
     std::fprintf(stderr, "fanout-mpi: rank %d killing itself (test seam)\n", world.rank());
     std::fflush(stderr);
     ::kill(::getpid(), SIGKILL);
   }
-  // Nothing is gathered, let alone written, unless every rank has its lists.
-  RETURN_IF_ERROR(agree(lists.status()));
+  // Nothing is gathered, let alone written, unless every rank has its lists
+  // (and, with --verify, every rank's lists matched its brute force).
+  RETURN_IF_ERROR(agree(ran));
+  if (world.root() && f.verify) {
+    if (f.max_age_s > 0) {
+      std::fprintf(stderr, "--verify compares the area's users before --max-age; skipped\n");
+    }
+  }
 
-  // 6. Gather to rank 0 and write.
+  // 6. Gather to rank 0 and write. What travels beside the ids only when
+  // asked for: the nearest-first keys, the info blocks, the map's cells.
   const int64_t gather_start = absl::GetCurrentTimeNanos();
+  std::vector<uint64_t> language_counts;
+  if (f.by_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
   CombineSummaries(world, &summary);
-  world.GatherLists(&*lists);
+  DeliveryLists keys, tags;
+  std::vector<uint64_t> run_sizes;
+  if (nearest) {
+    keys = NearestKeys(IncidentPoint(**area).ToPoint(), cells);
+    std::vector<uint64_t> mine(lists.shards.size());
+    for (size_t s = 0; s < mine.size(); ++s) mine[s] = lists.shards[s].size();
+    run_sizes = world.GatherToRoot(mine);
+  }
+  if (f.by_info) {
+    tags = BlockTags(lists, info_lists);
+    info_lists.clear();
+  }
+  DeliveryLists map_cells;
+  if (f.map_path) {
+    map_cells.shards.resize(1);
+    for (const UserIdList& c : cells) map_cells.shards[0].insert(map_cells.shards[0].end(), c.begin(), c.end());
+  }
+  cells.clear();
+  world.GatherLists(&lists);
+  if (nearest) world.GatherLists(&keys);
+  if (f.by_info) world.GatherLists(&tags);
+  if (f.map_path) world.GatherLists(&map_cells);
   const double gather_ms = MillisSince(gather_start);
   mpi_ms += gather_ms;
   absl::Status written = absl::OkStatus();
   if (world.root()) {
+    const int64_t merge_start = absl::GetCurrentTimeNanos();
+    if (nearest) {
+      MergeNearestRuns(run_sizes, world.size(), keys, &lists, f.by_info ? &tags : nullptr);
+      keys = DeliveryLists();
+    }
+    if (f.by_info) {
+      info_lists = SplitByTags(lists, tags, info_languages.size());
+      tags = DeliveryLists();
+      summary.by_info = InfoCountsFromCodes(language_counts, attrs, info_languages);
+    }
+    const double merge_ms = MillisSince(merge_start);
     summary.alert_info.emplace_back("mpi_ranks", std::to_string(world.size()));
     summary.alert_info.emplace_back("mpi_gather_ms", absl::StrFormat("%.3f", gather_ms));
+    if (nearest || f.by_info) {
+      summary.alert_info.emplace_back("mpi_merge_ms", absl::StrFormat("%.3f", merge_ms));
+    }
     summary.alert_info.emplace_back("mpi_load_ms", absl::StrFormat("%.3f", load_ms));
     summary.alert_info.emplace_back("mpi_collectives_ms", absl::StrFormat("%.3f", mpi_ms));
     const int64_t emit_start = absl::GetCurrentTimeNanos();
@@ -249,12 +578,63 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
     {
       tbb::global_control allow(tbb::global_control::max_allowed_parallelism, kWriterThreads);
       tbb::task_arena arena(kWriterThreads);
-      arena.execute([&] { written = sink.Deliver(*lists, summary); });
+      arena.execute([&] {
+        written = f.by_info ? sink.DeliverByInfo(lists, info_lists, summary)
+                            : sink.Deliver(lists, summary);
+      });
     }
     summary.timings.emit_ms = MillisSince(emit_start);
     const StageTimings& t = summary.timings;
     summary.timings.total_ms = t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
-    if (written.ok()) PrintSummary(summary, f.out_dir, world.size(), gather_ms);
+    if (written.ok()) {
+      PrintSummary(summary, f.out_dir, world.size(), gather_ms);
+      if (f.verify && f.max_age_s == 0) {
+        std::fprintf(stderr,
+                     "verified: each rank's lists identical to a brute-force scan of its part "
+                     "(%llu users on %d ranks)\n",
+                     static_cast<unsigned long long>(summary.index_users), world.size());
+      }
+      if (nearest) {
+        std::printf("order: nearest (%.6f,%.6f) first, sorted in %.3f ms (slowest rank), "
+                    "merged in %.3f ms\n",
+                    summary.origin_lat_deg, summary.origin_lng_deg, summary.order_ms, merge_ms);
+      }
+      if (summary.max_age_applied) {
+        std::printf(
+            "max age %llds at %lld: %llu stale users left out, %llu without updated_at kept\n",
+            static_cast<long long>(summary.max_age_s),
+            static_cast<long long>(summary.as_of_unix_s),
+            static_cast<unsigned long long>(summary.stale_skipped),
+            static_cast<unsigned long long>(summary.unknown_age_kept));
+      }
+      for (size_t k = 0; k < summary.by_info.size(); ++k) {
+        std::printf("info[%zu] (%s): %llu users -> %s/info-%zu\n", k,
+                    summary.by_info[k].language.c_str(),
+                    static_cast<unsigned long long>(summary.by_info[k].users), f.out_dir.c_str(),
+                    k);
+      }
+    }
+    if (written.ok() && f.covering_path) {
+      written = WriteFileAtomically(*f.covering_path, [&](const AppendFn& append) {
+        return append(CoveringToGeoJson(covering));
+      });
+      if (written.ok()) {
+        std::printf("covering: %d interior + %d boundary cells -> %s\n",
+                    covering.interior.num_cells(), covering.boundary.num_cells(),
+                    f.covering_path->c_str());
+      }
+    }
+    if (written.ok() && f.map_path) {
+      absl::StatusOr<std::string> svg = RenderOperatorMap(
+          **area, covering, {absl::MakeConstSpan(map_cells.shards[0])}, summary);
+      written = svg.status();
+      if (written.ok()) {
+        written = WriteFileAtomically(*f.map_path, [&](const AppendFn& append) {
+          return append(*svg);
+        });
+      }
+      if (written.ok()) std::printf("map: %s\n", f.map_path->c_str());
+    }
     std::fprintf(stderr,
                  "alert on %d ranks: %.3f ms from loaded parts to written lists; %.3f ms in "
                  "collectives (of which gather %.3f ms)\n",
