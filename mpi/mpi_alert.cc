@@ -106,7 +106,9 @@ namespace {
 // numbered FANOUT_MPI_TEST_DIE_RANK kills itself with SIGKILL after its
 // scan, before it reports to the others (a rank dying mid-alert); the
 // rank numbered FANOUT_MPI_TEST_FAIL_RANK reports running out of memory
-// in its scan instead of its lists.
+// in its scan instead of its lists; the rank numbered
+// FANOUT_MPI_TEST_VERIFY_FAIL_RANK drops one user of its lists before
+// --verify compares them (a rank whose lists are wrong).
 bool TestSeamIs(const char* name, int rank) {
   const char* v = std::getenv(name);
   int r = -1;
@@ -491,6 +493,14 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   absl::Status ran = absl::ResourceExhaustedError("out of memory");
   try {
     ran = delivery.Execute(**area, &lists, &summary, extras);
+    if (ran.ok() && TestSeamIs("FANOUT_MPI_TEST_VERIFY_FAIL_RANK", world.rank())) {
+      for (UserIdList& list : lists.shards) {
+        if (!list.empty()) {
+          list.pop_back();
+          break;
+        }
+      }
+    }
     if (ran.ok() && f.verify && f.max_age_s == 0) {
       // No early return here: every rank must reach the agreement below.
       absl::StatusOr<ShardPolicy> policy = ShardPolicy::Create(options.shards);
