@@ -212,7 +212,9 @@ std::vector<uint64_t> CountsByLanguageCode(const AlertSummary& s, const UserAttr
         const auto& tags = attrs->languages();
         code = std::find(tags.begin(), tags.end(), tag) - tags.begin() + 1;
       }
-      counts[code] += n;
+      // A tag outside the dictionary cannot be (the executor counts codes
+      // of it); were it there, it would be counted as none, not past the end.
+      counts[code < counts.size() ? code : 0] += n;
     }
   }
   return counts;
@@ -535,19 +537,24 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
 
   // 6. Gather to rank 0 and write. What travels beside the ids only when
   // asked for: the nearest-first keys, the info blocks, the map's cells.
+  // One rank's lists, info lists and counts are the job's already: the
+  // nearest-first keys, the merge, the block tags and the split again are
+  // only for K > 1.
+  const bool merge_nearest = nearest && world.size() > 1;
+  const bool split_info = f.by_info && world.size() > 1;
   const int64_t gather_start = absl::GetCurrentTimeNanos();
   std::vector<uint64_t> language_counts;
-  if (f.by_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
+  if (split_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
   CombineSummaries(world, &summary);
   DeliveryLists keys, tags;
   std::vector<uint64_t> run_sizes;
-  if (nearest) {
+  if (merge_nearest) {
     keys = NearestKeys(IncidentPoint(**area).ToPoint(), cells);
     std::vector<uint64_t> mine(lists.shards.size());
     for (size_t s = 0; s < mine.size(); ++s) mine[s] = lists.shards[s].size();
     run_sizes = world.GatherToRoot(mine);
   }
-  if (f.by_info) {
+  if (split_info) {
     tags = BlockTags(lists, info_lists);
     info_lists.clear();
   }
@@ -558,19 +565,19 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   }
   cells.clear();
   world.GatherLists(&lists);
-  if (nearest) world.GatherLists(&keys);
-  if (f.by_info) world.GatherLists(&tags);
+  if (merge_nearest) world.GatherLists(&keys);
+  if (split_info) world.GatherLists(&tags);
   if (f.map_path) world.GatherLists(&map_cells);
   const double gather_ms = MillisSince(gather_start);
   mpi_ms += gather_ms;
   absl::Status written = absl::OkStatus();
   if (world.root()) {
     const int64_t merge_start = absl::GetCurrentTimeNanos();
-    if (nearest) {
-      MergeNearestRuns(run_sizes, world.size(), keys, &lists, f.by_info ? &tags : nullptr);
+    if (merge_nearest) {
+      MergeNearestRuns(run_sizes, world.size(), keys, &lists, split_info ? &tags : nullptr);
       keys = DeliveryLists();
     }
-    if (f.by_info) {
+    if (split_info) {
       info_lists = SplitByTags(lists, tags, info_languages.size());
       tags = DeliveryLists();
       summary.by_info = InfoCountsFromCodes(language_counts, attrs, info_languages);
@@ -578,7 +585,7 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
     const double merge_ms = MillisSince(merge_start);
     summary.alert_info.emplace_back("mpi_ranks", std::to_string(world.size()));
     summary.alert_info.emplace_back("mpi_gather_ms", absl::StrFormat("%.3f", gather_ms));
-    if (nearest || f.by_info) {
+    if (merge_nearest || split_info) {
       summary.alert_info.emplace_back("mpi_merge_ms", absl::StrFormat("%.3f", merge_ms));
     }
     summary.alert_info.emplace_back("mpi_load_ms", absl::StrFormat("%.3f", load_ms));
