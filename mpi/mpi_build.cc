@@ -9,10 +9,9 @@
 // `mpirun -np K fanout-mpi build ...`: no rank reads the whole file; each
 // builds its part from its share of the file (mpi/share_index.h), and the
 // parts are the ones a single process writes with --parts K. A file with
-// attributes (lang, updated_at) is read whole by every rank instead, since
-// the share exchange carries no attributes yet; its parts carry them (a
-// version 2 snapshot's attrs section, every part with the file's whole
-// language dictionary).
+// attributes (lang, updated_at) gives parts with them (a version 2
+// snapshot's attrs section, every part with the file's whole language
+// dictionary, in the order the whole-file reader numbers the tags).
 //
 // `fanout-mpi build --parts K` (one process): reads the whole file,
 // builds the whole index and writes all K parts.
@@ -33,7 +32,6 @@
 #include "mpi/partition_manifest.h"
 #include "mpi/rank_index.h"
 #include "mpi/share_index.h"
-#include "mpi/users_share.h"
 #include "tools/cli_flags.h"
 #include "tools/cli_util.h"
 #include "tools/index_flags.h"
@@ -146,49 +144,16 @@ absl::Status BuildWholeFile(MpiWorld& world, const std::string& users_path, bool
                        built->build_stats.duplicate_rows);
 }
 
-// Every rank one part, from the whole file: for a file with attributes,
-// which the share exchange does not carry (mpi/rank_index.h). The
-// partition is PartitionBySample's, the one the share path chooses.
-absl::Status BuildWholeFileEachRank(MpiWorld& world, const std::string& users_path,
-                                    bool skip_bad_rows, const std::string& prefix) {
-  absl::StatusOr<BuiltIndex> built = absl::ResourceExhaustedError("out of memory");
-  try {
-    built = LoadUsersAndBuild(users_path, skip_bad_rows);
-  } catch (const std::bad_alloc&) {
-  }
-  RETURN_IF_ERROR(world.Agree(built.status()));
-  built->input.reset();
-  const CellPartition partition = PartitionBySample(world, *built->index, world.size());
-  absl::StatusOr<std::vector<uint64_t>> written = absl::ResourceExhaustedError("out of memory");
-  try {
-    auto [begin, end] = partition.Slice(built->index->run(), world.rank());
-    written = WritePartFile(*CopySlice(*built->index, begin, end),
-                            CopyAttributeSlice(built->attributes.get(), begin, end).get(),
-                            world.rank(), world.size(), prefix, built->build_stats.seconds);
-  } catch (const std::bad_alloc&) {
-  }
-  RETURN_IF_ERROR(world.Agree(written.status()));
-  // Every rank read every row: rank 0's counts are the file's.
-  return WriteManifest(world, world.size(), partition, prefix, *written,
-                       built->build_stats.input_rows, built->build_stats.duplicate_rows);
-}
-
 // Every rank one part, reading only its share of the file.
 absl::Status BuildFromShares(MpiWorld& world, const std::string& users_path, bool skip_bad_rows,
                              const std::string& prefix) {
-  {
-    absl::StatusOr<bool> has = UsersFileHasAttributes(users_path);
-    if (world.MaxAll({has.ok() && *has ? 1 : 0})[0] != 0) {
-      return BuildWholeFileEachRank(world, users_path, skip_bad_rows, prefix);
-    }
-  }
   const int64_t start = absl::GetCurrentTimeNanos();
   ShareBuildStats stats;
   ASSIGN_OR_RETURN(RankIndex part,
                    BuildRankIndexFromShares(world, users_path, skip_bad_rows, &stats));
   absl::StatusOr<std::vector<uint64_t>> written = absl::ResourceExhaustedError("out of memory");
   try {
-    written = WritePartFile(*part.index, nullptr, world.rank(), world.size(), prefix,
+    written = WritePartFile(*part.index, part.attributes.get(), world.rank(), world.size(), prefix,
                             MillisSince(start) / 1000);
   } catch (const std::bad_alloc&) {
   }

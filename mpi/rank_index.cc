@@ -14,7 +14,6 @@
 #include "engine/snapshot.h"
 #include "mpi/partition_manifest.h"
 #include "mpi/share_index.h"
-#include "mpi/users_share.h"
 #include "tools/index_flags.h"
 
 namespace fanout {
@@ -128,16 +127,8 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
     return part;
   }
 
-  // A users file without attributes: each rank reads its share
-  // (mpi/share_index.h). With attributes, the whole file as below.
-  bool users_attributes = false;
+  // A users file: each rank reads its share (mpi/share_index.h).
   if (flags.Has("users")) {
-    absl::StatusOr<bool> has = UsersFileHasAttributes(*flags.Get("users"));
-    // An unreadable file is reported by the share reader, naming it.
-    // Every rank takes the same path, whatever its host's copy says.
-    users_attributes = world.MaxAll({has.ok() && *has ? 1 : 0})[0] != 0;
-  }
-  if (flags.Has("users") && !users_attributes) {
     if (flags.Has("index") || flags.Has("dir")) {
       RETURN_IF_ERROR(world.Agree(absl::InvalidArgumentError(
           "give exactly one of --index SNAPSHOT, --dir DIR or --users FILE")));
@@ -161,9 +152,9 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
     return out;
   }
 
-  // A snapshot, an engine folder or a users file with attributes: every
-  // rank loads the whole input (a snapshot is mapped, so ranks on one host
-  // share its pages), then keeps its cell range.
+  // A snapshot or an engine folder: every rank loads the whole input (a
+  // snapshot is mapped, so ranks on one host share its pages), then keeps
+  // its cell range and the attributes of its entries.
   absl::StatusOr<std::unique_ptr<LocationIndex>> full =
       absl::ResourceExhaustedError("out of memory");
   std::shared_ptr<const UserAttributes> attributes;

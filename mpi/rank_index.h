@@ -65,12 +65,9 @@ std::shared_ptr<const UserAttributes> CopyAttributeSlice(const UserAttributes* a
 //                            and the rows are exchanged by owner
 //                            (mpi/share_index.h): peak memory about 16
 //                            bytes per row of a share and 48 per user of a
-//                            part, never the whole file; but a file WITH
-//                            attributes (lang, updated_at columns; a
-//                            version 2 binary) is read whole by every
-//                            rank, as a snapshot is below, which keeps its
-//                            cell range and attributes (the share
-//                            exchange carries no attributes yet);
+//                            part, never the whole file (8 bytes more per
+//                            row and user when the file has attributes,
+//                            which travel with the rows);
 //   --index SNAPSHOT, --dir DIR
 //                            every rank loads the whole input as `fanout
 //                            alert` does, then keeps a copy of its cell

@@ -9,8 +9,10 @@
 // work counts (ranges and entries planned differ with the parts). The
 // users are generated here, with random languages and update times, and
 // many users share a location, so that nearest-first ties are common.
-// Runs with 1, 3 and 4 ranks, from a users CSV (read whole by every rank:
-// it has attributes), a snapshot and a `fanout-mpi build` manifest.
+// Runs with 1, 3 and 4 ranks, from a users CSV (each rank reads its share,
+// attributes travelling with the rows), a snapshot and a `fanout-mpi
+// build` manifest; and the parts built from shares of files with
+// attributes are checked against the whole-file build's.
 
 #include <filesystem>
 #include <map>
@@ -21,7 +23,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/snapshot.h"
 #include "gtest/gtest.h"
+#include "mpi/partition_manifest.h"
 #include "nlohmann/json.hpp"
 #include "tests/mpi/mpi_run.h"
 #include "tests/support/test_support.h"
@@ -52,11 +56,12 @@ std::map<std::string, std::string> FolderFiles(const std::string& dir) {
 // summary.json without what may differ between one process and K ranks:
 // timings, the sort's time, the mpi_* keys, the keys naming the input,
 // and the plan's work counts (each part plans its own ranges).
-nlohmann::json Comparable(const std::string& summary) {
-  nlohmann::json j = nlohmann::json::parse(summary);
+// Ordered: the per-language counts must come in the same order too.
+nlohmann::ordered_json Comparable(const std::string& summary) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(summary);
   j.erase("timings_ms");
   j["delivery"].erase("sort_ms");
-  nlohmann::json alert = nlohmann::json::object();
+  nlohmann::ordered_json alert = nlohmann::ordered_json::object();
   for (auto it = j["alert"].begin(); it != j["alert"].end(); ++it) {
     const std::string& key = it.key();
     if (key.rfind("mpi_", 0) == 0 || key == "users_file" || key == "index_file" ||
@@ -85,7 +90,7 @@ void ExpectSameFolder(const std::string& single, const std::string& multi) {
     if (name == "summary.json") continue;
     EXPECT_TRUE(text == b[name]) << name << " differs";
   }
-  EXPECT_EQ(Comparable(a["summary.json"]), Comparable(b["summary.json"]));
+  EXPECT_EQ(Comparable(a["summary.json"]).dump(1), Comparable(b["summary.json"]).dump(1));
 }
 
 class FanoutMpiFlagsTest : public ::testing::TestWithParam<int> {
@@ -109,6 +114,15 @@ class FanoutMpiFlagsTest : public ::testing::TestWithParam<int> {
           rng() % 10 == 0 ? "" : std::to_string(kNow - static_cast<int64_t>(rng() % 172800));
       absl::StrAppendFormat(&csv, "%d,%.7f,%.7f,%s,%s\n", uint64_t{2654435761} * i + 17, p.first,
                             p.second, tags[rng() % tags.size()], updated);
+    }
+    // 500 users seen again later elsewhere, with another language and
+    // time: the last row wins, attributes included, wherever the two rows
+    // are read.
+    for (int i = 0; i < 500; ++i) {
+      const uint64_t k = rng() % 24000;
+      absl::StrAppendFormat(&csv, "%d,%.7f,%.7f,%s,%d\n", uint64_t{2654435761} * k + 17,
+                            lat(rng), lng(rng), i % 2 ? "pt-BR" : "de",
+                            kNow - static_cast<int64_t>(rng() % 3600));
     }
     testing::WriteFileOrDie(Users(), csv);
     std::string err;
@@ -288,6 +302,64 @@ TEST_P(FanoutMpiFlagsTest, BadDeliveryFlagsAreRefusedWithExitTwo) {
     EXPECT_EQ(RunFanout(base + flags, nullptr, &err), 2) << err;
   }
   EXPECT_FALSE(std::filesystem::exists(Out("refused")));
+}
+
+// `mpirun -np K fanout-mpi build` from shares of a file with attributes
+// (CSV with repeated users; binary) writes the parts the whole-file build
+// writes, attributes included: the same columns, the same language
+// dictionary (in the whole-file reader's order) and codes; and the
+// attributes of the parts, concatenated, are `fanout build`'s.
+TEST_P(FanoutMpiFlagsTest, PartsBuiltFromSharesCarryTheWholeFileAttributes) {
+  const int ranks = GetParam();
+  std::string err;
+  const std::string bin = dir_->File("users-attrs.bin");
+  if (!std::filesystem::exists(bin)) {
+    ASSERT_EQ(RunFanout(absl::StrCat("generate --users 20000 --seed 51 --region us "
+                                     "--with-attributes --out ", bin),
+                        nullptr, &err),
+              0)
+        << err;
+  }
+  for (const std::string& input : {Users(), bin}) {
+    SCOPED_TRACE(input);
+    const std::string tag = absl::StrCat(std::filesystem::path(input).extension().string().substr(1),
+                                         "-np", ranks);
+    const std::string shares = dir_->File("shares-" + tag), whole = dir_->File("whole-" + tag);
+    Result r = Mpi(ranks, absl::StrCat("build --users ", input, " --out ", shares));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    r = Mpi(1, absl::StrCat("build --users ", input, " --out ", whole, " --parts ", ranks));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const std::string single = dir_->File("single-" + tag + ".fo");
+    ASSERT_EQ(RunFanout(absl::StrCat("build --users ", input, " --out ", single), nullptr, &err),
+              0)
+        << err;
+    auto want = LoadSnapshot(single);
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_NE(want->attributes, nullptr);
+    std::vector<uint8_t> lang;
+    std::vector<uint32_t> updated_at;
+    for (int k = 0; k < ranks; ++k) {
+      auto a = LoadSnapshot(PartitionManifest::PartPath(shares, k, ranks));
+      auto b = LoadSnapshot(PartitionManifest::PartPath(whole, k, ranks));
+      ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+      ASSERT_NE(a->attributes, nullptr);
+      ASSERT_NE(b->attributes, nullptr);
+      ASSERT_EQ(a->sections.size(), b->sections.size());
+      for (size_t i = 0; i < a->sections.size(); ++i) {
+        if (a->sections[i].name == "meta") continue;  // build times differ
+        EXPECT_EQ(a->sections[i].checksum, b->sections[i].checksum) << a->sections[i].name;
+      }
+      EXPECT_EQ(a->attributes->languages(), want->attributes->languages());
+      lang.insert(lang.end(), a->attributes->lang().begin(), a->attributes->lang().end());
+      updated_at.insert(updated_at.end(), a->attributes->updated_at().begin(),
+                        a->attributes->updated_at().end());
+    }
+    EXPECT_TRUE(std::equal(lang.begin(), lang.end(), want->attributes->lang().begin(),
+                           want->attributes->lang().end()));
+    EXPECT_TRUE(std::equal(updated_at.begin(), updated_at.end(),
+                           want->attributes->updated_at().begin(),
+                           want->attributes->updated_at().end()));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiFlagsTest, ::testing::Values(1, 3, 4),
