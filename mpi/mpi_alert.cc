@@ -542,18 +542,9 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   // only for K > 1.
   const bool merge_nearest = nearest && world.size() > 1;
   const bool split_info = f.by_info && world.size() > 1;
-  const int64_t gather_start = absl::GetCurrentTimeNanos();
-  std::vector<uint64_t> language_counts;
-  if (split_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
-  CombineSummaries(world, &summary);
+  // What travels beside the ids, made before the gather's clock starts.
   DeliveryLists keys, tags;
-  std::vector<uint64_t> run_sizes;
-  if (merge_nearest) {
-    keys = NearestKeys(IncidentPoint(**area).ToPoint(), cells);
-    std::vector<uint64_t> mine(lists.shards.size());
-    for (size_t s = 0; s < mine.size(); ++s) mine[s] = lists.shards[s].size();
-    run_sizes = world.GatherToRoot(mine);
-  }
+  if (merge_nearest) keys = NearestKeys(IncidentPoint(**area).ToPoint(), cells);
   if (split_info) {
     tags = BlockTags(lists, info_lists);
     info_lists.clear();
@@ -561,9 +552,21 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   DeliveryLists map_cells;
   if (f.map_path) {
     map_cells.shards.resize(1);
-    for (const UserIdList& c : cells) map_cells.shards[0].insert(map_cells.shards[0].end(), c.begin(), c.end());
+    for (const UserIdList& c : cells) {
+      map_cells.shards[0].insert(map_cells.shards[0].end(), c.begin(), c.end());
+    }
   }
   cells.clear();
+  const int64_t gather_start = absl::GetCurrentTimeNanos();
+  std::vector<uint64_t> language_counts;
+  if (split_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
+  CombineSummaries(world, &summary);
+  std::vector<uint64_t> run_sizes;
+  if (merge_nearest) {
+    std::vector<uint64_t> mine(lists.shards.size());
+    for (size_t s = 0; s < mine.size(); ++s) mine[s] = lists.shards[s].size();
+    run_sizes = world.GatherToRoot(mine);
+  }
   world.GatherLists(&lists);
   if (merge_nearest) world.GatherLists(&keys);
   if (split_info) world.GatherLists(&tags);
