@@ -240,6 +240,38 @@ TEST_P(FanoutMpiFlagsTest, NearestFirstAndMaxAgeOnRandomAreasEqualTheSingleProce
   }
 }
 
+// Ties between ranks: users in mirrored pairs about the meridian through
+// the circle's centre (0, 0), whose cells' centres are equally far from it
+// to the last bit (S2's face 0 is symmetric about that meridian), and
+// which lie in different ranks' cell ranges (the Hilbert curve visits the
+// face's halves in turn). The single process puts the pair in index
+// order; the ranks' merge must too (it breaks ties by rank, and lower
+// ranks hold lower cells).
+TEST_P(FanoutMpiFlagsTest, NearestFirstTiesAcrossRanksKeepTheIndexOrder) {
+  std::mt19937_64 rng(9100);
+  std::uniform_int_distribution<int32_t> lat(-200000000, 200000000), lng(100000, 250000000);
+  std::string csv = "user_id,lat,lng\n";
+  for (int i = 0; i < 3000; ++i) {
+    const int32_t a = lat(rng), b = lng(rng);
+    absl::StrAppendFormat(&csv, "%d,%.7f,%.7f\n", 2 * i + 1, a * 1e-7, b * 1e-7);
+    absl::StrAppendFormat(&csv, "%d,%.7f,%.7f\n", 2 * i + 2, a * 1e-7, -b * 1e-7);
+  }
+  const std::string users = dir_->File(absl::StrCat("mirrored-np", GetParam(), ".csv"));
+  testing::WriteFileOrDie(users, csv);
+  const std::string single = Out("ties-single"), multi = Out("ties-mpi");
+  const std::string args = "--circle \"0,0 3000\" --shards 3 --order nearest";
+  std::string err;
+  ASSERT_EQ(RunFanout(absl::StrCat("alert --users ", users, " ", args, " --out ", single,
+                                   " --force"),
+                      nullptr, &err),
+            0)
+      << err;
+  Result r = Mpi(GetParam(), absl::StrCat("alert --users ", users, " ", args, " --out ", multi,
+                                          " --force"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ExpectSameFolder(single, multi);
+}
+
 TEST_P(FanoutMpiFlagsTest, MultilingualCapByInfoEqualsTheSingleProcess) {
   // <sent> is the alert's time for --max-age here (no --now).
   ExpectSameAsSingle("cap-info", "--index " + Manifest(),
