@@ -394,6 +394,30 @@ TEST_P(FanoutMpiFlagsTest, PartsBuiltFromSharesCarryTheWholeFileAttributes) {
   }
 }
 
+// A version 2 users file whose attribute section is damaged is refused by
+// the share build, as by the whole-file reader: rank 0 checks the
+// section's checksum.
+TEST_P(FanoutMpiFlagsTest, DamagedAttributeSectionIsRefused) {
+  std::string err;
+  const std::string bin = dir_->File(absl::StrCat("damaged-attrs-np", GetParam(), ".bin"));
+  ASSERT_EQ(RunFanout(absl::StrCat("generate --users 5000 --seed 53 --region us "
+                                   "--with-attributes --out ", bin),
+                      nullptr, &err),
+            0)
+      << err;
+  std::string bytes = ReadFileOrEmpty(bin);
+  bytes[bytes.size() - 2] ^= 0x40;  // an updated_at near the end
+  testing::WriteFileOrDie(bin, bytes);
+  EXPECT_NE(RunFanout(absl::StrCat("build --users ", bin, " --out ", bin, ".fo"), nullptr, &err),
+            0);
+  const std::string prefix = dir_->File(absl::StrCat("damaged-np", GetParam()));
+  Result r = Mpi(GetParam(), absl::StrCat("build --users ", bin, " --out ", prefix));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find("rank 0 of "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("attribute section: checksum mismatch"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(prefix + ".manifest"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiFlagsTest, ::testing::Values(1, 3, 4),
                          [](const auto& info) { return absl::StrCat("np", info.param); });
 
