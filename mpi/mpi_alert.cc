@@ -28,29 +28,71 @@
 // alert` writes for the same users. The cost is the ids crossing the
 // network once (8 bytes per matched user), which the push fleet would
 // read anyway; figures in bench/README.md ("Beyond one machine").
+//
+// Every flag of `fanout alert` is taken, each giving the same files:
+//   --max-age/--now: rank 0 fixes the alert's time (--now, <sent>, or its
+//     clock) and broadcasts it; each rank filters its part with the same
+//     executor options; the stale and unknown-age counts are added up.
+//   --by-info: each rank splits its lists by info block; the block of each
+//     listed user travels beside its id (8 bytes a user) and rank 0 splits
+//     the gathered lists again, so each info list keeps the order of the
+//     plain list, as the single process's split does. Per-language counts
+//     are added up code by code: every part keeps the whole input's
+//     language dictionary (checked), so codes mean the same tag on every
+//     rank and come out in the single process's order.
+//   --order nearest: each rank sorts its lists by the single process's key
+//     (the squared chord from the incident point to the user's cell
+//     centre, as bits; ties in index order); the keys travel beside the
+//     ids (8 bytes a user) and rank 0 merges the K sorted runs of each
+//     shard by (key, rank). Rank r's entries all precede rank r+1's in
+//     index order, and each run is sorted by (key, index position), so the
+//     merge is the sort by (key, global index position): the single
+//     process's order, ties included. The default (index) order sends no
+//     keys and merges nothing.
+//   --map/--covering-geojson: every rank covers the same area, so rank 0's
+//     covering is the alert's; the map's density needs every matched
+//     user's leaf cell (the renderer bins exact cell positions), which is
+//     gathered only when a map is asked for (8 bytes a user).
+//   --verify: each rank compares its lists with a brute-force scan of its
+//     part; the verdicts are agreed, a failing rank named.
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <new>
+#include <optional>
+#include <queue>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_join.h"
+#include "base/atomic_file.h"
 #include "base/mapped_file.h"
+#include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/global_control.h"
+#include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/task_arena.h"
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
+#include "engine/user_attributes.h"
+#include "geo/alert_map.h"
+#include "geo/cell_center.h"
+#include "tools/alert_output.h"
+#include "mpi/delivery_merge.h"
 #include "mpi/mpi_commands.h"
 #include "mpi/rank_index.h"
 #include "tools/area_flags.h"
@@ -65,7 +107,9 @@ namespace {
 // numbered FANOUT_MPI_TEST_DIE_RANK kills itself with SIGKILL after its
 // scan, before it reports to the others (a rank dying mid-alert); the
 // rank numbered FANOUT_MPI_TEST_FAIL_RANK reports running out of memory
-// in its scan instead of its lists.
+// in its scan instead of its lists; the rank numbered
+// FANOUT_MPI_TEST_VERIFY_FAIL_RANK drops one user of its lists before
+// --verify compares them (a rank whose lists are wrong).
 bool TestSeamIs(const char* name, int rank) {
   const char* v = std::getenv(name);
   int r = -1;
@@ -88,14 +132,22 @@ struct Flags {
   std::string out_dir;
   uint32_t shards = 0;
   DirectorySink::Options sink_options;
+  DeliveryOrder order = DeliveryOrder::kIndex;
+  int64_t max_age_s = 0;        // 0: off
+  std::optional<int64_t> now;   // --now
+  bool by_info = false;
+  bool verify = false;
+  std::optional<std::string> map_path, covering_path;
 };
 
+// The flags of `fanout alert` (tools/command_alert.cc), checked in the same
+// order with the same messages.
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   std::set<std::string> valued = AreaValuedFlags(), switches = AreaSwitchFlags();
   for (const auto& f : IndexValuedFlags()) valued.insert(f);
   for (const auto& f : IndexSwitchFlags()) switches.insert(f);
-  valued.insert({"shards", "out", "format"});
-  switches.insert({"force"});
+  valued.insert({"shards", "out", "format", "order", "map", "covering-geojson", "max-age", "now"});
+  switches.insert({"force", "verify", "by-info"});
   Flags f;
   f.flags = std::make_unique<CliFlags>(valued, switches);
   RETURN_IF_ERROR(f.flags->Parse(argc, argv, 2));
@@ -108,10 +160,32 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   ASSIGN_OR_RETURN(f.sink_options.format,
                    ParseListFormat(f.flags->Get("format").value_or("csv")));
   f.sink_options.overwrite = f.flags->Has("force");
+  const std::string order = f.flags->Get("order").value_or("index");
+  if (order != "index" && order != "nearest") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--order must be index or nearest, got \"", order, "\""));
+  }
+  f.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
+  if (f.flags->Has("max-age")) {
+    absl::StatusOr<int64_t> d = ParseDurationSeconds(*f.flags->Get("max-age"));
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    f.max_age_s = *d;
+  }
+  if (f.flags->Has("now")) {
+    if (!f.flags->Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
+    absl::StatusOr<int64_t> t = ParseUnixTime(*f.flags->Get("now"));
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
+    f.now = *t;
+  }
+  f.by_info = f.flags->Has("by-info");
+  f.verify = f.flags->Has("verify");
+  f.map_path = f.flags->Get("map");
+  f.covering_path = f.flags->Get("covering-geojson");
   return f;
 }
 
-// As `fanout alert` refuses an existing target.
+// As `fanout alert` refuses an existing target, and a map or covering
+// file it could not write.
 absl::Status CheckTarget(const Flags& f) {
   DirectorySink sink(f.out_dir, f.sink_options);
   absl::Status target = sink.CheckTarget();
@@ -120,17 +194,24 @@ absl::Status CheckTarget(const Flags& f) {
     return absl::Status(target.code(),
                         absl::StrCat(f.out_dir, " already exists (use --force to replace it)"));
   }
-  return target;
+  RETURN_IF_ERROR(target);
+  for (const auto* path : {&f.map_path, &f.covering_path}) {
+    if (path->has_value()) RETURN_IF_ERROR(CheckOutputFile(**path));
+  }
+  return absl::OkStatus();
 }
 
 // The whole job's summary on rank 0 from every rank's: counts added up,
 // stage timings the slowest rank's (the alert is as late as its last rank).
 void CombineSummaries(MpiWorld& world, AlertSummary* s) {
-  std::vector<uint64_t> sums = {s->matched, s->index_users, s->ranges, s->interior_entries,
-                                s->tested_entries};
+  std::vector<uint64_t> sums = {s->matched,          s->index_users,   s->ranges,
+                                s->interior_entries, s->tested_entries, s->stale_skipped,
+                                s->unknown_age_kept};
+  constexpr size_t kFixed = 7;
   sums.insert(sums.end(), s->per_shard.begin(), s->per_shard.end());
   for (const AlertSummary::AreaCount& a : s->areas) sums.push_back(a.users);
-  std::vector<double> maxes = {s->timings.cover_ms, s->timings.plan_ms, s->timings.scan_ms};
+  std::vector<double> maxes = {s->timings.cover_ms, s->timings.plan_ms, s->timings.scan_ms,
+                               s->order_ms};
   sums = world.SumToRoot(sums);
   maxes = world.MaxToRoot(maxes);
   if (!world.root()) return;
@@ -139,13 +220,16 @@ void CombineSummaries(MpiWorld& world, AlertSummary* s) {
   s->ranges = sums[2];
   s->interior_entries = sums[3];
   s->tested_entries = sums[4];
-  for (size_t i = 0; i < s->per_shard.size(); ++i) s->per_shard[i] = sums[5 + i];
+  s->stale_skipped = sums[5];
+  s->unknown_age_kept = sums[6];
+  for (size_t i = 0; i < s->per_shard.size(); ++i) s->per_shard[i] = sums[kFixed + i];
   for (size_t i = 0; i < s->areas.size(); ++i) {
-    s->areas[i].users = sums[5 + s->per_shard.size() + i];
+    s->areas[i].users = sums[kFixed + s->per_shard.size() + i];
   }
   s->timings.cover_ms = maxes[0];
   s->timings.plan_ms = maxes[1];
   s->timings.scan_ms = maxes[2];
+  s->order_ms = maxes[3];
 }
 
 void PrintSummary(const AlertSummary& s, const std::string& out_dir, int ranks,
@@ -188,60 +272,178 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   const std::string text = world.Broadcast(*file_text);
   mpi_ms += MillisSince(broadcast_start);
   std::vector<std::unique_ptr<AlertArea>> per_area;
+  std::vector<std::string> info_languages;
   absl::StatusOr<std::unique_ptr<AlertArea>> area =
-      LoadAreaFromFlags(*f.flags, &summary, &per_area, &text);
+      LoadAreaFromFlags(*f.flags, &summary, &per_area, &text, &info_languages);
   // Every rank resolves the same text with the same code: they agree, and
   // the agreement names every rank that refused (all of them, or a bug).
   RETURN_IF_ERROR(agree(area.status()));
   summary.timings.parse_ms = MillisSince(parse_start);
 
-  // 3. The output folder, on the rank that writes it.
+  // 3. The output folder and files, on the rank that writes them.
   RETURN_IF_ERROR(agree(world.root() ? CheckTarget(f) : absl::OkStatus()));
+
+  // The alert's time for --max-age, fixed by rank 0 (without --now or a
+  // <sent>, its clock: the ranks' clocks may differ).
+  int64_t as_of = 0;
+  if (f.max_age_s > 0) {
+    std::string sent;
+    for (const auto& [key, value] : summary.alert_info) {
+      if (key == "sent") sent = value;
+    }
+    absl::StatusOr<int64_t> t = int64_t{0};
+    if (world.root()) t = AlertTime(sent, f.now);
+    RETURN_IF_ERROR(agree(t.status()));
+    as_of = static_cast<int64_t>(world.Broadcast(std::vector<uint64_t>{static_cast<uint64_t>(*t)})[0]);
+  }
 
   // 4. This rank's part of the users.
   ASSIGN_OR_RETURN(RankIndex part, LoadRankIndex(world, *f.flags, &summary));
   const double load_ms = MillisSince(start);
+  // The parts must share one language dictionary for --by-info's counts.
+  if (f.by_info) {
+    const std::vector<uint64_t> digests = world.GatherToRoot({DictionaryDigest(part.attributes.get())});
+    absl::Status same = absl::OkStatus();
+    for (uint64_t d : digests) {
+      if (d != digests.front()) {
+        same = absl::FailedPreconditionError(
+            "the parts' language dictionaries differ (parts of different inputs?)");
+      }
+    }
+    RETURN_IF_ERROR(agree(same));
+  }
+  const UserAttributes* attrs = part.attributes.get();
+  if (world.root() && f.max_age_s > 0 && (attrs == nullptr || !attrs->has_updated_at())) {
+    std::fprintf(stderr, "--max-age: the users have no updated_at; everyone is kept\n");
+  }
+  if (world.root() && f.by_info && (attrs == nullptr || !attrs->has_lang())) {
+    std::fprintf(stderr, "--by-info: the users have no lang; everyone gets info block 0\n");
+  }
 
-  // 5. The alert over this rank's part.
+  // 5. The alert over this rank's part, with `fanout alert`'s options.
   const int64_t alert_start = absl::GetCurrentTimeNanos();
   AlertExecutor::Options options;
   options.shards = f.shards;
+  options.order = f.order;
+  // The per-area counts use an executor without attribute filters, as in
+  // `fanout alert`.
   AlertExecutor executor(*part.index, options);
-  absl::StatusOr<DeliveryLists> lists = absl::ResourceExhaustedError("out of memory");
+  AlertExecutor::Options delivery_options = options;
+  delivery_options.attributes = part.attributes;
+  if (f.max_age_s > 0) {
+    delivery_options.max_age_s = f.max_age_s;
+    delivery_options.as_of_unix_s = as_of;
+  }
+  if (f.by_info) delivery_options.info_languages = info_languages;
+  AlertExecutor delivery(*part.index, delivery_options);
+  const bool nearest = f.order == DeliveryOrder::kNearest;
+  AreaCovering covering;
+  std::vector<UserIdList> cells;
+  std::vector<DeliveryLists> info_lists;
+  AlertExecutor::Extras extras;
+  if (f.map_path || f.covering_path) extras.covering = &covering;
+  if (f.map_path || nearest) extras.cells = &cells;
+  if (f.by_info) extras.by_info = &info_lists;
+  DeliveryLists lists;
+  absl::Status ran = absl::ResourceExhaustedError("out of memory");
   try {
-    lists = executor.Execute(**area, &summary);
-    if (lists.ok()) {
-      absl::Status counted = CountUsersPerArea(executor, per_area, &summary);
-      if (!counted.ok()) lists = counted;
+    ran = delivery.Execute(**area, &lists, &summary, extras);
+    if (ran.ok() && TestSeamIs("FANOUT_MPI_TEST_VERIFY_FAIL_RANK", world.rank())) {
+      for (UserIdList& list : lists.shards) {
+        if (!list.empty()) {
+          list.pop_back();
+          break;
+        }
+      }
     }
+    if (ran.ok() && f.verify && f.max_age_s == 0) {
+      // No early return here: every rank must reach the agreement below.
+      absl::StatusOr<ShardPolicy> policy = ShardPolicy::Create(options.shards);
+      std::string why;
+      if (!policy.ok()) {
+        ran = policy.status();
+      } else if (!SameListsAsSets(lists, BruteForceScan(*part.index, **area, *policy), &why)) {
+        ran = absl::InternalError(absl::StrCat("verification failed: ", why));
+      }
+    }
+    if (ran.ok()) ran = CountUsersPerArea(executor, per_area, &summary);
   } catch (const std::bad_alloc&) {
-    lists = absl::ResourceExhaustedError("out of memory");
+    ran = absl::ResourceExhaustedError("out of memory");
   }
-  if (lists.ok()) {
-    absl::Status intact = MappedFile::CheckAllIntact();
-    if (!intact.ok()) lists = intact;
-  }
+  if (ran.ok()) ran = MappedFile::CheckAllIntact();
   if (TestSeamIs("FANOUT_MPI_TEST_FAIL_RANK", world.rank())) {
-    lists = absl::ResourceExhaustedError("out of memory (test seam FANOUT_MPI_TEST_FAIL_RANK)");
+    ran = absl::ResourceExhaustedError("out of memory (test seam FANOUT_MPI_TEST_FAIL_RANK)");
   }
   if (TestSeamIs("FANOUT_MPI_TEST_DIE_RANK", world.rank())) {
     std::fprintf(stderr, "fanout-mpi: rank %d killing itself (test seam)\n", world.rank());
     std::fflush(stderr);
     ::kill(::getpid(), SIGKILL);
   }
-  // Nothing is gathered, let alone written, unless every rank has its lists.
-  RETURN_IF_ERROR(agree(lists.status()));
+  // Nothing is gathered, let alone written, unless every rank has its lists
+  // (and, with --verify, every rank's lists matched its brute force).
+  RETURN_IF_ERROR(agree(ran));
+  if (world.root() && f.verify) {
+    if (f.max_age_s > 0) {
+      std::fprintf(stderr, "--verify compares the area's users before --max-age; skipped\n");
+    }
+  }
 
-  // 6. Gather to rank 0 and write.
+  // 6. Gather to rank 0 and write. What travels beside the ids only when
+  // asked for: the nearest-first keys, the info blocks, the map's cells.
+  // One rank's lists, info lists and counts are the job's already: the
+  // nearest-first keys, the merge, the block tags and the split again are
+  // only for K > 1.
+  const bool merge_nearest = nearest && world.size() > 1;
+  const bool split_info = f.by_info && world.size() > 1;
+  // What travels beside the ids, made before the gather's clock starts.
+  DeliveryLists keys, tags;
+  if (merge_nearest) keys = NearestKeys(IncidentPoint(**area).ToPoint(), cells);
+  if (split_info) {
+    tags = BlockTags(lists, info_lists);
+    info_lists.clear();
+  }
+  DeliveryLists map_cells;
+  if (f.map_path) {
+    map_cells.shards.resize(1);
+    for (const UserIdList& c : cells) {
+      map_cells.shards[0].insert(map_cells.shards[0].end(), c.begin(), c.end());
+    }
+  }
+  cells.clear();
   const int64_t gather_start = absl::GetCurrentTimeNanos();
+  std::vector<uint64_t> language_counts;
+  if (split_info) language_counts = world.SumToRoot(CountsByLanguageCode(summary, attrs));
   CombineSummaries(world, &summary);
-  world.GatherLists(&*lists);
+  std::vector<uint64_t> run_sizes;
+  if (merge_nearest) {
+    std::vector<uint64_t> mine(lists.shards.size());
+    for (size_t s = 0; s < mine.size(); ++s) mine[s] = lists.shards[s].size();
+    run_sizes = world.GatherToRoot(mine);
+  }
+  world.GatherLists(&lists);
+  if (merge_nearest) world.GatherLists(&keys);
+  if (split_info) world.GatherLists(&tags);
+  if (f.map_path) world.GatherLists(&map_cells);
   const double gather_ms = MillisSince(gather_start);
   mpi_ms += gather_ms;
   absl::Status written = absl::OkStatus();
   if (world.root()) {
+    const int64_t merge_start = absl::GetCurrentTimeNanos();
+    if (merge_nearest) {
+      MergeNearestRuns(run_sizes, world.size(), keys, &lists, split_info ? &tags : nullptr);
+      keys = DeliveryLists();
+    }
+    if (split_info) {
+      info_lists = SplitByTags(lists, tags, info_languages.size());
+      tags = DeliveryLists();
+      summary.by_info = InfoCountsFromCodes(language_counts, attrs, info_languages);
+    }
+    const double merge_ms = MillisSince(merge_start);
     summary.alert_info.emplace_back("mpi_ranks", std::to_string(world.size()));
     summary.alert_info.emplace_back("mpi_gather_ms", absl::StrFormat("%.3f", gather_ms));
+    if (merge_nearest || split_info) {
+      summary.alert_info.emplace_back("mpi_merge_ms", absl::StrFormat("%.3f", merge_ms));
+    }
     summary.alert_info.emplace_back("mpi_load_ms", absl::StrFormat("%.3f", load_ms));
     summary.alert_info.emplace_back("mpi_collectives_ms", absl::StrFormat("%.3f", mpi_ms));
     const int64_t emit_start = absl::GetCurrentTimeNanos();
@@ -249,12 +451,63 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
     {
       tbb::global_control allow(tbb::global_control::max_allowed_parallelism, kWriterThreads);
       tbb::task_arena arena(kWriterThreads);
-      arena.execute([&] { written = sink.Deliver(*lists, summary); });
+      arena.execute([&] {
+        written = f.by_info ? sink.DeliverByInfo(lists, info_lists, summary)
+                            : sink.Deliver(lists, summary);
+      });
     }
     summary.timings.emit_ms = MillisSince(emit_start);
     const StageTimings& t = summary.timings;
     summary.timings.total_ms = t.parse_ms + t.cover_ms + t.plan_ms + t.scan_ms + t.emit_ms;
-    if (written.ok()) PrintSummary(summary, f.out_dir, world.size(), gather_ms);
+    if (written.ok()) {
+      PrintSummary(summary, f.out_dir, world.size(), gather_ms);
+      if (f.verify && f.max_age_s == 0) {
+        std::fprintf(stderr,
+                     "verified: each rank's lists identical to a brute-force scan of its part "
+                     "(%llu users on %d ranks)\n",
+                     static_cast<unsigned long long>(summary.index_users), world.size());
+      }
+      if (nearest) {
+        std::printf("order: nearest (%.6f,%.6f) first, sorted in %.3f ms (slowest rank), "
+                    "merged in %.3f ms\n",
+                    summary.origin_lat_deg, summary.origin_lng_deg, summary.order_ms, merge_ms);
+      }
+      if (summary.max_age_applied) {
+        std::printf(
+            "max age %llds at %lld: %llu stale users left out, %llu without updated_at kept\n",
+            static_cast<long long>(summary.max_age_s),
+            static_cast<long long>(summary.as_of_unix_s),
+            static_cast<unsigned long long>(summary.stale_skipped),
+            static_cast<unsigned long long>(summary.unknown_age_kept));
+      }
+      for (size_t k = 0; k < summary.by_info.size(); ++k) {
+        std::printf("info[%zu] (%s): %llu users -> %s/info-%zu\n", k,
+                    summary.by_info[k].language.c_str(),
+                    static_cast<unsigned long long>(summary.by_info[k].users), f.out_dir.c_str(),
+                    k);
+      }
+    }
+    if (written.ok() && f.covering_path) {
+      written = WriteFileAtomically(*f.covering_path, [&](const AppendFn& append) {
+        return append(CoveringToGeoJson(covering));
+      });
+      if (written.ok()) {
+        std::printf("covering: %d interior + %d boundary cells -> %s\n",
+                    covering.interior.num_cells(), covering.boundary.num_cells(),
+                    f.covering_path->c_str());
+      }
+    }
+    if (written.ok() && f.map_path) {
+      absl::StatusOr<std::string> svg = RenderOperatorMap(
+          **area, covering, {absl::MakeConstSpan(map_cells.shards[0])}, summary);
+      written = svg.status();
+      if (written.ok()) {
+        written = WriteFileAtomically(*f.map_path, [&](const AppendFn& append) {
+          return append(*svg);
+        });
+      }
+      if (written.ok()) std::printf("map: %s\n", f.map_path->c_str());
+    }
     std::fprintf(stderr,
                  "alert on %d ranks: %.3f ms from loaded parts to written lists; %.3f ms in "
                  "collectives (of which gather %.3f ms)\n",

@@ -8,7 +8,10 @@
 //
 // `mpirun -np K fanout-mpi build ...`: no rank reads the whole file; each
 // builds its part from its share of the file (mpi/share_index.h), and the
-// parts are the ones a single process writes with --parts K.
+// parts are the ones a single process writes with --parts K. A file with
+// attributes (lang, updated_at) gives parts with them (a version 2
+// snapshot's attrs section, every part with the file's whole language
+// dictionary, in the order the whole-file reader numbers the tags).
 //
 // `fanout-mpi build --parts K` (one process): reads the whole file,
 // builds the whole index and writes all K parts.
@@ -53,14 +56,17 @@ CellPartition LocalPartition(const LocationIndex& full, int parts) {
 
 // Writes `part` as part p of `parts` and reads it back: (p, users, bytes,
 // checksum).
-absl::StatusOr<std::vector<uint64_t>> WritePartFile(const LocationIndex& part, int p, int parts,
-                                                    const std::string& prefix,
+absl::StatusOr<std::vector<uint64_t>> WritePartFile(const LocationIndex& part,
+                                                    const UserAttributes* attributes, int p,
+                                                    int parts, const std::string& prefix,
                                                     double build_seconds) {
   SnapshotMetadata meta;
   meta.input_rows = part.size();
   meta.build_seconds = build_seconds;
   const std::string path = PartitionManifest::PartPath(prefix, p, parts);
-  RETURN_IF_ERROR(WriteSnapshot(path, part, meta));
+  // With attributes, a version 2 part (the snapshot's attrs section); a
+  // part without is the same version 1 file as before.
+  RETURN_IF_ERROR(WriteSnapshot(path, part, meta, SnapshotWriteOptions(), attributes));
   ASSIGN_OR_RETURN(LoadedSnapshot back, LoadSnapshot(path));
   return std::vector<uint64_t>{static_cast<uint64_t>(p), back.index->size(), back.file_size,
                                PartChecksum(back)};
@@ -122,7 +128,8 @@ absl::Status BuildWholeFile(MpiWorld& world, const std::string& users_path, bool
     for (int p = 0; p < parts && wrote.ok(); ++p) {
       auto [begin, end] = partition.Slice(full.run(), p);
       absl::StatusOr<std::vector<uint64_t>> part = WritePartFile(
-          *CopySlice(full, begin, end), p, parts, prefix, built->build_stats.seconds);
+          *CopySlice(full, begin, end), CopyAttributeSlice(built->attributes.get(), begin, end).get(),
+          p, parts, prefix, built->build_stats.seconds);
       if (part.ok()) {
         written.insert(written.end(), part->begin(), part->end());
       } else {
@@ -146,7 +153,7 @@ absl::Status BuildFromShares(MpiWorld& world, const std::string& users_path, boo
                    BuildRankIndexFromShares(world, users_path, skip_bad_rows, &stats));
   absl::StatusOr<std::vector<uint64_t>> written = absl::ResourceExhaustedError("out of memory");
   try {
-    written = WritePartFile(*part.index, world.rank(), world.size(), prefix,
+    written = WritePartFile(*part.index, part.attributes.get(), world.rank(), world.size(), prefix,
                             MillisSince(start) / 1000);
   } catch (const std::bad_alloc&) {
   }

@@ -58,6 +58,7 @@ absl::StatusOr<RankIndex> LoadManifestPart(MpiWorld& world, const std::string& m
   summary->alert_info.emplace_back("index_manifest", manifest_path);
   RankIndex out;
   out.index = std::move(snapshot.index);
+  out.attributes = std::move(snapshot.attributes);
   out.partition = std::move(partition);
   return out;
 }
@@ -90,6 +91,22 @@ std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin
   std::vector<uint64_t> users(run.users.begin() + begin, run.users.begin() + end);
   // A slice of columns sorted by (cell, user) with unique users is too.
   return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+}
+
+std::shared_ptr<const UserAttributes> CopyAttributeSlice(const UserAttributes* attributes,
+                                                         size_t begin, size_t end) {
+  if (attributes == nullptr) return nullptr;
+  std::vector<uint8_t> lang;
+  std::vector<uint32_t> updated_at;
+  if (attributes->has_lang()) {
+    lang.assign(attributes->lang().begin() + begin, attributes->lang().begin() + end);
+  }
+  if (attributes->has_updated_at()) {
+    updated_at.assign(attributes->updated_at().begin() + begin,
+                      attributes->updated_at().begin() + end);
+  }
+  return UserAttributes::Own(attributes->kinds(), attributes->languages(), std::move(lang),
+                             std::move(updated_at), end - begin);
 }
 
 absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
@@ -137,11 +154,12 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
 
   // A snapshot or an engine folder: every rank loads the whole input (a
   // snapshot is mapped, so ranks on one host share its pages), then keeps
-  // its cell range.
+  // its cell range and the attributes of its entries.
   absl::StatusOr<std::unique_ptr<LocationIndex>> full =
       absl::ResourceExhaustedError("out of memory");
+  std::shared_ptr<const UserAttributes> attributes;
   try {
-    full = LoadIndexFromFlags(flags, summary);
+    full = LoadIndexFromFlags(flags, summary, &attributes);
   } catch (const std::bad_alloc&) {
   }
   RETURN_IF_ERROR(world.Agree(full.status()));
@@ -151,6 +169,8 @@ absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
   try {
     auto [begin, end] = out.partition.Slice((*full)->run(), world.rank());
     out.index = CopySlice(**full, begin, end);
+    out.attributes = CopyAttributeSlice(attributes.get(), begin, end);
+    attributes.reset();
     full->reset();
     // A mapped snapshot that shrank would have been copied as zeros.
     sliced = MappedFile::CheckAllIntact();

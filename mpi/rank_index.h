@@ -12,6 +12,7 @@
 #include "absl/types/span.h"
 #include "engine/delivery.h"
 #include "engine/location_index.h"
+#include "engine/user_attributes.h"
 #include "mpi/cell_partition.h"
 #include "mpi/mpi_world.h"
 #include "tools/cli_flags.h"
@@ -22,6 +23,12 @@ namespace fanout {
 // index of their own, and the partition they come from.
 struct RankIndex {
   std::unique_ptr<LocationIndex> index;
+  // The entries' attributes (lang, updated_at), parallel to index->run(),
+  // when the input has them; null otherwise. Every rank's attributes keep
+  // the whole input's language dictionary (the same codes on every rank),
+  // so per-language counts add up code by code and come out in the order
+  // `fanout alert` lists them.
+  std::shared_ptr<const UserAttributes> attributes;
   CellPartition partition = CellPartition::FromSamples({}, 1);
 };
 
@@ -45,6 +52,10 @@ CellPartition PartitionByShareSample(MpiWorld& world, absl::Span<const uint64_t>
 
 // Copies entries [begin, end) of `full` into an index of their own.
 std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin, size_t end);
+// Copies entries [begin, end) of `attributes` (parallel to an index's
+// entries), keeping its whole dictionary; null for null.
+std::shared_ptr<const UserAttributes> CopyAttributeSlice(const UserAttributes* attributes,
+                                                         size_t begin, size_t end);
 
 // Loads this rank's part, from the flags of `fanout alert` (tools/
 // index_flags.h) plus one more form of --index:
@@ -54,7 +65,9 @@ std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin
 //                            and the rows are exchanged by owner
 //                            (mpi/share_index.h): peak memory about 16
 //                            bytes per row of a share and 48 per user of a
-//                            part, never the whole file;
+//                            part, never the whole file (8 bytes more per
+//                            row and user when the file has attributes,
+//                            which travel with the rows);
 //   --index SNAPSHOT, --dir DIR
 //                            every rank loads the whole input as `fanout
 //                            alert` does, then keeps a copy of its cell
@@ -62,7 +75,8 @@ std::unique_ptr<LocationIndex> CopySlice(const LocationIndex& full, size_t begin
 //                            mapped, so ranks on one host share its pages;
 //                            an engine folder costs each rank the whole
 //                            state at its peak, and 17 bytes per user of
-//                            its part after.
+//                            its part after. A snapshot's attributes are
+//                            sliced with its entries.
 // Collective; the status returned is agreed by every rank (MpiWorld::Agree).
 absl::StatusOr<RankIndex> LoadRankIndex(MpiWorld& world, const CliFlags& flags,
                                         AlertSummary* summary);

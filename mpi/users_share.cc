@@ -67,6 +67,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
     ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*s.file_));
     s.checksum_ = h.checksum;
     s.records_end_ = h.records_end;
+    s.version_ = h.version;
     s.header_end_ = kUsersHeaderSize;
     const uint64_t first = h.count * rank / ranks, last = h.count * (rank + 1) / ranks;
     s.begin_ = kUsersHeaderSize + first * sizeof(UserRecord);
@@ -89,9 +90,71 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   return s;
 }
 
-absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
-                                                         const UsersCsvOptions& options,
-                                                         UsersCsvStats* stats) const {
+namespace {
+
+// The fixed part of a version 2 users file's attribute section, as
+// engine/users_binary.h lays it out (A = the end of the records):
+// kinds u32, language count u32, dictionary bytes u64, XXH3 of the rest of
+// the file u64; then the dictionary, and the columns, each starting at a
+// multiple of 4 from the file's start.
+struct BinaryAttributeHeader {
+  uint32_t kinds;
+  uint32_t language_count;
+  uint64_t dictionary_bytes;
+  uint64_t checksum;
+};
+static_assert(sizeof(BinaryAttributeHeader) == 24, "users_binary.h attribute header");
+constexpr uint32_t kBinaryLang = 1, kBinaryUpdatedAt = 2;
+uint64_t AlignUp4(uint64_t x) { return (x + 3) / 4 * 4; }
+
+// Records [first, first + n) of a version 2 file's attribute columns,
+// copied, with the file's dictionary; checked as the whole-file reader
+// checks them (UserAttributes::BorrowChecked).
+absl::StatusOr<std::shared_ptr<const UserAttributes>> ReadBinaryAttributes(
+    const MappedFile& file, uint64_t records_end, uint64_t count, uint64_t first, uint64_t n) {
+  auto damaged = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(file.path(), ": attribute section: ", what));
+  };
+  BinaryAttributeHeader ah;
+  if (records_end + sizeof(ah) > file.size()) return damaged("truncated");
+  std::memcpy(&ah, file.data() + records_end, sizeof(ah));
+  if ((ah.kinds & ~(kBinaryLang | kBinaryUpdatedAt)) != 0 || ah.kinds == 0 ||
+      ah.language_count > UserAttributes::kMaxLanguages ||
+      ah.dictionary_bytes > uint64_t{UserAttributes::kMaxLanguages} * 36) {
+    return damaged("bad header");
+  }
+  const uint64_t dictionary = records_end + sizeof(ah);
+  uint64_t at = AlignUp4(dictionary + ah.dictionary_bytes);
+  const uint64_t lang = at;
+  if (ah.kinds & kBinaryLang) at = AlignUp4(at + count);
+  const uint64_t updated_at = at;
+  if (ah.kinds & kBinaryUpdatedAt) at += 4 * count;
+  const uint64_t end = (ah.kinds & kBinaryUpdatedAt) ? at
+                       : (ah.kinds & kBinaryLang)    ? lang + count
+                                                     : dictionary + ah.dictionary_bytes;
+  if (end != file.size()) {
+    return damaged(absl::StrCat("the columns end at byte ", end, " but the file has ",
+                                file.size(), " bytes (truncated?)"));
+  }
+  UserAttributes::Kinds kinds;
+  kinds.lang = (ah.kinds & kBinaryLang) != 0;
+  kinds.updated_at = (ah.kinds & kBinaryUpdatedAt) != 0;
+  absl::StatusOr<std::shared_ptr<const UserAttributes>> borrowed = UserAttributes::BorrowChecked(
+      kinds, absl::string_view(file.data() + dictionary, ah.dictionary_bytes), ah.language_count,
+      file.data() + lang + first, file.data() + updated_at + 4 * first, n, nullptr);
+  if (!borrowed.ok()) return damaged(borrowed.status().message());
+  const UserAttributes& a = **borrowed;
+  std::vector<uint8_t> lang_copy(a.lang().begin(), a.lang().end());
+  std::vector<uint32_t> updated_copy(a.updated_at().begin(), a.updated_at().end());
+  return UserAttributes::Own(kinds, a.languages(), std::move(lang_copy), std::move(updated_copy), n);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(
+    uint64_t first_line, const UsersCsvOptions& options, UsersCsvStats* stats,
+    std::shared_ptr<const UserAttributes>* attributes) const {
+  if (attributes != nullptr) attributes->reset();
   const absl::string_view text = file_->view();
   std::vector<UserRecord> out;
   if (binary_) {
@@ -108,6 +171,13 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
           ", user ", r.user_id, "): location (", r.lat(), ", ", r.lng(),
           ") is out of range (lat_e7 ", r.lat_e7, ", lng_e7 ", r.lng_e7, ")"));
     }
+    if (attributes != nullptr && version_ == kUsersVersionWithAttributes) {
+      ASSIGN_OR_RETURN(*attributes, ReadBinaryAttributes(*file_, records_end_,
+                                                         (records_end_ - kUsersHeaderSize) /
+                                                             sizeof(UserRecord),
+                                                         first, out.size()));
+      RETURN_IF_ERROR(file_->CheckIntact());
+    }
     if (stats != nullptr) stats->rows = out.size();
     return out;
   }
@@ -117,7 +187,8 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(uint64_t first_line,
   RETURN_IF_ERROR(file_->CheckIntact());
   ReleasePages(*file_, begin_, end_);
   UsersCsvStats local;
-  absl::StatusOr<std::vector<UserRecord>> rows = ParseUsersCsv(own, path_, options, &local);
+  absl::StatusOr<std::vector<UserRecord>> rows =
+      ParseUsersCsv(own, path_, options, &local, attributes);
   if (!rows.ok()) {
     return absl::Status(rows.status().code(), ShiftLine(rows.status().message(), path_, first_line));
   }
@@ -143,6 +214,19 @@ absl::Status UsersShare::VerifyChecksum() const {
   if (sum != checksum_) {
     return absl::DataLossError(absl::StrFormat(
         "%s: records checksum %016x does not match the header's %016x", path_, sum, checksum_));
+  }
+  if (version_ == kUsersVersionWithAttributes &&
+      records_end_ + sizeof(BinaryAttributeHeader) <= file_->size()) {
+    BinaryAttributeHeader ah;
+    std::memcpy(&ah, file_->data() + records_end_, sizeof(ah));
+    const uint64_t begin = records_end_ + sizeof(ah);
+    const uint64_t attrs_sum = XXH3_64bits(file_->data() + begin, file_->size() - begin);
+    ReleasePages(*file_, records_end_, file_->size());
+    RETURN_IF_ERROR(file_->CheckIntact());
+    if (attrs_sum != ah.checksum) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": attribute section: checksum mismatch (file damaged)"));
+    }
   }
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/mapped_file.h"
+#include "engine/user_attributes.h"
 #include "engine/user_record.h"
 #include "engine/users_csv.h"
 
@@ -52,12 +53,17 @@ class UsersShare {
   // errors naming the 1-based line of the whole file, given that this
   // share starts at line `first_line`; binary records are range-checked,
   // errors naming the record's index and byte offset in the whole file.
-  absl::StatusOr<std::vector<UserRecord>> Read(uint64_t first_line,
-                                               const UsersCsvOptions& options,
-                                               UsersCsvStats* stats) const;
+  // `attributes` (optional) receives the rows' attributes, parallel to
+  // the result, or null when the file has none: a CSV share's with a
+  // dictionary of its own (the share's tags in the order they first
+  // appear in it), a version 2 binary share's with the file's dictionary.
+  absl::StatusOr<std::vector<UserRecord>> Read(
+      uint64_t first_line, const UsersCsvOptions& options, UsersCsvStats* stats,
+      std::shared_ptr<const UserAttributes>* attributes = nullptr) const;
 
-  // Binary only: the XXH3 of every record against the header's (kDataLoss
-  // on mismatch). Reads the whole file once.
+  // Binary only: the XXH3 of every record against the header's, and in a
+  // version 2 file the attribute section's against its own (kDataLoss on
+  // mismatch). Reads the whole file once.
   absl::Status VerifyChecksum() const;
 
  private:
@@ -70,6 +76,7 @@ class UsersShare {
   uint64_t lines_ = 0;
   uint64_t checksum_ = 0;         // binary: the header's
   uint64_t records_end_ = 0;  // binary: end of the records (a version 2 file's attributes follow)
+  uint32_t version_ = 0;      // binary: the header's
 };
 
 }  // namespace fanout

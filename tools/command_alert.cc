@@ -21,6 +21,7 @@
 #include "engine/directory_sink.h"
 #include "engine/user_attributes.h"
 #include "geo/alert_map.h"
+#include "tools/alert_output.h"
 #include "tools/area_flags.h"
 #include "tools/cli_flags.h"
 #include "tools/cli_util.h"
@@ -29,24 +30,6 @@
 
 namespace fanout {
 namespace {
-
-// Compares two results shard by shard, as sets.
-bool SameLists(DeliveryLists a, DeliveryLists b, std::string* why) {
-  if (a.shards.size() != b.shards.size()) {
-    *why = "shard counts differ";
-    return false;
-  }
-  for (size_t s = 0; s < a.shards.size(); ++s) {
-    std::sort(a.shards[s].begin(), a.shards[s].end());
-    std::sort(b.shards[s].begin(), b.shards[s].end());
-    if (a.shards[s] != b.shards[s]) {
-      *why = absl::StrFormat("shard %d: engine has %d users, brute force %d", s,
-                             a.shards[s].size(), b.shards[s].size());
-      return false;
-    }
-  }
-  return true;
-}
 
 void PrintSummary(const AlertSummary& s, const std::string& out_dir) {
   std::printf("matched %llu users of %llu in %u shards -> %s\n",
@@ -77,47 +60,6 @@ void PrintSummary(const AlertSummary& s, const std::string& out_dir) {
 
 absl::Status WriteText(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, [&](const AppendFn& append) { return append(text); });
-}
-
-// The operator map: state outlines when data/ has them (a map without them
-// is still a map; the legend says what is drawn).
-absl::StatusOr<std::string> RenderMap(const AlertArea& area, const AreaCovering& covering,
-                                      const std::vector<UserIdList>& cells,
-                                      const AlertSummary& summary) {
-  AlertMapInput in;
-  in.area = &area;
-  in.covering = &covering;
-  for (const UserIdList& list : cells) in.matched_cells.emplace_back(list.data(), list.size());
-  in.index_users = summary.index_users;
-  if (summary.order == DeliveryOrder::kNearest) {
-    in.incident = S2LatLng::FromDegrees(summary.origin_lat_deg, summary.origin_lng_deg);
-  }
-  absl::StatusOr<std::vector<MapOutline>> states = LoadStateOutlines();
-  if (states.ok()) {
-    in.outlines = &*states;
-  } else {
-    std::fprintf(stderr, "map: no state outlines: %s\n", states.status().ToString().c_str());
-  }
-  std::string title, source;
-  for (const auto& [key, value] : summary.alert_info) {
-    if (key == "identifier" && title.empty()) title = value;
-    if (key == "source") source = value;  // "cap /path/file.xml": the file's name will do
-  }
-  if (const size_t slash = source.rfind('/'); slash != std::string::npos) {
-    const size_t space = source.find(' ');
-    source = source.substr(0, space == std::string::npos ? 0 : space + 1) + source.substr(slash + 1);
-  }
-  in.title = title.empty() ? source : title;
-  if (!title.empty()) in.notes.push_back(source);
-  // Each area's description and what defined it, the first few.
-  for (size_t i = 0; i < summary.areas.size() && i < 4; ++i) {
-    const AlertSummary::AreaCount& a = summary.areas[i];
-    in.notes.push_back(a.desc.empty() ? a.defined_by : absl::StrCat(a.desc, ": ", a.defined_by));
-  }
-  if (summary.areas.size() > 4) {
-    in.notes.push_back(absl::StrCat("and ", summary.areas.size() - 4, " more areas"));
-  }
-  return RenderAlertMapSvg(in);
 }
 
 }  // namespace
@@ -228,7 +170,7 @@ absl::Status RunAlert(int argc, char** argv) {
   } else if (flags.Has("verify")) {
     ASSIGN_OR_RETURN(ShardPolicy policy, ShardPolicy::Create(options.shards));
     std::string why;
-    if (!SameLists(lists, BruteForceScan(*index, *area, policy), &why)) {
+    if (!SameListsAsSets(lists, BruteForceScan(*index, *area, policy), &why)) {
       return absl::InternalError(absl::StrCat("verification failed: ", why));
     }
     std::fprintf(stderr, "verified: identical to a brute-force scan of all %zu users\n",
@@ -273,7 +215,9 @@ absl::Status RunAlert(int argc, char** argv) {
   }
   if (map_path) {
     int64_t map_start = absl::GetCurrentTimeNanos();
-    ASSIGN_OR_RETURN(std::string svg, RenderMap(*area, covering, cells, summary));
+    std::vector<absl::Span<const uint64_t>> spans;
+    for (const UserIdList& list : cells) spans.emplace_back(list.data(), list.size());
+    ASSIGN_OR_RETURN(std::string svg, RenderOperatorMap(*area, covering, spans, summary));
     RETURN_IF_ERROR(WriteText(*map_path, svg));
     std::printf("map: %s (%.1f ms)\n", map_path->c_str(), MillisSince(map_start));
   }

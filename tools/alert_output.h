@@ -1,0 +1,38 @@
+// Copyright 2026 The fan-out engine authors.
+
+#ifndef FANOUT_TOOLS_ALERT_OUTPUT_H_
+#define FANOUT_TOOLS_ALERT_OUTPUT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/delivery.h"
+#include "geo/alert_area.h"
+#include "geo/area_covering.h"
+
+namespace fanout {
+
+// What `fanout alert` and `fanout-mpi alert` both write beside the lists,
+// in one place so that the two commands' files are the same bytes.
+
+// Whether two results hold the same users shard by shard, as sets; `why`
+// says how they differ (--verify: the engine's lists against
+// BruteForceScan's).
+bool SameListsAsSets(DeliveryLists a, DeliveryLists b, std::string* why);
+
+// The operator map (geo/alert_map.h) of an alert: its area, covering and
+// the cells of the matched users (`matched_cells`, any number of spans),
+// titled from `summary` (its alert_info "identifier" or "source", its
+// areas) with its index size and, for nearest-first delivery, its
+// incident point; state outlines when data/ has them (a note on stderr
+// otherwise: a map without them is still a map).
+absl::StatusOr<std::string> RenderOperatorMap(
+    const AlertArea& area, const AreaCovering& covering,
+    const std::vector<absl::Span<const uint64_t>>& matched_cells, const AlertSummary& summary);
+
+}  // namespace fanout
+
+#endif  // FANOUT_TOOLS_ALERT_OUTPUT_H_
