@@ -52,6 +52,7 @@
 #include "engine/alert_executor.h"
 #include "engine/directory_sink.h"
 #include "mpi/mpi_commands.h"
+#include "mpi/rank_clocks.h"
 #include "mpi/rank_index.h"
 #include "tools/area_flags.h"
 #include "tools/cli_flags.h"
@@ -208,8 +209,11 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   options.shards = f.shards;
   AlertExecutor executor(*part.index, options);
   absl::StatusOr<DeliveryLists> lists = absl::ResourceExhaustedError("out of memory");
+  const bool print_work = RankClocks::Wanted();
+  const RankClocks clocks = print_work ? RankClocks::Now() : RankClocks();
   try {
     lists = executor.Execute(**area, &summary);
+    if (print_work) PrintRankWork(world.rank(), summary, clocks);
     if (lists.ok()) {
       absl::Status counted = CountUsersPerArea(executor, per_area, &summary);
       if (!counted.ok()) lists = counted;
