@@ -18,6 +18,7 @@ namespace fanout {
 struct RankClocks {
   double cpu_ms = 0;   // CPU time of every thread of this process
   double wait_ms = 0;  // this thread's time runnable but not running
+  double mono_s = 0;   // CLOCK_MONOTONIC (perf record -k CLOCK_MONOTONIC)
 
   // True when FANOUT_MPI_RANK_TIMINGS is set.
   static bool Wanted();
@@ -25,7 +26,8 @@ struct RankClocks {
 };
 
 // Prints to stderr one line of this rank's work since `start`: its stage
-// timings, CPU time and run-queue wait, users, ranges, entries and matches.
+// timings, CPU time and run-queue wait, users, ranges, entries and matches,
+// and the window's CLOCK_MONOTONIC bounds (to align with a scheduler trace).
 void PrintRankWork(int rank, const AlertSummary& summary, const RankClocks& start);
 
 }  // namespace fanout
