@@ -6,11 +6,23 @@
 #  2. scaling on this machine, K = 1, 2, 4 ranks: weak (K ranks x M users
 #     each) and fixed total (K ranks x N/K users);
 #  3. live updates across ranks: `fanout-mpi loadtest` on K = 1, 2, 4 ranks
-#     over 2M users (updates/s, alert latency, cross-rank moves).
+#     over 2M users (updates/s, alert latency, cross-rank moves);
+#  4. per-rank work of weak scaling, each rank bound to a core: the
+#     instructions of each rank's AlertExecutor::Execute (callgrind, when
+#     valgrind is installed: the figure the machine's load cannot move),
+#     and each rank's wall, CPU time and run-queue wait
+#     (FANOUT_MPI_RANK_TIMINGS, mpi/rank_clocks.h): more work shows as
+#     more instructions, a slower core as more CPU time for the same
+#     instructions, a core taken by another task as run-queue wait;
+#  5. the same machine without MPI: `fanout bench` pinned to core 0 alone,
+#     against two of them on disjoint populations (seeds 42 and 43)
+#     pinned to cores 0 and 1 at once: what two processes cost each other
+#     through the memory bus and shared cache.
 # Usage: bench/mpi_scale.sh [M_USERS_PER_RANK=2000000] [REPS=5]
 # MPI_BIND (default none) is mpirun's --bind-to for sections 2 and 3;
 # section 1 runs np 1 both with mpirun's default binding (one core, for
-# np <= 2) and with --bind-to none. SECTIONS (default "1 2 3") selects.
+# np <= 2) and with --bind-to none. SECTIONS (default "1 2 3") selects;
+# 4 and 5 run when named (SECTIONS="4 5").
 # Needs build/fanout and build/fanout-mpi; scratch in $MPI_BENCH_DIR
 # (default build/mpi-bench). Medians of REPS runs; each alert's summary.json
 # gives the stage timings (scan: the slowest rank) and alert_info the MPI
@@ -127,4 +139,126 @@ print(f"{k:>2} {med(lambda r: r['updates_per_second']):12.0f} {med(lambda r: r['
       f" {'/'.join(str(p['users']) for p in rs[0]['per_rank']):>10}")
 PY
 done
+fi
+
+if [[ " $SECTIONS " == *" 4 "* ]]; then
+echo "== 4. per-rank work, weak scaling (K ranks x $M users), one core per rank"
+# Each K in turn within every repetition, so that the machine's load falls
+# on all of them alike. wall = the rank's cover + plan + scan.
+BOUND="mpirun --oversubscribe --bind-to core:overload-allowed"
+for K in 1 2 4; do gen $((K * M)); parts $((K * M)) "$K"; done
+CG=""
+command -v valgrind >/dev/null && CG=1
+rm -f "$W/rankwork.txt"
+for a in "state:--fips 48" "nation:--same 000000"; do
+  name=${a%%:*}; flags=${a#*:}
+  for K in 1 2 4; do
+    N=$((K * M))
+    if [ -n "$CG" ]; then
+      $BOUND -np "$K" valgrind --tool=callgrind --toggle-collect='*AlertExecutor::Execute*' \
+        --callgrind-out-file="$W/cg-$name-$K-%q{OMPI_COMM_WORLD_RANK}" "$B/fanout-mpi" alert \
+        --index "$W/p-$N-$K.manifest" $flags --out "$W/out-cg" --force --format bin \
+        --shards 64 >/dev/null 2>"$W/err-cg" || { cat "$W/err-cg" >&2; exit 1; }
+    fi
+  done
+  for r in $(seq "$REPS"); do
+    for K in 1 2 4; do
+      N=$((K * M))
+      FANOUT_MPI_RANK_TIMINGS=1 $BOUND -np "$K" "$B/fanout-mpi" alert --index "$W/p-$N-$K.manifest" \
+        $flags --out "$W/out-rw" --force --format bin --shards 64 >/dev/null 2>"$W/err-rw" || {
+        cat "$W/err-rw" >&2; exit 1; }
+      grep "work:" "$W/err-rw" | sed "s/^/$name $K /" >>"$W/rankwork.txt"
+    done
+  done
+done
+python3 - "$W" <<'PY'
+import collections, os, re, statistics, sys
+w = sys.argv[1]
+rows = collections.defaultdict(list)
+for line in open(f"{w}/rankwork.txt"):
+    f = line.split()
+    name, k, rank = f[0], int(f[1]), int(f[3])
+    v = dict(re.findall(r"(\w+) ([\d.]+)", line))
+    wall = sum(float(v[s]) for s in ("cover", "plan", "scan"))
+    rows[(name, k, rank)].append((wall, float(v["cpu"]), float(v["runq_wait"]), int(v["matched"])))
+def instr(name, k, rank):
+    p = f"{w}/cg-{name}-{k}-{rank}"
+    if not os.path.exists(p): return "-"
+    m = re.search(r"^summary: (\d+)", open(p).read(), re.M)
+    return f"{int(m[1]) / 1e6:.1f}M" if m else "-"
+print(f"{'alert':8} {'K':>2} {'rank':>4} {'instructions':>12} {'wall_ms':>9} {'cpu_ms':>9} {'runq_wait_ms':>12} {'matched':>10}")
+for (name, k, rank), v in sorted(rows.items(), key=lambda x: (x[0][0] != "state", x[0][1], x[0][2])):
+    med = lambda i: statistics.median(x[i] for x in v)
+    print(f"{name:8} {k:>2} {rank:>4} {instr(name, k, rank):>12} {med(0):9.2f} {med(1):9.2f} {med(2):12.2f} {v[0][3]:>10}")
+PY
+fi
+
+if [[ " $SECTIONS " == *" 4 "* ]] && command -v perf >/dev/null; then
+echo "== 4b. who held a rank's core while it waited, during the alert: sched_switch, K = 2 nation runs"
+for r in $(seq "$REPS"); do
+  FANOUT_MPI_RANK_TIMINGS=1 perf record -q -k CLOCK_MONOTONIC -e sched:sched_switch -a \
+    -o "$W/sched-$r.data" -- $BOUND -np 2 "$B/fanout-mpi" alert --index "$W/p-$((2 * M))-2.manifest" \
+    --same 000000 --out "$W/out-rw" --force --format bin --shards 64 >/dev/null 2>"$W/sched-$r.err" ||
+    { echo "(perf record failed: no sched tracepoints here?)"; break; }
+  perf script -i "$W/sched-$r.data" 2>/dev/null >"$W/sched-$r.txt"
+done
+python3 - "$W" "$REPS" <<'PY'
+import collections, os, re, sys
+# A rank thread switched out while runnable (prev_state R) waits until it is
+# switched back in on that CPU; whatever ran there meanwhile held its core.
+# Counted only inside the ranks' alert windows (cover to scan's end).
+w, reps = sys.argv[1], int(sys.argv[2])
+pat = re.compile(r"\[(\d+)\]\s+([\d.]+): sched:sched_switch: prev_comm=(.*?) prev_pid=(\d+) "
+                 r"prev_prio=\d+ prev_state=(\S+) ==> next_comm=(.*?) next_pid=(\d+)")
+held, window_s, runs = collections.Counter(), 0.0, 0
+for r in range(1, reps + 1):
+    if not os.path.exists(f"{w}/sched-{r}.txt"): continue
+    wins = [tuple(map(float, m)) for m in re.findall(r"monotonic ([\d.]+) to ([\d.]+) s", open(f"{w}/sched-{r}.err").read())]
+    if not wins: continue
+    lo, hi = min(a for a, b in wins), max(b for a, b in wins)
+    window_s += hi - lo; runs += 1
+    waiting, running = {}, {}
+    for line in open(f"{w}/sched-{r}.txt"):
+        m = pat.search(line)
+        if not m: continue
+        cpu, t = int(m[1]), float(m[2])
+        if cpu in running and cpu in waiting:
+            a, b = max(running[cpu][1], lo), min(t, hi)
+            if b > a: held[running[cpu][0]] += b - a
+        if m[3].startswith("fanout-mpi") and m[5].startswith("R"): waiting[cpu] = m[4]
+        if m[6].startswith("fanout-mpi") and waiting.get(cpu) == m[7]: del waiting[cpu]
+        running[cpu] = (m[6], t)
+print(f"{runs} runs, alert windows {window_s * 1e3:.1f} ms in all; a rank's core held by:")
+for comm, s in held.most_common(6): print(f"  {comm:24} {s * 1e3:9.1f} ms")
+PY
+fi
+
+if [[ " $SECTIONS " == *" 5 "* ]]; then
+echo "== 5. without MPI: fanout bench ($M users, nation alert) on core 0 alone, then on cores 0 and 1 at once"
+# Two figures per process: its p50 alert wall (what other tasks on the
+# machine also move) and its CPU time per alert, from /usr/bin/time over a
+# run of 300 alerts less a run of 1 (what only the two processes' sharing
+# of the memory bus and caches moves).
+BENCH=("$B/fanout" bench --users "$M" --alerts nation --no-baselines)
+timed() {  # core seed reps tag
+  /usr/bin/time -f "%U %S" -o "$W/ctl-$4.time" taskset -c "$1" "${BENCH[@]}" --seed "$2" \
+    --repetitions "$3" --json "$W/ctl-$4.json" >/dev/null 2>&1
+}
+for r in $(seq "$REPS"); do
+  for reps in 300 1; do
+    timed 0 42 $reps "alone-$reps-$r"
+    timed 0 42 $reps "pair0-$reps-$r" & timed 1 43 $reps "pair1-$reps-$r"; wait
+  done
+done
+python3 - "$W" "$REPS" <<'PY'
+import json, statistics, sys
+w, reps = sys.argv[1], int(sys.argv[2])
+cpu = lambda tag: sum(map(float, open(f"{w}/ctl-{tag}.time").read().split()[-2:]))
+print(f"{'run':16} {'p50_ms':>8} {'cpu_ms_per_alert':>17}   each run (p50 / cpu)")
+for kind, label in (("alone", "core 0 alone"), ("pair0", "core 0 of pair"), ("pair1", "core 1 of pair")):
+    p50 = [json.load(open(f"{w}/ctl-{kind}-300-{r}.json"))["queries"][0]["ms_p50"] for r in range(1, reps + 1)]
+    per = [(cpu(f"{kind}-300-{r}") - cpu(f"{kind}-1-{r}")) * 1e3 / 299 for r in range(1, reps + 1)]
+    each = " ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(p50, per))
+    print(f"{label:16} {statistics.median(p50):8.2f} {statistics.median(per):17.2f}   {each}")
+PY
 fi

@@ -94,6 +94,7 @@
 #include "tools/alert_output.h"
 #include "mpi/delivery_merge.h"
 #include "mpi/mpi_commands.h"
+#include "mpi/rank_clocks.h"
 #include "mpi/rank_index.h"
 #include "tools/area_flags.h"
 #include "tools/cli_flags.h"
@@ -346,8 +347,11 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   if (f.by_info) extras.by_info = &info_lists;
   DeliveryLists lists;
   absl::Status ran = absl::ResourceExhaustedError("out of memory");
+  const bool print_work = RankClocks::Wanted();
+  const RankClocks clocks = print_work ? RankClocks::Now() : RankClocks();
   try {
     ran = delivery.Execute(**area, &lists, &summary, extras);
+    if (print_work) PrintRankWork(world.rank(), summary, clocks);
     if (ran.ok() && TestSeamIs("FANOUT_MPI_TEST_VERIFY_FAIL_RANK", world.rank())) {
       for (UserIdList& list : lists.shards) {
         if (!list.empty()) {

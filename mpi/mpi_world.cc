@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,15 @@ constexpr size_t kMaxMessage = 4096;
 }  // namespace
 
 MpiWorld::MpiWorld(int* argc, char*** argv) {
+  // A rank waiting in a collective yields its core instead of spinning on
+  // it, unless the user chose otherwise (`--mca mpi_yield_when_idle 0`
+  // reaches the rank as this variable, set). Open MPI yields by itself only
+  // when it sees more ranks than slots; with one rank per core of a host
+  // and oneTBB unbound (`--bind-to none`), a rank that finished its scan
+  // spins on a core the slowest rank's workers need, and the alert waits
+  // for its own spinning (bench/README.md, "Scaling on this machine").
+  // Other MPI implementations ignore the variable.
+  setenv("OMPI_MCA_mpi_yield_when_idle", "1", /*overwrite=*/0);
   int provided = 0;
   MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);

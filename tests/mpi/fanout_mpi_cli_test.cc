@@ -12,6 +12,8 @@
 
 #include <cstdlib>
 #include <random>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -230,6 +232,45 @@ TEST_P(FanoutMpiTest, BuildFromSharesWritesThePartsOfTheWholeFileBuild) {
     EXPECT_TRUE(std::equal(cells.begin(), cells.end(), run.cells.begin(), run.cells.end()));
     EXPECT_TRUE(std::equal(users.begin(), users.end(), run.users.begin(), run.users.end()));
   }
+}
+
+// FANOUT_MPI_RANK_TIMINGS (mpi/rank_clocks.h, read by bench/mpi_scale.sh):
+// one line per rank, whose users and matches add up to the job's, and the
+// same delivery as without it.
+TEST_P(FanoutMpiTest, RankTimingsReportEveryRanksShareOfTheWork) {
+  const std::string args = "alert --users " + Users() + " --fips 48 --shards 4 --force --out ";
+  Result plain = Mpi(GetParam(), args + Out("timings-plain"));
+  ASSERT_EQ(plain.rc, 0) << plain.err;
+  Result r = Mpi(GetParam(), args + Out("timings"), "FANOUT_MPI_RANK_TIMINGS=1");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ExpectSameDelivery(Out("timings-plain"), Out("timings"));
+  EXPECT_EQ(plain.err.find(" work: "), std::string::npos) << plain.err;
+
+  const std::regex line(
+      R"(rank (\d+) work: cover [\d.]+ plan [\d.]+ scan [\d.]+ cpu ([\d.]+) runq_wait ([\d.]+) ms; )"
+      R"(users (\d+) ranges \d+ interior \d+ tested \d+ matched (\d+); )"
+      R"(monotonic ([\d.]+) to ([\d.]+) s)");
+  std::set<int> ranks;
+  uint64_t users = 0, matched = 0;
+  for (auto it = std::sregex_iterator(r.err.begin(), r.err.end(), line);
+       it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    EXPECT_TRUE(ranks.insert(std::stoi(m[1])).second) << "rank " << m[1] << " twice";
+    EXPECT_GE(std::stod(m[2]), 0);
+    EXPECT_GE(std::stod(m[3]), 0);
+    users += std::stoull(m[4]);
+    matched += std::stoull(m[5]);
+    EXPECT_LE(std::stod(m[6]), std::stod(m[7]));
+  }
+  EXPECT_EQ(ranks.size(), static_cast<size_t>(GetParam())) << r.err;
+  if (!ranks.empty()) {
+    EXPECT_EQ(*ranks.begin(), 0);
+    EXPECT_EQ(*ranks.rbegin(), GetParam() - 1);
+  }
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(Out("timings") + "/summary.json"));
+  EXPECT_EQ(users, summary["work"]["index_users"].get<uint64_t>());
+  EXPECT_EQ(matched, summary["matched"].get<uint64_t>());
+  EXPECT_GT(matched, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3, 4),
