@@ -278,6 +278,12 @@ absl::Status RunApply(int argc, char** argv) {
                static_cast<unsigned long long>(st.log_bytes),
                static_cast<unsigned long long>(st.segments),
                static_cast<unsigned long long>(st.checkpoint_seq));
+  const double users = st.users > 0 ? double(st.users) : 1.0;
+  std::fprintf(stderr,
+               "memory: live index %.1f B/user; user attributes %.1f B/user (%llu users "
+               "with one)\n",
+               st.memory_bytes / users, st.attribute_bytes / users,
+               static_cast<unsigned long long>(st.attribute_users));
   return absl::OkStatus();
 }
 
