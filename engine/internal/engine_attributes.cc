@@ -17,8 +17,13 @@ namespace internal {
 
 namespace {
 
-constexpr uint64_t Pack(uint32_t updated_at, uint8_t lang) {
-  return uint64_t{updated_at} | (uint64_t{lang} << 32);
+uint64_t Hash(uint64_t user) {
+  // SplitMix64's finalizer of a salted id (not correlated with the shard
+  // hash, the unsalted one, nor the live index's slot table's).
+  uint64_t z = user ^ 0x3c6ef372fe94f82bULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 std::string LanguagesPath(const std::string& dir) {
@@ -26,6 +31,63 @@ std::string LanguagesPath(const std::string& dir) {
 }
 
 }  // namespace
+
+size_t AttributeTable::Home(uint64_t user) const {
+  return static_cast<size_t>((static_cast<unsigned __int128>(Hash(user)) * slots_.size()) >> 64);
+}
+
+size_t AttributeTable::Probe(uint64_t user) const {
+  size_t i = Home(user);
+  while (!slots_[i].empty() && slots_[i].user != user) i = Next(i);
+  return i;
+}
+
+bool AttributeTable::Find(uint64_t user, uint32_t* updated_at, uint8_t* lang) const {
+  if (size_ == 0) return false;
+  const Slot& s = slots_[Probe(user)];
+  if (s.empty()) return false;
+  *updated_at = s.updated_at;
+  *lang = s.lang;
+  return true;
+}
+
+void AttributeTable::Rehash(size_t capacity) {
+  std::vector<Slot> old(capacity, Slot{0, 0, 0});
+  old.swap(slots_);
+  for (const Slot& s : old) {
+    if (!s.empty()) slots_[Probe(s.user)] = s;
+  }
+}
+
+void AttributeTable::Reserve(size_t users) {
+  const size_t want = users + users / 3 + 16;  // a load of 0.75
+  if (want > slots_.size()) Rehash(want);
+}
+
+void AttributeTable::Set(uint64_t user, uint32_t updated_at, uint8_t lang) {
+  if ((size_ + 1) * 20 > slots_.size() * 17) Rehash(std::max<size_t>(16, slots_.size() * 3 / 2));
+  Slot& s = slots_[Probe(user)];
+  if (s.empty()) ++size_;
+  s = Slot{user, updated_at, lang};
+}
+
+void AttributeTable::Erase(uint64_t user) {
+  if (size_ == 0) return;
+  size_t i = Probe(user);
+  if (slots_[i].empty()) return;
+  --size_;
+  // Backward shift: move each later entry of the run whose home does not
+  // lie cyclically in (i, j] into the hole.
+  for (size_t j = Next(i);; j = Next(j)) {
+    if (slots_[j].empty()) break;
+    const size_t k = Home(slots_[j].user);
+    const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{0, 0, 0};
+}
 
 absl::StatusOr<std::unique_ptr<EngineAttributes>> EngineAttributes::Open(const std::string& dir) {
   std::unique_ptr<EngineAttributes> out(new EngineAttributes(dir));
@@ -122,15 +184,15 @@ absl::Status EngineAttributes::LoadCheckpoint(const SortedRun& run, const UserAt
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
   const size_t n = run.size();
-  values_.reserve(values_.size() + n);
+  values_.Reserve(values_.size() + n);
   for (size_t i = 0; i < n; ++i) {
     const uint8_t lang = attrs.has_lang() ? code_of[attrs.lang()[i]] : 0;
     const uint32_t t = attrs.has_updated_at() ? attrs.updated_at()[i] : 0;
     if (lang == 0 && t == 0) continue;
-    values_[run.users[i]] = Pack(t, lang);
+    values_.Set(run.users[i], t, lang);
     any_updated_at_ |= t != 0;
   }
-  if (!values_.empty()) nonempty_.store(true);
+  if (values_.size() > 0) nonempty_.store(true);
   return absl::OkStatus();
 }
 
@@ -165,7 +227,7 @@ absl::Status EngineAttributes::Apply(absl::Span<const LocationUpdate> updates,
   for (const LocationUpdate& u : updates) {
     const uint64_t user = u.user_id();
     if (u.kind == LocationUpdate::Kind::kRemove) {
-      if (!values_.empty()) values_.erase(user);
+      values_.Erase(user);
       continue;
     }
     if (u.lang > known) {
@@ -175,18 +237,18 @@ absl::Status EngineAttributes::Apply(absl::Span<const LocationUpdate> updates,
                                               " does not define (it has ", known, ")"));
     }
     uint8_t lang = u.lang;
-    if (lang == 0 && !values_.empty()) {
-      auto it = values_.find(user);
-      if (it != values_.end()) lang = static_cast<uint8_t>(it->second >> 32);
+    if (lang == 0) {
+      uint32_t t;
+      values_.Find(user, &t, &lang);
     }
     if (lang == 0 && u.updated_at == 0) {
-      if (!values_.empty()) values_.erase(user);
+      values_.Erase(user);
       continue;
     }
-    values_[user] = Pack(u.updated_at, lang);
+    values_.Set(user, u.updated_at, lang);
     any_updated_at_ |= u.updated_at != 0;
   }
-  if (!values_.empty()) nonempty_.store(true, std::memory_order_relaxed);
+  if (values_.size() > 0) nonempty_.store(true, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
@@ -200,19 +262,14 @@ size_t EngineAttributes::users() const {
 size_t EngineAttributes::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   // Slots of key and value plus a control byte each.
-  return values_.capacity() * (sizeof(uint64_t) * 2 + 1);
+  return values_.MemoryBytes();
 }
 
 void EngineAttributes::LookUp(const uint64_t* users, size_t n, Value* out) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   for (size_t i = 0; i < n; ++i) {
-    auto it = values_.find(users[i]);
-    if (it == values_.end()) {
-      out[i] = Value();
-    } else {
-      out[i].updated_at = static_cast<uint32_t>(it->second);
-      out[i].lang = static_cast<uint8_t>(it->second >> 32);
-    }
+    out[i] = Value();
+    values_.Find(users[i], &out[i].updated_at, &out[i].lang);
   }
 }
 

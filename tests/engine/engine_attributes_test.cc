@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
+#include "engine/internal/engine_attributes.h"
 #include "engine/internal/engine_directory.h"
 #include "engine/shard_policy.h"
 #include "engine/user_attributes.h"
@@ -263,6 +265,47 @@ TEST(EngineAttributesTest, AlertsMatchTheModelThroughMaintenanceCheckpointsAndRe
   EXPECT_TRUE(loaded->attributes->has_updated_at());
 }
 
+// The table against a std::map over random sets and erases (few distinct
+// ids, so runs, wrap-around and backward shifts are exercised; and ids
+// near 0 and 2^64).
+TEST(AttributeTableTest, MatchesAMapOnRandomOperations) {
+  for (uint64_t seed : {1, 2, 3}) {
+    std::mt19937_64 rng(seed);
+    internal::AttributeTable table;
+    std::map<uint64_t, std::pair<uint32_t, uint8_t>> model;
+    const uint64_t ids = seed == 1 ? 50 : 5000;
+    for (int step = 0; step < 200000; ++step) {
+      uint64_t id = rng() % ids;
+      if (id % 7 == 0) id = ~uint64_t{0} - id;
+      if (rng() % 3 == 0) {
+        table.Erase(id);
+        model.erase(id);
+      } else {
+        uint32_t t = static_cast<uint32_t>(rng() % 3);
+        uint8_t lang = static_cast<uint8_t>(rng() % 3);
+        if (t == 0 && lang == 0) t = 9;
+        table.Set(id, t, lang);
+        model[id] = {t, lang};
+      }
+      if (step % 997 == 0 || step == 199999) {
+        ASSERT_EQ(table.size(), model.size()) << step;
+        for (uint64_t k = 0; k < ids; ++k) {
+          for (uint64_t q : {k, ~uint64_t{0} - k}) {
+            uint32_t t = 0;
+            uint8_t lang = 0;
+            const bool found = table.Find(q, &t, &lang);
+            auto it = model.find(q);
+            ASSERT_EQ(found, it != model.end()) << q << " at step " << step;
+            if (found) {
+              ASSERT_EQ(std::make_pair(t, lang), it->second) << q;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(EngineAttributesTest, BadCodesAndRemovalsWithAttributesAreRefused) {
   testing::TempDir tmp;
   auto engine = Engine::Open(tmp.File("e"), TestOptions());
@@ -359,7 +402,9 @@ TEST(EngineAttributesTest, AlertsWhileUpdatesGoOn) {
     for (int round = 0; round < 60; ++round) {
       std::vector<LocationUpdate> updates = RandomUpdates(&rng, 500, 3000, 5);
       EXPECT_TRUE((*engine)->Apply(updates).ok());
-      if (round == 30) EXPECT_TRUE((*engine)->Checkpoint().ok());
+      if (round == 30) {
+        EXPECT_TRUE((*engine)->Checkpoint().ok());
+      }
     }
     done = true;
   });
