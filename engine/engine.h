@@ -109,6 +109,11 @@ namespace fanout {
 // entries in one pass, which become the live index's first base at the
 // last sequence number (a bulk replay: engine/internal/log_fold.h; the
 // state, numbers and report are those of applying the updates one by one).
+// The users' attributes (Engine::Apply, "User attributes") are restored
+// the same way in both replays: the checkpoint's attrs section (its
+// dictionary mapped onto the folder's `languages`, tags it lacks added),
+// then every replayed update in order; an update naming a language code
+// `languages` does not define is kDataLoss naming the segment.
 // No directory with no checkpoint is opened unless
 // EngineOptions::create_if_missing (then it starts empty, at sequence 0).
 //
