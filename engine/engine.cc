@@ -26,6 +26,7 @@
 #include "base/status_macros.h"
 #include "engine/alert_executor.h"
 #include "geo/alert_map.h"
+#include "engine/internal/engine_attributes.h"
 #include "engine/internal/engine_directory.h"
 #include "engine/internal/segment_log.h"
 #include "engine/internal/standing_tracker.h"
@@ -81,21 +82,36 @@ absl::StatusOr<std::unique_ptr<AlertArea>> ResolveRequestText(
   return std::move(resolved.area);
 }
 
-// Engine::Alert with the map or the covering asked for (AlertRequest):
-// the scan keeps the covering and the users' cells, the map and GeoJSON
-// are made before the sink is called, so the sink's summary has them.
-absl::Status AlertWithMap(const AlertExecutor& executor, const AlertArea& area,
-                          const AlertRequest& request, DeliverySink& sink,
-                          AlertSummary* summary) {
+// Engine::Alert with the map or the covering asked for (AlertRequest), or
+// with user attributes to apply (`attributes` not null: the executor runs
+// without them and EngineAttributes::FilterAndSplit applies max_age_s and
+// by_info to its lists): the scan keeps the covering and the users' cells,
+// the map and GeoJSON are made before the sink is called, so the sink's
+// summary has them.
+absl::Status AlertWithExtras(const AlertExecutor& executor, const AlertArea& area,
+                             const AlertRequest& request, DeliverySink& sink,
+                             AlertSummary* summary,
+                             const internal::EngineAttributes* attributes, bool max_age,
+                             uint64_t fresh_cutoff,
+                             const std::vector<std::string>& info_languages) {
   AreaCovering covering;
   std::vector<UserIdList> cells;
   AlertExecutor::Extras extras;
-  extras.covering = &covering;
+  const bool want_covering = request.map_svg || request.covering_geojson;
+  if (want_covering) extras.covering = &covering;
   if (request.map_svg) extras.cells = &cells;
   DeliveryLists lists;
   std::vector<DeliveryLists> by_info;
-  if (request.by_info) extras.by_info = &by_info;
+  if (request.by_info && attributes == nullptr) extras.by_info = &by_info;
   RETURN_IF_ERROR(executor.Execute(area, &lists, summary, extras));
+  if (attributes != nullptr) {
+    const int64_t t = absl::GetCurrentTimeNanos();
+    attributes->FilterAndSplit(
+        max_age, fresh_cutoff,
+        request.by_info ? absl::MakeConstSpan(info_languages) : absl::Span<const std::string>(),
+        &lists, request.map_svg ? &cells : nullptr, &by_info, summary);
+    summary->timings.scan_ms += (absl::GetCurrentTimeNanos() - t) * 1e-6;
+  }
   if (request.covering_geojson) summary->covering_geojson = CoveringToGeoJson(covering);
   if (request.map_svg) {
     AlertMapInput in;
@@ -176,6 +192,8 @@ class EngineImpl {
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
   absl::StatusOr<AlertSummary> Alert(const AlertRequest& request, DeliverySink& sink);
   absl::Status Checkpoint();
+  absl::StatusOr<uint8_t> LanguageCode(absl::string_view tag) { return attributes_->CodeOf(tag); }
+  std::vector<std::string> Languages() const { return attributes_->Languages(); }
   EngineStats GetStats() const;
   void RunMaintenance();
 
@@ -207,6 +225,8 @@ class EngineImpl {
   const EngineOptions options_;
   std::unique_ptr<DirectoryLock> lock_;
   std::unique_ptr<LiveIndex> live_;
+  // The users' attributes and the language dictionary (never null).
+  std::unique_ptr<EngineAttributes> attributes_;
   EngineOpenReport open_report_;
 
   // One checkpoint at a time.
@@ -250,6 +270,8 @@ EngineImpl::~EngineImpl() {
 absl::Status EngineImpl::Start(Recovered recovered, std::unique_ptr<DirectoryLock> lock) {
   lock_ = std::move(lock);
   live_ = std::move(recovered.live);
+  attributes_ = std::move(recovered.attributes);
+  RETURN_IF_ERROR(attributes_->Persist());  // tags a checkpoint brought
   open_report_ = std::move(recovered.state.report);
   standing_ = std::make_unique<StandingTracker>(
       dir_, [this] { return Now(); }, options_.sync == SyncPolicy::kBatch);
@@ -321,6 +343,7 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
           u.location.lat_e7, ", lng_e7 ", u.location.lng_e7));
     }
   }
+  RETURN_IF_ERROR(attributes_->Check(updates));
   RETURN_IF_ERROR(WaitForBacklog());
   // The standing alerts' area tests, before the write lock: appliers make
   // them in parallel, and the lock covers only the delivered records.
@@ -375,6 +398,8 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       return error_;
     }
     last = *applied;
+    // Checked before the log saw the batch: cannot fail here.
+    attributes_->Apply(updates).IgnoreError();
     // Users this batch brings into active standing alerts (their records
     // are written here, in sequence order; the sinks are called below).
     if (standing_->any_active()) {
@@ -482,7 +507,8 @@ absl::Status EngineImpl::Checkpoint() {
   }
   // Off every lock: updates and alerts go on. The view's sorted runs are
   // merged straight into the file (engine_directory.h).
-  RETURN_IF_ERROR(WriteCheckpointOfView(dir_, seq, snapshot, SnapshotMetadata{}));
+  RETURN_IF_ERROR(
+      WriteCheckpointOfView(dir_, seq, snapshot, SnapshotMetadata{}, attributes_.get()));
   snapshot = LiveView();  // let the runs it pinned go
   // The new checkpoint is durable: what it makes redundant can go.
   ASSIGN_OR_RETURN(DirectoryListing listing, ListEngineDirectory(dir_));
@@ -524,10 +550,21 @@ absl::StatusOr<AlertSummary> EngineImpl::Alert(const AlertRequest& request, Deli
   }
   if (request.by_info) options.info_languages = info_languages;
   RETURN_IF_ERROR(options.Validate());
+  // Attributes, when the engine holds any and the request reads them, are
+  // applied to the executor's lists (engine_attributes.h).
+  const bool with_attributes =
+      !attributes_->empty() && (request.max_age_s != 0 || request.by_info);
+  if (with_attributes) options.info_languages.clear();
   LiveView snapshot = live_->View();
   AlertExecutor executor(snapshot, options);
-  if (request.map_svg || request.covering_geojson) {
-    RETURN_IF_ERROR(AlertWithMap(executor, *area, request, sink, &summary));
+  if (with_attributes) {
+    const uint64_t cutoff = static_cast<uint64_t>(
+        std::max<int64_t>(0, options.as_of_unix_s - options.max_age_s));
+    RETURN_IF_ERROR(AlertWithExtras(executor, *area, request, sink, &summary, attributes_.get(),
+                                    options.max_age_s > 0, cutoff, info_languages));
+  } else if (request.map_svg || request.covering_geojson) {
+    RETURN_IF_ERROR(AlertWithExtras(executor, *area, request, sink, &summary, nullptr, false, 0,
+                                    info_languages));
   } else {
     RETURN_IF_ERROR(executor.Execute(*area, sink, &summary));
   }
@@ -546,6 +583,8 @@ EngineStats EngineImpl::GetStats() const {
   st.users = live.users;
   st.last_seq = live.last_seq;
   st.memory_bytes = live.memory_bytes;
+  st.attribute_users = attributes_->users();
+  st.attribute_bytes = attributes_->MemoryBytes();
   st.live = live;
   st.unfolded_updates = live.pending_updates + live.delta_entries;
   st.backlog_limit = std::max<uint64_t>(options_.backlog_min_updates,
@@ -797,6 +836,12 @@ absl::StatusOr<AlertSummary> Engine::Alert(const AlertRequest& request, Delivery
   return NoThrow([&]() -> absl::StatusOr<AlertSummary> { return impl_->Alert(request, sink); });
 }
 
+absl::StatusOr<uint8_t> Engine::LanguageCode(absl::string_view tag) {
+  return NoThrow([&]() -> absl::StatusOr<uint8_t> { return impl_->LanguageCode(tag); });
+}
+
+std::vector<std::string> Engine::Languages() const { return impl_->Languages(); }
+
 absl::Status Engine::Checkpoint() {
   return NoThrow([&]() -> absl::Status { return impl_->Checkpoint(); });
 }
@@ -846,13 +891,14 @@ std::vector<StandingAlertInfo> Engine::ListStanding() const {
 void Engine::RunMaintenanceForTesting() { impl_->RunMaintenance(); }
 
 absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& base,
-                                   const SnapshotMetadata& meta, bool replace) {
+                                   const SnapshotMetadata& meta, bool replace,
+                                   const UserAttributes* attributes) {
   return NoThrow([&]() -> absl::Status {
     RETURN_IF_ERROR(MakeDirectory(dir));
     ASSIGN_OR_RETURN(internal::DirectoryListing listing, internal::ListEngineDirectory(dir));
     const bool empty = listing.checkpoints.empty() && listing.segments.empty() &&
                        listing.temporaries.empty() && !listing.has_lock_file &&
-                       !listing.has_standing_journal &&
+                       !listing.has_standing_journal && !listing.has_languages &&
                        !listing.has_other_entries;
     if (!empty && !replace) {
       return absl::FailedPreconditionError(
@@ -864,12 +910,21 @@ absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& 
     for (const auto& f : listing.segments) names.push_back(f.name);
     for (const auto& t : listing.temporaries) names.push_back(t);
     if (listing.has_standing_journal) names.push_back(internal::kStandingJournalName);
+    if (listing.has_languages) names.push_back(internal::kLanguagesFileName);
     for (const std::string& name : names) {
       const std::string path = internal::JoinPath(dir, name);
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", path);
     }
     RETURN_IF_ERROR(SyncDirectory(dir));
-    return internal::WriteCheckpoint(dir, 0, base, meta);
+    if (attributes != nullptr && attributes->size() != base.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("attributes for ", attributes->size(),
+                                                     " users, but the index has ", base.size()));
+    }
+    // The checkpoint's dictionary becomes the engine's at its first Open.
+    return internal::WriteCheckpoint(dir, 0, base, meta,
+                                     attributes != nullptr && attributes->kinds().any()
+                                         ? attributes
+                                         : nullptr);
   });
 }
 
@@ -880,7 +935,10 @@ absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir,
     ASSIGN_OR_RETURN(internal::Recovered recovered,
                      internal::RecoverEngineDirectory(dir, live_options));
     EngineDirectoryState state = std::move(recovered.state);
-    if (materialise) state.index = internal::MaterialiseSnapshot(recovered.live->View());
+    if (materialise) {
+      state.index = internal::MaterialiseSnapshot(recovered.live->View());
+      state.attributes = recovered.attributes->AlignedTo(state.index->run());
+    }
     return state;
   });
 }

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/delivery.h"
@@ -21,6 +22,7 @@
 #include "engine/location_update.h"
 #include "engine/snapshot.h"
 #include "engine/standing_sink.h"
+#include "engine/user_attributes.h"
 #include "geo/alert_resolver.h"
 #include "geo/alert_text.h"
 
@@ -39,12 +41,17 @@ namespace fanout {
 //                                             S, so never rename one). Read by
 //                                             `fanout inspect FILE` and
 //                                             `fanout alert --index FILE`.
+//                                             Version 2 with an attrs
+//                                             section (its own dictionary)
+//                                             when the engine holds user
+//                                             attributes; else version 1.
 //   checkpoint-S.fo.tmp-PID-XXXXXXXX          a checkpoint being written
 //                                             (base/atomic_file.h); a dead
 //                                             writer's is removed on Open.
 //   log-FFFFFFFFFFFFFFFFFFFF.ful              an update-log segment
-//                                             (update_log.h, unchanged
-//                                             format) whose first update has
+//                                             (update_log.h: version 2,
+//                                             whose records carry the
+//                                             attributes) whose first update has
 //                                             sequence number F (the name);
 //                                             rolled at
 //                                             EngineOptions::segment_bytes and
@@ -56,6 +63,15 @@ namespace fanout {
 //                                             Rewritten compacted (atomic
 //                                             rename) at Open and at each
 //                                             Checkpoint; appended between.
+//   languages                                 the engine's language
+//                                             dictionary: one normalised
+//                                             BCP-47 tag a line, line k
+//                                             defining code k
+//                                             (Engine::LanguageCode).
+//                                             Rewritten atomically when a
+//                                             tag is added, before its code
+//                                             is returned; only ever grows.
+//                                             Missing: no tag yet.
 //   LOCK                                      empty; an exclusive flock on it
 //                                             while an Engine has the folder
 //                                             open (a second Open fails with
@@ -93,6 +109,11 @@ namespace fanout {
 // entries in one pass, which become the live index's first base at the
 // last sequence number (a bulk replay: engine/internal/log_fold.h; the
 // state, numbers and report are those of applying the updates one by one).
+// The users' attributes (Engine::Apply, "User attributes") are restored
+// the same way in both replays: the checkpoint's attrs section (its
+// dictionary mapped onto the folder's `languages`, tags it lacks added),
+// then every replayed update in order; an update naming a language code
+// `languages` does not define is kDataLoss naming the segment.
 // No directory with no checkpoint is opened unless
 // EngineOptions::create_if_missing (then it starts empty, at sequence 0).
 //
@@ -164,18 +185,17 @@ struct AlertRequest {
   bool covering_geojson = false;
   // Freshness (AlertExecutor::Options::max_age_s): leave out users whose
   // updated_at is older than this many seconds at the alert's time. 0: off.
-  // The engine's live index keeps no user attributes yet, so today every
-  // user counts as "no updated_at" and is kept (summary.unknown_age_kept);
-  // a static index with attributes applies it (`fanout alert --index`).
-  // DEFAULT: 0. REQUIRES: >= 0.
+  // An Engine reads each user's updated_at as the updates (and the
+  // checkpoint) gave it (Engine::Apply, "User attributes"); users without
+  // one are kept (summary.unknown_age_kept). DEFAULT: 0. REQUIRES: >= 0.
   int64_t max_age_s = 0;
   // The alert's time for max_age_s. DEFAULT: unset: the CAP <sent> when
   // the text has one, else the engine's clock.
   std::optional<int64_t> as_of_unix_s;
   // By language (AlertExecutor::Options::info_languages): the sink's
   // DeliverByInfo receives the lists split by the text's info blocks
-  // (ResolvedAlert::info_languages) and summary.by_info counts them. With
-  // no attributes in the live index every user gets block 0 (see above).
+  // (ResolvedAlert::info_languages) and summary.by_info counts them, by
+  // each user's language (MatchInfoBlock); a user without one gets block 0.
   // DEFAULT: false.
   bool by_info = false;
 };
@@ -294,6 +314,11 @@ struct EngineStats {
   uint64_t last_seq = 0;        // the last acknowledged (or being acknowledged) update
   uint64_t checkpoint_seq = 0;  // of the newest checkpoint on disk
   uint64_t memory_bytes = 0;    // the live index (LiveIndex::Stats::memory_bytes)
+  // User attributes (Engine::Apply, "User attributes"): the users that
+  // have one, and the memory that holds them (besides memory_bytes; 0 for
+  // an engine never given any).
+  uint64_t attribute_users = 0;
+  uint64_t attribute_bytes = 0;
   LiveIndex::Stats live;        // the live index's own figures (merges, freezes, ...)
   uint64_t log_bytes = 0;       // segments after the newest checkpoint
   uint64_t segments = 0;
@@ -362,11 +387,38 @@ class Engine {
   // Applies `updates` atomically (an alert sees all of them or none) with
   // consecutive sequence numbers, and returns the last one's once the batch
   // is durable per options.sync. kInvalidArgument naming the position for
-  // an upsert with coordinates out of range or an unknown kind (nothing
+  // an upsert with coordinates out of range, an unknown kind, a language
+  // code LanguageCode did not give, or a removal with attributes (nothing
   // applied); kResourceExhausted under backpressure (nothing applied);
   // the log's error (kInternal, naming the file) when writing fails. An
   // empty batch returns the last sequence number.
+  //
+  // User attributes (user_attributes.h; what AlertRequest::max_age_s and
+  // by_info read), carried by upserts (LocationUpdate::updated_at, lang):
+  //  - updated_at goes with the location: an upsert sets the user's to its
+  //    own, and one without (0) leaves the user with none (kept by
+  //    max_age_s as "unknown age"): a new fix never keeps an older fix's
+  //    time, which would make it look stale.
+  //  - the language is a profile fact that rarely comes with a fix: an
+  //    upsert without one (lang 0) keeps the user's language; one with a
+  //    code sets it. There is no "clear": remove the user and add it again.
+  //  - a removal forgets both; a user added again starts with none.
+  // An engine never given an attribute (by updates or by its checkpoint)
+  // holds nothing for them and its update path only reads the two fields.
+  // Alerts read the attributes of the newest applied update, which may be
+  // newer than the alert's view of locations (engine_attributes.h).
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
+
+  // The code of a language tag for LocationUpdate::lang: the tag is
+  // normalised (NormalizeLanguageTag: "EN-us" and "en-US" are one code),
+  // and a tag new to the engine gets the next code, written to the
+  // folder's `languages` file before it is returned (codes are stable for
+  // the folder's life). kInvalidArgument for a bad tag, or past
+  // UserAttributes::kMaxLanguages tags; the file's error when it cannot be
+  // written. Takes a lock; callers cache the codes they use.
+  absl::StatusOr<uint8_t> LanguageCode(absl::string_view tag);
+  // The dictionary: code k is element k - 1.
+  std::vector<std::string> Languages() const;
 
   // Resolves the request's text (DESIGN §3, geo/), finds every user inside
   // at one consistent state, and hands the lists to `sink`.
@@ -434,13 +486,16 @@ class Engine {
 };
 
 // Makes `dir` an engine folder whose state at sequence 0 is `base`: writes
-// checkpoint 0 (`meta` as for WriteSnapshot). `dir` is created when missing
+// checkpoint 0 (`meta` as for WriteSnapshot), with `attributes` (parallel
+// to base.run(), AlignAttributes; null or without columns: none) as its
+// attrs section, whose dictionary becomes the engine's at the first Open. `dir` is created when missing
 // (its parent must exist). An existing folder holding anything is refused
 // (kFailedPrecondition naming it) unless `replace`; then the engine files
 // in it (checkpoints, segments, temporaries, LOCK) are removed first, and
 // anything else is left.
 absl::Status CreateEngineDirectory(const std::string& dir, const LocationIndex& base,
-                                   const SnapshotMetadata& meta, bool replace);
+                                   const SnapshotMetadata& meta, bool replace,
+                                   const UserAttributes* attributes = nullptr);
 
 // A read-only look at an engine folder: what Open would recover, without
 // changing a file (no torn tail cut, no stray removed, no lock taken: a
@@ -458,6 +513,10 @@ struct EngineDirectoryState {
   // The recovered state, when asked for (ReadEngineDirectory's
   // `materialise`): every user at last_seq, sorted, as a static index.
   std::unique_ptr<LocationIndex> index;
+  // With `index`: its users' attributes (Engine::Apply, "User
+  // attributes"), parallel to index->run(); null when the engine holds
+  // none.
+  std::shared_ptr<const UserAttributes> attributes;
 };
 absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir,
                                                          bool materialise);

@@ -56,6 +56,8 @@ constexpr uint64_t kFrameOverhead = kUpdateLogFrameHeaderSize + kUpdateLogFrameT
 static_assert(sizeof(LocationUpdate) == kUpdateLogRecordSize, "record layout");
 static_assert(offsetof(LocationUpdate, location) == 0, "record layout");
 static_assert(offsetof(LocationUpdate, kind) == 16, "record layout");
+static_assert(offsetof(LocationUpdate, lang) == 17 && offsetof(LocationUpdate, updated_at) == 20,
+              "record layout");
 static_assert(offsetof(UserRecord, lat_e7) == 8 && offsetof(UserRecord, lng_e7) == 12,
               "record layout");
 static_assert(std::is_trivially_copyable<LocationUpdate>::value, "record layout");
@@ -104,10 +106,10 @@ absl::Status CheckFileHeader(const std::string& path, absl::string_view bytes) {
   if (h.checksum != XXH3_64bits(&h, offsetof(FileHeader, checksum))) {
     return Damaged(path, "file header checksum mismatch (bytes 0-63 damaged)");
   }
-  if (h.version != kUpdateLogVersion) {
+  if (h.version < kUpdateLogOldestVersion || h.version > kUpdateLogVersion) {
     return Damaged(path, absl::StrCat("format version ", h.version,
                                       " is not supported (this build reads ",
-                                      kUpdateLogVersion, ")"));
+                                      kUpdateLogOldestVersion, " to ", kUpdateLogVersion, ")"));
   }
   if (h.header_size != kUpdateLogHeaderSize || h.record_size != kUpdateLogRecordSize) {
     return Damaged(path, absl::StrCat("header size ", h.header_size, " / record size ",
@@ -158,9 +160,8 @@ uint64_t FindValidFrameAfter(absl::string_view file, uint64_t offset) {
 std::string RecordProblem(const char* r) {
   const uint8_t kind = static_cast<uint8_t>(r[16]);
   if (kind > 1) return absl::StrCat("invalid kind ", kind);
-  for (int b = 17; b < 24; ++b) {
-    if (r[b] != 0) return "nonzero padding";
-  }
+  if (r[18] != 0 || r[19] != 0) return "nonzero padding";
+  if (kind == 1 && LoadU64(r + 16) != 1) return "a removal with attributes";
   return absl::StrCat("coordinates out of range (lat_e7 ", LoadI32(r + 8), ", lng_e7 ",
                       LoadI32(r + 12), ")");
 }
@@ -169,8 +170,12 @@ std::string RecordProblem(const char* r) {
 uint64_t FirstInvalidRecord(const char* p, uint64_t count) {
   for (uint64_t i = 0; i < count; ++i) {
     const char* r = p + i * kUpdateLogRecordSize;
-    // Kind (0 or 1) and the 7 padding bytes, as one little-endian word.
-    const bool ok = LoadU64(r + 16) <= 1 && ValidLatLng(LoadI32(r + 8), LoadI32(r + 12));
+    // Kind (0 or 1), lang, padding and updated_at as one little-endian
+    // word: an upsert has kind 0 and padding 0 (any lang and updated_at),
+    // a removal is exactly 1.
+    const uint64_t w = LoadU64(r + 16);
+    const bool ok = ((w & 0xFFFF00FFull) == 0 || w == 1) &&
+                    ValidLatLng(LoadI32(r + 8), LoadI32(r + 12));
     if (!ok) return i;
   }
   return count;
@@ -406,7 +411,8 @@ absl::Status UpdateLogWriter::Append(uint64_t first_seq, absl::Span<const Locati
       const bool remove = u.kind == LocationUpdate::Kind::kRemove;
       const int32_t lat = remove ? 0 : u.location.lat_e7;
       const int32_t lng = remove ? 0 : u.location.lng_e7;
-      const uint64_t kind_and_padding = remove ? 1 : 0;
+      const uint64_t kind_and_padding =
+          remove ? 1 : (uint64_t{u.lang} << 8) | (uint64_t{u.updated_at} << 32);
       std::memcpy(r, &u.location.user_id, 8);
       std::memcpy(r + 8, &lat, 4);
       std::memcpy(r + 12, &lng, 4);

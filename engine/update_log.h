@@ -24,12 +24,15 @@ namespace fanout {
 // (which records the last sequence number it holds) and replays the log's
 // updates with a larger sequence number.
 //
-// Layout, version 1, all integers little-endian:
+// Layout, version 2 (version 1 differs only in the record bytes +17..+23,
+// which it writes 0: a version-1 log reads as a version-2 log whose
+// updates carry no attributes), all integers little-endian:
 //
 //   offset  size  field
 //   --- file header (64 bytes) -------------------------------------------
 //   0       8     magic "FOULOG\0\0"
-//   8       4     format version (1). Stays at this offset in every version.
+//   8       4     format version (2; 1 still read). Stays at this offset in
+//                 every version.
 //   12      4     header size (64)
 //   16      4     record size (24)
 //   20      36    reserved, 0 when written (covered by the checksum)
@@ -45,7 +48,11 @@ namespace fanout {
 //                   +8  4  i32 lat_e7  (user_record.h ranges)
 //                   +12 4  i32 lng_e7
 //                   +16 1  kind: 0 upsert, 1 remove (location_update.h)
-//                   +17 7  padding, 0
+//                   +17 1  lang: a code of the engine's language
+//                          dictionary, 0 not given (engine.h)
+//                   +18 2  padding, 0
+//                   +20 4  u32 updated_at, Unix seconds, 0 not given
+//                 (a removal has lang and updated_at 0)
 //   +24+24N 8     XXH3-64 of frame bytes [+0, +24+24N) (header and records)
 //
 // A frame is 32 + 24*N bytes; every frame starts at a multiple of 8. The
@@ -71,7 +78,8 @@ namespace fanout {
 //     byte offset: a frame that fails a checksum while a valid frame
 //     (header and checksum) starts somewhere after it; and any frame whose
 //     checksums pass but whose content is wrong (a count out of range, a
-//     kind other than 0 or 1, coordinates out of range, nonzero padding,
+//     kind other than 0 or 1, coordinates out of range, nonzero padding or
+//     a removal with attributes,
 //     first_seq 0, a sequence overflow, or a first_seq that does not follow
 //     the previous frame). Checksums that pass rule out a torn write, so such
 //     a frame is refused even when it is the last one.
@@ -79,7 +87,12 @@ namespace fanout {
 // its first call of `apply`, so on kDataLoss nothing was applied.
 inline constexpr char kUpdateLogMagic[8] = {'F', 'O', 'U', 'L', 'O', 'G', '\0', '\0'};
 inline constexpr char kUpdateLogFrameMagic[4] = {'F', 'O', 'F', 'R'};
-inline constexpr uint32_t kUpdateLogVersion = 1;
+inline constexpr uint32_t kUpdateLogVersion = 2;
+// The oldest version still read. A version-1 file that this build appends
+// to keeps its header: its new records may then carry attributes, which a
+// build that reads only version 1 refuses as nonzero padding (kDataLoss,
+// never a silent misreading).
+inline constexpr uint32_t kUpdateLogOldestVersion = 1;
 inline constexpr uint32_t kUpdateLogHeaderSize = 64;
 inline constexpr uint32_t kUpdateLogRecordSize = 24;
 inline constexpr uint32_t kUpdateLogFrameHeaderSize = 24;

@@ -5,9 +5,11 @@
 // Applies an updates file to an engine folder (DESIGN §7), in file order:
 // update k of the file (1-based) gets sequence number last_seq + k, where
 // last_seq is the folder's when the command starts. The file is either CSV
-// (header `user_id,lat,lng`, further columns ignored; empty lat and lng
-// remove the user) or the binary users format (`.bin`: every record an
-// upsert). Updates go in batches of N; after each batch is durable per
+// (header `user_id,lat,lng`, then optional `lang` and `updated_at` columns
+// read as in a users CSV (empty: not given), further columns ignored;
+// empty lat and lng remove the user) or the binary users format (`.bin`:
+// every record an upsert, with the file's attributes when it has them).
+// What an update's attributes do: Engine::Apply, "User attributes". Updates go in batches of N; after each batch is durable per
 // --sync, `acked SEQ` is printed on stdout and flushed, so a supervisor
 // that reads it knows exactly what survives a crash. A bad row is refused
 // naming its line, and nothing of its batch is applied (earlier batches
@@ -22,12 +24,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/file_io.h"
 #include "base/status_macros.h"
 #include "engine/engine.h"
+#include "engine/user_attributes.h"
 #include "engine/users_binary.h"
 #include "engine/users_input.h"
 #include "tools/cli_flags.h"
@@ -51,6 +56,41 @@ bool ParseDouble(absl::string_view s, double* v) {
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*v);
 }
 
+// updated_at as the users CSV reads it (users_csv.cc): Unix seconds,
+// empty or 0 for none.
+bool ParseUpdatedAt(absl::string_view s, uint32_t* out, std::string* reason) {
+  if (s.empty()) {
+    *out = 0;
+    return true;
+  }
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v > UINT32_MAX) {
+    *reason = absl::StrCat("updated_at ", QuoteForMessage(s),
+                           " is not Unix seconds in [0, 4294967295] (empty or 0: unknown)");
+    return false;
+  }
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+// A language tag's engine code (Engine::LanguageCode), cached by tag.
+class LanguageCodes {
+ public:
+  explicit LanguageCodes(Engine* engine) : engine_(engine) {}
+  absl::StatusOr<uint8_t> Of(const std::string& tag) {
+    auto it = codes_.find(tag);
+    if (it != codes_.end()) return it->second;
+    ASSIGN_OR_RETURN(uint8_t code, engine_->LanguageCode(tag));
+    codes_.emplace(tag, code);
+    return code;
+  }
+
+ private:
+  Engine* const engine_;
+  absl::flat_hash_map<std::string, uint8_t> codes_;
+};
+
 // Reads a CSV updates file a line at a time.
 class CsvUpdates {
  public:
@@ -72,13 +112,18 @@ class CsvUpdates {
           absl::StrCat(path, ":1: the header must start with user_id,lat,lng"));
     }
     r->columns_ = cols.size();
+    for (size_t c = 3; c < cols.size(); ++c) {
+      const std::string lower = absl::AsciiStrToLower(cols[c]);
+      if (lower == "lang" && r->lang_col_ < 0) r->lang_col_ = static_cast<int>(c);
+      if (lower == "updated_at" && r->updated_col_ < 0) r->updated_col_ = static_cast<int>(c);
+    }
     return r;
   }
   ~CsvUpdates() { std::fclose(f_); }
 
   // Up to `n` updates into `out` (cleared first); kInvalidArgument naming
   // the line of the first bad row. `out` empty at the end of the file.
-  absl::Status Next(size_t n, std::vector<LocationUpdate>* out) {
+  absl::Status Next(size_t n, std::vector<LocationUpdate>* out, LanguageCodes* codes) {
     out->clear();
     std::string line;
     while (out->size() < n && ReadLine(&line)) {
@@ -103,7 +148,28 @@ class CsvUpdates {
       if (!ParseDouble(cols[2], &lng)) return bad("lng is not a number (leave lat and lng empty to remove the user)");
       if (lat < -90 || lat > 90) return bad("lat out of [-90, 90]");
       if (lng < -180 || lng > 180) return bad("lng out of [-180, 180]");
-      out->push_back(LocationUpdate::Upsert(UserRecord::FromDegrees(id, lat, lng)));
+      LocationUpdate u = LocationUpdate::Upsert(UserRecord::FromDegrees(id, lat, lng));
+      if (lang_col_ >= 0) {
+        absl::string_view text = absl::StripAsciiWhitespace(cols[lang_col_]);
+        if (!text.empty()) {
+          absl::StatusOr<std::string> tag = NormalizeLanguageTag(text);
+          if (!tag.ok()) {
+            return bad(absl::StrCat("column ", lang_col_ + 1, " (lang): ", tag.status().message()));
+          }
+          absl::StatusOr<uint8_t> code = codes->Of(*tag);
+          if (!code.ok()) {
+            return bad(absl::StrCat("column ", lang_col_ + 1, " (lang): ", code.status().message()));
+          }
+          u.lang = *code;
+        }
+      }
+      if (updated_col_ >= 0) {
+        std::string why;
+        if (!ParseUpdatedAt(absl::StripAsciiWhitespace(cols[updated_col_]), &u.updated_at, &why)) {
+          return bad(absl::StrCat("column ", updated_col_ + 1, " (updated_at): ", why));
+        }
+      }
+      out->push_back(u);
     }
     if (std::ferror(f_)) return ErrnoError("cannot read", path_);
     return absl::OkStatus();
@@ -129,6 +195,7 @@ class CsvUpdates {
   const std::string path_;
   FILE* const f_;
   size_t columns_ = 3;
+  int lang_col_ = -1, updated_col_ = -1;  // 0-based; -1: absent
   uint64_t line_ = 0;
 };
 
@@ -165,17 +232,31 @@ absl::Status RunApply(int argc, char** argv) {
   const int64_t apply_start = absl::GetCurrentTimeNanos();
   uint64_t applied = 0, last = opened.last_seq;
   std::vector<LocationUpdate> updates;
+  LanguageCodes codes(engine.get());
+  // A binary file's attributes: its language codes as the engine's.
+  std::shared_ptr<const UserAttributes> file_attrs = binary ? binary->attributes() : nullptr;
+  std::vector<uint8_t> code_of(256, 0);
+  if (file_attrs != nullptr) {
+    for (size_t c = 1; c <= file_attrs->languages().size(); ++c) {
+      ASSIGN_OR_RETURN(code_of[c], codes.Of(file_attrs->languages()[c - 1]));
+    }
+  }
   size_t offset = 0;
   while (true) {
     if (binary != nullptr) {
       absl::Span<const UserRecord> records = binary->records();
       updates.clear();
       for (; offset < records.size() && updates.size() < batch; ++offset) {
-        updates.push_back(LocationUpdate::Upsert(records[offset]));
+        LocationUpdate u = LocationUpdate::Upsert(records[offset]);
+        if (file_attrs != nullptr && file_attrs->has_lang()) u.lang = code_of[file_attrs->lang()[offset]];
+        if (file_attrs != nullptr && file_attrs->has_updated_at()) {
+          u.updated_at = file_attrs->updated_at()[offset];
+        }
+        updates.push_back(u);
       }
       RETURN_IF_ERROR(binary->CheckIntact());
     } else {
-      RETURN_IF_ERROR(csv->Next(batch, &updates));
+      RETURN_IF_ERROR(csv->Next(batch, &updates, &codes));
     }
     if (updates.empty()) break;
     ASSIGN_OR_RETURN(last, engine->Apply(updates));
@@ -197,6 +278,12 @@ absl::Status RunApply(int argc, char** argv) {
                static_cast<unsigned long long>(st.log_bytes),
                static_cast<unsigned long long>(st.segments),
                static_cast<unsigned long long>(st.checkpoint_seq));
+  const double users = st.users > 0 ? double(st.users) : 1.0;
+  std::fprintf(stderr,
+               "memory: live index %.1f B/user; user attributes %.1f B/user (%llu users "
+               "with one)\n",
+               st.memory_bytes / users, st.attribute_bytes / users,
+               static_cast<unsigned long long>(st.attribute_users));
   return absl::OkStatus();
 }
 

@@ -7,7 +7,8 @@
 // readers see the old file or the new one, never a torn one. With --dir,
 // makes an engine folder (engine/engine.h) whose checkpoint at sequence 0
 // is that snapshot; a folder that holds anything is refused unless --force
-// (which replaces the engine files in it).
+// (which replaces the engine files in it). The users file's attributes
+// (lang, updated_at) are kept in both.
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -99,11 +100,10 @@ absl::Status RunBuild(int argc, char** argv) {
   SnapshotWriteOptions write_options;
   write_options.show_progress = progress;
   if (engine_dir) {
-    if (built.attributes != nullptr) {
-      std::fprintf(stderr, "note: the engine folder keeps no user attributes (lang, updated_at); "
-                           "they are dropped\n");
-    }
-    RETURN_IF_ERROR(CreateEngineDirectory(out, index, meta, flags.Has("force")));
+    // The users' attributes go into checkpoint 0 (its dictionary becomes
+    // the engine's at the first Open).
+    RETURN_IF_ERROR(
+        CreateEngineDirectory(out, index, meta, flags.Has("force"), built.attributes.get()));
   } else {
     RETURN_IF_ERROR(WriteSnapshot(out, index, meta, write_options, built.attributes.get()));
   }

@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(
     summary->alert_info.emplace_back("engine_dir", dir);
     summary->alert_info.emplace_back("last_seq", std::to_string(state.last_seq));
     summary->alert_info.emplace_back("checkpoint_seq", std::to_string(state.report.checkpoint_seq));
+    if (attributes != nullptr) *attributes = std::move(state.attributes);
     return std::move(state.index);
   }
   if (flags.Has("index")) {

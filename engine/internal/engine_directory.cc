@@ -112,7 +112,10 @@ absl::StatusOr<DirectoryListing> ListEngineDirectory(const std::string& dir) {
       out.has_lock_file = true;
     } else if (name == kStandingJournalName) {
       out.has_standing_journal = true;
+    } else if (name == kLanguagesFileName) {
+      out.has_languages = true;
     } else if ((absl::StartsWith(name, kCheckpointPrefix) ||
+                absl::StartsWith(name, kLanguagesFileName) ||
                 absl::StartsWith(name, kSegmentPrefix) ||
                 absl::StartsWith(name, kStandingJournalName)) &&
                absl::StrContains(name, ".tmp-")) {
@@ -158,6 +161,13 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     return NameFile(st, report.checkpoint_path);
   }
   report.checkpoint_users = loaded->index->size();
+  ASSIGN_OR_RETURN(out.attributes, EngineAttributes::Open(dir));
+  if (loaded->attributes != nullptr) {
+    absl::Status st = out.attributes->LoadCheckpoint(loaded->index->run(), *loaded->attributes);
+    if (!st.ok()) {
+      return absl::DataLossError(absl::StrCat(report.checkpoint_path, ": ", st.message()));
+    }
+  }
   // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
   // that appears twice (with the bulk replay, in the first base: a user
   // the checkpoint held twice and the log then moved or removed has both
@@ -197,6 +207,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   // caller).
   auto take = [&](uint64_t first_seq, absl::Span<const LocationUpdate> updates,
                   const std::string& path) -> absl::Status {
+    RETURN_IF_ERROR(out.attributes->Apply(updates, path));
     if (fold != nullptr) {
       fold->Add(updates);
       return absl::OkStatus();
@@ -302,7 +313,15 @@ std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot) {
 }
 
 absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const LiveView& view,
-                                   const SnapshotMetadata& meta) {
+                                   const SnapshotMetadata& meta,
+                                   const EngineAttributes* attributes) {
+  if (attributes != nullptr && !attributes->empty()) {
+    std::unique_ptr<LocationIndex> index = MaterialiseVisible(view);
+    std::shared_ptr<const UserAttributes> aligned = attributes->AlignedTo(index->run());
+    SnapshotMetadata m = meta;
+    m.input_rows = index->size();
+    return WriteCheckpoint(dir, seq, *index, m, aligned.get());
+  }
   VisibleColumns columns(view);
   SnapshotWriteOptions options;
   options.input_rows_are_users = true;
@@ -312,8 +331,9 @@ absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const L
 }
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,
-                             const SnapshotMetadata& meta) {
-  RETURN_IF_ERROR(WriteSnapshot(JoinPath(dir, CheckpointName(seq)), index, meta));
+                             const SnapshotMetadata& meta, const UserAttributes* attributes) {
+  RETURN_IF_ERROR(
+      WriteSnapshot(JoinPath(dir, CheckpointName(seq)), index, meta, {}, attributes));
   return SyncDirectory(dir);
 }
 

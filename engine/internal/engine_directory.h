@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/engine.h"
+#include "engine/internal/engine_attributes.h"
 #include "engine/live_index.h"
 #include "engine/location_index.h"
 
@@ -39,6 +40,7 @@ struct DirectoryListing {
   std::vector<std::string> temporaries;  // "<engine file>.tmp-..."
   bool has_lock_file = false;
   bool has_standing_journal = false;  // standing.fsj
+  bool has_languages = false;  // languages (engine_attributes.h)
   bool has_other_entries = false;  // anything not an engine file
 };
 // kNotFound when `dir` does not exist; kInvalidArgument when it is not a
@@ -48,6 +50,9 @@ absl::StatusOr<DirectoryListing> ListEngineDirectory(const std::string& dir);
 // A live index recovered from a folder (engine.h, "Open (recovery)").
 struct Recovered {
   std::unique_ptr<LiveIndex> live;
+  // The users' attributes (the checkpoint's, then the log's) and the
+  // language dictionary; never null.
+  std::unique_ptr<EngineAttributes> attributes;
   EngineDirectoryState state;  // report, last_seq, segments replayed
   // The segments replayed, in order (the last one is appended to next,
   // unless it cannot continue at last_seq + 1: see `last_segment_usable`).
@@ -88,15 +93,19 @@ std::unique_ptr<LocationIndex> MaterialiseSnapshot(const LiveView& snapshot);
 // Writes `index` as the checkpoint of `seq` in `dir` (atomically; the
 // folder is fsynced).
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq, const LocationIndex& index,
-                             const SnapshotMetadata& meta);
+                             const SnapshotMetadata& meta,
+                             const UserAttributes* attributes = nullptr);
 
 // Writes the users visible in `view` as the checkpoint of `seq` in `dir`,
 // merged from the view's sorted runs straight into the file (no copy of
 // the columns in memory; WriteSnapshotStreamed), atomically; the folder is
 // fsynced. meta.input_rows becomes the number of users, as
-// WriteCheckpoint's callers set it.
+// WriteCheckpoint's callers set it. With `attributes` not empty the users
+// are materialised instead (16 bytes each) and written with an attrs
+// section (snapshot version 2) aligned from them.
 absl::Status WriteCheckpointOfView(const std::string& dir, uint64_t seq, const LiveView& view,
-                                   const SnapshotMetadata& meta);
+                                   const SnapshotMetadata& meta,
+                                   const EngineAttributes* attributes = nullptr);
 
 }  // namespace internal
 }  // namespace fanout

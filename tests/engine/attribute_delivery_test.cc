@@ -352,8 +352,9 @@ TEST(AttributeDeliveryTest, SinkReceivesTheSplit) {
   EXPECT_TRUE(AlertExecutor(*pop.index, options).Execute(area, callback, &summary).ok());
 }
 
-// The Engine's requests take the features too; its live index keeps no
-// attributes, so everyone counts as having none: kept, and in block 0.
+// The Engine's requests take the features too; an engine never given
+// attributes counts everyone as having none: kept, and in block 0
+// (engine_attributes_test.cc has engines with them).
 TEST(AttributeDeliveryTest, EngineRequestsWithoutLiveAttributes) {
   testing::TempDir tmp;
   EngineOptions o;

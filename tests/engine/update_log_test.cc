@@ -126,7 +126,7 @@ TEST(UpdateLogTest, FormatIsAsDocumented) {
   EXPECT_EQ(b.substr(0, 8), std::string("FOULOG\0\0", 8));
   uint32_t u32[3];
   std::memcpy(u32, &b[8], 12);
-  EXPECT_EQ(u32[0], 1u);   // version
+  EXPECT_EQ(u32[0], 2u);   // version
   EXPECT_EQ(u32[1], 64u);  // header size
   EXPECT_EQ(u32[2], 24u);  // record size
   EXPECT_EQ(b.substr(20, 36), std::string(36, '\0'));
@@ -154,6 +154,71 @@ TEST(UpdateLogTest, FormatIsAsDocumented) {
   EXPECT_EQ(b.substr(128, 8), std::string("\1\0\0\0\0\0\0\0", 8));
   std::memcpy(&v, &b[136], 8);
   EXPECT_EQ(v, XXH3_64bits(b.data() + 64, 72));
+}
+
+TEST(UpdateLogTest, AttributesAreInTheRecordAndRoundTrip) {
+  TempDir dir;
+  const std::string path = dir.File("u.log");
+  std::vector<LocationUpdate> batch = {
+      LocationUpdate::Upsert({7, -5, 7}, /*updated_at=*/0xA1B2C3D4u, /*lang=*/9),
+      LocationUpdate::Upsert({8, 1, 2}, /*updated_at=*/0, /*lang=*/3),
+      LocationUpdate::Upsert({9, 1, 2}, /*updated_at=*/12345, /*lang=*/0),
+      LocationUpdate::Remove(7)};
+  {
+    auto w = OpenOrDie(path);
+    ASSERT_TRUE(w->Append(1, batch).ok());
+  }
+  const std::string b = ReadFileOrEmpty(path);
+  // Record 0 at 64 + 24: kind at +16, lang at +17, padding, updated_at at +20.
+  EXPECT_EQ(b.substr(88 + 16, 8), std::string("\0\x09\0\0\xD4\xC3\xB2\xA1", 8));
+  std::vector<LocationUpdate> read;
+  ASSERT_TRUE(ReplayUpdateLog(path, 0, [&](uint64_t, absl::Span<const LocationUpdate> u) {
+                read.insert(read.end(), u.begin(), u.end());
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_EQ(read.size(), batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(read[i].user_id(), batch[i].user_id()) << i;
+    EXPECT_EQ(read[i].kind, batch[i].kind) << i;
+    EXPECT_EQ(read[i].lang, batch[i].lang) << i;
+    EXPECT_EQ(read[i].updated_at, batch[i].updated_at) << i;
+  }
+  // A removal never carries attributes: one that does is damage.
+  std::string bad = b;
+  bad[64 + 24 + 3 * 24 + 17] = 2;
+  ResealFrame(&bad, 64, 4);
+  WriteFileOrDie(path, bad);
+  ExpectDataLoss(Replay(path).status(), "a removal with attributes");
+}
+
+// A log written before attributes existed (version 1 header, records with
+// zeros after the kind) still reads, as updates without attributes, and is
+// appended to.
+TEST(UpdateLogTest, Version1LogStillReadsAndAppends) {
+  TempDir dir;
+  const std::string path = dir.File("u.log");
+  {
+    auto w = OpenOrDie(path);
+    ASSERT_TRUE(w->Append(1, MakeUpdates(1, 10)).ok());
+  }
+  std::string bytes = ReadFileOrEmpty(path);
+  bytes[8] = 1;
+  PutU64(&bytes, 56, XXH3_64bits(bytes.data(), 56));
+  WriteFileOrDie(path, bytes);
+  {
+    auto w = OpenOrDie(path);
+    LocationUpdate u = LocationUpdate::Upsert({3, 10, 10}, 77, 0);
+    ASSERT_TRUE(w->Append(11, {&u, 1}).ok());
+  }
+  std::vector<LocationUpdate> read;
+  auto scan = ReplayUpdateLog(path, 0, [&](uint64_t, absl::Span<const LocationUpdate> u) {
+    read.insert(read.end(), u.begin(), u.end());
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  ASSERT_EQ(read.size(), 11u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_FALSE(read[i].has_attributes()) << i;
+  EXPECT_EQ(read[10].updated_at, 77u);
 }
 
 TEST(UpdateLogTest, RoundTripManyBatches) {
@@ -296,7 +361,7 @@ TEST(UpdateLogTest, InvalidRecordInFileIsDataLossEvenAsLastFrame) {
     char value;
     std::string needle;
   };
-  for (const Case& c : {Case{1, 16, 2, "invalid kind 2"}, Case{0, 20, 1, "nonzero padding"},
+  for (const Case& c : {Case{1, 16, 2, "invalid kind 2"}, Case{0, 18, 1, "nonzero padding"},
                         Case{3, 11, 0x7f, "coordinates out of range"}}) {
     for (int f : {1, 2}) {
       std::string bytes = t.bytes;
@@ -486,10 +551,10 @@ TEST(UpdateLogTest, BadHeaderIsDataLoss) {
   WriteFileOrDie(path, bytes);
   ExpectDataLoss(Replay(path).status(), "bad magic");
   bytes = t.bytes;
-  bytes[8] = 2;  // version 2, checksum recomputed
+  bytes[8] = 3;  // version 3, checksum recomputed
   PutU64(&bytes, 56, XXH3_64bits(bytes.data(), 56));
   WriteFileOrDie(path, bytes);
-  ExpectDataLoss(Replay(path).status(), "version 2");
+  ExpectDataLoss(Replay(path).status(), "version 3");
   bytes = t.bytes;
   bytes[40] = 1;
   WriteFileOrDie(path, bytes);

@@ -184,5 +184,25 @@ void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model) {
   }
 }
 
+void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model,
+                  AttributeModel* attributes) {
+  ApplyToModel(updates, model);
+  for (const LocationUpdate& u : updates) {
+    if (u.kind == LocationUpdate::Kind::kRemove) {
+      attributes->erase(u.user_id());
+      continue;
+    }
+    ModelAttributes a;
+    a.updated_at = u.updated_at;
+    auto it = attributes->find(u.user_id());
+    a.lang = u.lang != 0 ? u.lang : it != attributes->end() ? it->second.lang : 0;
+    if (a.updated_at == 0 && a.lang == 0) {
+      attributes->erase(u.user_id());
+    } else {
+      (*attributes)[u.user_id()] = a;
+    }
+  }
+}
+
 }  // namespace testing
 }  // namespace fanout

@@ -68,6 +68,20 @@ IndexEntryList IndexEntries(const LocationIndex& index);
 // Applies `updates` in order: an upsert sets the user's location, a remove
 // erases the user.
 void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model);
+// The users' attributes under updates, by the Engine's rules (engine.h,
+// Engine::Apply, "User attributes"): an upsert sets updated_at to its own
+// (0: none) and a nonzero lang code; lang 0 keeps the user's; a removal
+// forgets both. Users with neither are absent.
+struct ModelAttributes {
+  uint32_t updated_at = 0;
+  uint8_t lang = 0;
+  bool operator==(const ModelAttributes& o) const {
+    return updated_at == o.updated_at && lang == o.lang;
+  }
+};
+using AttributeModel = std::map<uint64_t, ModelAttributes>;
+void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model,
+                  AttributeModel* attributes);
 
 // Each shard of `lists` sorted (for comparison with ReferenceShards).
 std::vector<std::vector<uint64_t>> SortedShards(const DeliveryLists& lists);

@@ -3,6 +3,7 @@
 // The engine-folder forms of the command line (DESIGN §7): build --dir,
 // apply, checkpoint, inspect DIR, alert --dir.
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -112,6 +113,94 @@ TEST_F(EngineCliTest, ApplyTakesTheBinaryUsersFormat) {
                       &out),
             0);
   EXPECT_EQ(out, "acked 1000\nacked 2000\nacked 3000\n");
+}
+
+}  // namespace
+}  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// The users file's attributes go into the engine folder; `fanout apply`
+// reads lang and updated_at columns; `fanout alert --dir` applies
+// --max-age and --by-info to them; a bad attribute is refused naming its
+// line and column, and nothing of its batch is applied.
+TEST(EngineAttributesCliTest, BuildApplyAlertWithAttributes) {
+  TempDir tmp;
+  const std::string dir = tmp.File("eng");
+  WriteFileOrDie(tmp.File("users.csv"),
+                 "user_id,lat,lng,lang,updated_at\n"
+                 "1,29.76,-95.37,en-US,1767225600\n"  // fresh
+                 "2,29.77,-95.36,es,1767200000\n"     // stale, then removed
+                 "3,29.75,-95.38,,\n"                 // no attributes, then moved with some
+                 "4,29.74,-95.35,fr,1767225000\n");   // moved without updated_at: unknown
+  ASSERT_EQ(RunFanout(absl::StrCat("build --users ", tmp.File("users.csv"), " --dir ", dir)), 0);
+  WriteFileOrDie(tmp.File("u.csv"),
+                 "user_id,lat,lng,updated_at,lang\n"
+                 "3,29.76,-95.36,1767225500,es-MX\n"
+                 "4,29.75,-95.37,,\n"
+                 "5,29.76,-95.37,1767220000,\n"  // stale
+                 "2,,,,\n"
+                 "6,29.761,-95.371,1767225600,de\n");
+  std::string out, err;
+  ASSERT_EQ(RunFanout(absl::StrCat("apply --dir ", dir, " --updates ", tmp.File("u.csv")), &out,
+                      &err),
+            0)
+      << err;
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/languages"), "en-US\nes\nfr\nes-MX\nde\n");
+  WriteFileOrDie(tmp.File("cap.xml"),
+                 R"(<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>T</identifier>
+  <sender>s</sender><sent>2026-01-01T00:00:00Z</sent><status>Actual</status>
+  <msgType>Alert</msgType><scope>Public</scope>
+  <info><language>en-US</language><event>e</event><area><areaDesc>a</areaDesc>
+    <circle>29.76,-95.37 10</circle></area></info>
+  <info><language>es</language><event>e</event><area><areaDesc>a</areaDesc>
+    <circle>29.76,-95.37 10</circle></area></info></alert>)");
+  const std::string o = tmp.File("o");
+  ASSERT_EQ(RunFanout(absl::StrCat("alert --dir ", dir, " --cap ", tmp.File("cap.xml"),
+                                   " --shards 1 --out ", o, " --max-age 1h --by-info"),
+                      &out, &err),
+            0)
+      << err;
+  // <sent> is 1767225600: users 1, 3, 4 and 6 kept (4 of unknown age), 5 stale.
+  const std::string summary = ReadFileOrEmpty(o + "/summary.json");
+  EXPECT_TRUE(absl::StrContains(summary, "\"matched\": 4")) << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "\"stale_skipped\": 1")) << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "\"unknown_age_kept\": 1")) << summary;
+  // en-US gets users 1, 4 (fr: block 0), 6 (de); es gets 3 (es-MX).
+  std::string en = ReadFileOrEmpty(o + "/info-0/shard-00000.csv");
+  std::string es = ReadFileOrEmpty(o + "/info-1/shard-00000.csv");
+  EXPECT_EQ(es, "3\n");
+  EXPECT_EQ(std::count(en.begin(), en.end(), '\n'), 3) << en;
+
+  // A bad attribute: named by line and column; its batch not applied.
+  WriteFileOrDie(tmp.File("bad.csv"),
+                 "user_id,lat,lng,lang,updated_at\n7,29.76,-95.37,en,12\n"
+                 "8,29.76,-95.37,en,-5\n");
+  EXPECT_EQ(RunFanout(absl::StrCat("apply --dir ", dir, " --updates ", tmp.File("bad.csv")),
+                      &out, &err),
+            2);
+  EXPECT_TRUE(absl::StrContains(err, "bad.csv:3: column 5 (updated_at)")) << err;
+  EXPECT_EQ(out, "");
+  WriteFileOrDie(tmp.File("bad.csv"), "user_id,lat,lng,lang\n7,29.76,-95.37,e_n\n");
+  EXPECT_EQ(RunFanout(absl::StrCat("apply --dir ", dir, " --updates ", tmp.File("bad.csv")),
+                      &out, &err),
+            2);
+  EXPECT_TRUE(absl::StrContains(err, "bad.csv:2: column 4 (lang)")) << err;
+  ASSERT_EQ(RunFanout(absl::StrCat("inspect --json ", dir), &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "\"last_seq\": 5")) << out;
+
+  // A checkpoint keeps them: `fanout alert --index CHECKPOINT` sees them.
+  ASSERT_EQ(RunFanout(absl::StrCat("checkpoint --dir ", dir)), 0);
+  const std::string o2 = tmp.File("o2");
+  ASSERT_EQ(RunFanout(absl::StrCat("alert --index ", dir, "/checkpoint-00000000000000000005.fo",
+                                   " --cap ", tmp.File("cap.xml"), " --shards 1 --out ", o2,
+                                   " --max-age 1h --by-info"),
+                      &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(ReadFileOrEmpty(o2 + "/info-1/shard-00000.csv"), "3\n");
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(o2 + "/summary.json"), "\"stale_skipped\": 1"));
 }
 
 }  // namespace
