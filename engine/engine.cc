@@ -331,9 +331,9 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
   thread_local StandingTracker::Precheck precheck;
   const bool prechecked = standing_->any_active();
   thread_local std::vector<uint64_t> cells;
-  // Each update's user's cell before it, from the live index (0: none): the
-  // check skips the record look-up of users who were already inside
-  // (StandingTracker::OnApplied).
+  // Each update's user's cell before it, from the live index (0: none or
+  // not asked for): the check skips the record look-up of users who were
+  // already inside (StandingTracker::OnApplied).
   thread_local std::vector<uint64_t> previous;
   cells.clear();
   previous.clear();
@@ -345,6 +345,10 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       cells[i] = u.kind == LocationUpdate::Kind::kUpsert ? u.location.ToCellId().id() : 0;
     }
     standing_->PrecheckBatch(updates, &precheck, cells);
+    // Only these can use it; the others' would be a cache miss for nothing.
+    for (const StandingIndex::Hit& h : precheck.hits) {
+      if (h.interior_run != StandingIndex::kBoundaryHit) previous[h.k] = 1;
+    }
   }
   uint64_t last = 0;
   StandingTracker::Handoff handoff;

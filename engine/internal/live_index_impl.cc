@@ -268,10 +268,12 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
     if (!logged.ok()) return logged;
   }
   thread_local std::vector<uint32_t> slots;
-  LookUpSlotsLocked(updates, &slots, /*base_cells=*/!previous.empty());
+  // With `previous`: the cell of each user's base entry when that is its
+  // current entry and the caller asked, else 0 (ApplyOneLocked overwrites
+  // it for the others).
+  LookUpSlotsLocked(updates, &slots, previous.empty() ? nullptr : previous.data());
   for (size_t i = 0; i < updates.size(); ++i) {
     ++updates_applied_;
-    if (!previous.empty()) previous[i] = 0;
     if (fault_ == LiveIndexFault::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
       DropLocked(updates[i], first + i);
       continue;
@@ -292,7 +294,7 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
 // found are final (a slot, once given, is never taken back); users not in
 // the table yet get kNoSlot and are looked up again when applied.
 void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
-                                      std::vector<uint32_t>* out, bool base_cells) {
+                                      std::vector<uint32_t>* out, uint64_t* base_cells) {
   std::vector<uint32_t>& slots = *out;
   slots.resize(updates.size());
   // In pieces whose lines stay in cache from one step to the next (about
@@ -300,12 +302,13 @@ void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
   constexpr size_t kPiece = 512;
   for (size_t at = 0; at < updates.size(); at += kPiece) {
     const size_t n = std::min(kPiece, updates.size() - at);
-    LookUpPieceLocked(updates.subspan(at, n), slots.data() + at, base_cells);
+    LookUpPieceLocked(updates.subspan(at, n), slots.data() + at,
+                      base_cells == nullptr ? nullptr : base_cells + at);
   }
 }
 
 void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots,
-                                      bool base_cells) {
+                                      uint64_t* base_cells) {
   const size_t n = updates.size();
   const LiveBase& base = *base_;
   const size_t based = base.pos_of_slot.size();
@@ -327,7 +330,7 @@ void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, 
       if (pos != LiveBase::kNoPos) {
         __builtin_prefetch(&run.users[pos]);
         __builtin_prefetch(&base.moved_at[pos], 1);
-        if (base_cells) __builtin_prefetch(&run.cells[pos]);
+        if (base_cells != nullptr && base_cells[i] != 0) __builtin_prefetch(&run.cells[pos]);
       }
       // The record that confirms the slot (no base entry) or that this
       // update supersedes (base entry moved); for a slot still at its base
@@ -340,10 +343,19 @@ void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, 
       }
     }
   }
+  // The base entry's cell is read here, next to the base entry's user
+  // (FindSlotLocked), both fetched by the prefetches above: in the apply
+  // loop it would be a miss of its own.
+  const SortedRun base_run = base.index->run();
   for (size_t i = 0; i < n; ++i) {
+    const bool wanted = base_cells != nullptr && base_cells[i] != 0;
+    if (base_cells != nullptr) base_cells[i] = 0;
     slots[i] = FindSlotLocked(updates[i].user_id());
     if (slots[i] == kNoSlot) continue;
     const uint64_t current = CurrentSeqLocked(slots[i]);
+    if (wanted && current == base.base_seq) {
+      base_cells[i] = base_run.cells[base.pos_of_slot[slots[i]]];
+    }
     if (current != kNoSeq && current > base.base_seq) __builtin_prefetch(&records_->at(current), 1);
   }
 }
@@ -455,19 +467,19 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
     const uint64_t current = CurrentSeqLocked(slot);
     if (current != kNoSeq) {
       prev = current;
-      if (previous_cell != nullptr) {
-        // The superseded entry: the base entry (CurrentSeqLocked says
-        // base_seq only for one not moved) or an upsert's record (a
-        // removal's would have been kNoSeq).
-        *previous_cell = prev <= base_->base_seq
-                             ? base_->index->run().cells[base_->pos_of_slot[slot]]
-                             : records_->at(prev).cell;
+      // The superseded entry: the base entry (CurrentSeqLocked says
+      // base_seq only for one not moved; its cell was read with the
+      // lookups, and no earlier update of this batch moved it) or an
+      // upsert's record (a removal's would have been kNoSeq).
+      if (previous_cell != nullptr && prev != base_->base_seq) {
+        *previous_cell = records_->at(prev).cell;
       }
       SupersedeLocked(prev, slot, seq);
       if (remove) users_.fetch_sub(1, std::memory_order_relaxed);
     } else if (!remove) {
       users_.fetch_add(1, std::memory_order_relaxed);
     }
+    if (current == kNoSeq && previous_cell != nullptr) *previous_cell = 0;
     slot_current_[slot] = (static_cast<uint32_t>(seq) & kLow31) | (remove ? kRemovedBit : 0);
   }
   UpdateRecord& r = RecordForAppendLocked(seq);

@@ -115,15 +115,17 @@ class LiveIndexImpl {
 
   // --- The writer path (live_index_impl.cc). All require mu_.
   // The slot of each update's user (kNoSlot when not known yet),
-  // prefetching what applying the batch will touch (with `base_cells`, also
-  // the base entries' cells, which reporting previous cells reads).
+  // prefetching what applying the batch will touch. `base_cells` (may be
+  // null; one an update): where not 0 on entry, set to the cell of the
+  // user's base entry when that is its current entry; else 0.
   void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots,
-                         bool base_cells = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         uint64_t* base_cells = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots,
-                         bool base_cells) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         uint64_t* base_cells) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `known_slot`: from LookUpSlotsLocked. `previous_cell` (may be null):
-  // set to the cell of the entry this update supersedes, 0 when the user
-  // had none (new, or removed).
+  // holds LookUpSlotsLocked's base cell for this update; set to the cell of
+  // the entry this update supersedes when that is a record, 0 when the user
+  // has no entry (new, or removed).
   void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot,
                       uint64_t* previous_cell = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An update acknowledged and numbered but not applied (the

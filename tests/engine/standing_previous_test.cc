@@ -312,7 +312,8 @@ TEST(StandingPreviousCaseTest, RemovedThenIssuedThenReaddedIsHanded) {
 // LiveIndex::Apply's previous cells, against a map of where each user is:
 // from the base entry and from update records, before and after freezes
 // and merges, for a user updated several times in one batch, removed, or
-// new (0). The span is filled with garbage first: every element is written.
+// new (0). The span is filled with garbage first (asking for every
+// element but every third, which may come back 0 or exact).
 TEST(LiveIndexPreviousCellTest, ReportsTheSupersededEntrysCell) {
   std::mt19937_64 rng(5);
   std::map<uint64_t, uint64_t> cell_of;  // user -> leaf cell id
@@ -349,9 +350,14 @@ TEST(LiveIndexPreviousCellTest, ReportsTheSupersededEntrysCell) {
       }
       if (want.back() == 0) ++none;
     }
+    // Asked for all but every third (0 on entry: not needed, may stay 0).
     std::vector<uint64_t> got(batch.size(), 0x5555555555555555ULL);
+    for (size_t k = 0; k < got.size(); k += 3) got[k] = 0;
     ASSERT_TRUE((*live)->Apply(batch, cells, absl::MakeSpan(got)).ok());
-    ASSERT_EQ(got, want) << "round " << round;
+    for (size_t k = 0; k < got.size(); ++k) {
+      if (k % 3 == 0 && got[k] == 0) continue;
+      ASSERT_EQ(got[k], want[k]) << "round " << round << ", update " << k;
+    }
     if (round % 10 == 3) (*live)->Freeze();
     if (round % 20 == 9) (*live)->Merge();
   }
