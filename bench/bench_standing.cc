@@ -12,7 +12,10 @@
 // generated users up to 300 m from home, as the load test moves them;
 // ns per update of StandingIndex::CollectHits given the leaf cells, with
 // the covering refined to level Arg(1) with at most Arg(2) boundary cells
-// an area (Arg(1) = 0: CoverArea's 64 cells only).
+// an area (Arg(1) = 0: CoverArea's 64 cells only). BM_Standing_CheckBatch:
+// the whole check of those batches (the area tests, then the delivered
+// records), without and with the previous cells that let it skip the
+// record of a user who was already inside.
 
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/data_dir.h"
@@ -103,13 +107,18 @@ void BM_Standing_LookupInsideAlert(benchmark::State& state) { Run(state, Shared(
 // The load test's K standing areas and a pool of moved users' updates.
 struct UpdatePathFixture {
   std::vector<std::shared_ptr<const internal::ActiveArea>> areas;  // as the engine builds them
+  std::vector<internal::StandingRecipe> recipes;
+  std::vector<UserRecord> home;
   std::vector<LocationUpdate> updates;
   std::vector<uint64_t> cells;
+  // Per update: the cell its user was at before it (the last update of the
+  // same user earlier in the pool, or home), as LiveIndex::Apply reports.
+  std::vector<uint64_t> previous;
 
   explicit UpdatePathFixture(int k) {
     auto cities = LoadCities(FindDataFile("cities.csv").value()).value();
     auto generator = PopulationGenerator::Create(cities, Region::kUs, 42).value();
-    std::vector<UserRecord> home = generator->GenerateAll(200000, false);
+    home = generator->GenerateAll(200000, false);
     std::mt19937_64 rng(11);
     std::uniform_real_distribution<double> u(0, 1);
     for (int i = 0; i < k; ++i) {
@@ -121,6 +130,7 @@ struct UpdatePathFixture {
                     : i % 3 == 1 ? RandomPolygonText(rng, h.lat(), h.lng(), 5, 40)
                                  : absl::StrFormat("%.7f,%.7f %.2f", h.lat(), h.lng(), 2 + 18 * u(rng));
       areas.push_back(internal::BuildActiveArea(recipe).value());
+      recipes.push_back(recipe);
     }
     std::uniform_real_distribution<double> step(-0.003, 0.003);
     for (int i = 0; i < (1 << 18); ++i) {
@@ -128,6 +138,13 @@ struct UpdatePathFixture {
       updates.push_back(LocationUpdate::Upsert(
           UserRecord::FromDegrees(h.user_id, h.lat() + step(rng), h.lng() + step(rng))));
       cells.push_back(updates.back().location.ToCellId().id());
+    }
+    absl::flat_hash_map<uint64_t, uint64_t> at;
+    for (const UserRecord& h : home) at[h.user_id] = h.ToCellId().id();
+    for (size_t i = 0; i < updates.size(); ++i) {
+      uint64_t& c = at[updates[i].user_id()];
+      previous.push_back(c);
+      c = cells[i];
     }
   }
 };
@@ -162,6 +179,69 @@ void BM_Standing_CollectHits(benchmark::State& state) {
   state.counters["intervals"] = static_cast<double>(index->intervals());
   state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
 }
+// The whole check of the update path at K = 100 (the engine's coverings):
+// StandingTracker::PrecheckBatch (off the lock) and OnApplied (under it:
+// the delivered-record probes), for batches of 1,000 moves of users, the
+// records holding everyone inside at home (the initial lists) and everyone
+// handed since. Arg(0) = 1: OnApplied is given each update's previous cell
+// (the shortcut skips the probe for users who were in the same interior
+// interval); 0: not (every hit probed).
+void BM_Standing_CheckBatch(benchmark::State& state) {
+  static UpdatePathFixture* f = new UpdatePathFixture(100);
+  const bool with_previous = state.range(0) != 0;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / absl::StrCat("bench-check-", ::getpid())).string();
+  internal::StandingTracker tracker(dir, [] { return absl::Now(); },
+                                    false);  // never opened: no journal
+  auto sink = std::make_shared<NullSink>();
+  auto index = internal::StandingIndex::Build(f->areas);
+  std::vector<LocationUpdate> homes;
+  for (const UserRecord& h : f->home) homes.push_back(LocationUpdate::Upsert(h));
+  std::vector<internal::StandingIndex::Hit> hits;
+  index->CollectHits(homes, {}, &hits);
+  std::vector<DeliveryLists> initial(f->areas.size());
+  for (auto& l : initial) l.shards.resize(1);
+  for (const auto& h : hits) initial[h.slot].shards[0].push_back(homes[h.k].user_id());
+  for (size_t i = 0; i < f->areas.size(); ++i) {
+    if (!tracker.Register(f->recipes[i], f->areas[i], sink).ok()) std::abort();
+    AlertSummary summary;
+    if (!tracker.CompleteScan(f->recipes[i].id, initial[i], 0, true, &summary,
+                              LateReason::kEntered).ok()) {
+      std::abort();
+    }
+  }
+  constexpr size_t kBatch = 1000;
+  internal::StandingTracker::Precheck pre;
+  internal::StandingTracker::Handoff handoff;
+  size_t at = 0, n = 0;
+  uint64_t seq = 1;
+  auto batch = [&] {
+    if (at + kBatch > f->updates.size()) at = 0;
+    const auto updates = absl::MakeConstSpan(f->updates).subspan(at, kBatch);
+    const auto cells = absl::MakeConstSpan(f->cells).subspan(at, kBatch);
+    tracker.PrecheckBatch(updates, &pre, cells);
+    if (!tracker.OnApplied(updates, seq, &pre, &handoff, cells,
+                           with_previous ? absl::MakeConstSpan(f->previous).subspan(at, kBatch)
+                                         : absl::Span<const uint64_t>())
+             .ok()) {
+      std::abort();
+    }
+    handoff.items.clear();
+    at += kBatch, seq += kBatch;
+  };
+  for (size_t i = 0; i < f->updates.size() / kBatch; ++i) batch();  // to the steady state
+  const auto before = tracker.GetStats();
+  for (auto _ : state) batch(), n += kBatch;
+  const auto after = tracker.GetStats();
+  state.counters["ns_per_update"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["hits_per_update"] = static_cast<double>(after.hits - before.hits) / static_cast<double>(n);
+  state.counters["skipped_per_update"] =
+      static_cast<double>(after.probes_skipped - before.probes_skipped) / static_cast<double>(n);
+  state.counters["late_per_update"] = static_cast<double>(after.late - before.late) / static_cast<double>(n);
+}
+BENCHMARK(BM_Standing_CheckBatch)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_Standing_CollectHits)
     ->Args({0, 0})
     ->Args({14, 256})

@@ -354,14 +354,24 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
   thread_local StandingTracker::Precheck precheck;
   const bool prechecked = standing_->any_active();
   thread_local std::vector<uint64_t> cells;
+  // Each update's user's cell before it, from the live index (0: none or
+  // not asked for): the check skips the record look-up of users who were
+  // already inside (StandingTracker::OnApplied).
+  thread_local std::vector<uint64_t> previous;
   cells.clear();
+  previous.clear();
   if (prechecked) {
+    previous.resize(updates.size());
     cells.resize(updates.size());
     for (size_t i = 0; i < updates.size(); ++i) {
       const LocationUpdate& u = updates[i];
       cells[i] = u.kind == LocationUpdate::Kind::kUpsert ? u.location.ToCellId().id() : 0;
     }
     standing_->PrecheckBatch(updates, &precheck, cells);
+    // Only these can use it; the others' would be a cache miss for nothing.
+    for (const StandingIndex::Hit& h : precheck.hits) {
+      if (h.interior_run != StandingIndex::kBoundaryHit) previous[h.k] = 1;
+    }
   }
   uint64_t last = 0;
   StandingTracker::Handoff handoff;
@@ -384,7 +394,8 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
       synced_cv_.notify_all();
       return st;
     }
-    auto applied = cells.empty() ? live_->Apply(updates) : live_->Apply(updates, cells);
+    auto applied = cells.empty() ? live_->Apply(updates)
+                                 : live_->Apply(updates, cells, absl::MakeSpan(previous));
     if (!applied.ok() || *applied != first + updates.size() - 1) {
       // Logged but not applied: the log and the index disagree from here on.
       absl::Status failed = applied.ok() ? absl::InternalError("live index numbered a batch "
@@ -403,7 +414,8 @@ absl::StatusOr<uint64_t> EngineImpl::Apply(absl::Span<const LocationUpdate> upda
     // Users this batch brings into active standing alerts (their records
     // are written here, in sequence order; the sinks are called below).
     if (standing_->any_active()) {
-      standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff, cells)
+      standing_->OnApplied(updates, first, prechecked ? &precheck : nullptr, &handoff, cells,
+                           previous)
           .IgnoreError();
     }
     precheck.index.reset();
@@ -601,6 +613,8 @@ EngineStats EngineImpl::GetStats() const {
   st.standing_delivered_users = standing.delivered_users;
   st.standing_delivered_bytes = standing.delivered_bytes;
   st.standing_late = standing.late;
+  st.standing_hits = standing.hits;
+  st.standing_probes_skipped = standing.probes_skipped;
   st.standing_sink_errors = standing.sink_errors;
   st.standing_index_bytes = standing.index_bytes;
   st.standing_journal_bytes = standing.journal_bytes;

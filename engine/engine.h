@@ -334,6 +334,11 @@ struct EngineStats {
   uint64_t standing_delivered_users = 0;  // in the active alerts' records
   uint64_t standing_delivered_bytes = 0;  // those records' memory
   uint64_t standing_late = 0;             // late users handed since Open
+  // Since Open: updates found inside an active area (per area), and those
+  // of them not looked up in the area's record because the user was inside
+  // its interior just before (already handed).
+  uint64_t standing_hits = 0;
+  uint64_t standing_probes_skipped = 0;
   uint64_t standing_sink_errors = 0;      // sink calls that failed
   uint64_t standing_index_bytes = 0;
   uint64_t standing_journal_bytes = 0;

@@ -30,8 +30,9 @@ absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updat
 }
 
 absl::StatusOr<uint64_t> LiveIndex::Apply(absl::Span<const LocationUpdate> updates,
-                                          absl::Span<const uint64_t> cells) {
-  return impl_->Apply(updates, cells);
+                                          absl::Span<const uint64_t> cells,
+                                          absl::Span<uint64_t> previous) {
+  return impl_->Apply(updates, cells, previous);
 }
 
 LiveView LiveIndex::View() const { return impl_->View(); }

@@ -142,8 +142,18 @@ class LiveIndex {
   // (`cells[i]` == updates[i].location.ToCellId().id(); ignored for a
   // remove): the Engine computes them once for the index and for its
   // standing alerts' check. REQUIRES: cells.size() == updates.size().
+  // `previous`, when not empty (REQUIRES: previous.size() == updates.size()):
+  // set to the leaf cell id each update's user was at just before it (the
+  // entry it supersedes; after an earlier update of the same user in this
+  // batch, that update's cell), or 0 when the user had no entry (new, or
+  // removed); written only when the batch is applied. previous[i] == 0 on
+  // entry says the caller does not need update i's: it may then be left 0
+  // when finding it would cost a cache miss (a user still at its entry in
+  // the merged base). The standing check uses it to skip users who were
+  // already inside, and asks only for updates that hit an area's interior.
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates,
-                                 absl::Span<const uint64_t> cells);
+                                 absl::Span<const uint64_t> cells,
+                                 absl::Span<uint64_t> previous = {});
   absl::StatusOr<uint64_t> Upsert(const UserRecord& location) {
     LocationUpdate u = LocationUpdate::Upsert(location);
     return Apply({&u, 1});

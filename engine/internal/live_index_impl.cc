@@ -225,10 +225,14 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
 }
 
 absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> updates,
-                                              absl::Span<const uint64_t> given) {
+                                              absl::Span<const uint64_t> given,
+                                              absl::Span<uint64_t> previous) {
   if (updates.empty()) return last_seq();
   if (!given.empty() && given.size() != updates.size()) {
     return absl::InvalidArgumentError("LiveIndex::Apply: one cell an update");
+  }
+  if (!previous.empty() && previous.size() != updates.size()) {
+    return absl::InvalidArgumentError("LiveIndex::Apply: one previous cell an update");
   }
   // Validate and compute leaf cells (unless given) before taking the lock.
   thread_local std::vector<uint64_t> cells;
@@ -264,14 +268,18 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
     if (!logged.ok()) return logged;
   }
   thread_local std::vector<uint32_t> slots;
-  LookUpSlotsLocked(updates, &slots);
+  // With `previous`: the cell of each user's base entry when that is its
+  // current entry and the caller asked, else 0 (ApplyOneLocked overwrites
+  // it for the others).
+  LookUpSlotsLocked(updates, &slots, previous.empty() ? nullptr : previous.data());
   for (size_t i = 0; i < updates.size(); ++i) {
     ++updates_applied_;
     if (fault_ == LiveIndexFault::kDropEveryThousandth && updates_applied_ % 1000 == 0) {
       DropLocked(updates[i], first + i);
       continue;
     }
-    ApplyOneLocked(updates[i], cells[i], first + i, slots[i]);
+    ApplyOneLocked(updates[i], cells[i], first + i, slots[i],
+                   previous.empty() ? nullptr : &previous[i]);
   }
   next_seq_ = last + 1;
   published_seq_.store(last, std::memory_order_release);
@@ -286,7 +294,7 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
 // found are final (a slot, once given, is never taken back); users not in
 // the table yet get kNoSlot and are looked up again when applied.
 void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
-                                      std::vector<uint32_t>* out) {
+                                      std::vector<uint32_t>* out, uint64_t* base_cells) {
   std::vector<uint32_t>& slots = *out;
   slots.resize(updates.size());
   // In pieces whose lines stay in cache from one step to the next (about
@@ -294,11 +302,13 @@ void LiveIndexImpl::LookUpSlotsLocked(absl::Span<const LocationUpdate> updates,
   constexpr size_t kPiece = 512;
   for (size_t at = 0; at < updates.size(); at += kPiece) {
     const size_t n = std::min(kPiece, updates.size() - at);
-    LookUpPieceLocked(updates.subspan(at, n), slots.data() + at);
+    LookUpPieceLocked(updates.subspan(at, n), slots.data() + at,
+                      base_cells == nullptr ? nullptr : base_cells + at);
   }
 }
 
-void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots) {
+void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots,
+                                      uint64_t* base_cells) {
   const size_t n = updates.size();
   const LiveBase& base = *base_;
   const size_t based = base.pos_of_slot.size();
@@ -320,6 +330,7 @@ void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, 
       if (pos != LiveBase::kNoPos) {
         __builtin_prefetch(&run.users[pos]);
         __builtin_prefetch(&base.moved_at[pos], 1);
+        if (base_cells != nullptr && base_cells[i] != 0) __builtin_prefetch(&run.cells[pos]);
       }
       // The record that confirms the slot (no base entry) or that this
       // update supersedes (base entry moved); for a slot still at its base
@@ -332,10 +343,19 @@ void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, 
       }
     }
   }
+  // The base entry's cell is read here, next to the base entry's user
+  // (FindSlotLocked), both fetched by the prefetches above: in the apply
+  // loop it would be a miss of its own.
+  const SortedRun base_run = base.index->run();
   for (size_t i = 0; i < n; ++i) {
+    const bool wanted = base_cells != nullptr && base_cells[i] != 0;
+    if (base_cells != nullptr) base_cells[i] = 0;
     slots[i] = FindSlotLocked(updates[i].user_id());
     if (slots[i] == kNoSlot) continue;
     const uint64_t current = CurrentSeqLocked(slots[i]);
+    if (wanted && current == base.base_seq) {
+      base_cells[i] = base_run.cells[base.pos_of_slot[slots[i]]];
+    }
     if (current != kNoSeq && current > base.base_seq) __builtin_prefetch(&records_->at(current), 1);
   }
 }
@@ -425,7 +445,7 @@ void LiveIndexImpl::SupersedeLocked(uint64_t prev_seq, uint32_t slot, uint64_t s
 }
 
 void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq,
-                               uint32_t known_slot) {
+                                   uint32_t known_slot, uint64_t* previous_cell) {
   const bool remove = u.kind == LocationUpdate::Kind::kRemove;
   uint32_t slot = known_slot;
   uint64_t prev = kNoSeq;
@@ -447,11 +467,19 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
     const uint64_t current = CurrentSeqLocked(slot);
     if (current != kNoSeq) {
       prev = current;
+      // The superseded entry: the base entry (CurrentSeqLocked says
+      // base_seq only for one not moved; its cell was read with the
+      // lookups, and no earlier update of this batch moved it) or an
+      // upsert's record (a removal's would have been kNoSeq).
+      if (previous_cell != nullptr && prev != base_->base_seq) {
+        *previous_cell = records_->at(prev).cell;
+      }
       SupersedeLocked(prev, slot, seq);
       if (remove) users_.fetch_sub(1, std::memory_order_relaxed);
     } else if (!remove) {
       users_.fetch_add(1, std::memory_order_relaxed);
     }
+    if (current == kNoSeq && previous_cell != nullptr) *previous_cell = 0;
     slot_current_[slot] = (static_cast<uint32_t>(seq) & kLow31) | (remove ? kRemovedBit : 0);
   }
   UpdateRecord& r = RecordForAppendLocked(seq);

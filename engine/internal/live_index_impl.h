@@ -92,9 +92,11 @@ class LiveIndexImpl {
   ~LiveIndexImpl();  // stops and joins the background threads
 
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
-  // `cells` as LiveIndex::Apply(updates, cells) documents (empty: computed here).
+  // `cells` and `previous` as LiveIndex::Apply(updates, cells, previous)
+  // documents (cells empty: computed here; previous empty: not reported).
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates,
-                                 absl::Span<const uint64_t> cells);
+                                 absl::Span<const uint64_t> cells,
+                                 absl::Span<uint64_t> previous = {});
   LiveView View() const;
   uint64_t last_seq() const { return published_seq_.load(std::memory_order_acquire); }
   void Freeze();
@@ -113,14 +115,19 @@ class LiveIndexImpl {
 
   // --- The writer path (live_index_impl.cc). All require mu_.
   // The slot of each update's user (kNoSlot when not known yet),
-  // prefetching what applying the batch will touch.
-  void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `known_slot`: from LookUpSlotsLocked.
-  void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // prefetching what applying the batch will touch. `base_cells` (may be
+  // null; one an update): where not 0 on entry, set to the cell of the
+  // user's base entry when that is its current entry; else 0.
+  void LookUpSlotsLocked(absl::Span<const LocationUpdate> updates, std::vector<uint32_t>* slots,
+                         uint64_t* base_cells = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LookUpPieceLocked(absl::Span<const LocationUpdate> updates, uint32_t* slots,
+                         uint64_t* base_cells) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `known_slot`: from LookUpSlotsLocked. `previous_cell` (may be null):
+  // holds LookUpSlotsLocked's base cell for this update; set to the cell of
+  // the entry this update supersedes when that is a record, 0 when the user
+  // has no entry (new, or removed).
+  void ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint64_t seq, uint32_t known_slot,
+                      uint64_t* previous_cell = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An update acknowledged and numbered but not applied (the
   // kDropEveryThousandth fault).
   void DropLocked(const LocationUpdate& u, uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -107,8 +107,10 @@ void StandingIndex::CollectHits(absl::Span<const LocationUpdate> updates,
     }
     for (size_t j = 0; j < g; ++j) {
       if (interval[j] == kNone) continue;
-      ForEachInInterval(interval[j], S2CellId(id[j]),
-                        [&](uint32_t i) { hits->push_back({i, at[j]}); });
+      const uint32_t run = static_cast<uint32_t>(interval[j]);
+      ForEachInInterval(interval[j], S2CellId(id[j]), [&](uint32_t i, bool boundary) {
+        hits->push_back({i, at[j], boundary ? kBoundaryHit : run});
+      });
     }
   }
 }

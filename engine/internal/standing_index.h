@@ -63,7 +63,24 @@ class StandingIndex {
   struct Hit {
     uint32_t slot;  // the area's index in this StandingIndex
     uint32_t k;     // the update's position in its batch
+    // The elementary interval (of this index) holding the update's cell
+    // when the area's cell there is interior; kBoundaryHit when it is a
+    // boundary cell (the point passed the exact test).
+    uint32_t interior_run;
   };
+  static constexpr uint32_t kBoundaryHit = ~uint32_t{0};
+
+  // True when `cell` (a leaf cell id; 0: none) lies in the same elementary
+  // interval as the hit's point and the hit's area is interior there: then
+  // `cell` lies in the interior of the hit's area too, with no exact test
+  // (every cell of an interval is in the same areas' coverings, the same
+  // way). False for a boundary hit, whatever `cell` is: a boundary cell
+  // holds points on both sides. One comparison pair, on two words the hit's
+  // search has just read.
+  bool SameInteriorRun(const Hit& hit, uint64_t cell) const {
+    return hit.interior_run != kBoundaryHit && cell >= starts_[hit.interior_run] &&
+           cell < starts_[hit.interior_run + 1];
+  }
 
   static std::shared_ptr<const StandingIndex> Build(
       std::vector<std::shared_ptr<const ActiveArea>> areas);
@@ -93,7 +110,7 @@ class StandingIndex {
   template <typename F>
   void ForEachContaining(S2CellId leaf, F&& fn) const {
     const size_t k = IntervalOf(leaf.id());
-    if (k != kNone) ForEachInInterval(k, leaf, fn);
+    if (k != kNone) ForEachInInterval(k, leaf, [&](uint32_t i, bool) { fn(i); });
   }
 
   // The same from coordinates (1e-7 degree), with the grid first.
@@ -105,7 +122,8 @@ class StandingIndex {
 
  private:
   static constexpr size_t kNone = ~size_t{0};
-  // fn(i) for each area i of interval k that contains `leaf` (in it).
+  // fn(i, boundary) for each area i of interval k that contains `leaf` (in
+  // it); boundary: the area's cell there is a boundary cell.
   template <typename F>
   void ForEachInInterval(size_t k, S2CellId leaf, F&& fn) const {
     bool have_point = false;
@@ -117,7 +135,7 @@ class StandingIndex {
         if (!have_point) p = leaf.ToPoint(), have_point = true;
         if (!areas_[i]->area->Contains(p)) continue;
       }
-      fn(i);
+      fn(i, (e & 1) != 0);
     }
   }
   // The elementary interval holding leaf id `id`, or kNone (before the

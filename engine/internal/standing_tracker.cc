@@ -257,9 +257,47 @@ void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates, Pr
   out->index->CollectHits(updates, cells, &out->hits);
 }
 
+// Why a hit whose user's previous cell is in the same interior interval
+// (StandingIndex::SameInteriorRun) needs no look-up in the alert's record:
+// the user has had the alert, or is in a scan of it that will hand it.
+//
+// Let A be the alert, area its current ActiveArea (the one of the index
+// OnApplied uses: the precheck's only when it is the index of now, else the
+// tests are made again), S the state at which the last of Register (issue),
+// ReplaceArea (a CAP Update) and Attach (a sink after a restart) happened
+// for A: each runs under the Engine's write lock between two batches, with
+// a view of exactly state S taken there, and the scan of that view with A's
+// current area ends in CompleteScan, which records everyone it found. Hits
+// of A before Attach are dropped (no sink) whatever the shortcut says.
+// Claim: if user u's previous cell c (the one the update at seq t > S
+// supersedes, as the live index reports it) is in A's interior, u is in A's
+// record, or in the result of the scan at S. By induction on the updates of
+// u: let t' be the one that put u at c (so c is u's cell from t' to t - 1).
+//  - t' <= S (or u was in the base at S): u was at c at state S. c lies in
+//    an interior cell, wholly inside A's area (RefineForPoints and
+//    CoverArea keep interior cells inside; the executor judges the same
+//    leaf centre), so the scan at S found u.
+//  - t' > S: update t' was checked against the same area (areas change
+//    only at S) with u's cell c in its interior, so it was a hit of A:
+//    either looked up and recorded, or skipped because its own previous
+//    cell was in A's interior, and then the claim holds for t' < t.
+// A user removed and added again has no previous cell (0: no shortcut), so
+// a removal breaks the chain, and the first update after it is looked up.
+// Within a batch the hits are taken in update order, so an earlier update
+// of the same user in the batch (whose cell the live index reports as the
+// previous one) has been recorded before. A restart changes nothing: the
+// live index (checkpoint + log) gives the previous cells, and every
+// restored alert goes through Attach (a fresh S) before its hits count.
+// A boundary cell holds points outside the area, so a boundary hit is
+// always looked up. If a scan at S fails (the executor returns an error
+// after Register), its users are not recorded and the shortcut can keep
+// them from being handed later when they move inside A's interior;
+// without the shortcut they were handed at their next move, not if they
+// stayed put.
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
                                         uint64_t first_seq, const Precheck* pre, Handoff* out,
-                                        absl::Span<const uint64_t> cells) {
+                                        absl::Span<const uint64_t> cells,
+                                        absl::Span<const uint64_t> previous) {
   ExpireDue(out);
   std::lock_guard<std::shared_mutex> lock(mu_);
   EnsureIndexLocked();
@@ -273,18 +311,27 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
   // every hit is a user handed long ago, so the probes are cache misses
   // that are overlapped rather than taken one after another.
   // Restored alerts with no sink yet are left out: Attach catches up.
+  // Hits whose user was inside the same interior interval before are
+  // dropped with them (the argument above).
   std::vector<Hit>& hits = hits_scratch_;
+  const StandingIndex& index = *index_;
+  uint64_t shortcut = 0;
+  auto skip = [&](const Hit& h) {
+    if (!slot_has_sink_[h.slot]) return true;
+    if (!previous.empty() && index.SameInteriorRun(h, previous[h.k])) return ++shortcut, true;
+    return false;
+  };
   if (pre != nullptr && pre->index == index_) {
     hits.clear();
     for (const Hit& h : pre->hits) {
-      if (slot_has_sink_[h.slot]) hits.push_back(h);
+      if (!skip(h)) hits.push_back(h);
     }
   } else {
-    index_->CollectHits(updates, cells, &hits);
-    hits.erase(std::remove_if(hits.begin(), hits.end(),
-                              [&](const Hit& h) { return !slot_has_sink_[h.slot]; }),
-               hits.end());
+    index.CollectHits(updates, cells, &hits);
+    hits.erase(std::remove_if(hits.begin(), hits.end(), skip), hits.end());
   }
+  hits_.fetch_add(hits.size() + shortcut, std::memory_order_relaxed);
+  probes_skipped_.fetch_add(shortcut, std::memory_order_relaxed);
   // Per alert slot: the users this batch brings in.
   std::vector<std::vector<LateUser>> found(hits.empty() ? 0 : by_slot_.size());
   constexpr size_t kAhead = 8;  // keys prefetched this many hits ahead, directory twice as far
@@ -618,6 +665,8 @@ StandingTracker::Stats StandingTracker::GetStats() const {
     st.delivered_bytes += a->delivered.memory_bytes();
   }
   st.late = late_.load(std::memory_order_relaxed);
+  st.probes_skipped = probes_skipped_.load(std::memory_order_relaxed);
+  st.hits = hits_.load(std::memory_order_relaxed);
   st.sink_errors = sink_errors_.load(std::memory_order_relaxed);
   st.journal_bytes = journal_ != nullptr ? journal_->bytes() : 0;
   st.index_bytes = index_ != nullptr ? index_->memory_bytes() : 0;  // as last built

@@ -79,6 +79,10 @@ class StandingTracker {
     uint64_t delivered_users = 0;  // over the active alerts
     uint64_t delivered_bytes = 0;  // of their delivered sets
     uint64_t late = 0;             // late users handed by this engine
+    // OnApplied's hits of alerts with a sink, and those of them not looked
+    // up in the delivered record because the user's previous cell was in
+    // the same interior interval.
+    uint64_t probes_skipped = 0, hits = 0;
     uint64_t sink_errors = 0;
     uint64_t journal_bytes = 0;
     uint64_t index_bytes = 0;
@@ -123,9 +127,19 @@ class StandingTracker {
   // `pre` (may be null) is PrecheckBatch's result for the same updates: it
   // is used when the active alerts have not changed since (the same index),
   // else the area tests are made again here.
+  // `previous` (empty, or one an update): the leaf cell each update's user
+  // was at just before it, 0 when it had none, as LiveIndex::Apply reports
+  // it for the same batch. A user whose previous cell lay in the interior
+  // of an alert's area, in the same interval of the index as the new one,
+  // is not looked up in that alert's record: they have had it (the
+  // argument is at the definition). REQUIRES: the caller issues, re-areas
+  // and attaches alerts only through Register / ReplaceArea / Attach at a
+  // state S under the write lock followed by CompleteScan of a scan of that
+  // state, as Engine does.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
                          const Precheck* pre, Handoff* out,
-                         absl::Span<const uint64_t> cells = {});
+                         absl::Span<const uint64_t> cells = {},
+                         absl::Span<const uint64_t> previous = {});
   // Ends alerts whose expiry has passed on the clock.
   void ExpireDue(Handoff* out);
 
@@ -210,6 +224,7 @@ class StandingTracker {
   // alerts_; set under mu_, cleared by EnsureIndexLocked.
   std::atomic<bool> index_dirty_{true};
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
+  std::atomic<uint64_t> probes_skipped_{0}, hits_{0};
   // OnApplied's hits when it makes the area tests itself, reused between
   // batches.
   std::vector<Hit> hits_scratch_ ABSL_GUARDED_BY(mu_);
