@@ -211,6 +211,18 @@ std::shared_ptr<const UserAttributes> AlignAttributes(absl::Span<const UserRecor
                              std::move(updated_at), m);
 }
 
+absl::StatusOr<uint32_t> ParseUpdatedAt(absl::string_view text) {
+  if (text.empty()) return 0;
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v > UINT32_MAX) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("updated_at ", QuoteForMessage(text),
+                     " is not Unix seconds in [0, 4294967295] (empty or 0: unknown)"));
+  }
+  return static_cast<uint32_t>(v);
+}
+
 absl::StatusOr<int64_t> ParseDurationSeconds(absl::string_view text) {
   absl::string_view digits = text;
   int64_t unit = 1;

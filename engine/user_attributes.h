@@ -135,6 +135,11 @@ std::shared_ptr<const UserAttributes> AlignAttributes(absl::Span<const UserRecor
                                                       const UserAttributes* row_attributes,
                                                       const LocationIndex& index);
 
+// An updated_at field of a users or updates CSV: Unix seconds in
+// [0, 2^32), empty or "0" for unknown (returned as 0). kInvalidArgument
+// quoting the text otherwise (the caller names the line and column).
+absl::StatusOr<uint32_t> ParseUpdatedAt(absl::string_view text);
+
 // A duration for --max-age: "6h", "90m", "2d", "45s" or plain seconds
 // ("3600"); kInvalidArgument otherwise (also for 0 and negatives).
 absl::StatusOr<int64_t> ParseDurationSeconds(absl::string_view text);

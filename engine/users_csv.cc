@@ -42,22 +42,6 @@ struct RowAttributes {
   uint32_t updated_at = 0;
 };
 
-bool ParseUpdatedAt(absl::string_view s, uint32_t* out, std::string* reason) {
-  if (s.empty()) {
-    *out = 0;
-    return true;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > UINT32_MAX) {
-    *reason = absl::StrCat("updated_at ", QuoteForMessage(s),
-                           " is not Unix seconds in [0, 4294967295] (empty or 0: unknown)");
-    return false;
-  }
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
 // Parses one data line; on failure returns the reason (without location).
 bool ParseRow(absl::string_view line, const AttributeColumns& attr_cols, UserRecord* out,
               RowAttributes* attrs, std::string* reason) {
@@ -129,12 +113,14 @@ bool ParseRow(absl::string_view line, const AttributeColumns& attr_cols, UserRec
     }
   }
   if (attr_cols.updated_at >= 0) {
-    std::string why;
-    if (!ParseUpdatedAt(absl::StripAsciiWhitespace(fields[attr_cols.updated_at]),
-                        &attrs->updated_at, &why)) {
-      *reason = absl::StrCat("column ", attr_cols.updated_at + 1, " (updated_at): ", why);
+    absl::StatusOr<uint32_t> t =
+        ParseUpdatedAt(absl::StripAsciiWhitespace(fields[attr_cols.updated_at]));
+    if (!t.ok()) {
+      *reason = absl::StrCat("column ", attr_cols.updated_at + 1, " (updated_at): ",
+                             t.status().message());
       return false;
     }
+    attrs->updated_at = *t;
   }
   *out = UserRecord::FromDegrees(id, v[0], v[1]);
   return true;

@@ -67,4 +67,19 @@ absl::StatusOr<std::string> RenderOperatorMap(
   return RenderAlertMapSvg(in);
 }
 
+void PrintAttributeDelivery(const AlertSummary& summary, const std::string& out_dir) {
+  if (summary.max_age_applied) {
+    std::printf("max age %llds at %lld: %llu stale users left out, %llu without updated_at kept\n",
+                static_cast<long long>(summary.max_age_s),
+                static_cast<long long>(summary.as_of_unix_s),
+                static_cast<unsigned long long>(summary.stale_skipped),
+                static_cast<unsigned long long>(summary.unknown_age_kept));
+  }
+  for (size_t k = 0; k < summary.by_info.size(); ++k) {
+    std::printf("info[%zu] (%s): %llu users -> %s/info-%zu\n", k,
+                summary.by_info[k].language.c_str(),
+                static_cast<unsigned long long>(summary.by_info[k].users), out_dir.c_str(), k);
+  }
+}
+
 }  // namespace fanout

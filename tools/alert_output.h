@@ -33,6 +33,11 @@ absl::StatusOr<std::string> RenderOperatorMap(
     const AlertArea& area, const AreaCovering& covering,
     const std::vector<absl::Span<const uint64_t>>& matched_cells, const AlertSummary& summary);
 
+// Prints, after the lists are written, what --max-age left out and where
+// --by-info put each block (nothing when neither was asked for); `out_dir`
+// is the lists' folder.
+void PrintAttributeDelivery(const AlertSummary& summary, const std::string& out_dir);
+
 }  // namespace fanout
 
 #endif  // FANOUT_TOOLS_ALERT_OUTPUT_H_

@@ -194,18 +194,7 @@ absl::Status RunAlert(int argc, char** argv) {
     std::printf("order: nearest (%.6f,%.6f) first, sorted in %.3f ms\n", summary.origin_lat_deg,
                 summary.origin_lng_deg, summary.order_ms);
   }
-  if (summary.max_age_applied) {
-    std::printf("max age %llds at %lld: %llu stale users left out, %llu without updated_at kept\n",
-                static_cast<long long>(summary.max_age_s),
-                static_cast<long long>(summary.as_of_unix_s),
-                static_cast<unsigned long long>(summary.stale_skipped),
-                static_cast<unsigned long long>(summary.unknown_age_kept));
-  }
-  for (size_t k = 0; k < summary.by_info.size(); ++k) {
-    std::printf("info[%zu] (%s): %llu users -> %s/info-%zu\n", k,
-                summary.by_info[k].language.c_str(),
-                static_cast<unsigned long long>(summary.by_info[k].users), out_dir.c_str(), k);
-  }
+  PrintAttributeDelivery(summary, out_dir);
   if (covering_path) {
     int64_t covering_start = absl::GetCurrentTimeNanos();
     RETURN_IF_ERROR(WriteText(*covering_path, CoveringToGeoJson(covering)));

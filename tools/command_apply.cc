@@ -56,24 +56,6 @@ bool ParseDouble(absl::string_view s, double* v) {
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*v);
 }
 
-// updated_at as the users CSV reads it (users_csv.cc): Unix seconds,
-// empty or 0 for none.
-bool ParseUpdatedAt(absl::string_view s, uint32_t* out, std::string* reason) {
-  if (s.empty()) {
-    *out = 0;
-    return true;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > UINT32_MAX) {
-    *reason = absl::StrCat("updated_at ", QuoteForMessage(s),
-                           " is not Unix seconds in [0, 4294967295] (empty or 0: unknown)");
-    return false;
-  }
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
 // A language tag's engine code (Engine::LanguageCode), cached by tag.
 class LanguageCodes {
  public:
@@ -164,10 +146,12 @@ class CsvUpdates {
         }
       }
       if (updated_col_ >= 0) {
-        std::string why;
-        if (!ParseUpdatedAt(absl::StripAsciiWhitespace(cols[updated_col_]), &u.updated_at, &why)) {
-          return bad(absl::StrCat("column ", updated_col_ + 1, " (updated_at): ", why));
+        absl::StatusOr<uint32_t> t = ParseUpdatedAt(absl::StripAsciiWhitespace(cols[updated_col_]));
+        if (!t.ok()) {
+          return bad(absl::StrCat("column ", updated_col_ + 1, " (updated_at): ",
+                                  t.status().message()));
         }
+        u.updated_at = *t;
       }
       out->push_back(u);
     }
