@@ -89,10 +89,11 @@ class AlertExecutor {
     // kNearest: the incident point. DEFAULT: unset: IncidentPoint(area).
     std::optional<S2LatLng> order_origin;
 
-    // User attributes (issue 18; user_attributes.h), parallel to the
-    // index's run: what max_age_s and info_languages read. Only over a
-    // LocationIndex (kFailedPrecondition over a live view: the live index
-    // keeps no attributes yet). DEFAULT: null: every user has neither a
+    // User attributes (user_attributes.h), parallel to the index's run:
+    // what max_age_s and info_languages read. Only over a LocationIndex
+    // (kFailedPrecondition over a live view, whose entries have no
+    // parallel columns: an Engine applies its users' attributes itself,
+    // Engine::Alert). DEFAULT: null: every user has neither a
     // language nor an updated_at, so max_age_s leaves everyone in and
     // info_languages gives everyone block 0. REQUIRES: size() equal to
     // the index's.
