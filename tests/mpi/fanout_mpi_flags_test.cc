@@ -301,6 +301,10 @@ TEST_P(FanoutMpiFlagsTest, MapAndCoveringOfRandomAreasEqualTheSingleProcess) {
                      /*with_files=*/true);
 }
 
+// Refusals are agreed by every rank before any work: one rank count with
+// several ranks shows it (each mpirun start of a refused job costs ~2 s).
+class FanoutMpiFlagsRefusalTest : public FanoutMpiFlagsTest {};
+
 TEST_P(FanoutMpiFlagsTest, VerifyPassesAndAFailingRankIsNamed) {
   const int ranks = GetParam();
   Result ok = Mpi(ranks, absl::StrCat("alert --index ", Manifest(), " --cap ", Cap(),
@@ -319,7 +323,7 @@ TEST_P(FanoutMpiFlagsTest, VerifyPassesAndAFailingRankIsNamed) {
   EXPECT_FALSE(std::filesystem::exists(Out("verify-bad")));
 }
 
-TEST_P(FanoutMpiFlagsTest, BadDeliveryFlagsAreRefusedWithExitTwo) {
+TEST_P(FanoutMpiFlagsRefusalTest, BadDeliveryFlagsAreRefusedWithExitTwo) {
   const std::string base =
       absl::StrCat("alert --users ", Users(), " --circle \"37,-98 50\" --shards 2 --out ", Out("refused"), " ");
   for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
@@ -397,7 +401,7 @@ TEST_P(FanoutMpiFlagsTest, PartsBuiltFromSharesCarryTheWholeFileAttributes) {
 // A version 2 users file whose attribute section is damaged is refused by
 // the share build, as by the whole-file reader: rank 0 checks the
 // section's checksum.
-TEST_P(FanoutMpiFlagsTest, DamagedAttributeSectionIsRefused) {
+TEST_P(FanoutMpiFlagsRefusalTest, DamagedAttributeSectionIsRefused) {
   std::string err;
   const std::string bin = dir_->File(absl::StrCat("damaged-attrs-np", GetParam(), ".bin"));
   ASSERT_EQ(RunFanout(absl::StrCat("generate --users 5000 --seed 53 --region us "
@@ -419,6 +423,8 @@ TEST_P(FanoutMpiFlagsTest, DamagedAttributeSectionIsRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiFlagsTest, ::testing::Values(1, 3, 4),
+                         [](const auto& info) { return absl::StrCat("np", info.param); });
+INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiFlagsRefusalTest, ::testing::Values(3),
                          [](const auto& info) { return absl::StrCat("np", info.param); });
 
 }  // namespace
