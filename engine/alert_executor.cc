@@ -16,6 +16,7 @@
 #include "base/status_macros.h"
 #include "engine/delivery_sink.h"
 #include "engine/internal/alert_executor_peer.h"
+#include "engine/internal/engine_attributes.h"
 #include "engine/internal/live_view_state.h"
 #include "engine/internal/shard_scatter.h"
 #include "geo/area_point_tester.h"
@@ -303,12 +304,9 @@ void SplitByInfo(const UserAttributes* attrs, absl::Span<const std::string> info
   const size_t blocks = info_languages.size();
   const size_t shards = lists.shards.size();
   const bool with_lang = attrs != nullptr && attrs->has_lang();
-  // Block of each language code (code 0: no language).
-  std::vector<uint32_t> block_of(256, 0);
-  const size_t languages = with_lang ? attrs->languages().size() : 0;
-  for (size_t c = 1; c <= languages; ++c) {
-    block_of[c] = static_cast<uint32_t>(MatchInfoBlock(attrs->languages()[c - 1], info_languages));
-  }
+  const absl::Span<const std::string> languages =
+      with_lang ? absl::MakeConstSpan(attrs->languages()) : absl::Span<const std::string>();
+  const std::vector<uint32_t> block_of = internal::InfoBlockOfCodes(languages, info_languages);
   by_info->resize(blocks);
   for (DeliveryLists& b : *by_info) b.shards.resize(shards);
   std::vector<uint64_t> code_counts(shards * 256, 0);
@@ -342,16 +340,7 @@ void SplitByInfo(const UserAttributes* attrs, absl::Span<const std::string> info
       for (size_t i = 0; i < users.size(); ++i) *out[block_of[lang[at[i]]]]++ = users[i];
     }
   });
-  counts->assign(blocks, AlertSummary::InfoCount());
-  for (size_t k = 0; k < blocks; ++k) (*counts)[k].language = info_languages[k];
-  for (size_t c = 0; c < 256; ++c) {
-    uint64_t total = 0;
-    for (size_t s = 0; s < shards; ++s) total += code_counts[s * 256 + c];
-    if (total == 0) continue;
-    AlertSummary::InfoCount& block = (*counts)[block_of[c]];
-    block.users += total;
-    block.by_user_language.emplace_back(c == 0 ? "" : attrs->languages()[c - 1], total);
-  }
+  *counts = internal::InfoCountsOf(code_counts, shards, block_of, languages, info_languages);
 }
 
 }  // namespace

@@ -307,6 +307,33 @@ std::shared_ptr<const UserAttributes> EngineAttributes::AlignedTo(const SortedRu
   return UserAttributes::Own(kinds, std::move(languages), std::move(lang), std::move(updated), n);
 }
 
+std::vector<uint32_t> InfoBlockOfCodes(absl::Span<const std::string> languages,
+                                       absl::Span<const std::string> info_languages) {
+  std::vector<uint32_t> block_of(256, 0);
+  for (size_t c = 1; c <= languages.size() && c < block_of.size(); ++c) {
+    block_of[c] = static_cast<uint32_t>(MatchInfoBlock(languages[c - 1], info_languages));
+  }
+  return block_of;
+}
+
+std::vector<AlertSummary::InfoCount> InfoCountsOf(absl::Span<const uint64_t> code_counts,
+                                                  size_t shards,
+                                                  absl::Span<const uint32_t> block_of,
+                                                  absl::Span<const std::string> languages,
+                                                  absl::Span<const std::string> info_languages) {
+  std::vector<AlertSummary::InfoCount> counts(info_languages.size());
+  for (size_t k = 0; k < counts.size(); ++k) counts[k].language = info_languages[k];
+  for (size_t c = 0; c < 256; ++c) {
+    uint64_t total = 0;
+    for (size_t s = 0; s < shards; ++s) total += code_counts[s * 256 + c];
+    if (total == 0) continue;
+    AlertSummary::InfoCount& block = counts[block_of[c]];
+    block.users += total;
+    block.by_user_language.emplace_back(c == 0 ? "" : languages[c - 1], total);
+  }
+  return counts;
+}
+
 void EngineAttributes::FilterAndSplit(bool max_age, uint64_t cutoff,
                                       absl::Span<const std::string> info_languages,
                                       DeliveryLists* lists, std::vector<UserIdList>* cells,
@@ -317,9 +344,7 @@ void EngineAttributes::FilterAndSplit(bool max_age, uint64_t cutoff,
   const std::vector<std::string> languages = Languages();
   std::vector<uint32_t> block_of(256, 0);
   if (blocks > 0) {
-    for (size_t c = 1; c <= languages.size(); ++c) {
-      block_of[c] = static_cast<uint32_t>(MatchInfoBlock(languages[c - 1], info_languages));
-    }
+    block_of = InfoBlockOfCodes(languages, info_languages);
     by_info->assign(blocks, DeliveryLists());
     for (DeliveryLists& b : *by_info) b.shards.resize(shards);
   }
@@ -380,16 +405,7 @@ void EngineAttributes::FilterAndSplit(bool max_age, uint64_t cutoff,
     }
   }
   if (blocks > 0) {
-    summary->by_info.assign(blocks, AlertSummary::InfoCount());
-    for (size_t k = 0; k < blocks; ++k) summary->by_info[k].language = info_languages[k];
-    for (size_t c = 0; c < 256; ++c) {
-      uint64_t total = 0;
-      for (size_t s = 0; s < shards; ++s) total += code_counts[s * 256 + c];
-      if (total == 0) continue;
-      AlertSummary::InfoCount& block = summary->by_info[block_of[c]];
-      block.users += total;
-      block.by_user_language.emplace_back(c == 0 ? "" : languages[c - 1], total);
-    }
+    summary->by_info = InfoCountsOf(code_counts, shards, block_of, languages, info_languages);
   }
 }
 

@@ -73,6 +73,21 @@ class AttributeTable {
   size_t size_ = 0;
 };
 
+// The info block (MatchInfoBlock) of each one-byte language code, 256
+// entries: code 0 (no language) and codes past `languages` get block 0.
+// Shared by AlertExecutor's and EngineAttributes' split by info block.
+std::vector<uint32_t> InfoBlockOfCodes(absl::Span<const std::string> languages,
+                                       absl::Span<const std::string> info_languages);
+
+// AlertSummary::by_info from per-shard counts of each language code
+// (`code_counts`: `shards` rows of 256) and InfoBlockOfCodes' `block_of`:
+// one entry per info block, its users and their counts by user language.
+std::vector<AlertSummary::InfoCount> InfoCountsOf(absl::Span<const uint64_t> code_counts,
+                                                  size_t shards,
+                                                  absl::Span<const uint32_t> block_of,
+                                                  absl::Span<const std::string> languages,
+                                                  absl::Span<const std::string> info_languages);
+
 // A user id -> (updated_at, lang) table beside the live index, holding only
 // the users that have an attribute: an engine whose updates and checkpoint
 // carry none holds nothing here, and its Apply only looks at each update's
