@@ -112,6 +112,19 @@ std::vector<uint64_t> Sorted(const UserIdList& list) {
 // Records the totals a sink is handed: the plain lists and each info
 // block's. A call of Deliver (the split dropped) fails the alert, so a test
 // sees whether DeliverByInfo was used.
+// What one Execute asking for the split by info block hands back.
+struct SplitRun {
+  DeliveryLists lists;
+  std::vector<DeliveryLists> by_info;
+  AlertSummary summary;
+};
+
+absl::Status ExecuteSplit(const AlertExecutor& executor, const AlertArea& area, SplitRun* run) {
+  AlertExecutor::Extras extras;
+  extras.by_info = &run->by_info;
+  return executor.Execute(area, &run->lists, &run->summary, extras);
+}
+
 struct BlockRecorder : DeliverySink {
   absl::Status Deliver(const DeliveryLists&, const AlertSummary&) override {
     return absl::InternalError("DeliverByInfo expected");
@@ -173,13 +186,11 @@ TEST(AttributeDeliveryTest, MatchesReferenceOnRandomInputs) {
         }
       }
 
-      AlertExecutor executor(*pop.index, options);
-      DeliveryLists lists;
-      std::vector<DeliveryLists> by_info;
-      AlertExecutor::Extras extras;
-      extras.by_info = &by_info;
-      AlertSummary summary;
-      ASSERT_TRUE(executor.Execute(*area, &lists, &summary, extras).ok());
+      SplitRun run;
+      ASSERT_TRUE(ExecuteSplit(AlertExecutor(*pop.index, options), *area, &run).ok());
+      const DeliveryLists& lists = run.lists;
+      const std::vector<DeliveryLists>& by_info = run.by_info;
+      const AlertSummary& summary = run.summary;
       ASSERT_EQ(lists.shards.size(), shards);
       for (uint32_t s = 0; s < shards; ++s) ASSERT_EQ(Sorted(lists.shards[s]), expect[s]) << s;
       EXPECT_EQ(summary.max_age_applied, options.max_age_s > 0);
@@ -252,13 +263,11 @@ TEST(AttributeDeliveryTest, WithoutAttributesEveryoneIsKeptInTheFirstBlock) {
   options.max_age_s = 1;
   options.as_of_unix_s = 2000000000;
   options.info_languages = {"es", "en-US"};
-  AlertExecutor executor(*pop.index, options);  // no attributes
-  DeliveryLists lists;
-  std::vector<DeliveryLists> by_info;
-  AlertExecutor::Extras extras;
-  extras.by_info = &by_info;
-  AlertSummary summary;
-  ASSERT_TRUE(executor.Execute(*area, &lists, &summary, extras).ok());
+  SplitRun run;  // an executor without attributes
+  ASSERT_TRUE(ExecuteSplit(AlertExecutor(*pop.index, options), *area, &run).ok());
+  const DeliveryLists& lists = run.lists;
+  const std::vector<DeliveryLists>& by_info = run.by_info;
+  const AlertSummary& summary = run.summary;
   EXPECT_EQ(testing::SortedShards(lists), testing::ReferenceShards(*pop.index, *area, 4));
   EXPECT_EQ(summary.stale_skipped, 0u);
   EXPECT_EQ(summary.unknown_age_kept, summary.matched);
