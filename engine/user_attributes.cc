@@ -223,6 +223,36 @@ absl::StatusOr<uint32_t> ParseUpdatedAt(absl::string_view text) {
   return static_cast<uint32_t>(v);
 }
 
+AttributeColumns FindAttributeColumns(absl::Span<const absl::string_view> header) {
+  AttributeColumns cols;
+  for (size_t c = 3; c < header.size(); ++c) {
+    const std::string lower = absl::AsciiStrToLower(header[c]);
+    if (lower == "lang" && cols.lang < 0) cols.lang = static_cast<int>(c);
+    if (lower == "updated_at" && cols.updated_at < 0) cols.updated_at = static_cast<int>(c);
+  }
+  return cols;
+}
+
+absl::StatusOr<std::string> ParseLangField(absl::string_view field, int column) {
+  field = absl::StripAsciiWhitespace(field);
+  if (field.empty()) return std::string();
+  absl::StatusOr<std::string> tag = NormalizeLanguageTag(field);
+  if (!tag.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column ", column + 1, " (lang): ", tag.status().message()));
+  }
+  return tag;
+}
+
+absl::StatusOr<uint32_t> ParseUpdatedAtField(absl::string_view field, int column) {
+  absl::StatusOr<uint32_t> t = ParseUpdatedAt(absl::StripAsciiWhitespace(field));
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column ", column + 1, " (updated_at): ", t.status().message()));
+  }
+  return t;
+}
+
 absl::StatusOr<int64_t> ParseDurationSeconds(absl::string_view text) {
   absl::string_view digits = text;
   int64_t unit = 1;

@@ -140,6 +140,23 @@ std::shared_ptr<const UserAttributes> AlignAttributes(absl::Span<const UserRecor
 // quoting the text otherwise (the caller names the line and column).
 absl::StatusOr<uint32_t> ParseUpdatedAt(absl::string_view text);
 
+// Where a CSV header (a users file, `fanout apply`'s updates) names the
+// attribute columns: `lang` and `updated_at` in any case, after the first
+// three columns, the first of each name counting. 0-based; -1: absent.
+struct AttributeColumns {
+  int lang = -1;
+  int updated_at = -1;
+  int last() const { return lang > updated_at ? lang : updated_at; }
+};
+AttributeColumns FindAttributeColumns(absl::Span<const absl::string_view> header);
+
+// A row's lang field in (0-based) column `column`, whitespace trimmed:
+// the normalised tag, "" when empty. A row's updated_at field likewise
+// (ParseUpdatedAt). kInvalidArgument "column N (lang): ..." or "column N
+// (updated_at): ..." (the caller names the file and line).
+absl::StatusOr<std::string> ParseLangField(absl::string_view field, int column);
+absl::StatusOr<uint32_t> ParseUpdatedAtField(absl::string_view field, int column);
+
 // A duration for --max-age: "6h", "90m", "2d", "45s" or plain seconds
 // ("3600"); kInvalidArgument otherwise (also for 0 and negatives).
 absl::StatusOr<int64_t> ParseDurationSeconds(absl::string_view text);

@@ -27,14 +27,6 @@ namespace {
 constexpr size_t kChunkBytes = 8 << 20;
 
 
-// Where the attribute columns are (0-based field numbers; -1: absent or
-// not asked for).
-struct AttributeColumns {
-  int lang = -1;
-  int updated_at = -1;
-  int last() const { return std::max(lang, updated_at); }
-};
-
 // One row's attributes as parsed: the tag (normalised, empty for none) and
 // updated_at (0 for unknown).
 struct RowAttributes {
@@ -100,24 +92,18 @@ bool ParseRow(absl::string_view line, const AttributeColumns& attr_cols, UserRec
     }
   }
   if (attr_cols.lang >= 0) {
-    absl::string_view s = absl::StripAsciiWhitespace(fields[attr_cols.lang]);
-    if (s.empty()) {
-      attrs->lang.clear();
-    } else {
-      absl::StatusOr<std::string> tag = NormalizeLanguageTag(s);
-      if (!tag.ok()) {
-        *reason = absl::StrCat("column ", attr_cols.lang + 1, " (lang): ", tag.status().message());
-        return false;
-      }
-      attrs->lang = *std::move(tag);
+    absl::StatusOr<std::string> tag = ParseLangField(fields[attr_cols.lang], attr_cols.lang);
+    if (!tag.ok()) {
+      *reason = std::string(tag.status().message());
+      return false;
     }
+    attrs->lang = *std::move(tag);
   }
   if (attr_cols.updated_at >= 0) {
     absl::StatusOr<uint32_t> t =
-        ParseUpdatedAt(absl::StripAsciiWhitespace(fields[attr_cols.updated_at]));
+        ParseUpdatedAtField(fields[attr_cols.updated_at], attr_cols.updated_at);
     if (!t.ok()) {
-      *reason = absl::StrCat("column ", attr_cols.updated_at + 1, " (updated_at): ",
-                             t.status().message());
+      *reason = std::string(t.status().message());
       return false;
     }
     attrs->updated_at = *t;
@@ -213,13 +199,7 @@ absl::StatusOr<std::vector<UserRecord>> ParseUsersCsv(
   AttributeColumns attr_cols;
   if (attributes != nullptr) {
     attributes->reset();
-    for (size_t c = 3; c < columns.size(); ++c) {
-      const std::string lower = absl::AsciiStrToLower(columns[c]);
-      if (lower == "lang" && attr_cols.lang < 0) attr_cols.lang = static_cast<int>(c);
-      if (lower == "updated_at" && attr_cols.updated_at < 0) {
-        attr_cols.updated_at = static_cast<int>(c);
-      }
-    }
+    attr_cols = FindAttributeColumns(std::vector<absl::string_view>(columns.begin(), columns.end()));
   }
   size_t body = header_end == absl::string_view::npos ? text.size() : header_end + 1;
 

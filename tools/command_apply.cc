@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -94,11 +93,9 @@ class CsvUpdates {
           absl::StrCat(path, ":1: the header must start with user_id,lat,lng"));
     }
     r->columns_ = cols.size();
-    for (size_t c = 3; c < cols.size(); ++c) {
-      const std::string lower = absl::AsciiStrToLower(cols[c]);
-      if (lower == "lang" && r->lang_col_ < 0) r->lang_col_ = static_cast<int>(c);
-      if (lower == "updated_at" && r->updated_col_ < 0) r->updated_col_ = static_cast<int>(c);
-    }
+    const AttributeColumns attr_cols = FindAttributeColumns(cols);
+    r->lang_col_ = attr_cols.lang;
+    r->updated_col_ = attr_cols.updated_at;
     return r;
   }
   ~CsvUpdates() { std::fclose(f_); }
@@ -132,12 +129,9 @@ class CsvUpdates {
       if (lng < -180 || lng > 180) return bad("lng out of [-180, 180]");
       LocationUpdate u = LocationUpdate::Upsert(UserRecord::FromDegrees(id, lat, lng));
       if (lang_col_ >= 0) {
-        absl::string_view text = absl::StripAsciiWhitespace(cols[lang_col_]);
-        if (!text.empty()) {
-          absl::StatusOr<std::string> tag = NormalizeLanguageTag(text);
-          if (!tag.ok()) {
-            return bad(absl::StrCat("column ", lang_col_ + 1, " (lang): ", tag.status().message()));
-          }
+        absl::StatusOr<std::string> tag = ParseLangField(cols[lang_col_], lang_col_);
+        if (!tag.ok()) return bad(tag.status().message());
+        if (!tag->empty()) {
           absl::StatusOr<uint8_t> code = codes->Of(*tag);
           if (!code.ok()) {
             return bad(absl::StrCat("column ", lang_col_ + 1, " (lang): ", code.status().message()));
@@ -146,11 +140,8 @@ class CsvUpdates {
         }
       }
       if (updated_col_ >= 0) {
-        absl::StatusOr<uint32_t> t = ParseUpdatedAt(absl::StripAsciiWhitespace(cols[updated_col_]));
-        if (!t.ok()) {
-          return bad(absl::StrCat("column ", updated_col_ + 1, " (updated_at): ",
-                                  t.status().message()));
-        }
+        absl::StatusOr<uint32_t> t = ParseUpdatedAtField(cols[updated_col_], updated_col_);
+        if (!t.ok()) return bad(t.status().message());
         u.updated_at = *t;
       }
       out->push_back(u);
