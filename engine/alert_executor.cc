@@ -271,7 +271,7 @@ void CountFreshness(const internal::ScanSource& src, const std::vector<ScanRange
         if (!slice.needs_test) {
           // Without branches (half the users may be stale, in no order):
           // for t >= 1, t - 1 < cutoff - 1 exactly when t < cutoff; t = 0
-          // wraps to the top. REQUIRES: cutoff >= 1 (checked below).
+          // wraps to the top. REQUIRES: cutoff >= 1 (made so above).
           for (size_t i = slice.begin; i < slice.end; ++i) {
             const uint64_t t = updated[i];
             unknown_here += t == 0;
@@ -281,7 +281,7 @@ void CountFreshness(const internal::ScanSource& src, const std::vector<ScanRange
         }
         for (size_t i = slice.begin; i < slice.end; ++i) {
           const uint32_t t = updated[i];
-          if (t != 0 && t >= cutoff) continue;
+          if (t != 0 && t >= cutoff) continue;  // known and fresh: not counted
           if (!tester.Contains(S2CellId(cells[i]))) continue;
           (t == 0 ? unknown_here : stale_here) += 1;
         }

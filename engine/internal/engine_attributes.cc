@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "base/atomic_file.h"
 #include "base/status_macros.h"
+#include "engine/internal/scan_source.h"
 #include "oneapi/tbb/parallel_for.h"
 
 namespace fanout {
@@ -362,7 +363,7 @@ void EngineAttributes::FilterAndSplit(bool max_age, uint64_t cutoff,
       for (size_t i = 0; i < n; ++i) {
         const uint32_t t = v[i].updated_at;
         if (max_age) {
-          if (t != 0 && t < cutoff) {
+          if (!IsFresh(t, cutoff)) {
             ++stale[s];
             continue;
           }

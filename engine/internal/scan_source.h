@@ -30,6 +30,13 @@ namespace internal {
 //    user's updated_at (a column parallel to the run, user_attributes.h)
 //    is known and before the cutoff: updated_at[i] != 0 && updated_at[i]
 //    < fresh_cutoff.
+// The freshness rule of max_age_s, in one place for the kFresh scan, its
+// counts and the Engine's filter (engine_attributes.h): a user is kept
+// unless its updated_at is known (not 0) and before `cutoff`.
+inline bool IsFresh(uint32_t updated_at, uint64_t cutoff) {
+  return updated_at == 0 || updated_at >= cutoff;
+}
+
 // Visibility only ever changes for updates newer than the view, so an
 // entry is judged the same way however often a scan looks at it.
 // Thread-safety: a plain value; Visible() is safe from any thread.
@@ -54,7 +61,7 @@ struct ScanSource {
       case Filter::kDelta:
         return marks[i].load(std::memory_order_relaxed) > seq;
       case Filter::kFresh:
-        return updated_at[i] == 0 || updated_at[i] >= fresh_cutoff;
+        return IsFresh(updated_at[i], fresh_cutoff);
     }
     return false;
   }

@@ -58,7 +58,7 @@ void WithVisibility(const ScanSource& src, Body&& body) {
     case Filter::kFresh: {
       const uint32_t* updated = src.updated_at;
       const uint64_t cutoff = src.fresh_cutoff;
-      return body([updated, cutoff](size_t i) { return updated[i] == 0 || updated[i] >= cutoff; });
+      return body([updated, cutoff](size_t i) { return IsFresh(updated[i], cutoff); });
     }
   }
 }
