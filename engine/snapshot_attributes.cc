@@ -84,7 +84,7 @@ absl::StatusOr<std::shared_ptr<const UserAttributes>> DecodeAttributeSection(
     return absl::DataLossError(absl::StrCat("unknown column kinds ", r.kinds, " or reserved fields"));
   }
   if (r.language_count > UserAttributes::kMaxLanguages ||
-      r.dictionary_bytes > uint64_t{UserAttributes::kMaxLanguages} * 36 || n > (uint64_t{1} << 58)) {
+      r.dictionary_bytes > UserAttributes::kMaxDictionaryBytes || n > (uint64_t{1} << 58)) {
     return absl::DataLossError(absl::StrCat(r.language_count, " languages in ", r.dictionary_bytes,
                                             " bytes: more than the format allows"));
   }

@@ -108,7 +108,9 @@ absl::StatusOr<std::string> NormalizeLanguageTag(absl::string_view text) {
         absl::StrCat("lang ", QuoteForMessage(text), " is not a BCP-47 language tag (", why, ")"));
   };
   if (text.empty()) return bad("empty");
-  if (text.size() > 35) return bad("longer than 35 characters");
+  if (text.size() > UserAttributes::kMaxTagLength) {
+    return bad(absl::StrCat("longer than ", UserAttributes::kMaxTagLength, " characters"));
+  }
   std::string out;
   out.reserve(text.size());
   bool first = true, after_singleton = false;

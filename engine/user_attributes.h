@@ -42,6 +42,11 @@ class UserAttributes {
   // code with 0 reserved for "none". A 256th distinct tag is refused,
   // naming this limit (real populations use a few dozen).
   static constexpr size_t kMaxLanguages = 255;
+  // The longest tag NormalizeLanguageTag accepts, and so the longest a
+  // dictionary stored as its tags joined by '\n' (users files, snapshots)
+  // can be: what their readers check before trusting a stored length.
+  static constexpr size_t kMaxTagLength = 35;
+  static constexpr size_t kMaxDictionaryBytes = kMaxLanguages * (kMaxTagLength + 1);
 
   // Which columns there are.
   struct Kinds {

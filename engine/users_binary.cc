@@ -76,7 +76,7 @@ absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
     return damaged(absl::StrCat("unknown column kinds ", ah.kinds));
   }
   if (ah.language_count > UserAttributes::kMaxLanguages ||
-      ah.dictionary_bytes > uint64_t{UserAttributes::kMaxLanguages} * 36) {
+      ah.dictionary_bytes > UserAttributes::kMaxDictionaryBytes) {
     return damaged(absl::StrCat(ah.language_count, " languages in ", ah.dictionary_bytes,
                                 " bytes: more than the format allows"));
   }
