@@ -17,7 +17,8 @@ namespace fanout {
 
 // Users read from a file of either format, by extension: `.bin` is mapped
 // (no copy), anything else is parsed as CSV (into memory; the file is not
-// kept). Either way the optional attribute columns are read when present. Load() checks every record either way (names the file and the
+// kept). Either way the optional attribute columns are read when present
+// (attributes()), and Load() checks every record (names the file and the
 // record or line of the first bad one).
 //
 // For a `.bin` file, records() points into the mapping: a reader calls

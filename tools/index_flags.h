@@ -43,8 +43,8 @@ absl::StatusOr<BuiltIndex> LoadUsersAndBuild(const std::string& users_path, bool
 // Loads the snapshot or the engine folder's state, or loads users and
 // builds the index, reporting load and build figures on stderr and in
 // `summary->alert_info`. `attributes` (optional) receives the entries'
-// attributes when the snapshot or users file has them (an engine folder
-// has none: live attributes are not kept yet), else null.
+// attributes when the snapshot, users file or engine folder (as of its
+// replayed log) has them, else null.
 absl::StatusOr<std::unique_ptr<LocationIndex>> LoadIndexFromFlags(
     const CliFlags& flags, AlertSummary* summary,
     std::shared_ptr<const UserAttributes>* attributes = nullptr);
