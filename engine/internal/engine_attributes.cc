@@ -65,17 +65,37 @@ void AttributeTable::Reserve(size_t users) {
   if (want > slots_.size()) Rehash(want);
 }
 
-void AttributeTable::Set(uint64_t user, uint32_t updated_at, uint8_t lang) {
+void AttributeTable::GrowForOneMore() {
   if ((size_ + 1) * 20 > slots_.size() * 17) Rehash(std::max<size_t>(16, slots_.size() * 3 / 2));
+}
+
+void AttributeTable::Set(uint64_t user, uint32_t updated_at, uint8_t lang) {
+  GrowForOneMore();
   Slot& s = slots_[Probe(user)];
+  if (s.empty()) ++size_;
+  s = Slot{user, updated_at, lang};
+}
+
+void AttributeTable::Update(uint64_t user, uint32_t updated_at, uint8_t lang) {
+  GrowForOneMore();
+  const size_t i = Probe(user);
+  Slot& s = slots_[i];
+  if (lang == 0 && !s.empty()) lang = s.lang;
+  if (lang == 0 && updated_at == 0) {
+    if (!s.empty()) EraseAt(i);
+    return;
+  }
   if (s.empty()) ++size_;
   s = Slot{user, updated_at, lang};
 }
 
 void AttributeTable::Erase(uint64_t user) {
   if (size_ == 0) return;
-  size_t i = Probe(user);
-  if (slots_[i].empty()) return;
+  const size_t i = Probe(user);
+  if (!slots_[i].empty()) EraseAt(i);
+}
+
+void AttributeTable::EraseAt(size_t i) {
   --size_;
   // Backward shift: move each later entry of the run whose home does not
   // lie cyclically in (i, j] into the hole.
@@ -237,16 +257,7 @@ absl::Status EngineAttributes::Apply(absl::Span<const LocationUpdate> updates,
                                               ", which ", kLanguagesFileName,
                                               " does not define (it has ", known, ")"));
     }
-    uint8_t lang = u.lang;
-    if (lang == 0) {
-      uint32_t t;
-      values_.Find(user, &t, &lang);
-    }
-    if (lang == 0 && u.updated_at == 0) {
-      values_.Erase(user);
-      continue;
-    }
-    values_.Set(user, u.updated_at, lang);
+    values_.Update(user, u.updated_at, u.lang);
     any_updated_at_ |= u.updated_at != 0;
   }
   if (values_.size() > 0) nonempty_.store(true, std::memory_order_relaxed);

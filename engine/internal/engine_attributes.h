@@ -53,6 +53,10 @@ class AttributeTable {
   }
   // REQUIRES: updated_at != 0 || lang != 0.
   void Set(uint64_t user, uint32_t updated_at, uint8_t lang);
+  // An upsert's rule (EngineAttributes) in one probe: sets updated_at,
+  // sets lang unless it is 0 (then the held one stays), and erases the
+  // user when that leaves neither.
+  void Update(uint64_t user, uint32_t updated_at, uint8_t lang);
   void Erase(uint64_t user);
 
  private:
@@ -68,6 +72,10 @@ class AttributeTable {
   // The slot holding `user`, or the empty slot ending its probe.
   size_t Probe(uint64_t user) const;
   void Rehash(size_t capacity);
+  // Grows the table when one more user would pass the load limit.
+  void GrowForOneMore();
+  // Empties slot i (holding a user), shifting its run back.
+  void EraseAt(size_t i);
 
   std::vector<Slot> slots_;
   size_t size_ = 0;

@@ -277,9 +277,22 @@ TEST(AttributeTableTest, MatchesAMapOnRandomOperations) {
     for (int step = 0; step < 200000; ++step) {
       uint64_t id = rng() % ids;
       if (id % 7 == 0) id = ~uint64_t{0} - id;
-      if (rng() % 3 == 0) {
+      const uint64_t op = rng() % 4;
+      if (op == 0) {
         table.Erase(id);
         model.erase(id);
+      } else if (op == 1) {
+        // An upsert's rule: lang 0 keeps the held one; neither: erased.
+        const uint32_t t = static_cast<uint32_t>(rng() % 3);
+        uint8_t lang = static_cast<uint8_t>(rng() % 3);
+        table.Update(id, t, lang);
+        auto it = model.find(id);
+        if (lang == 0 && it != model.end()) lang = it->second.second;
+        if (t == 0 && lang == 0) {
+          model.erase(id);
+        } else {
+          model[id] = {t, lang};
+        }
       } else {
         uint32_t t = static_cast<uint32_t>(rng() % 3);
         uint8_t lang = static_cast<uint8_t>(rng() % 3);
