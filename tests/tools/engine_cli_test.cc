@@ -125,12 +125,6 @@ TEST_F(EngineCliTest, ApplyTakesTheBinaryUsersFormat) {
   EXPECT_EQ(out, "acked 1000\nacked 2000\nacked 3000\n");
 }
 
-}  // namespace
-}  // namespace fanout
-
-namespace fanout {
-namespace {
-
 // The users file's attributes go into the engine folder; `fanout apply`
 // reads lang and updated_at columns; `fanout alert --dir` applies
 // --max-age and --by-info to them; a bad attribute is refused naming its
