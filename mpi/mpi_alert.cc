@@ -167,17 +167,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
         absl::StrCat("--order must be index or nearest, got \"", order, "\""));
   }
   f.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
-  if (f.flags->Has("max-age")) {
-    absl::StatusOr<int64_t> d = ParseDurationSeconds(*f.flags->Get("max-age"));
-    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
-    f.max_age_s = *d;
-  }
-  if (f.flags->Has("now")) {
-    if (!f.flags->Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
-    absl::StatusOr<int64_t> t = ParseUnixTime(*f.flags->Get("now"));
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
-    f.now = *t;
-  }
+  ASSIGN_OR_RETURN(const AgeFlags age, ParseAgeFlags(*f.flags));
+  f.max_age_s = age.max_age_s;
+  f.now = age.now;
   f.by_info = f.flags->Has("by-info");
   f.verify = f.flags->Has("verify");
   f.map_path = f.flags->Get("map");
@@ -288,12 +280,8 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   // <sent>, its clock: the ranks' clocks may differ).
   int64_t as_of = 0;
   if (f.max_age_s > 0) {
-    std::string sent;
-    for (const auto& [key, value] : summary.alert_info) {
-      if (key == "sent") sent = value;
-    }
     absl::StatusOr<int64_t> t = int64_t{0};
-    if (world.root()) t = AlertTime(sent, f.now);
+    if (world.root()) t = AlertTime(AlertSent(summary), f.now);
     RETURN_IF_ERROR(agree(t.status()));
     as_of = static_cast<int64_t>(world.Broadcast(std::vector<uint64_t>{static_cast<uint64_t>(*t)})[0]);
   }
