@@ -121,9 +121,9 @@ bool TestSeamIs(const char* name, int rank) {
 // waits, not by CPU, so its parallelism must not follow the CPUs this
 // rank may use: mpirun binds each rank to one core by default when it
 // starts two ranks or fewer (`--bind-to core`), where oneTBB then runs
-// with one thread and the 64 files' fsyncs one after another, 4x slower
-// than `fanout alert` on the same data (bench/README.md, "Beyond one
-// machine": the emit figures with and without binding). A task arena of
+// with one thread and the 64 files' fsyncs one after another, several
+// times slower than `fanout alert` on the same data (bench/README.md,
+// "Beyond one machine": the emit figures with and without binding). A task arena of
 // this many threads, allowed past the affinity mask by a global_control,
 // overlaps the fsyncs however the rank is bound.
 constexpr int kWriterThreads = 8;

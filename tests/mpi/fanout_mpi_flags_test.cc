@@ -302,7 +302,7 @@ TEST_P(FanoutMpiFlagsTest, MapAndCoveringOfRandomAreasEqualTheSingleProcess) {
 }
 
 // Refusals are agreed by every rank before any work: one rank count with
-// several ranks shows it (each mpirun start of a refused job costs ~2 s).
+// several ranks shows it (each mpirun start of a refused job is costly).
 class FanoutMpiFlagsRefusalTest : public FanoutMpiFlagsTest {};
 
 TEST_P(FanoutMpiFlagsTest, VerifyPassesAndAFailingRankIsNamed) {
