@@ -16,7 +16,9 @@ absl::StatusOr<AgeFlags> ParseAgeFlags(const CliFlags& flags) {
   AgeFlags age;
   if (flags.Has("max-age")) {
     absl::StatusOr<int64_t> d = ParseDurationSeconds(*flags.Get("max-age"));
-    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    if (!d.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    }
     age.max_age_s = *d;
   }
   if (flags.Has("now")) {
