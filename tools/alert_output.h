@@ -19,6 +19,8 @@ namespace fanout {
 
 // What `fanout alert` and `fanout-mpi alert` both write beside the lists,
 // in one place so that the two commands' files are the same bytes.
+// Thread-safety: plain functions over their arguments; the Print* ones
+// write to stdout, so call them from one thread.
 
 // --max-age (0 when absent) and --now, checked with `fanout alert`'s
 // messages: --now goes only with --max-age.
