@@ -8,6 +8,8 @@
 #include <queue>
 #include <utility>
 
+#include <xxhash.h>
+
 #include "absl/strings/str_join.h"
 #include "geo/cell_center.h"
 #include "oneapi/tbb/blocked_range.h"
@@ -52,9 +54,7 @@ std::vector<AlertSummary::InfoCount> InfoCountsFromCodes(const std::vector<uint6
 uint64_t DictionaryDigest(const UserAttributes* attrs) {
   if (attrs == nullptr || !attrs->has_lang()) return 0;
   const std::string joined = absl::StrJoin(attrs->languages(), "\n");
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : joined) h = (h ^ c) * 1099511628211ull;
-  return h | 1;
+  return XXH3_64bits(joined.data(), joined.size()) | 1;  // never 0, the digest of none
 }
 
 DeliveryLists NearestKeys(const S2Point& origin, const std::vector<UserIdList>& cells) {

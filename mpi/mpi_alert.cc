@@ -121,9 +121,9 @@ bool TestSeamIs(const char* name, int rank) {
 // waits, not by CPU, so its parallelism must not follow the CPUs this
 // rank may use: mpirun binds each rank to one core by default when it
 // starts two ranks or fewer (`--bind-to core`), where oneTBB then runs
-// with one thread and the 64 files' fsyncs one after another, 4x slower
-// than `fanout alert` on the same data (bench/README.md, "Beyond one
-// machine": the emit figures with and without binding). A task arena of
+// with one thread and the 64 files' fsyncs one after another, several
+// times slower than `fanout alert` on the same data (bench/README.md,
+// "Beyond one machine": the emit figures with and without binding). A task arena of
 // this many threads, allowed past the affinity mask by a global_control,
 // overlaps the fsyncs however the rank is bound.
 constexpr int kWriterThreads = 8;
@@ -167,17 +167,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
         absl::StrCat("--order must be index or nearest, got \"", order, "\""));
   }
   f.order = order == "nearest" ? DeliveryOrder::kNearest : DeliveryOrder::kIndex;
-  if (f.flags->Has("max-age")) {
-    absl::StatusOr<int64_t> d = ParseDurationSeconds(*f.flags->Get("max-age"));
-    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
-    f.max_age_s = *d;
-  }
-  if (f.flags->Has("now")) {
-    if (!f.flags->Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
-    absl::StatusOr<int64_t> t = ParseUnixTime(*f.flags->Get("now"));
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
-    f.now = *t;
-  }
+  ASSIGN_OR_RETURN(const AgeFlags age, ParseAgeFlags(*f.flags));
+  f.max_age_s = age.max_age_s;
+  f.now = age.now;
   f.by_info = f.flags->Has("by-info");
   f.verify = f.flags->Has("verify");
   f.map_path = f.flags->Get("map");
@@ -288,12 +280,8 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   // <sent>, its clock: the ranks' clocks may differ).
   int64_t as_of = 0;
   if (f.max_age_s > 0) {
-    std::string sent;
-    for (const auto& [key, value] : summary.alert_info) {
-      if (key == "sent") sent = value;
-    }
     absl::StatusOr<int64_t> t = int64_t{0};
-    if (world.root()) t = AlertTime(sent, f.now);
+    if (world.root()) t = AlertTime(AlertSent(summary), f.now);
     RETURN_IF_ERROR(agree(t.status()));
     as_of = static_cast<int64_t>(world.Broadcast(std::vector<uint64_t>{static_cast<uint64_t>(*t)})[0]);
   }

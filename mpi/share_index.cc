@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "absl/numeric/int128.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "engine/location_index.h"
 #include "engine/shard_policy.h"
+#include "engine/users_binary.h"
 #include "mpi/cell_partition.h"
 #include "mpi/users_share.h"
 #include "oneapi/tbb/parallel_sort.h"
@@ -333,12 +333,12 @@ absl::StatusOr<RankIndex> BuildRankIndexFromShares(MpiWorld& world,
   std::vector<std::string> languages;
   UserAttributes::Kinds kinds;
   std::vector<uint8_t> recode;
-  RETURN_IF_ERROR(JobDictionary(world, absl::EndsWith(users_path, ".bin"), attributes.get(),
+  RETURN_IF_ERROR(JobDictionary(world, IsBinaryUsersPath(users_path), attributes.get(),
                                 &languages, &kinds, &recode));
   std::vector<AttributedRow> attributed_rows(rows.size());
+  const bool lang = attributes != nullptr && attributes->has_lang();
+  const bool updated = attributes != nullptr && attributes->has_updated_at();
   for (size_t i = 0; i < rows.size(); ++i) {
-    const bool lang = attributes != nullptr && attributes->has_lang();
-    const bool updated = attributes != nullptr && attributes->has_updated_at();
     attributed_rows[i] = {rows[i], updated ? attributes->updated_at()[i] : 0u,
                           lang ? recode[attributes->lang()[i]] : 0u};
   }

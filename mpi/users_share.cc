@@ -61,7 +61,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   s.path_ = path;
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   s.file_ = std::move(file);
-  s.binary_ = absl::EndsWith(path, ".bin");
+  s.binary_ = IsBinaryUsersPath(path);
   const absl::string_view text = s.file_->view();
   if (s.binary_) {
     ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*s.file_));

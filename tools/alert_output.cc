@@ -7,9 +7,36 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/user_attributes.h"
 #include "geo/alert_map.h"
 
 namespace fanout {
+
+absl::StatusOr<AgeFlags> ParseAgeFlags(const CliFlags& flags) {
+  AgeFlags age;
+  if (flags.Has("max-age")) {
+    absl::StatusOr<int64_t> d = ParseDurationSeconds(*flags.Get("max-age"));
+    if (!d.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
+    }
+    age.max_age_s = *d;
+  }
+  if (flags.Has("now")) {
+    if (!flags.Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
+    absl::StatusOr<int64_t> t = ParseUnixTime(*flags.Get("now"));
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
+    age.now = *t;
+  }
+  return age;
+}
+
+std::string AlertSent(const AlertSummary& summary) {
+  std::string sent;
+  for (const auto& [key, value] : summary.alert_info) {
+    if (key == "sent") sent = value;
+  }
+  return sent;
+}
 
 bool SameListsAsSets(DeliveryLists a, DeliveryLists b, std::string* why) {
   if (a.shards.size() != b.shards.size()) {

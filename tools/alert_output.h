@@ -4,6 +4,7 @@
 #define FANOUT_TOOLS_ALERT_OUTPUT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,26 @@
 #include "engine/delivery.h"
 #include "geo/alert_area.h"
 #include "geo/area_covering.h"
+#include "tools/cli_flags.h"
 
 namespace fanout {
 
 // What `fanout alert` and `fanout-mpi alert` both write beside the lists,
 // in one place so that the two commands' files are the same bytes.
+// Thread-safety: plain functions over their arguments; the Print* ones
+// write to stdout, so call them from one thread.
+
+// --max-age (0 when absent) and --now, checked with `fanout alert`'s
+// messages: --now goes only with --max-age.
+struct AgeFlags {
+  int64_t max_age_s = 0;
+  std::optional<int64_t> now;
+};
+absl::StatusOr<AgeFlags> ParseAgeFlags(const CliFlags& flags);
+
+// The alert's <sent> (summary.alert_info's last "sent"), empty without one:
+// with AgeFlags::now, what AlertTime (engine/user_attributes.h) reads.
+std::string AlertSent(const AlertSummary& summary);
 
 // Whether two results hold the same users shard by shard, as sets; `why`
 // says how they differ (--verify: the engine's lists against

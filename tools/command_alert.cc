@@ -96,19 +96,8 @@ absl::Status RunAlert(int argc, char** argv) {
     return absl::InvalidArgumentError(
         absl::StrCat("--order must be index or nearest, got \"", order, "\""));
   }
-  int64_t max_age_s = 0;
-  if (flags.Has("max-age")) {
-    absl::StatusOr<int64_t> d = ParseDurationSeconds(*flags.Get("max-age"));
-    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--max-age: ", d.status().message()));
-    max_age_s = *d;
-  }
-  std::optional<int64_t> now;
-  if (flags.Has("now")) {
-    if (!flags.Has("max-age")) return absl::InvalidArgumentError("--now goes with --max-age");
-    absl::StatusOr<int64_t> t = ParseUnixTime(*flags.Get("now"));
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--now: ", t.status().message()));
-    now = *t;
-  }
+  ASSIGN_OR_RETURN(const AgeFlags age, ParseAgeFlags(flags));
+  const int64_t max_age_s = age.max_age_s;
   const bool by_info = flags.Has("by-info");
   const std::optional<std::string> map_path = flags.Get("map");
   const std::optional<std::string> covering_path = flags.Get("covering-geojson");
@@ -138,11 +127,7 @@ absl::Status RunAlert(int argc, char** argv) {
   AlertExecutor::Options delivery_options = options;
   delivery_options.attributes = attributes;
   if (max_age_s > 0) {
-    std::string sent;
-    for (const auto& [key, value] : summary.alert_info) {
-      if (key == "sent") sent = value;
-    }
-    ASSIGN_OR_RETURN(delivery_options.as_of_unix_s, AlertTime(sent, now));
+    ASSIGN_OR_RETURN(delivery_options.as_of_unix_s, AlertTime(AlertSent(summary), age.now));
     delivery_options.max_age_s = max_age_s;
     if (attributes == nullptr || !attributes->has_updated_at()) {
       std::fprintf(stderr, "--max-age: the users have no updated_at; everyone is kept\n");

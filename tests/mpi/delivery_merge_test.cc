@@ -118,6 +118,12 @@ TEST(DeliveryMergeTest, LanguageCountsComeBackInTheExecutorsOrder) {
   EXPECT_EQ(by_info[1].users, 0u);
   EXPECT_NE(DictionaryDigest(attrs.get()), 0u);
   EXPECT_EQ(DictionaryDigest(nullptr), 0u);
+  // One dictionary, one digest; another order of the same tags is another
+  // dictionary (the codes differ), so another digest.
+  auto same = UserAttributes::Own({true, false}, {"es-MX", "en-US", "fr"}, {3, 2}, {}, 2);
+  auto reordered = UserAttributes::Own({true, false}, {"en-US", "es-MX", "fr"}, {0, 1}, {}, 2);
+  EXPECT_EQ(DictionaryDigest(same.get()), DictionaryDigest(attrs.get()));
+  EXPECT_NE(DictionaryDigest(reordered.get()), DictionaryDigest(attrs.get()));
 }
 
 }  // namespace
