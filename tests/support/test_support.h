@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/delivery.h"
+#include "engine/engine.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/user_record.h"
@@ -100,6 +101,16 @@ std::string ReadFileOrEmpty(const std::string& path);
 // calling test (and returns an empty area) when it cannot be read.
 std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id);
 void WriteFileOrDie(const std::string& path, const std::string& content);
+
+// The options of an Engine a test drives step by step: created if missing,
+// no fsync, background maintenance paused (the test runs it when it wants).
+inline EngineOptions SteppedEngineOptions() {
+  EngineOptions options;
+  options.create_if_missing = true;
+  options.sync = SyncPolicy::kNone;
+  options.pause_maintenance_for_testing = true;
+  return options;
+}
 
 }  // namespace testing
 }  // namespace fanout
