@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "engine/delivery.h"
-#include "engine/engine.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/user_record.h"
@@ -22,6 +21,9 @@
 #include "s2/s2latlng_rect.h"
 
 namespace fanout {
+
+struct EngineOptions;  // engine/engine.h
+
 namespace testing {
 
 // A fresh folder under $TEST_TMPDIR or /tmp, removed (with its content) when
@@ -104,13 +106,8 @@ void WriteFileOrDie(const std::string& path, const std::string& content);
 
 // The options of an Engine a test drives step by step: created if missing,
 // no fsync, background maintenance paused (the test runs it when it wants).
-inline EngineOptions SteppedEngineOptions() {
-  EngineOptions options;
-  options.create_if_missing = true;
-  options.sync = SyncPolicy::kNone;
-  options.pause_maintenance_for_testing = true;
-  return options;
-}
+// (Declared over a forward declaration: the callers include engine.h.)
+EngineOptions SteppedEngineOptions();
 
 }  // namespace testing
 }  // namespace fanout
