@@ -213,9 +213,11 @@ class StandingTracker {
   std::shared_ptr<const StandingIndex> index_ ABSL_GUARDED_BY(mu_);
   std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
   // By slot, contiguous (OnApplied reads them for every hit, and the Alerts
-  // are scattered): the delivered record, and whether it has a sink.
+  // are scattered): the delivered record, whether it has a sink, and
+  // whether its last scan is recorded.
   std::vector<DeliveredSet*> slot_delivered_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> slot_has_sink_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> slot_scanned_ ABSL_GUARDED_BY(mu_);  // Alert::scanned
   std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};
