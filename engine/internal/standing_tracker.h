@@ -132,10 +132,11 @@ class StandingTracker {
   // it for the same batch. A user whose previous cell lay in the interior
   // of an alert's area, in the same interval of the index as the new one,
   // is not looked up in that alert's record: they have had it (the
-  // argument is at the definition). REQUIRES: the caller issues, re-areas
-  // and attaches alerts only through Register / ReplaceArea / Attach at a
-  // state S under the write lock followed by CompleteScan of a scan of that
-  // state, as Engine does.
+  // argument is at the definition); only once CompleteScan has recorded
+  // the alert's last scan. REQUIRES: the caller issues, re-areas and
+  // attaches alerts only through Register / ReplaceArea / Attach at a state
+  // S under the write lock, and completes them with a scan of that state,
+  // as Engine does.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
                          const Precheck* pre, Handoff* out,
                          absl::Span<const uint64_t> cells = {},
