@@ -147,10 +147,9 @@ class LiveIndex {
   // entry it supersedes; after an earlier update of the same user in this
   // batch, that update's cell), or 0 when the user had no entry (new, or
   // removed); written only when the batch is applied. previous[i] == 0 on
-  // entry says the caller does not need update i's: it may then be left 0
-  // when finding it would cost a cache miss (a user still at its entry in
-  // the merged base). The standing check uses it to skip users who were
-  // already inside, and asks only for updates that hit an area's interior.
+  // entry says the caller does not need update i's: it may then come back
+  // 0 or the cell (asking, with any nonzero value, only for those you use
+  // makes the batch cheaper).
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates,
                                  absl::Span<const uint64_t> cells,
                                  absl::Span<uint64_t> previous = {});

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/internal/live_version.h"
+#include "engine/shard_policy.h"
 #include "engine/user_record.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -41,14 +42,9 @@ struct Chunks {
   size_t end(size_t c) const { return n * (c + 1) / count; }
 };
 
-uint64_t Hash(uint64_t user) {
-  // SplitMix64's finalizer of a salted id (not correlated with the shard
-  // hash or the slot table's).
-  uint64_t z = user ^ 0x3c6ef372fe94f82bULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// Mix64 of a salted id: not correlated with the shard hash or the slot
+// table's.
+uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
 
 // The users the updates touched (distinct ids), for the test of every base
 // entry: open addressing with linear probing at a load of at most a half,

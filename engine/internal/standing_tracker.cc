@@ -53,6 +53,9 @@ struct StandingTracker::Alert {
   uint64_t initial = 0, late = 0;
   std::shared_ptr<Channel> channel;  // null: restored, no sink attached yet
   ShardPolicy policy = ShardPolicy::Create(1).value();
+  // The scan of its last Register / ReplaceArea / Attach has been recorded
+  // (CompleteScan): only then may OnApplied skip a hit by its previous cell.
+  bool scanned = false;
 };
 
 absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe) {
@@ -206,9 +209,11 @@ void StandingTracker::EnsureIndexLocked() {
   index_ = StandingIndex::Build(std::move(areas));
   slot_delivered_.clear();
   slot_has_sink_.clear();
+  slot_scanned_.clear();
   for (Alert* a : by_slot_) {
     slot_delivered_.push_back(&a->delivered);
     slot_has_sink_.push_back(a->channel != nullptr);
+    slot_scanned_.push_back(a->scanned);
   }
   {
     std::lock_guard<std::mutex> lock(pub_mu_);
@@ -289,11 +294,11 @@ void StandingTracker::PrecheckBatch(absl::Span<const LocationUpdate> updates, Pr
 // live index (checkpoint + log) gives the previous cells, and every
 // restored alert goes through Attach (a fresh S) before its hits count.
 // A boundary cell holds points outside the area, so a boundary hit is
-// always looked up. If a scan at S fails (the executor returns an error
-// after Register), its users are not recorded and the shortcut can keep
-// them from being handed later when they move inside A's interior;
-// without the shortcut they were handed at their next move, not if they
-// stayed put.
+// always looked up. Until the scan at S is recorded (CompleteScan; it may
+// never be, if the executor or the journal fails after Register) no hit of
+// A is skipped: each is looked up and recorded, so the chain above starts
+// only from a recorded scan, and a user the failed scan missed is handed
+// at its next move, as without the shortcut.
 absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates,
                                         uint64_t first_seq, const Precheck* pre, Handoff* out,
                                         absl::Span<const uint64_t> cells,
@@ -318,7 +323,9 @@ absl::Status StandingTracker::OnApplied(absl::Span<const LocationUpdate> updates
   uint64_t shortcut = 0;
   auto skip = [&](const Hit& h) {
     if (!slot_has_sink_[h.slot]) return true;
-    if (!previous.empty() && index.SameInteriorRun(h, previous[h.k])) return ++shortcut, true;
+    if (!previous.empty() && slot_scanned_[h.slot] && index.SameInteriorRun(h, previous[h.k])) {
+      return ++shortcut, true;
+    }
     return false;
   };
   if (pre != nullptr && pre->index == index_) {
@@ -422,6 +429,7 @@ absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingR
   RETURN_IF_ERROR(JournalLocked(r));
   it->second->recipe = recipe;
   it->second->area = std::move(area);
+  it->second->scanned = false;  // until the scan of the new area is recorded
   RepublishLocked();
   return absl::OkStatus();
 }
@@ -440,9 +448,10 @@ absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<Stan
   channel->sink = std::move(sink);
   channel->initial_done = true;  // its initial lists went to the sink before the restart
   it->second->channel = std::move(channel);
+  it->second->scanned = false;  // until the catch-up scan is recorded
   EnsureIndexLocked();  // by_slot_ may name ended alerts until then
   for (size_t i = 0; i < by_slot_.size(); ++i) {
-    if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1;
+    if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1, slot_scanned_[i] = 0;
   }
   return absl::OkStatus();
 }
@@ -479,6 +488,11 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
     if (handed > 0) RETURN_IF_ERROR(JournalLocked(r));
     if (initial) a.initial += handed;
     else a.late += handed;
+    a.scanned = true;
+    EnsureIndexLocked();  // by_slot_ may name ended alerts until then
+    for (size_t i = 0; i < by_slot_.size(); ++i) {
+      if (by_slot_[i] == &a) slot_scanned_[i] = 1;
+    }
   }
   if (channel == nullptr) return handed;
   std::lock_guard<std::mutex> lock(channel->mu);

@@ -132,10 +132,11 @@ class StandingTracker {
   // it for the same batch. A user whose previous cell lay in the interior
   // of an alert's area, in the same interval of the index as the new one,
   // is not looked up in that alert's record: they have had it (the
-  // argument is at the definition). REQUIRES: the caller issues, re-areas
-  // and attaches alerts only through Register / ReplaceArea / Attach at a
-  // state S under the write lock followed by CompleteScan of a scan of that
-  // state, as Engine does.
+  // argument is at the definition); only once CompleteScan has recorded
+  // the alert's last scan. REQUIRES: the caller issues, re-areas and
+  // attaches alerts only through Register / ReplaceArea / Attach at a state
+  // S under the write lock, and completes them with a scan of that state,
+  // as Engine does.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
                          const Precheck* pre, Handoff* out,
                          absl::Span<const uint64_t> cells = {},
@@ -213,9 +214,11 @@ class StandingTracker {
   std::shared_ptr<const StandingIndex> index_ ABSL_GUARDED_BY(mu_);
   std::vector<Alert*> by_slot_ ABSL_GUARDED_BY(mu_);  // index_->area(i) is by_slot_[i]'s
   // By slot, contiguous (OnApplied reads them for every hit, and the Alerts
-  // are scattered): the delivered record, and whether it has a sink.
+  // are scattered): the delivered record, whether it has a sink, and
+  // whether its last scan is recorded.
   std::vector<DeliveredSet*> slot_delivered_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> slot_has_sink_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> slot_scanned_ ABSL_GUARDED_BY(mu_);  // Alert::scanned
   std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};

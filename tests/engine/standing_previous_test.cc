@@ -106,10 +106,7 @@ class StandingPreviousTest : public ::testing::TestWithParam<int> {};
 TEST_P(StandingPreviousTest, SmallMovesHandExactlyWhatTheModelHands) {
   Timeline t(GetParam());
   TempDir dir;
-  EngineOptions options;
-  options.create_if_missing = true;
-  options.sync = SyncPolicy::kNone;
-  options.pause_maintenance_for_testing = true;
+  const EngineOptions options = ::fanout::testing::SteppedEngineOptions();
   auto engine = Engine::Open(dir.path(), options);
   ASSERT_TRUE(engine.ok()) << engine.status();
   auto recorder = std::make_shared<Recorder>();
@@ -155,15 +152,20 @@ TEST_P(StandingPreviousTest, SmallMovesHandExactlyWhatTheModelHands) {
     std::vector<std::string> ids;
     for (const auto& [id, a] : active) ids.push_back(id);
     auto pick = [&] { return ids[t.rng() % ids.size()]; };
-    if (what < 5 || ids.size() < 3) {  // issue
-      const std::string id = absl::StrCat("s", next_alert++);
-      const auto [text, format] = t.Area();
+    // What an issue and a CAP Update of alert `id` send.
+    auto request = [](const std::string& id, const std::string& text, AlertFormat format) {
       StandingRequest r;
       r.id = id;
       r.alert.text = text;
       r.alert.format = format;
       r.alert.shards = 4;
-      auto s = (*engine)->IssueStanding(r, std::make_shared<RecordingSink>(recorder, id, seq));
+      return r;
+    };
+    if (what < 5 || ids.size() < 3) {  // issue
+      const std::string id = absl::StrCat("s", next_alert++);
+      const auto [text, format] = t.Area();
+      auto s = (*engine)->IssueStanding(request(id, text, format),
+                                        std::make_shared<RecordingSink>(recorder, id, seq));
       ASSERT_TRUE(s.ok()) << s.status();
       ASSERT_EQ(s->view_seq, seq);
       areas.push_back(ModelArea(text, format));
@@ -173,12 +175,7 @@ TEST_P(StandingPreviousTest, SmallMovesHandExactlyWhatTheModelHands) {
     } else if (what < 8) {  // a new area for an active alert (CAP Update)
       const std::string id = pick();
       const auto [text, format] = t.Area();
-      StandingRequest r;
-      r.id = id;
-      r.alert.text = text;
-      r.alert.format = format;
-      r.alert.shards = 4;
-      auto s = (*engine)->UpdateStanding(id, r);
+      auto s = (*engine)->UpdateStanding(id, request(id, text, format));
       ASSERT_TRUE(s.ok()) << s.status();
       areas.push_back(ModelArea(text, format));
       model.Issue(id, areas.back().get(), seq);

@@ -127,10 +127,7 @@ TEST_P(StandingModelTest, AgreesWithBruteForceAcrossRestarts) {
   const int seed = GetParam();
   std::mt19937_64 rng(seed);
   TempDir dir;
-  EngineOptions options;
-  options.create_if_missing = true;
-  options.sync = SyncPolicy::kNone;
-  options.pause_maintenance_for_testing = true;
+  const EngineOptions options = ::fanout::testing::SteppedEngineOptions();
   auto engine = Engine::Open(dir.path(), options);
   ASSERT_TRUE(engine.ok()) << engine.status();
   auto recorder = std::make_shared<Recorder>();

@@ -178,6 +178,48 @@ TEST(StandingTrackerTest, StalePrechecksHandExactlyWhatFreshTestsHand) {
   EXPECT_EQ(with.handed, expected);
 }
 
+// The previous-cell shortcut of OnApplied starts only from a recorded
+// scan: an alert whose scan after Register never completed (the executor
+// or the journal failed) looks every hit up, so a user already inside who
+// takes a small step is handed; the same step skips the look-up for an
+// alert whose scan was recorded (here: recorded as finding nobody).
+TEST(StandingTrackerTest, ShortcutWaitsForTheRecordedScan) {
+  ::fanout::testing::TempDir dir;
+  std::map<std::pair<std::string, uint64_t>, int> handed;
+  StandingTracker tracker(dir.path(), [] { return absl::Now(); }, /*sync_each=*/false);
+  std::string torn;
+  ASSERT_TRUE(tracker.Open(&torn).ok());
+  const Circle c{30, -95, 20};
+  for (const std::string id : {"unscanned", "scanned"}) {
+    StandingRecipe recipe = RecipeOf(id, c);
+    auto area = BuildActiveArea(recipe);
+    ASSERT_TRUE(area.ok()) << area.status();
+    ASSERT_TRUE(tracker.Register(recipe, *area, std::make_shared<RecordingSink>(&handed)).ok());
+  }
+  DeliveryLists none;
+  none.shards.resize(4);
+  AlertSummary summary;
+  ASSERT_TRUE(
+      tracker.CompleteScan("scanned", none, 0, /*initial=*/true, &summary, LateReason::kEntered)
+          .ok());
+  // User 1, at the centre, takes a 1-m step.
+  const std::vector<LocationUpdate> batch = {
+      LocationUpdate::Upsert(UserRecord::FromDegrees(1, 30.00001, -95))};
+  const std::vector<uint64_t> cells = {batch[0].location.ToCellId().id()};
+  const std::vector<uint64_t> previous = {UserRecord::FromDegrees(1, 30, -95).ToCellId().id()};
+  StandingTracker::Handoff h;
+  ASSERT_TRUE(tracker.OnApplied(batch, 1, nullptr, &h, cells, previous).ok());
+  tracker.Hand(&h);
+  // The unscanned alert's sink has had no initial lists, so its late users
+  // wait for them (not handed yet): its record is what shows the look-up.
+  std::map<std::string, uint64_t> delivered;
+  for (const StandingTracker::Info& info : tracker.List()) delivered[info.id] = info.delivered;
+  EXPECT_EQ(delivered["unscanned"], 1u) << "its scan never recorded user 1";
+  EXPECT_EQ(delivered["scanned"], 0u) << "skipped: the recorded scan had it (as told)";
+  EXPECT_EQ((handed[{"scanned", 1}]), 0);
+  EXPECT_EQ(tracker.GetStats().probes_skipped, 1u);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace fanout

@@ -18,6 +18,7 @@
 
 #include "base/data_dir.h"
 #include "base/mapped_file.h"
+#include "engine/engine.h"
 #include "engine/shard_policy.h"
 #include "geo/geojson_area.h"
 #include "s2/s2cell_id.h"
@@ -202,6 +203,14 @@ void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model,
       (*attributes)[u.user_id()] = a;
     }
   }
+}
+
+EngineOptions SteppedEngineOptions() {
+  EngineOptions options;
+  options.create_if_missing = true;
+  options.sync = SyncPolicy::kNone;
+  options.pause_maintenance_for_testing = true;
+  return options;
 }
 
 }  // namespace testing

@@ -21,6 +21,9 @@
 #include "s2/s2latlng_rect.h"
 
 namespace fanout {
+
+struct EngineOptions;  // engine/engine.h
+
 namespace testing {
 
 // A fresh folder under $TEST_TMPDIR or /tmp, removed (with its content) when
@@ -100,6 +103,11 @@ std::string ReadFileOrEmpty(const std::string& path);
 // calling test (and returns an empty area) when it cannot be read.
 std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id);
 void WriteFileOrDie(const std::string& path, const std::string& content);
+
+// The options of an Engine a test drives step by step: created if missing,
+// no fsync, background maintenance paused (the test runs it when it wants).
+// (Declared over a forward declaration: the callers include engine.h.)
+EngineOptions SteppedEngineOptions();
 
 }  // namespace testing
 }  // namespace fanout
