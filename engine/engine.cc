@@ -949,6 +949,8 @@ absl::StatusOr<EngineDirectoryState> ReadEngineDirectory(const std::string& dir,
     ASSIGN_OR_RETURN(internal::Recovered recovered,
                      internal::RecoverEngineDirectory(dir, live_options));
     EngineDirectoryState state = std::move(recovered.state);
+    state.attribute_users = recovered.attributes->users();
+    state.languages = recovered.attributes->Languages();
     if (materialise) {
       state.index = internal::MaterialiseSnapshot(recovered.live->View());
       state.attributes = recovered.attributes->AlignedTo(state.index->run());

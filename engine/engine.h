@@ -515,6 +515,11 @@ struct EngineDirectoryState {
     uint64_t first_seq = 0, last_seq = 0, bytes = 0, updates = 0;
   };
   std::vector<Segment> segments;  // those replayed
+  // User attributes (Engine::Apply, "User attributes"): the users that have
+  // a language or an update time, and the engine's language tags (lang
+  // code k + 1 is languages[k]).
+  uint64_t attribute_users = 0;
+  std::vector<std::string> languages;
   // The recovered state, when asked for (ReadEngineDirectory's
   // `materialise`): every user at last_seq, sorted, as a static index.
   std::unique_ptr<LocationIndex> index;

@@ -63,45 +63,74 @@ AttributeLayout LayOutAttributes(uint64_t a, uint64_t n, uint32_t kinds, uint64_
   return l;
 }
 
-// Checks and borrows the attribute section of a version 2 file.
-absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
-    std::shared_ptr<MappedFile> file, const UsersBinaryHeader& h, bool verify_checksum) {
-  const std::string path = file->path();  // a copy: `file` moves into the result
-  auto damaged = [&](absl::string_view what) {
-    return absl::DataLossError(absl::StrCat(path, ": attribute section: ", what));
-  };
-  AttributeHeader ah;
-  std::memcpy(&ah, file->data() + h.records_end, sizeof(ah));
+absl::Status DamagedAttributes(const std::string& path, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat(path, ": attribute section: ", what));
+}
+
+// A version 2 file's attribute section, its fixed header and size checked.
+struct AttributeSection {
+  AttributeHeader header;
+  AttributeLayout layout;
+  UserAttributes::Kinds kinds;
+};
+absl::StatusOr<AttributeSection> LocateAttributes(const MappedFile& file,
+                                                  const UsersBinaryHeader& h) {
+  AttributeSection s;
+  std::memcpy(&s.header, file.data() + h.records_end, sizeof(s.header));
+  const AttributeHeader& ah = s.header;
   if ((ah.kinds & ~(kKindLang | kKindUpdatedAt)) != 0 || ah.kinds == 0) {
-    return damaged(absl::StrCat("unknown column kinds ", ah.kinds));
+    return DamagedAttributes(file.path(), absl::StrCat("unknown column kinds ", ah.kinds));
   }
   if (ah.language_count > UserAttributes::kMaxLanguages ||
       ah.dictionary_bytes > UserAttributes::kMaxDictionaryBytes) {
-    return damaged(absl::StrCat(ah.language_count, " languages in ", ah.dictionary_bytes,
-                                " bytes: more than the format allows"));
+    return DamagedAttributes(file.path(),
+                             absl::StrCat(ah.language_count, " languages in ", ah.dictionary_bytes,
+                                          " bytes: more than the format allows"));
   }
-  const AttributeLayout l = LayOutAttributes(h.records_end, h.count, ah.kinds, ah.dictionary_bytes);
-  if (l.end != file->size()) {
-    return damaged(absl::StrCat("the columns end at byte ", l.end, " but the file has ",
-                                file->size(), " bytes (truncated?)"));
+  s.layout = LayOutAttributes(h.records_end, h.count, ah.kinds, ah.dictionary_bytes);
+  if (s.layout.end != file.size()) {
+    return DamagedAttributes(file.path(),
+                             absl::StrCat("the columns end at byte ", s.layout.end,
+                                          " but the file has ", file.size(),
+                                          " bytes (truncated?)"));
   }
-  if (verify_checksum) {
-    const uint64_t begin = h.records_end + sizeof(AttributeHeader);
-    if (XXH3_64bits(file->data() + begin, file->size() - begin) != ah.checksum) {
-      return damaged("checksum mismatch (file damaged)");
-    }
+  s.kinds.lang = (ah.kinds & kKindLang) != 0;
+  s.kinds.updated_at = (ah.kinds & kKindUpdatedAt) != 0;
+  return s;
+}
+
+// The section's checksum covers everything after its fixed header.
+absl::Status VerifyAttributeChecksum(const MappedFile& file, const UsersBinaryHeader& h,
+                                     const AttributeHeader& ah) {
+  const uint64_t begin = h.records_end + sizeof(AttributeHeader);
+  if (XXH3_64bits(file.data() + begin, file.size() - begin) != ah.checksum) {
+    return DamagedAttributes(file.path(), "checksum mismatch (file damaged)");
   }
-  UserAttributes::Kinds kinds;
-  kinds.lang = (ah.kinds & kKindLang) != 0;
-  kinds.updated_at = (ah.kinds & kKindUpdatedAt) != 0;
-  const char* data = file->data();
+  return absl::OkStatus();
+}
+
+// Borrows records [first, first + n) of the section's columns, checked
+// (UserAttributes::BorrowChecked), keeping `owner` alive.
+absl::StatusOr<std::shared_ptr<const UserAttributes>> BorrowAttributes(
+    const MappedFile& file, const AttributeSection& s, uint64_t first, uint64_t n,
+    std::shared_ptr<const void> owner) {
+  const char* data = file.data();
   absl::StatusOr<std::shared_ptr<const UserAttributes>> attributes =
-      UserAttributes::BorrowChecked(kinds,
-                                    absl::string_view(data + l.dictionary, ah.dictionary_bytes),
-                                    ah.language_count, data + l.lang, data + l.updated_at,
-                                    h.count, std::move(file));
-  if (!attributes.ok()) return damaged(attributes.status().message());
+      UserAttributes::BorrowChecked(
+          s.kinds, absl::string_view(data + s.layout.dictionary, s.header.dictionary_bytes),
+          s.header.language_count, data + s.layout.lang + first,
+          data + s.layout.updated_at + 4 * first, n, std::move(owner));
+  if (!attributes.ok()) return DamagedAttributes(file.path(), attributes.status().message());
   return attributes;
+}
+
+// Checks and borrows the whole attribute section of a version 2 file.
+absl::StatusOr<std::shared_ptr<const UserAttributes>> CheckAttributes(
+    std::shared_ptr<MappedFile> file, const UsersBinaryHeader& h, bool verify_checksum) {
+  ASSIGN_OR_RETURN(const AttributeSection s, LocateAttributes(*file, h));
+  if (verify_checksum) RETURN_IF_ERROR(VerifyAttributeChecksum(*file, h, s.header));
+  const MappedFile& mapped = *file;
+  return BorrowAttributes(mapped, s, 0, h.count, std::move(file));
 }
 
 // Index of the first record of `records` that is out of range, or
@@ -199,6 +228,31 @@ absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file) 
 }
 
 bool IsBinaryUsersPath(const std::string& path) { return absl::EndsWith(path, ".bin"); }
+
+absl::StatusOr<std::shared_ptr<const UserAttributes>> ReadUsersBinaryAttributes(
+    const MappedFile& file, const UsersBinaryHeader& header, uint64_t first, uint64_t n) {
+  if (header.version != kUsersVersionWithAttributes) {
+    return absl::InvalidArgumentError(absl::StrCat(file.path(), ": users format version ",
+                                                   header.version, " has no attributes"));
+  }
+  if (first > header.count || n > header.count - first) {
+    return absl::OutOfRangeError(absl::StrCat(file.path(), ": records [", first, ", ", first, " + ",
+                                              n, ") are not all among its ", header.count));
+  }
+  ASSIGN_OR_RETURN(const AttributeSection s, LocateAttributes(file, header));
+  ASSIGN_OR_RETURN(std::shared_ptr<const UserAttributes> borrowed,
+                   BorrowAttributes(file, s, first, n, nullptr));
+  std::vector<uint8_t> lang(borrowed->lang().begin(), borrowed->lang().end());
+  std::vector<uint32_t> updated_at(borrowed->updated_at().begin(), borrowed->updated_at().end());
+  return UserAttributes::Own(s.kinds, borrowed->languages(), std::move(lang),
+                             std::move(updated_at), n);
+}
+
+absl::Status VerifyUsersBinaryAttributes(const MappedFile& file, const UsersBinaryHeader& header) {
+  if (header.version != kUsersVersionWithAttributes) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const AttributeSection s, LocateAttributes(file, header));
+  return VerifyAttributeChecksum(file, header, s.header);
+}
 
 absl::StatusOr<std::unique_ptr<UsersBinaryFile>> UsersBinaryFile::Open(const std::string& path,
                                                            bool verify_checksum) {

@@ -70,6 +70,22 @@ struct UsersBinaryHeader {
 // records, for readers of a part of the file; errors as above. Thread-safe.
 absl::StatusOr<UsersBinaryHeader> ReadUsersBinaryHeader(const MappedFile& file);
 
+// For readers of a part of a version 2 file (`header` as
+// ReadUsersBinaryHeader returned it): the attributes of records
+// [first, first + n), copied out of the mapping, with the file's whole
+// dictionary. The section is checked as UsersBinaryFile::Open checks it
+// (kDataLoss naming the file), except for its checksum, which
+// VerifyUsersBinaryAttributes reads the whole section for.
+// kInvalidArgument for a version 1 file; kOutOfRange when the records are
+// not all in the file. Thread-safe.
+absl::StatusOr<std::shared_ptr<const UserAttributes>> ReadUsersBinaryAttributes(
+    const MappedFile& file, const UsersBinaryHeader& header, uint64_t first, uint64_t n);
+
+// Hashes a version 2 file's attribute section against the checksum in its
+// own header: kDataLoss naming the file on a mismatch or a damaged section.
+// OK for a version 1 file (it has no section). Thread-safe.
+absl::Status VerifyUsersBinaryAttributes(const MappedFile& file, const UsersBinaryHeader& header);
+
 // A mapped users file. records() points into the mapping for the life of
 // the object; if another process shrinks the file meanwhile, records past
 // its new end read as zeros (base/mapped_file.h), so a reader calls

@@ -339,7 +339,7 @@ absl::Status RunMpiAlert(MpiWorld& world, int argc, char** argv) {
   const RankClocks clocks = print_work ? RankClocks::Now() : RankClocks();
   try {
     ran = delivery.Execute(**area, &lists, &summary, extras);
-    if (print_work) PrintRankWork(world.rank(), summary, clocks);
+    if (print_work) PrintRankWork(world.rank(), summary, clocks, world.YieldWhenIdle());
     if (ran.ok() && TestSeamIs("FANOUT_MPI_TEST_VERIFY_FAIL_RANK", world.rank())) {
       for (UserIdList& list : lists.shards) {
         if (!list.empty()) {

@@ -40,6 +40,22 @@ MpiWorld::MpiWorld(int* argc, char*** argv) {
 
 MpiWorld::~MpiWorld() { MPI_Finalize(); }
 
+int MpiWorld::YieldWhenIdle() const {
+  int provided = 0;
+  if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return -1;
+  int value = -1, index = 0, count = 0;
+  MPI_T_cvar_handle handle;
+  if (MPI_T_cvar_get_index("mpi_yield_when_idle", &index) == MPI_SUCCESS &&
+      MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) == MPI_SUCCESS) {
+    // Open MPI reads a bool variable as an int.
+    int v = 0;
+    if (count == 1 && MPI_T_cvar_read(handle, &v) == MPI_SUCCESS) value = v != 0 ? 1 : 0;
+    MPI_T_cvar_handle_free(&handle);
+  }
+  MPI_T_finalize();
+  return value;
+}
+
 absl::Status MpiWorld::Agree(const absl::Status& status) {
   int code = static_cast<int>(status.code());
   std::vector<int> codes(size_);

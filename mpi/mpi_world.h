@@ -41,6 +41,12 @@ class MpiWorld {
   MpiWorld(const MpiWorld&) = delete;
   MpiWorld& operator=(const MpiWorld&) = delete;
 
+  // Open MPI's mpi_yield_when_idle as this rank runs with it (read back
+  // through the MPI tool interface, so it shows what took effect): 1 when
+  // a waiting rank yields its core, 0 when it spins, -1 when the MPI
+  // library has no such variable.
+  int YieldWhenIdle() const;
+
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }

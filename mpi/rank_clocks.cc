@@ -27,18 +27,19 @@ RankClocks RankClocks::Now() {
   return c;
 }
 
-void PrintRankWork(int rank, const AlertSummary& s, const RankClocks& start) {
+void PrintRankWork(int rank, const AlertSummary& s, const RankClocks& start,
+                   int yield_when_idle) {
   const RankClocks end = RankClocks::Now();
   const StageTimings& t = s.timings;
   auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   std::fprintf(stderr,
                "rank %d work: cover %.3f plan %.3f scan %.3f cpu %.3f runq_wait %.3f ms; "
                "users %llu ranges %llu interior %llu tested %llu matched %llu; "
-               "monotonic %.6f to %.6f s\n",
+               "monotonic %.6f to %.6f s; yield_when_idle %d\n",
                rank, t.cover_ms, t.plan_ms, t.scan_ms, end.cpu_ms - start.cpu_ms,
                end.wait_ms - start.wait_ms, u(s.index_users), u(s.ranges),
                u(s.interior_entries), u(s.tested_entries), u(s.matched), start.mono_s,
-               end.mono_s);
+               end.mono_s, yield_when_idle);
 }
 
 }  // namespace fanout

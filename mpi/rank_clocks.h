@@ -27,8 +27,11 @@ struct RankClocks {
 
 // Prints to stderr one line of this rank's work since `start`: its stage
 // timings, CPU time and run-queue wait, users, ranges, entries and matches,
-// and the window's CLOCK_MONOTONIC bounds (to align with a scheduler trace).
-void PrintRankWork(int rank, const AlertSummary& summary, const RankClocks& start);
+// the window's CLOCK_MONOTONIC bounds (to align with a scheduler trace),
+// and whether the rank yields its core while it waits (`yield_when_idle`:
+// MpiWorld::YieldWhenIdle).
+void PrintRankWork(int rank, const AlertSummary& summary, const RankClocks& start,
+                   int yield_when_idle);
 
 }  // namespace fanout
 

@@ -65,9 +65,7 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   const absl::string_view text = s.file_->view();
   if (s.binary_) {
     ASSIGN_OR_RETURN(const UsersBinaryHeader h, ReadUsersBinaryHeader(*s.file_));
-    s.checksum_ = h.checksum;
-    s.records_end_ = h.records_end;
-    s.version_ = h.version;
+    s.binary_header_ = h;
     s.header_end_ = kUsersHeaderSize;
     const uint64_t first = h.count * rank / ranks, last = h.count * (rank + 1) / ranks;
     s.begin_ = kUsersHeaderSize + first * sizeof(UserRecord);
@@ -90,67 +88,6 @@ absl::StatusOr<UsersShare> UsersShare::Open(const std::string& path, int rank, i
   return s;
 }
 
-namespace {
-
-// The fixed part of a version 2 users file's attribute section, as
-// engine/users_binary.h lays it out (A = the end of the records):
-// kinds u32, language count u32, dictionary bytes u64, XXH3 of the rest of
-// the file u64; then the dictionary, and the columns, each starting at a
-// multiple of 4 from the file's start.
-struct BinaryAttributeHeader {
-  uint32_t kinds;
-  uint32_t language_count;
-  uint64_t dictionary_bytes;
-  uint64_t checksum;
-};
-static_assert(sizeof(BinaryAttributeHeader) == 24, "users_binary.h attribute header");
-constexpr uint32_t kBinaryLang = 1, kBinaryUpdatedAt = 2;
-uint64_t AlignUp4(uint64_t x) { return (x + 3) / 4 * 4; }
-
-// Records [first, first + n) of a version 2 file's attribute columns,
-// copied, with the file's dictionary; checked as the whole-file reader
-// checks them (UserAttributes::BorrowChecked).
-absl::StatusOr<std::shared_ptr<const UserAttributes>> ReadBinaryAttributes(
-    const MappedFile& file, uint64_t records_end, uint64_t count, uint64_t first, uint64_t n) {
-  auto damaged = [&](absl::string_view what) {
-    return absl::DataLossError(absl::StrCat(file.path(), ": attribute section: ", what));
-  };
-  BinaryAttributeHeader ah;
-  if (records_end + sizeof(ah) > file.size()) return damaged("truncated");
-  std::memcpy(&ah, file.data() + records_end, sizeof(ah));
-  if ((ah.kinds & ~(kBinaryLang | kBinaryUpdatedAt)) != 0 || ah.kinds == 0 ||
-      ah.language_count > UserAttributes::kMaxLanguages ||
-      ah.dictionary_bytes > uint64_t{UserAttributes::kMaxLanguages} * 36) {
-    return damaged("bad header");
-  }
-  const uint64_t dictionary = records_end + sizeof(ah);
-  uint64_t at = AlignUp4(dictionary + ah.dictionary_bytes);
-  const uint64_t lang = at;
-  if (ah.kinds & kBinaryLang) at = AlignUp4(at + count);
-  const uint64_t updated_at = at;
-  if (ah.kinds & kBinaryUpdatedAt) at += 4 * count;
-  const uint64_t end = (ah.kinds & kBinaryUpdatedAt) ? at
-                       : (ah.kinds & kBinaryLang)    ? lang + count
-                                                     : dictionary + ah.dictionary_bytes;
-  if (end != file.size()) {
-    return damaged(absl::StrCat("the columns end at byte ", end, " but the file has ",
-                                file.size(), " bytes (truncated?)"));
-  }
-  UserAttributes::Kinds kinds;
-  kinds.lang = (ah.kinds & kBinaryLang) != 0;
-  kinds.updated_at = (ah.kinds & kBinaryUpdatedAt) != 0;
-  absl::StatusOr<std::shared_ptr<const UserAttributes>> borrowed = UserAttributes::BorrowChecked(
-      kinds, absl::string_view(file.data() + dictionary, ah.dictionary_bytes), ah.language_count,
-      file.data() + lang + first, file.data() + updated_at + 4 * first, n, nullptr);
-  if (!borrowed.ok()) return damaged(borrowed.status().message());
-  const UserAttributes& a = **borrowed;
-  std::vector<uint8_t> lang_copy(a.lang().begin(), a.lang().end());
-  std::vector<uint32_t> updated_copy(a.updated_at().begin(), a.updated_at().end());
-  return UserAttributes::Own(kinds, a.languages(), std::move(lang_copy), std::move(updated_copy), n);
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(
     uint64_t first_line, const UsersCsvOptions& options, UsersCsvStats* stats,
     std::shared_ptr<const UserAttributes>* attributes) const {
@@ -171,11 +108,9 @@ absl::StatusOr<std::vector<UserRecord>> UsersShare::Read(
           ", user ", r.user_id, "): location (", r.lat(), ", ", r.lng(),
           ") is out of range (lat_e7 ", r.lat_e7, ", lng_e7 ", r.lng_e7, ")"));
     }
-    if (attributes != nullptr && version_ == kUsersVersionWithAttributes) {
-      ASSIGN_OR_RETURN(*attributes, ReadBinaryAttributes(*file_, records_end_,
-                                                         (records_end_ - kUsersHeaderSize) /
-                                                             sizeof(UserRecord),
-                                                         first, out.size()));
+    if (attributes != nullptr && binary_header_.version == kUsersVersionWithAttributes) {
+      ASSIGN_OR_RETURN(*attributes,
+                       ReadUsersBinaryAttributes(*file_, binary_header_, first, out.size()));
       RETURN_IF_ERROR(file_->CheckIntact());
     }
     if (stats != nullptr) stats->rows = out.size();
@@ -203,30 +138,24 @@ absl::Status UsersShare::VerifyChecksum() const {
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   constexpr uint64_t kBlock = uint64_t{64} << 20;
-  for (uint64_t at = kUsersHeaderSize; at < records_end_; at += kBlock) {
-    const uint64_t end = std::min<uint64_t>(records_end_, at + kBlock);
+  for (uint64_t at = kUsersHeaderSize; at < binary_header_.records_end; at += kBlock) {
+    const uint64_t end = std::min<uint64_t>(binary_header_.records_end, at + kBlock);
     XXH3_64bits_update(state, file_->data() + at, end - at);
     ReleasePages(*file_, at, end);
   }
   const uint64_t sum = XXH3_64bits_digest(state);
   XXH3_freeState(state);
   RETURN_IF_ERROR(file_->CheckIntact());
-  if (sum != checksum_) {
+  if (sum != binary_header_.checksum) {
     return absl::DataLossError(absl::StrFormat(
-        "%s: records checksum %016x does not match the header's %016x", path_, sum, checksum_));
+        "%s: records checksum %016x does not match the header's %016x", path_, sum,
+        binary_header_.checksum));
   }
-  if (version_ == kUsersVersionWithAttributes &&
-      records_end_ + sizeof(BinaryAttributeHeader) <= file_->size()) {
-    BinaryAttributeHeader ah;
-    std::memcpy(&ah, file_->data() + records_end_, sizeof(ah));
-    const uint64_t begin = records_end_ + sizeof(ah);
-    const uint64_t attrs_sum = XXH3_64bits(file_->data() + begin, file_->size() - begin);
-    ReleasePages(*file_, records_end_, file_->size());
+  if (binary_header_.version == kUsersVersionWithAttributes) {
+    const absl::Status attrs = VerifyUsersBinaryAttributes(*file_, binary_header_);
+    ReleasePages(*file_, binary_header_.records_end, file_->size());
     RETURN_IF_ERROR(file_->CheckIntact());
-    if (attrs_sum != ah.checksum) {
-      return absl::DataLossError(
-          absl::StrCat(path_, ": attribute section: checksum mismatch (file damaged)"));
-    }
+    RETURN_IF_ERROR(attrs);
   }
   return absl::OkStatus();
 }

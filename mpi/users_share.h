@@ -13,6 +13,7 @@
 #include "base/mapped_file.h"
 #include "engine/user_attributes.h"
 #include "engine/user_record.h"
+#include "engine/users_binary.h"
 #include "engine/users_csv.h"
 
 namespace fanout {
@@ -74,9 +75,7 @@ class UsersShare {
   uint64_t begin_ = 0, end_ = 0;  // byte range of this share
   uint64_t header_end_ = 0;       // bytes of the header (binary) or header line (CSV)
   uint64_t lines_ = 0;
-  uint64_t checksum_ = 0;         // binary: the header's
-  uint64_t records_end_ = 0;  // binary: end of the records (a version 2 file's attributes follow)
-  uint32_t version_ = 0;      // binary: the header's
+  UsersBinaryHeader binary_header_;  // binary: the file's header, checked
 };
 
 }  // namespace fanout

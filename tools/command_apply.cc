@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -55,10 +56,52 @@ bool ParseDouble(absl::string_view s, double* v) {
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*v);
 }
 
-// A language tag's engine code (Engine::LanguageCode), cached by tag.
+// A row of a batch with a language tag, its code not yet assigned.
+struct PendingTag {
+  size_t row;      // in the batch
+  uint64_t line;   // in the file
+  std::string tag;  // normalised
+};
+
+// Language tags' engine codes (Engine::LanguageCode), cached by tag.
 class LanguageCodes {
  public:
   explicit LanguageCodes(Engine* engine) : engine_(engine) {}
+
+  // Sets the lang of the pending rows of a batch that has parsed. Tags new
+  // to the engine enter its dictionary (durably: Engine::LanguageCode) only
+  // when all of the batch's new tags fit, so a refused batch leaves the
+  // dictionary as it was. On an error, *bad is the pending row it names.
+  absl::Status Assign(absl::Span<const PendingTag> pending, std::vector<LocationUpdate>* batch,
+                      size_t* bad) {
+    bool all_cached = true;
+    for (const PendingTag& p : pending) all_cached = all_cached && codes_.contains(p.tag);
+    if (!all_cached) {
+      const std::vector<std::string> engine_tags = engine_->Languages();
+      absl::flat_hash_set<std::string> known(engine_tags.begin(), engine_tags.end());
+      for (size_t i = 0; i < pending.size(); ++i) {
+        if (known.insert(pending[i].tag).second &&
+            known.size() > UserAttributes::kMaxLanguages) {
+          *bad = i;
+          return absl::InvalidArgumentError(absl::StrCat(
+              "language ", pending[i].tag, ": the engine would have more than ",
+              UserAttributes::kMaxLanguages, " language tags, the most it holds"));
+        }
+      }
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      absl::StatusOr<uint8_t> code = Of(pending[i].tag);
+      if (!code.ok()) {
+        *bad = i;
+        return code.status();
+      }
+      (*batch)[pending[i].row].lang = *code;
+    }
+    return absl::OkStatus();
+  }
+
+  // One tag's code, added to the engine's dictionary if new (for a file
+  // checked whole before anything is applied).
   absl::StatusOr<uint8_t> Of(const std::string& tag) {
     auto it = codes_.find(tag);
     if (it != codes_.end()) return it->second;
@@ -104,6 +147,7 @@ class CsvUpdates {
   // the line of the first bad row. `out` empty at the end of the file.
   absl::Status Next(size_t n, std::vector<LocationUpdate>* out, LanguageCodes* codes) {
     out->clear();
+    std::vector<PendingTag> tags;
     std::string line;
     while (out->size() < n && ReadLine(&line)) {
       std::vector<absl::string_view> cols = absl::StrSplit(line, ',');
@@ -131,13 +175,7 @@ class CsvUpdates {
       if (lang_col_ >= 0) {
         absl::StatusOr<std::string> tag = ParseLangField(cols[lang_col_], lang_col_);
         if (!tag.ok()) return bad(tag.status().message());
-        if (!tag->empty()) {
-          absl::StatusOr<uint8_t> code = codes->Of(*tag);
-          if (!code.ok()) {
-            return bad(absl::StrCat("column ", lang_col_ + 1, " (lang): ", code.status().message()));
-          }
-          u.lang = *code;
-        }
+        if (!tag->empty()) tags.push_back({out->size(), line_, *std::move(tag)});
       }
       if (updated_col_ >= 0) {
         absl::StatusOr<uint32_t> t = ParseUpdatedAtField(cols[updated_col_], updated_col_);
@@ -147,6 +185,13 @@ class CsvUpdates {
       out->push_back(u);
     }
     if (std::ferror(f_)) return ErrnoError("cannot read", path_);
+    size_t bad_tag = 0;
+    const absl::Status assigned = codes->Assign(tags, out, &bad_tag);
+    if (!assigned.ok()) {
+      return absl::Status(assigned.code(),
+                          absl::StrCat(path_, ":", tags[bad_tag].line, ": column ", lang_col_ + 1,
+                                       " (lang): ", assigned.message()));
+    }
     return absl::OkStatus();
   }
 

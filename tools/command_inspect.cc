@@ -159,17 +159,20 @@ std::string RenderEngineDirectory(const std::string& dir, const EngineDirectoryS
           JsonString(seg.name), seg.first_seq, seg.last_seq, seg.updates, seg.bytes));
     }
     for (const std::string& name : r.removed) removed.push_back(JsonString(name));
+    std::vector<std::string> languages;
+    for (const std::string& tag : st.languages) languages.push_back(JsonString(tag));
     return absl::StrFormat(
         "{\"path\": %s, \"checkpoint\": %s, \"checkpoint_seq\": %d, \"last_seq\": %d, "
         "\"users\": %d, \"checkpoint_users\": %d, \"updates_replayed\": %d, "
         "\"log_bytes\": %d, \"segments\": [%s], \"torn_tail_bytes\": %d, "
         "\"torn_tail_detail\": %s, \"stray_files\": [%s], \"load_checkpoint_s\": %.3f, "
         "\"replay_s\": %.3f, \"read_log_s\": %.3f, \"fold_s\": %.3f, \"make_live_s\": %.3f, "
-        "\"open_s\": %.3f}\n",
+        "\"attribute_users\": %d, \"languages\": [%s], \"open_s\": %.3f}\n",
         JsonString(dir), JsonString(r.checkpoint_path), r.checkpoint_seq, st.last_seq, st.users,
         r.checkpoint_users, r.updates_replayed, st.log_bytes, absl::StrJoin(segments, ", "),
         r.torn_tail_bytes, JsonString(r.torn_tail_detail), absl::StrJoin(removed, ", "),
-        r.load_checkpoint_s, r.replay_s, r.read_log_s, r.fold_s, r.make_live_s, open_s);
+        r.load_checkpoint_s, r.replay_s, r.read_log_s, r.fold_s, r.make_live_s,
+        st.attribute_users, absl::StrJoin(languages, ", "), open_s);
   }
   std::string out;
   absl::StrAppendFormat(&out, "engine folder  %s\n", dir);
@@ -179,6 +182,9 @@ std::string RenderEngineDirectory(const std::string& dir, const EngineDirectoryS
   absl::StrAppendFormat(&out, "last_seq       %d (%d updates of log replayed in %.3f s)\n",
                         st.last_seq, r.updates_replayed, r.replay_s);
   absl::StrAppendFormat(&out, "users          %d\n", st.users);
+  absl::StrAppendFormat(&out, "attributes     %d users with a language or an update time; "
+                        "languages: %s\n", st.attribute_users,
+                        st.languages.empty() ? "none" : absl::StrJoin(st.languages, " "));
   absl::StrAppendFormat(&out, "log            %d bytes in %d segments\n", st.log_bytes,
                         st.segments.size());
   for (const auto& seg : st.segments) {

@@ -7,6 +7,7 @@
 
 #include "engine/user_attributes.h"
 
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/location_index.h"
+#include "base/mapped_file.h"
 #include "engine/snapshot.h"
 #include "engine/users_binary.h"
 #include "engine/users_csv.h"
@@ -276,6 +278,97 @@ TEST(UsersBinaryAttributesTest, DamageIsRefused) {
   }
   WriteFileOrDie(dir.File("t.bin"), good.substr(0, good.size() - 3));
   EXPECT_EQ(UsersBinaryFile::Open(dir.File("t.bin")).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A reader of part of a file (fanout-mpi's shares) gets exactly that slice
+// of what the whole-file reader gets, for every kind of section, and the
+// same refusals.
+TEST(UsersBinaryAttributesTest, RangeReadsEqualSlicesOfTheWholeFile) {
+  TempDir dir;
+  std::vector<UserRecord> users = testing::RandomUsers(9, 3001);
+  for (UserAttributes::Kinds kinds : {UserAttributes::Kinds{true, true},
+                                      UserAttributes::Kinds{true, false},
+                                      UserAttributes::Kinds{false, true}}) {
+    std::shared_ptr<const UserAttributes> attrs = RandomAttributes(10, users.size(), kinds);
+    const std::string path = dir.File("a.bin");
+    WriteBinary(path, users, attrs.get(), kinds);
+    auto whole = UsersBinaryFile::Open(path);
+    ASSERT_TRUE(whole.ok()) << whole.status();
+    auto mapped = MappedFile::Open(path);
+    ASSERT_TRUE(mapped.ok()) << mapped.status();
+    auto header = ReadUsersBinaryHeader(**mapped);
+    ASSERT_TRUE(header.ok()) << header.status();
+    EXPECT_TRUE(VerifyUsersBinaryAttributes(**mapped, *header).ok());
+    std::mt19937_64 rng(kinds.lang * 2 + kinds.updated_at);
+    for (int round = 0; round < 20; ++round) {
+      const uint64_t first = round == 0 ? 0 : rng() % users.size();
+      const uint64_t n = round == 1 ? users.size() - first : rng() % (users.size() - first + 1);
+      auto part = ReadUsersBinaryAttributes(**mapped, *header, first, n);
+      ASSERT_TRUE(part.ok()) << part.status();
+      ASSERT_EQ((*part)->size(), n);
+      ASSERT_EQ((*part)->kinds().lang, kinds.lang);
+      ASSERT_EQ((*part)->kinds().updated_at, kinds.updated_at);
+      for (uint64_t i = 0; i < n; ++i) {
+        ASSERT_EQ((*part)->LanguageOf(i), (*whole)->attributes()->LanguageOf(first + i)) << i;
+        if (kinds.updated_at) {
+          ASSERT_EQ((*part)->updated_at()[i], (*whole)->attributes()->updated_at()[first + i]);
+        }
+      }
+    }
+    EXPECT_EQ(ReadUsersBinaryAttributes(**mapped, *header, users.size(), 1).status().code(),
+              absl::StatusCode::kOutOfRange);
+    EXPECT_EQ(ReadUsersBinaryAttributes(**mapped, *header, 1, users.size()).status().code(),
+              absl::StatusCode::kOutOfRange);
+  }
+
+  // A version 1 file has no section: verifying it is a no-op, reading it
+  // an error of the caller's.
+  WriteBinary(dir.File("p.bin"), users, nullptr, {});
+  auto plain = MappedFile::Open(dir.File("p.bin"));
+  ASSERT_TRUE(plain.ok());
+  auto plain_header = ReadUsersBinaryHeader(**plain);
+  ASSERT_TRUE(plain_header.ok());
+  EXPECT_TRUE(VerifyUsersBinaryAttributes(**plain, *plain_header).ok());
+  EXPECT_EQ(ReadUsersBinaryAttributes(**plain, *plain_header, 0, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Damage: a column byte fails only the checksum (the range reader does
+  // not hash); a bad kinds field or a bad code fails both, naming the file.
+  std::shared_ptr<const UserAttributes> attrs = RandomAttributes(11, users.size());
+  WriteBinary(dir.File("a.bin"), users, attrs.get(), attrs->kinds());
+  const std::string good = ReadFileOrEmpty(dir.File("a.bin"));
+  const size_t a = kUsersHeaderSize + 16 * users.size();
+  auto check = [&](size_t at, char value, bool range_fails, absl::string_view what) {
+    std::string bad = good;
+    bad[at] = value;
+    WriteFileOrDie(dir.File("b.bin"), bad);
+    auto mapped = MappedFile::Open(dir.File("b.bin"));
+    ASSERT_TRUE(mapped.ok());
+    auto header = ReadUsersBinaryHeader(**mapped);
+    ASSERT_TRUE(header.ok());
+    const absl::Status verified = VerifyUsersBinaryAttributes(**mapped, *header);
+    EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << at;
+    EXPECT_NE(verified.message().find(what), std::string::npos) << verified;
+    EXPECT_NE(verified.message().find("b.bin"), std::string::npos) << verified;
+    const absl::Status read = ReadUsersBinaryAttributes(**mapped, *header, 0, users.size()).status();
+    if (range_fails) {
+      EXPECT_EQ(read.code(), absl::StatusCode::kDataLoss) << at;
+      EXPECT_NE(read.message().find("b.bin: attribute section"), std::string::npos) << read;
+    } else {
+      EXPECT_TRUE(read.ok()) << read;
+    }
+  };
+  // The last byte is the last updated_at's high byte: any value is valid.
+  check(good.size() - 1, static_cast<char>(good.back() ^ 0x01), false, "checksum mismatch");
+  check(a, 0x40, true, "unknown column kinds");
+  // The first lang code (after the dictionary, aligned to 4): 200 is past
+  // the dictionary's six tags.
+  const uint64_t dictionary_bytes = [&] {
+    uint64_t v = 0;
+    std::memcpy(&v, good.data() + a + 8, 8);
+    return v;
+  }();
+  check((a + 24 + dictionary_bytes + 3) / 4 * 4, static_cast<char>(200), true, "checksum mismatch");
 }
 
 // The attributes of each index entry are those of its user's last row.

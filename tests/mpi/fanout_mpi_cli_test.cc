@@ -250,7 +250,7 @@ TEST_P(FanoutMpiTest, RankTimingsReportEveryRanksShareOfTheWork) {
       R"(rank (\d+) work: cover [\d.]+ plan [\d.]+ scan [\d.]+ )"
       R"(cpu (-?[\d.]+) runq_wait (-?[\d.]+) ms; )"
       R"(users (\d+) ranges \d+ interior \d+ tested \d+ matched (\d+); )"
-      R"(monotonic ([\d.]+) to ([\d.]+) s)");
+      R"(monotonic ([\d.]+) to ([\d.]+) s; yield_when_idle (-?\d+))");
   std::set<int> ranks;
   uint64_t users = 0, matched = 0;
   for (auto it = std::sregex_iterator(r.err.begin(), r.err.end(), line);
@@ -264,6 +264,8 @@ TEST_P(FanoutMpiTest, RankTimingsReportEveryRanksShareOfTheWork) {
     users += std::stoull(m[4]);
     matched += std::stoull(m[5]);
     EXPECT_LE(std::stod(m[6]), std::stod(m[7]));
+    // Ranks yield while they wait unless told otherwise (mpi_world.cc).
+    EXPECT_EQ(m[8], "1") << m[0];
   }
   EXPECT_EQ(ranks.size(), static_cast<size_t>(GetParam())) << r.err;
   if (!ranks.empty()) {
@@ -274,6 +276,20 @@ TEST_P(FanoutMpiTest, RankTimingsReportEveryRanksShareOfTheWork) {
   EXPECT_EQ(users, summary["work"]["index_users"].get<uint64_t>());
   EXPECT_EQ(matched, summary["matched"].get<uint64_t>());
   EXPECT_GT(matched, 0u);
+
+  // A user's own choice (`--mca mpi_yield_when_idle 0` reaches the ranks
+  // as this variable) is kept.
+  Result spin = Mpi(GetParam(), args + Out("timings-spin"),
+                    "FANOUT_MPI_RANK_TIMINGS=1 OMPI_MCA_mpi_yield_when_idle=0");
+  ASSERT_EQ(spin.rc, 0) << spin.err;
+  const std::regex spin_line(R"(rank \d+ work: .*; yield_when_idle (-?\d+))");
+  int spinning = 0;
+  for (auto it = std::sregex_iterator(spin.err.begin(), spin.err.end(), spin_line);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_EQ((*it)[1], "0") << (*it)[0];
+    ++spinning;
+  }
+  EXPECT_EQ(spinning, GetParam()) << spin.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3, 4),

@@ -23,10 +23,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/user_record.h"
 #include "engine/snapshot.h"
 #include "gtest/gtest.h"
+#include "mpi/cell_partition.h"
 #include "mpi/partition_manifest.h"
 #include "nlohmann/json.hpp"
+#include "s2/s2earth.h"
+#include "s2/s2latlng.h"
 #include "tests/mpi/mpi_run.h"
 #include "tests/support/test_support.h"
 
@@ -254,10 +258,12 @@ TEST_P(FanoutMpiFlagsTest, NearestFirstTiesAcrossRanksKeepTheIndexOrder) {
   std::mt19937_64 rng(9100);
   std::uniform_int_distribution<int32_t> lat(-200000000, 200000000), lng(100000, 250000000);
   std::string csv = "user_id,lat,lng\n";
+  std::vector<std::pair<UserRecord, UserRecord>> pairs;
   for (int i = 0; i < 3000; ++i) {
     const int32_t a = lat(rng), b = lng(rng);
     absl::StrAppendFormat(&csv, "%d,%.7f,%.7f\n", 2 * i + 1, a * 1e-7, b * 1e-7);
     absl::StrAppendFormat(&csv, "%d,%.7f,%.7f\n", 2 * i + 2, a * 1e-7, -b * 1e-7);
+    pairs.emplace_back(UserRecord{uint64_t(2 * i + 1), a, b}, UserRecord{uint64_t(2 * i + 2), a, -b});
   }
   const std::string users = dir_->File(absl::StrCat("mirrored-np", GetParam(), ".csv"));
   testing::WriteFileOrDie(users, csv);
@@ -273,6 +279,34 @@ TEST_P(FanoutMpiFlagsTest, NearestFirstTiesAcrossRanksKeepTheIndexOrder) {
                                           " --force"));
   ASSERT_EQ(r.rc, 0) << r.err;
   ExpectSameFolder(single, multi);
+
+  // From parts built of the same users, whose splitters the manifest
+  // names: there the test can see that tied pairs really sit in different
+  // ranks, which is what the merge must order.
+  const std::string prefix = dir_->File(absl::StrCat("mirrored-parts-np", GetParam()));
+  Result built = Mpi(GetParam(), absl::StrCat("build --users ", users, " --out ", prefix));
+  ASSERT_EQ(built.rc, 0) << built.err;
+  absl::StatusOr<PartitionManifest> manifest =
+      PartitionManifest::Read(PartitionManifest::ManifestPath(prefix));
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  absl::StatusOr<CellPartition> partition =
+      CellPartition::FromSplitters(manifest->splitters, GetParam());
+  ASSERT_TRUE(partition.ok()) << partition.status();
+  const S2LatLng centre = S2LatLng::FromDegrees(0, 0);
+  int split_inside = 0;
+  for (const auto& [east, west] : pairs) {
+    const bool inside = centre.GetDistance(S2LatLng::FromE7(east.lat_e7, east.lng_e7)).radians() *
+                            S2Earth::RadiusKm() < 2990;
+    if (inside && partition->PartOf(east.ToCellId().id()) != partition->PartOf(west.ToCellId().id())) {
+      ++split_inside;
+    }
+  }
+  if (GetParam() > 1) EXPECT_GT(split_inside, 1000) << "too few tied pairs across ranks";
+  const std::string from_parts = Out("ties-mpi-parts");
+  r = Mpi(GetParam(), absl::StrCat("alert --index ", PartitionManifest::ManifestPath(prefix), " ",
+                                   args, " --out ", from_parts, " --force"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ExpectSameFolder(single, from_parts);
 }
 
 TEST_P(FanoutMpiFlagsTest, MultilingualCapByInfoEqualsTheSingleProcess) {

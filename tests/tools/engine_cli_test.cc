@@ -190,8 +190,34 @@ TEST(EngineAttributesCliTest, BuildApplyAlertWithAttributes) {
                       &out, &err),
             2);
   EXPECT_TRUE(absl::StrContains(err, "bad.csv:2: column 4 (lang)")) << err;
+  // The refused batches' tags ("en") did not enter the dictionary.
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/languages"), "en-US\nes\nfr\nes-MX\nde\n");
+  // Nor do a batch's new tags when they would take the engine past 255:
+  // the batch is refused naming the row of the 256th, and nothing of it
+  // stays.
+  std::string many = "user_id,lat,lng,lang\n";
+  for (int i = 0; i < 251; ++i) {
+    absl::StrAppend(&many, 100 + i, ",29.76,-95.37,q", std::string(1, 'a' + i / 26),
+                    std::string(1, 'a' + i % 26), "\n");
+  }
+  WriteFileOrDie(tmp.File("many.csv"), many);
+  EXPECT_EQ(RunFanout(absl::StrCat("apply --dir ", dir, " --updates ", tmp.File("many.csv")),
+                      &out, &err),
+            2);
+  EXPECT_TRUE(absl::StrContains(err, "many.csv:252: column 4 (lang): language qjq")) << err;
+  EXPECT_TRUE(absl::StrContains(err, "more than 255 language tags")) << err;
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/languages"), "en-US\nes\nfr\nes-MX\nde\n");
   ASSERT_EQ(RunFanout(absl::StrCat("inspect --json ", dir), &out), 0);
   EXPECT_TRUE(absl::StrContains(out, "\"last_seq\": 5")) << out;
+  // Users 1 (en-US), 3 (es-MX), 4 (fr, kept by a move without one), 5 (a
+  // time) and 6 (de); 2 was removed.
+  EXPECT_TRUE(absl::StrContains(out, "\"attribute_users\": 5")) << out;
+  EXPECT_TRUE(absl::StrContains(out, R"("languages": ["en-US", "es", "fr", "es-MX", "de"])"))
+      << out;
+  ASSERT_EQ(RunFanout(absl::StrCat("inspect ", dir), &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "attributes     5 users with a language or an update "
+                                     "time; languages: en-US es fr es-MX de\n"))
+      << out;
 
   // A checkpoint keeps them: `fanout alert --index CHECKPOINT` sees them.
   ASSERT_EQ(RunFanout(absl::StrCat("checkpoint --dir ", dir)), 0);
