@@ -12,7 +12,9 @@
 // generated users up to 300 m from home, as the load test moves them;
 // ns per update of StandingIndex::CollectHits given the leaf cells, with
 // the covering refined to level Arg(1) with at most Arg(2) boundary cells
-// an area (Arg(1) = 0: CoverArea's 64 cells only). BM_Standing_CheckBatch:
+// an area (Arg(1) = 0: CoverArea's 64 cells only);
+// BM_Standing_CollectHitsCoarse: the same with the engine's coverings and
+// the index's coarse table at level Arg(0). BM_Standing_CheckBatch:
 // the whole check of those batches (the area tests, then the delivered
 // records), without and with the previous cells that let it skip the
 // record of a user who was already inside.
