@@ -12,7 +12,9 @@
 // generated users up to 300 m from home, as the load test moves them;
 // ns per update of StandingIndex::CollectHits given the leaf cells, with
 // the covering refined to level Arg(1) with at most Arg(2) boundary cells
-// an area (Arg(1) = 0: CoverArea's 64 cells only). BM_Standing_CheckBatch:
+// an area (Arg(1) = 0: CoverArea's 64 cells only);
+// BM_Standing_CollectHitsCoarse: the same with the engine's coverings and
+// the index's coarse table at level Arg(0). BM_Standing_CheckBatch:
 // the whole check of those batches (the area tests, then the delivered
 // records), without and with the previous cells that let it skip the
 // record of a user who was already inside.
@@ -179,6 +181,28 @@ void BM_Standing_CollectHits(benchmark::State& state) {
   state.counters["intervals"] = static_cast<double>(index->intervals());
   state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
 }
+// StandingIndex::CollectHits as above with the engine's coverings, the
+// coarse table's cells at level Arg(0) (StandingIndex::Build).
+void BM_Standing_CollectHitsCoarse(benchmark::State& state) {
+  static UpdatePathFixture* f = new UpdatePathFixture(100);
+  auto index = internal::StandingIndex::Build(f->areas, static_cast<int>(state.range(0)));
+  std::vector<internal::StandingIndex::Hit> hits;
+  constexpr size_t kBatch = 1000;
+  size_t at = 0, n = 0, hit = 0;
+  for (auto _ : state) {
+    if (at + kBatch > f->updates.size()) at = 0;
+    index->CollectHits(absl::MakeConstSpan(f->updates).subspan(at, kBatch),
+                       absl::MakeConstSpan(f->cells).subspan(at, kBatch), &hits);
+    at += kBatch, n += kBatch, hit += hits.size();
+  }
+  state.counters["ns_per_update"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["hits_per_update"] = static_cast<double>(hit) / static_cast<double>(n);
+  state.counters["coarse_cells"] = static_cast<double>(index->coarse_cells());
+  state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
+}
+BENCHMARK(BM_Standing_CollectHitsCoarse)->DenseRange(6, 14, 2)->Unit(benchmark::kMicrosecond);
+
 // The whole check of the update path at K = 100 (the engine's coverings):
 // StandingTracker::PrecheckBatch (off the lock) and OnApplied (under it:
 // the delivered-record probes), for batches of 1,000 moves of users, the

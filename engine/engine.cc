@@ -724,16 +724,28 @@ absl::StatusOr<StandingSummary> EngineImpl::IssueStanding(const StandingRequest&
   StandingRecipe recipe = RecipeFor(request, id, header, expires);
   ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
   uint64_t seq = 0;
-  ASSIGN_OR_RETURN(DeliveryLists lists,
-                   ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
-                     recipe.seq = view_seq;
-                     return standing_->Register(recipe, area, std::move(sink));
-                   }, &out.alert, &seq));
+  bool registered = false;
+  absl::StatusOr<DeliveryLists> lists =
+      ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
+        recipe.seq = view_seq;
+        RETURN_IF_ERROR(standing_->Register(recipe, area, std::move(sink)));
+        registered = true;
+        return absl::OkStatus();
+      }, &out.alert, &seq);
+  absl::StatusOr<uint64_t> handed =
+      lists.ok() ? standing_->CompleteScan(id, *lists, seq, /*initial=*/true, &out.alert,
+                                           LateReason::kEntered)
+                 : absl::StatusOr<uint64_t>(lists.status());
+  if (!handed.ok()) {
+    // An error leaves no alert active: one registered before its scan (or
+    // the recording of the scan) failed is withdrawn, and its id is free.
+    if (registered) standing_->Withdraw(id, area.get());
+    return handed.status();
+  }
   out.action = "issued";
   out.ids = {id};
   out.view_seq = seq;
-  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/true,
-                                                       &out.alert, LateReason::kEntered));
+  out.handed = *handed;
   return out;
 }
 

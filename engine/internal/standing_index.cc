@@ -64,49 +64,32 @@ void RefineForPoints(const AlertArea& area, int max_level, size_t max_boundary_c
 void StandingIndex::CollectHits(absl::Span<const LocationUpdate> updates,
                                 absl::Span<const uint64_t> cells, std::vector<Hit>* hits) const {
   hits->clear();
-  if (starts_.empty()) return;
-  // In groups whose searches go in lockstep: the searches' last steps are
-  // cache misses (the breaks of many refined coverings outgrow the
-  // caches), each depending on the one before; a group's are independent,
-  // so they overlap. Padding (kBlock-aligned starts_) gives every search the
-  // same number of steps.
+  if (coarse_.empty()) return;
+  // In groups: each update's coarse-table slot is prefetched for the whole
+  // group before the first probe, so that the probes' misses overlap.
   constexpr size_t kGroup = 16;
   uint32_t at[kGroup];
-  uint64_t id[kGroup];
-  const uint64_t* base[kGroup];
+  uint64_t id[kGroup], key[kGroup];
   size_t interval[kGroup];
   for (size_t k = 0; k < updates.size();) {
     size_t g = 0;
     for (; k < updates.size() && g < kGroup; ++k) {
       const LocationUpdate& u = updates[k];
       if (u.kind != LocationUpdate::Kind::kUpsert) continue;
-      if (!MayHit(u.location.lat_e7, u.location.lng_e7)) continue;
       id[g] = cells.empty() ? u.location.ToCellId().id() : cells[k];
+      key[g] = CoarseKey(id[g]);
+      __builtin_prefetch(&coarse_[CoarseSlot(key[g])]);
       at[g++] = static_cast<uint32_t>(k);
     }
-    for (size_t j = 0; j < g; ++j) base[j] = top_.data();
-    for (size_t n = top_.size(); n > 1;) {
-      const size_t half = n / 2;
-      for (size_t j = 0; j < g; ++j) base[j] = base[j][half] <= id[j] ? base[j] + half : base[j];
-      n -= half;
-    }
+    size_t n = 0;  // the group's updates in a coarse cell, compacted
     for (size_t j = 0; j < g; ++j) {
-      const size_t t = static_cast<size_t>(base[j] - top_.data()) + (*base[j] <= id[j]);
-      // t == 0: before the first break; searched in block 0, it comes out
-      // as interval -1 (kNone).
-      base[j] = starts_.data() + (t == 0 ? 0 : (t - 1) * kBlock);
+      const Coarse* c = FindCoarse(key[j]);
+      if (c == nullptr) continue;
+      interval[n] = SearchCoarse(*c, id[j]);
+      __builtin_prefetch(&offsets_[interval[n]]);
+      id[n] = id[j], at[n] = at[j], ++n;
     }
-    for (size_t n = kBlock; n > 1;) {
-      const size_t half = n / 2;
-      for (size_t j = 0; j < g; ++j) base[j] = base[j][half] <= id[j] ? base[j] + half : base[j];
-      n -= half;
-    }
-    for (size_t j = 0; j < g; ++j) {
-      interval[j] = static_cast<size_t>(base[j] - starts_.data()) + (*base[j] <= id[j]) - 1;
-      if (interval[j] != kNone) __builtin_prefetch(&offsets_[interval[j]]);
-    }
-    for (size_t j = 0; j < g; ++j) {
-      if (interval[j] == kNone) continue;
+    for (size_t j = 0; j < n; ++j) {
       const uint32_t run = static_cast<uint32_t>(interval[j]);
       ForEachInInterval(interval[j], S2CellId(id[j]), [&](uint32_t i, bool boundary) {
         hits->push_back({i, at[j], boundary ? kBoundaryHit : run});
@@ -116,7 +99,7 @@ void StandingIndex::CollectHits(absl::Span<const LocationUpdate> updates,
 }
 
 std::shared_ptr<const StandingIndex> StandingIndex::Build(
-    std::vector<std::shared_ptr<const ActiveArea>> areas) {
+    std::vector<std::shared_ptr<const ActiveArea>> areas, int coarse_level) {
   auto index = std::make_shared<StandingIndex>();
   index->areas_ = std::move(areas);
   // (position, +1 start / -1 end, entry): a sweep over cell ids.
@@ -169,6 +152,10 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
   std::sort(events.begin(), events.end(),
             [](const Event& a, const Event& b) { return a.pos < b.pos; });
   std::vector<uint32_t> active;
+  // A first interval of no area from leaf id 0, so that every leaf id is in
+  // some interval (the coarse table's ranges rely on it).
+  index->starts_.push_back(0);
+  index->offsets_.push_back(0);
   index->offsets_.push_back(0);
   for (size_t k = 0; k < events.size();) {
     const uint64_t pos = events[k].pos;
@@ -197,12 +184,65 @@ std::shared_ptr<const StandingIndex> StandingIndex::Build(
   // then all take the same steps.
   index->breaks_ = index->starts_.size();
   index->starts_.resize((index->starts_.size() + kBlock - 1) / kBlock * kBlock, ~uint64_t{0});
+  index->BuildCoarse(coarse_level);
   return index;
+}
+
+void StandingIndex::BuildCoarse(int level) {
+  // The finest level (up to `level`) whose cells of the coverings number
+  // at most kMaxCoarseCells (a covering cell coarser than the level counts
+  // every descendant at it).
+  for (;; --level) {
+    uint64_t count = 0;
+    for (const auto& a : areas_) {
+      for (const S2CellUnion* u : {&a->covering.interior, &a->covering.boundary}) {
+        for (S2CellId c : *u) {
+          count += c.level() >= level ? 1 : uint64_t{1} << (2 * (level - c.level()));
+        }
+      }
+    }
+    if (count <= kMaxCoarseCells || level == 0) break;
+  }
+  std::vector<uint64_t> cells;
+  for (const auto& a : areas_) {
+    for (const S2CellUnion* u : {&a->covering.interior, &a->covering.boundary}) {
+      for (S2CellId c : *u) {
+        if (c.level() >= level) {
+          cells.push_back(c.parent(level).id());
+        } else {
+          for (S2CellId d = c.child_begin(level); d != c.child_end(level); d = d.next()) {
+            cells.push_back(d.id());
+          }
+        }
+      }
+    }
+  }
+  std::sort(cells.begin(), cells.end());
+  cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+  coarse_level_ = level;
+  coarse_lsb_ = S2CellId::lsb_for_level(level);
+  coarse_clear_ = ~(2 * coarse_lsb_ - 1);  // keeps the bits above the level's lsb
+  coarse_size_ = cells.size();
+  if (cells.empty()) return;
+  size_t slots = 16;
+  while (slots < 2 * cells.size()) slots *= 2;  // at most half full
+  coarse_.assign(slots, Coarse{0, 0, 0});
+  coarse_mask_ = slots - 1;
+  coarse_shift_ = 64 - __builtin_ctzll(slots);
+  for (uint64_t cell : cells) {
+    const S2CellId c(cell);
+    Coarse e{cell, static_cast<uint32_t>(IntervalOfBySearch(c.range_min().id())),
+             static_cast<uint32_t>(IntervalOfBySearch(c.range_max().id()) + 1)};
+    size_t s = CoarseSlot(cell);
+    while (coarse_[s].cell != 0) s = (s + 1) & coarse_mask_;
+    coarse_[s] = e;
+  }
 }
 
 uint64_t StandingIndex::memory_bytes() const {
   return sizeof(*this) + starts_.capacity() * 8 + top_.capacity() * 8 + offsets_.capacity() * 4 +
-         entries_.capacity() * 4 + grid_.capacity() * 8 + areas_.capacity() * 16;
+         entries_.capacity() * 4 + grid_.capacity() * 8 + areas_.capacity() * 16 +
+         coarse_.capacity() * sizeof(Coarse);
 }
 
 }  // namespace internal

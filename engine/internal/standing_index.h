@@ -47,9 +47,14 @@ void RefineForPoints(const AlertArea& area, int max_level, size_t max_boundary_c
 // quarter-degree latitude/longitude grid of the areas' bounding rectangles that
 // rejects most points before any S2 arithmetic.
 //
-// Memory: 8.25 bytes per interval break, 4 per (interval, alert), 128 KiB grid.
-// A point lookup: a grid bit, a two-level branch-free search, and exact
-// tests only for the alerts whose boundary cell holds the point.
+// Memory: 8.25 bytes per interval break, 4 per (interval, alert), 128 KiB
+// grid, 32-64 bytes per cell of the coarse table (level kCoarseLevel cells
+// of the coverings).
+// A point lookup: a grid bit (ForEachAt), one probe of the coarse table, a
+// branch-free search of the intervals of that coarse cell (none inside an
+// area's interior away from other areas), and exact tests only for the
+// alerts whose boundary cell holds the point. CollectHits skips the grid:
+// its leaf cells are given, and the table's probe rejects as well.
 //
 // Thread-safety: immutable once built; const methods are safe from any
 // number of threads.
@@ -82,8 +87,16 @@ class StandingIndex {
            cell < starts_[hit.interior_run + 1];
   }
 
+  // `coarse_level`: the level of the coarse table's cells (IntervalOf);
+  // coarser when the areas' coverings would need more than
+  // kMaxCoarseCells of them. kCoarseLevel is the engine's (bench_standing's
+  // BM_Standing_CollectHits sweeps it).
+  static constexpr int kCoarseLevel = 10;
+  static constexpr size_t kMaxCoarseCells = size_t{1} << 20;
   static std::shared_ptr<const StandingIndex> Build(
-      std::vector<std::shared_ptr<const ActiveArea>> areas);
+      std::vector<std::shared_ptr<const ActiveArea>> areas, int coarse_level = kCoarseLevel);
+  int coarse_level() const { return coarse_level_; }
+  size_t coarse_cells() const { return coarse_size_; }
 
   size_t size() const { return areas_.size(); }
   const ActiveArea& area(uint32_t i) const { return *areas_[i]; }
@@ -122,6 +135,7 @@ class StandingIndex {
 
  private:
   static constexpr size_t kNone = ~size_t{0};
+  void BuildCoarse(int level);
   // fn(i, boundary) for each area i of interval k that contains `leaf` (in
   // it); boundary: the area's cell there is a boundary cell.
   template <typename F>
@@ -138,16 +152,55 @@ class StandingIndex {
       fn(i, (e & 1) != 0);
     }
   }
-  // The elementary interval holding leaf id `id`, or kNone (before the
-  // first break). Two levels, each searched without branches (the
-  // comparisons are unpredictable: a branchy search mispredicts about half
-  // of them): every kBlock-th break (small, stays in cache), then one block
-  // of kBlock breaks (a few cache lines).
+  // The elementary interval holding leaf id `id` whose areas are not
+  // none, or kNone (no area's covering holds it; also when the interval
+  // holding it has no areas, sometimes). One probe of the coarse table
+  // (below), then a branch-free search of the few intervals that overlap
+  // the coarse cell (none when one interval covers it all).
   size_t IntervalOf(uint64_t id) const {
+    const Coarse* c = FindCoarse(CoarseKey(id));
+    return c == nullptr ? kNone : SearchCoarse(*c, id);
+  }
+  // The elementary interval holding `id`, by the two-level search of every
+  // break (Build uses it to fill the coarse table); kNone before the first
+  // break. Each level without branches (the comparisons are
+  // unpredictable): every kBlock-th break, then one block of kBlock breaks.
+  size_t IntervalOfBySearch(uint64_t id) const {
     const size_t t = UpperBound(top_.data(), top_.size(), id);
     if (t == 0) return kNone;
     const size_t first = (t - 1) * kBlock;
     return first + UpperBound(starts_.data() + first, kBlock, id) - 1;
+  }
+
+  // The coarse table: for every cell of level coarse_level_ that some
+  // interval with areas overlaps, the intervals [lo, hi) that overlap it
+  // (an open-addressing hash table, linear probing, cell 0 = empty slot).
+  // Cells of no area are absent, so most points away from every area are
+  // rejected by one probe; a cell inside one interval (most of an area's
+  // interior) needs no search at all; near a boundary, a search of the few
+  // intervals of the cell rather than of all of them.
+  struct Coarse {
+    uint64_t cell;
+    uint32_t lo, hi;
+  };
+  uint64_t CoarseKey(uint64_t leaf) const {  // S2CellId::parent(coarse_level_)
+    return (leaf & coarse_clear_) | coarse_lsb_;
+  }
+  size_t CoarseSlot(uint64_t key) const {
+    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> coarse_shift_);
+  }
+  const Coarse* FindCoarse(uint64_t key) const {
+    if (coarse_.empty()) return nullptr;
+    for (size_t s = CoarseSlot(key);; s = (s + 1) & coarse_mask_) {
+      const Coarse& c = coarse_[s];
+      if (c.cell == key) return &c;
+      if (c.cell == 0) return nullptr;
+    }
+  }
+  size_t SearchCoarse(const Coarse& c, uint64_t id) const {
+    // starts_[c.lo] <= the cell's first leaf <= id, so the answer is in
+    // [lo, hi), found among the breaks after lo.
+    return c.lo + UpperBound(starts_.data() + c.lo + 1, c.hi - c.lo - 1, id);
   }
   // The number of a[0..n) that are <= x (a sorted).
   static size_t UpperBound(const uint64_t* a, size_t n, uint64_t x) {
@@ -185,6 +238,13 @@ class StandingIndex {
   std::vector<uint64_t> top_;       // starts_[0], starts_[kBlock], starts_[2 * kBlock], ...
   std::vector<uint32_t> offsets_;   // entries of interval k: [offsets_[k], offsets_[k+1])
   std::vector<uint32_t> entries_;   // area << 1 | (1: boundary cell, test exactly)
+  // The coarse table (IntervalOf), and the level's bit arithmetic.
+  std::vector<Coarse> coarse_;
+  size_t coarse_mask_ = 0;
+  int coarse_shift_ = 64;
+  int coarse_level_ = 0;
+  size_t coarse_size_ = 0;
+  uint64_t coarse_lsb_ = 0, coarse_clear_ = 0;
   std::vector<uint64_t> grid_ = std::vector<uint64_t>((kGridRows * kGridCols + 63) / 64, 0);
 };
 

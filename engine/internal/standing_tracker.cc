@@ -416,6 +416,20 @@ absl::Status StandingTracker::Register(const StandingRecipe& recipe,
   return absl::OkStatus();
 }
 
+bool StandingTracker::Withdraw(const std::string& id, const ActiveArea* area) {
+  std::lock_guard<std::shared_mutex> lock(mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end() || it->second->area.get() != area) return false;
+  JournalRecord r;
+  r.type = JournalRecord::kEnd;
+  r.id = id;
+  r.end_reason = static_cast<uint8_t>(EndReason::kEnded);
+  JournalLocked(r).IgnoreError();  // sticky: the next Apply or call reports it
+  alerts_.erase(it);
+  RepublishLocked();
+  return true;
+}
+
 absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingRecipe& recipe,
                                           std::shared_ptr<const ActiveArea> area) {
   std::lock_guard<std::shared_mutex> lock(mu_);

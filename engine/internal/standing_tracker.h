@@ -148,6 +148,13 @@ class StandingTracker {
   // follow through CompleteScan). kAlreadyExists when the id is active.
   absl::Status Register(const StandingRecipe& recipe, std::shared_ptr<const ActiveArea> area,
                         std::shared_ptr<StandingSink> sink);
+  // Withdraws alert `id`, issued by Register, whose initial scan failed
+  // (Engine::IssueStanding then returns the error, and leaves no alert
+  // active): journals its end, so that a restart does not restore it, and
+  // drops it and whatever was recorded or buffered for it, without a sink
+  // call. Only while `area` is still its area (not ended and issued again,
+  // nor re-areaed, in between); returns whether it was withdrawn.
+  bool Withdraw(const std::string& id, const ActiveArea* area);
   // Under the write lock: replaces an active alert's area (kNotFound).
   absl::Status ReplaceArea(const std::string& id, const StandingRecipe& recipe,
                            std::shared_ptr<const ActiveArea> area);

@@ -10,6 +10,7 @@
 
 #include "engine/internal/standing_index.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -112,8 +113,10 @@ std::vector<uint32_t> BruteForce(const std::vector<std::shared_ptr<const ActiveA
 }
 
 void ExpectMatchesBruteForce(const std::vector<std::shared_ptr<const ActiveArea>>& areas,
-                             const std::vector<UserRecord>& points) {
-  auto index = StandingIndex::Build(areas);
+                             const std::vector<UserRecord>& points,
+                             int coarse_level = StandingIndex::kCoarseLevel,
+                             bool expect_inside = true) {
+  auto index = StandingIndex::Build(areas, coarse_level);
   std::vector<LocationUpdate> updates;
   std::vector<uint64_t> cells;
   std::vector<StandingIndex::Hit> expected;
@@ -137,7 +140,9 @@ void ExpectMatchesBruteForce(const std::vector<std::shared_ptr<const ActiveArea>
     ASSERT_EQ(got, want) << "point " << r.lat() << "," << r.lng();
     ASSERT_EQ(at, want) << "point " << r.lat() << "," << r.lng();
   }
-  EXPECT_GT(inside, points.size() / 10);  // the test does probe the areas
+  if (expect_inside) {
+    EXPECT_GT(inside, points.size() / 10);  // the test does probe the areas
+  }
   for (bool given : {true, false}) {
     std::vector<StandingIndex::Hit> hits;
     index->CollectHits(updates, given ? absl::MakeConstSpan(cells) : absl::Span<const uint64_t>(),
@@ -146,6 +151,19 @@ void ExpectMatchesBruteForce(const std::vector<std::shared_ptr<const ActiveArea>
     for (size_t h = 0; h < hits.size(); ++h) {
       ASSERT_EQ(hits[h].slot, expected[h].slot) << h;
       ASSERT_EQ(hits[h].k, expected[h].k) << h;
+      // An interior hit names the interval of its cell: the cell itself is
+      // in the same interior run, the cells of other updates in it only
+      // when brute force puts them in the same area.
+      if (hits[h].interior_run != StandingIndex::kBoundaryHit) {
+        ASSERT_TRUE(index->SameInteriorRun(hits[h], cells[hits[h].k])) << h;
+      } else {
+        ASSERT_FALSE(index->SameInteriorRun(hits[h], cells[hits[h].k])) << h;
+      }
+      const size_t other = (h * 7919) % hits.size();
+      if (index->SameInteriorRun(hits[h], cells[hits[other].k])) {
+        const std::vector<uint32_t> in = BruteForce(areas, S2CellId(cells[hits[other].k]));
+        ASSERT_TRUE(std::count(in.begin(), in.end(), hits[h].slot)) << h;
+      }
     }
   }
 }
@@ -222,6 +240,107 @@ TEST(StandingIndexTest, RefinedInteriorIsInsideAndCoveringHoldsTheArea) {
       if (!a.area->Contains(leaf.ToPoint())) continue;
       ASSERT_TRUE(a.covering.interior.Contains(leaf) || a.covering.boundary.Contains(leaf));
     }
+  }
+}
+
+// The coarse table (StandingIndex::Build's coarse_level) at every kind of
+// level: coarse cells wider than every area, about the engine's, finer
+// than every covering cell; with the same answers.
+TEST(StandingIndexTest, CoarseLevelsMatchBruteForce) {
+  std::mt19937_64 rng(21);
+  const std::vector<Shape> shapes = RandomShapes(rng, 30);
+  std::vector<std::shared_ptr<const ActiveArea>> areas;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    auto area = BuildActiveArea(RecipeOf(static_cast<int>(i), shapes[i], rng));
+    ASSERT_TRUE(area.ok()) << area.status();
+    areas.push_back(*area);
+  }
+  const std::vector<UserRecord> points = RandomPoints(rng, shapes, 8000);
+  for (int level : {0, 2, 6, 10, 13, 17}) {
+    SCOPED_TRACE(absl::StrCat("coarse level ", level));
+    ExpectMatchesBruteForce(areas, points, level);
+  }
+}
+
+// Areas whose coverings hold cells much coarser than the table's level
+// (continent-size circles): the table falls back to a coarser level within
+// its budget, and answers the same.
+TEST(StandingIndexTest, HugeAreasCoarsenTheTable) {
+  std::mt19937_64 rng(22);
+  std::vector<Shape> shapes = {{40, -100, 2500, true}, {-20, 130, 1800, false},
+                               {10, 20, 300, true}, {60, 10, 3000, false}};
+  std::vector<std::shared_ptr<const ActiveArea>> areas;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    auto area = BuildActiveArea(RecipeOf(static_cast<int>(i), shapes[i], rng));
+    ASSERT_TRUE(area.ok()) << area.status();
+    areas.push_back(*area);
+  }
+  auto index = StandingIndex::Build(areas, 20);
+  EXPECT_LT(index->coarse_level(), 20);
+  EXPECT_LE(index->coarse_cells(), StandingIndex::kMaxCoarseCells);
+  ExpectMatchesBruteForce(areas, RandomPoints(rng, shapes, 6000), 20);
+}
+
+// No area, one, and a thousand small ones; points near the areas and
+// anywhere on the globe (most far from every area).
+TEST(StandingIndexTest, ZeroOneAndAThousandAreas) {
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<UserRecord> anywhere;
+  for (int i = 0; i < 5000; ++i) {
+    anywhere.push_back(UserRecord::FromDegrees(static_cast<uint64_t>(i), 180 * unit(rng) - 90,
+                                               360 * unit(rng) - 180));
+  }
+  {
+    auto index = StandingIndex::Build({});
+    std::vector<LocationUpdate> updates;
+    for (const UserRecord& r : anywhere) updates.push_back(LocationUpdate::Upsert(r));
+    std::vector<StandingIndex::Hit> hits;
+    index->CollectHits(updates, {}, &hits);
+    EXPECT_TRUE(hits.empty());
+    size_t n = 0;
+    for (const UserRecord& r : anywhere) index->ForEachAt(r.lat_e7, r.lng_e7, [&](uint32_t) { ++n; });
+    EXPECT_EQ(n, 0u);
+  }
+  for (int k : {1, 1000}) {
+    SCOPED_TRACE(absl::StrCat(k, " areas"));
+    std::vector<Shape> shapes;
+    std::vector<std::shared_ptr<const ActiveArea>> areas;
+    for (int i = 0; i < k; ++i) {
+      // Clustered as the load test's are (areas at users' homes overlap).
+      Shape s{30 + 10 * unit(rng), -100 + 15 * unit(rng), 0.3 + 30 * unit(rng) * unit(rng),
+              rng() % 2 == 0};
+      shapes.push_back(s);
+      auto area = BuildActiveArea(RecipeOf(i, s, rng));
+      ASSERT_TRUE(area.ok()) << area.status();
+      areas.push_back(*area);
+    }
+    ExpectMatchesBruteForce(areas, RandomPoints(rng, shapes, 6000));
+    ExpectMatchesBruteForce(areas, anywhere, StandingIndex::kCoarseLevel, /*expect_inside=*/false);
+  }
+}
+
+// An area replaced (a CAP Update) changes the union: the index of the new
+// set answers for the new area, not the old one, near both.
+TEST(StandingIndexTest, ReplacedAreaChangesTheUnion) {
+  std::mt19937_64 rng(24);
+  std::vector<Shape> shapes = {{45, 7, 20, false}, {45.1, 7.2, 8, true}, {44.8, 6.9, 3, true}};
+  std::vector<std::shared_ptr<const ActiveArea>> areas;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    auto area = BuildActiveArea(RecipeOf(static_cast<int>(i), shapes[i], rng));
+    ASSERT_TRUE(area.ok()) << area.status();
+    areas.push_back(*area);
+  }
+  const std::vector<Shape> grown = {{45, 7, 45, false}, {44.5, 7.5, 15, true}};
+  std::vector<Shape> near = shapes;
+  near.insert(near.end(), grown.begin(), grown.end());
+  const std::vector<UserRecord> points = RandomPoints(rng, near, 8000);
+  ExpectMatchesBruteForce(areas, points);
+  for (size_t g = 0; g < grown.size(); ++g) {
+    auto area = BuildActiveArea(RecipeOf(static_cast<int>(g), grown[g], rng));
+    ASSERT_TRUE(area.ok()) << area.status();
+    areas[g] = *area;  // grown (a larger polygon), then moved (a circle elsewhere)
+    ExpectMatchesBruteForce(areas, points);
   }
 }
 

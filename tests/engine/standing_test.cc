@@ -372,5 +372,45 @@ TEST_F(StandingCapTest, AlreadyExpiredAndDuplicateIdsAreRefused) {
   EXPECT_EQ(engine_->EndAlert("nope").code(), absl::StatusCode::kNotFound);
 }
 
+// A sink that refuses the initial lists.
+class RefusingSink : public RecordingSink {
+ public:
+  using RecordingSink::RecordingSink;
+  absl::Status Deliver(const DeliveryLists&, const AlertSummary&) override {
+    return absl::UnavailableError("sink down");
+  }
+};
+
+// An issue whose initial lists could not be handed returns the error and
+// leaves nothing behind: not active, not looked up, not handed later, its
+// id free, and not restored by a reopen.
+TEST_F(StandingCapTest, FailedIssueIsWithdrawn) {
+  auto failed = engine_->IssueStanding(CapRequest(Cap("W-4", "Alert", "", kSmall)),
+                                       std::make_shared<RefusingSink>(recorder_, "W-4"));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(engine_->ListStanding().empty());
+  std::vector<std::string> ids;
+  EXPECT_EQ(engine_->ActiveAlertsAt(301000000, -950000000, &ids), 0u);
+  EXPECT_EQ(engine_->ActiveAlertsForUser(1, &ids), 0u);
+  // User 7 moves into the area: nobody is handed W-4.
+  ASSERT_TRUE(engine_->Apply({LocationUpdate::Upsert(UserRecord::FromDegrees(7, 30.2, -95))}).ok());
+  EXPECT_TRUE(Handed("W-4").empty());
+  EXPECT_EQ(engine_->EndAlert("W-4").code(), absl::StatusCode::kNotFound);
+  // Its journal says it ended: a reopened engine has no W-4 either.
+  engine_.reset();
+  EngineOptions options;
+  options.sync = SyncPolicy::kNone;
+  options.clock = [this] { return now_; };
+  auto reopened = Engine::Open(dir_.path(), options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  engine_ = std::move(*reopened);
+  EXPECT_TRUE(engine_->ListStanding().empty());
+  // The id issues again, with users 1, 2, 3 and 7 inside.
+  auto again = engine_->IssueStanding(CapRequest(Cap("W-4", "Alert", "", kSmall)),
+                                      std::make_shared<RecordingSink>(recorder_, "W-4"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Handed("W-4"), (std::vector<uint64_t>{1, 2, 3, 7}));
+}
+
 }  // namespace
 }  // namespace fanout
