@@ -438,7 +438,10 @@ class Engine {
   //    once over the alert's life, until it expires (request.expires, on
   //    options.clock; checked at each Apply and standing call, and by the
   //    lookups), EndAlert, or a Cancel. kAlreadyExists when the id is
-  //    active; kFailedPrecondition when it has already expired.
+  //    active; kFailedPrecondition when it has already expired. When the
+  //    initial scan or the sink's Deliver fails, the error is returned and
+  //    the alert is withdrawn: not active, its id free, not restored by a
+  //    later Open (its sink gets no Ended).
   //  - Update: every active alert its <references> name gets the new area
   //    (and the new <expires>, if any); users inside it not yet handed the
   //    alert get it at once (DeliverLate, kAreaUpdated). `sink` is unused:
