@@ -78,8 +78,15 @@ struct LoadTestReport {
     double at_s = 0;  // since the loaded phase began
     double bytes_per_user = 0;
     uint64_t log_bytes = 0, unfolded_updates = 0;
+    uint64_t rss_bytes = 0;        // the whole process's resident set
+    uint64_t merge_bytes = 0;      // LiveIndex::Stats::merge_bytes
+    uint64_t unmerged_bytes = 0;   // EngineStats::unmerged_bytes
   };
   std::vector<Sample> samples;  // EngineStats over the loaded phase
+  // What the load client itself holds through the loaded phase, per user
+  // (its users' current locations, the removed bits, the jump targets, and
+  // the population when the checker needs it).
+  double client_bytes_per_user = 0;
   double open_s = 0;            // Engine::Open of the folder after the run
   uint64_t open_updates_replayed = 0;
   // Standing alerts (LoadTestOptions::standing_alerts).
