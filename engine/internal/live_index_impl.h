@@ -187,7 +187,8 @@ class LiveIndexImpl {
   void FreezeLoop();
   void CompactionLoop();
   void MergeLoop();
-  // True when the deltas have grown past merge_fraction of the base.
+  // True when the deltas have grown past merge_fraction of the base, and
+  // no view still pins the base the last merge replaced.
   bool MergeDue() const;
   // Waits `interval` or until stop; true when stopping.
   bool WaitOrStop(absl::Duration interval);
@@ -243,6 +244,14 @@ class LiveIndexImpl {
   // What the merge in progress holds besides the state it replaces: its
   // sorted deltas and the new base while it is built (0 between merges).
   std::atomic<uint64_t> merge_bytes_{0};
+  // The base the last merge replaced, and what that merge dropped with it
+  // (the base, the runs and the record chunks up to its point), while a
+  // view still pins them (Stats::replaced_bytes; MergeDue waits for it).
+  mutable std::mutex replaced_mu_;  // a leaf
+  std::weak_ptr<const LiveBase> replaced_base_ ABSL_GUARDED_BY(replaced_mu_);
+  uint64_t replaced_bytes_ ABSL_GUARDED_BY(replaced_mu_) = 0;
+  // Stats::replaced_bytes: 0 once nothing pins the replaced base.
+  uint64_t ReplacedBytes() const;
 
   std::mutex hook_mu_;
   std::function<void()> merge_hook_ ABSL_GUARDED_BY(hook_mu_);
