@@ -49,6 +49,9 @@ absl::Status EngineOptions::Validate() const {
   if (!(backlog_fraction >= 0)) {
     return absl::InvalidArgumentError("EngineOptions::backlog_fraction must be >= 0");
   }
+  if (!(merge_fraction > 0)) {
+    return absl::InvalidArgumentError("EngineOptions::merge_fraction must be > 0");
+  }
   if (backlog_min_bytes < 1) {
     return absl::InvalidArgumentError("EngineOptions::backlog_min_bytes must be >= 1");
   }
@@ -853,6 +856,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& dir,
     ASSIGN_OR_RETURN(std::unique_ptr<DirectoryLock> lock, DirectoryLock::Acquire(dir));
     LiveIndex::Options live_options;
     live_options.background_maintenance = !options.pause_maintenance_for_testing;
+    live_options.merge_fraction = options.merge_fraction;
     ASSIGN_OR_RETURN(internal::Recovered recovered,
                      internal::RecoverEngineDirectory(dir, live_options));
     auto impl = std::make_unique<internal::EngineImpl>(dir, options);

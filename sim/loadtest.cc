@@ -343,6 +343,7 @@ absl::Status StartEngine(const LoadTestOptions& o, LoadTestRun* run, LoadTestRep
   run->initial.reset();
   run->engine_options.sync = o.sync;
   run->engine_options.checkpoint_log_bytes = o.checkpoint_log_bytes;
+  run->engine_options.merge_fraction = o.merge_fraction;
   ASSIGN_OR_RETURN(run->engine, Engine::Open(o.engine_dir, run->engine_options));
   report->live_s = NowSeconds() - t0;
   return absl::OkStatus();
@@ -623,12 +624,13 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
         last = now;
       }
     });
-    // Engine mode: EngineStats sampled about 20 times, and the
+    // Engine mode: EngineStats sampled (about 20 times unless
+    // o.sample_every_s), and the
     // --checkpoint-at checkpoint.
     std::thread sampler, checkpointer;
     if (run->engine != nullptr) {
       sampler = std::thread([&] {
-        const double every = std::max(0.5, o.seconds / 20);
+        const double every = o.sample_every_s > 0 ? o.sample_every_s : std::max(0.5, o.seconds / 20);
         for (int i = 0; SleepUntilOrStop(traffic.start + i * every, traffic.stop); ++i) {
           const EngineStats st = run->engine->GetStats();
           report->samples.push_back({NowSeconds() - traffic.start,
