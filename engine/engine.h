@@ -267,7 +267,8 @@ struct EngineOptions {
   //   updates (not yet frozen, or in delta runs)
   //       < max(backlog_min_updates, backlog_fraction * users), and
   //   their bytes (LiveIndex::Stats::unmerged_bytes: 56 a record, 32 a
-  //   delta entry, superseded ones included, until a merge swaps them out)
+  //   delta entry, superseded ones included, until a merge swaps them out
+  //   and no view pins them)
   //       < max(backlog_min_bytes, backlog_bytes_per_user * users).
   // An Apply that finds either bound reached waits for maintenance to fold
   // them, up to backlog_wait; then it is refused with kResourceExhausted
@@ -278,10 +279,11 @@ struct EngineOptions {
   // updates), so they are reached only when the background threads cannot
   // keep up; then updates go at the speed of the merges, and the live
   // index stays under its floor (about 36 bytes a user) + the byte bound
-  // + a merge (about 25 bytes a user + 24 a delta entry) + one replaced
-  // base still pinned by a view (LiveIndex::Stats::replaced_bytes; no
-  // merge starts while one is). At 170M users with the defaults: about
-  // 6.1 + 2.7 + 4.5 GB.
+  // + either a merge (about 25 bytes a user + 24 a delta entry) or the
+  // base the last merge replaced while a view (a checkpoint's) pins it
+  // (about 25 bytes a user: LiveIndex::Stats::replaced_bytes; no merge
+  // starts while one is). At 170M users with the defaults: about
+  // 6.1 + 2.7 + 5 GB.
   // DEFAULT: 4M. REQUIRES: >= 1.
   uint64_t backlog_min_updates = uint64_t{4} << 20;
   // DEFAULT: 0.5. REQUIRES: >= 0.

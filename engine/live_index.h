@@ -122,13 +122,15 @@ class LiveIndex {
     // Of which: the update records and delta entries not yet in the base
     // (56 and 32 bytes each; records by chunks of 65,536), superseded ones
     // included, and those a merge in progress is folding in until it swaps
-    // its base in. What an Engine's backpressure bounds (EngineOptions).
+    // its base in, and those it folded in while a view taken before the
+    // swap still pins them. What an Engine's backpressure bounds
+    // (EngineOptions).
     uint64_t unmerged_bytes = 0;
-    // Of which: the base (and the runs and records) the last merge
-    // replaced, while a view taken before it still pins them; 0 once every
-    // such view is gone. While it is not 0 the background merge does not
-    // start another (so at most two bases are ever held besides a merge's
-    // new one: see Options::merge_fraction).
+    // Of which: the base the last merge replaced, while a view taken
+    // before it still pins it; 0 once every such view is gone. While it is
+    // not 0 the background merge does not start another (so at most two
+    // bases are ever held besides a merge's new one: see
+    // Options::merge_fraction).
     uint64_t replaced_bytes = 0;
   };
 

@@ -568,6 +568,15 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
     const int64_t call_ns = SteadyNs();
     absl::StatusOr<uint64_t> last =
         run->engine != nullptr ? run->engine->Apply(batch) : run->live->Apply(batch);
+    // Refused by the engine's backpressure (nothing applied): as a service
+    // would, retry the batch once maintenance has caught up, and go at the
+    // speed it allows (the report counts the waits and refusals).
+    while (run->engine != nullptr && last.status().code() == absl::StatusCode::kResourceExhausted &&
+           !traffic->stop.load(std::memory_order_relaxed)) {
+      absl::SleepFor(absl::Milliseconds(10));
+      last = run->engine->Apply(batch);
+    }
+    if (!last.ok() && last.status().code() == absl::StatusCode::kResourceExhausted) break;
     if (!last.ok()) {
       publish();
       absl::MutexLock lock(&traffic->error_mu);
@@ -853,6 +862,8 @@ void ReportEngineStats(const LoadTestOptions& o, LoadTestRun* run, LoadTestRepor
   report->merge_locked_ms_max = st.live.merge_locked_ms_max;
   report->merge_s = st.live.merge_seconds;
   report->syncs = st.syncs;
+  report->backlog_waits = st.backlog_waits;
+  report->backlog_refusals = st.backlog_refusals;
   report->checkpoints = st.checkpoints;
   report->last_checkpoint_s = st.last_checkpoint_s;
   report->engine_log_bytes = st.log_bytes;

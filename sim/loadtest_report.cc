@@ -66,6 +66,8 @@ std::string LoadTestReport::ToJson() const {
     e["sync"] = sync;
     e["checked"] = checked;
     e["syncs"] = syncs;
+    e["backlog_waits"] = backlog_waits;
+    e["backlog_refusals"] = backlog_refusals;
     e["apply_ms"] = {{"p50", apply_ms_p50}, {"p99", apply_ms_p99}, {"max", apply_ms_max}};
     e["update_cpu_us"] = update_cpu_us;
     e["checkpoint_s"] = checkpoint_s;
@@ -129,6 +131,10 @@ std::string LoadTestReport::ToText() const {
                           sync, syncs, update_cpu_us, apply_ms_p50, apply_ms_p99, apply_ms_max, checkpoints,
                           last_checkpoint_s, engine_log_bytes / 1e6, open_s,
                           checked ? "" : " (NOT checked: --check none)");
+    if (backlog_waits > 0) {
+      absl::StrAppendFormat(&s, "  backpressure: %d Apply calls waited, %d refused (retried)\n",
+                            backlog_waits, backlog_refusals);
+    }
     for (double c : checkpoint_s) absl::StrAppendFormat(&s, "  --checkpoint-at: %.2f s\n", c);
     if (standing_alerts > 0) {
       absl::StrAppendFormat(

@@ -61,6 +61,9 @@ struct LoadTestReport {
   std::string sync;      // "batch", "group", "none"
   bool checked = true;   // false: --check none (no checker, no model)
   uint64_t syncs = 0;    // fdatasyncs of the log (EngineStats::syncs)
+  // Engine::Apply calls that waited for maintenance, and those refused
+  // (kResourceExhausted, retried by the client): EngineStats.
+  uint64_t backlog_waits = 0, backlog_refusals = 0;
   // Engine::Apply's wall time per batch, as the update threads see it: under
   // kGroup and kBatch mostly the wait for durability (the engine does not
   // expose that wait apart).

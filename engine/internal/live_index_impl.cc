@@ -520,14 +520,18 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
     bytes += slot_current_.capacity() * sizeof(uint32_t) + slot_of_.MemoryBytes();
   }
   st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);
-  st.replaced_bytes = ReplacedBytes();
-  st.memory_bytes = bytes + st.merge_bytes + st.replaced_bytes;
+  uint64_t pinned_unmerged = 0;
+  st.replaced_bytes = ReplacedBytes(&pinned_unmerged);
+  st.unmerged_bytes += pinned_unmerged;
+  st.memory_bytes = bytes + pinned_unmerged + st.merge_bytes + st.replaced_bytes;
   return st;
 }
 
-uint64_t LiveIndexImpl::ReplacedBytes() const {
+uint64_t LiveIndexImpl::ReplacedBytes(uint64_t* unmerged) const {
   std::lock_guard<std::mutex> lock(replaced_mu_);
-  return replaced_base_.expired() ? 0 : replaced_bytes_;
+  const bool pinned = !replaced_base_.expired();
+  if (unmerged != nullptr) *unmerged = pinned ? replaced_unmerged_bytes_ : 0;
+  return pinned ? replaced_bytes_ : 0;
 }
 
 void LiveIndexImpl::SetMergeHook(std::function<void()> hook) {

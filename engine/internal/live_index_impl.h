@@ -244,14 +244,17 @@ class LiveIndexImpl {
   // What the merge in progress holds besides the state it replaces: its
   // sorted deltas and the new base while it is built (0 between merges).
   std::atomic<uint64_t> merge_bytes_{0};
-  // The base the last merge replaced, and what that merge dropped with it
-  // (the base, the runs and the record chunks up to its point), while a
-  // view still pins them (Stats::replaced_bytes; MergeDue waits for it).
+  // The base the last merge replaced, its bytes, and those of the runs
+  // and record chunks up to its point that it dropped with it, while a
+  // view still pins them (Stats::replaced_bytes and part of
+  // unmerged_bytes; MergeDue waits for them to go).
   mutable std::mutex replaced_mu_;  // a leaf
   std::weak_ptr<const LiveBase> replaced_base_ ABSL_GUARDED_BY(replaced_mu_);
   uint64_t replaced_bytes_ ABSL_GUARDED_BY(replaced_mu_) = 0;
-  // Stats::replaced_bytes: 0 once nothing pins the replaced base.
-  uint64_t ReplacedBytes() const;
+  uint64_t replaced_unmerged_bytes_ ABSL_GUARDED_BY(replaced_mu_) = 0;
+  // Stats::replaced_bytes and the unmerged bytes pinned with it; 0 and 0
+  // once nothing pins the replaced base.
+  uint64_t ReplacedBytes(uint64_t* unmerged = nullptr) const;
 
   std::mutex hook_mu_;
   std::function<void()> merge_hook_ ABSL_GUARDED_BY(hook_mu_);

@@ -356,9 +356,8 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   const size_t old_chunks = records_->chunks();
   base_ = base;
   records_ = records_->TrimmedBelow(m + 1);
-  uint64_t dropped = old_base->MemoryBytes() +
-                     (old_chunks - records_->chunks()) * RecordTable::kChunkSize *
-                         sizeof(UpdateRecord);
+  uint64_t dropped = (old_chunks - records_->chunks()) * RecordTable::kChunkSize *
+                     sizeof(UpdateRecord);
   {
     std::unique_lock<std::shared_mutex> vlock(version_mu_);
     auto nv = std::make_shared<LiveVersion>();
@@ -380,7 +379,8 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
     // still pin what it replaced.
     std::lock_guard<std::mutex> replaced_lock(replaced_mu_);
     replaced_base_ = old_base;
-    replaced_bytes_ = dropped;
+    replaced_bytes_ = old_base->MemoryBytes();
+    replaced_unmerged_bytes_ = dropped;
   }
   merge_floor_ = 0;
   AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);
