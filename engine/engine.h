@@ -300,9 +300,10 @@ struct EngineOptions {
   // costs about 88 bytes until merged (record and delta entry), so the
   // live index's bytes per user swing from its floor (about 36) to floor
   // + 88 x merge_fraction just before a merge: with 1/16, a mean of about
-  // 39 and at most about 41.5 (DESIGN §6: at most 40 in steady state), at
-  // twice the merges of 1/8 (bench/README.md, "Bytes per user over a
-  // merge cycle"). DEFAULT: 0.0625. REQUIRES: > 0.
+  // 39 between merges (DESIGN §6: at most 40 in steady state), at twice
+  // the merges of 1/8; a running merge adds its new base, about 31 bytes
+  // a user (bench/README.md, "Fitting 170M users in 24 GB").
+  // DEFAULT: 0.0625. REQUIRES: > 0.
   double merge_fraction = 0.0625;
 
   // Tests only: no background maintenance (no freezes, merges or automatic
