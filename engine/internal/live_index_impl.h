@@ -82,7 +82,7 @@ enum class LiveIndexFault : uint8_t {
 //
 // Thread-safety: as LiveIndex; every public method may be called from any
 // thread. Lock order: merge_mu_, maintenance_mu_, mu_, version_mu_;
-// stop_mu_ and hook_mu_ are leaves.
+// stop_mu_, hook_mu_ and replaced_mu_ are leaves.
 class LiveIndexImpl {
  public:
   static absl::StatusOr<std::unique_ptr<LiveIndexImpl>> Create(std::unique_ptr<LocationIndex> base,
