@@ -49,6 +49,15 @@ absl::Status EngineOptions::Validate() const {
   if (!(backlog_fraction >= 0)) {
     return absl::InvalidArgumentError("EngineOptions::backlog_fraction must be >= 0");
   }
+  if (!(merge_fraction > 0)) {
+    return absl::InvalidArgumentError("EngineOptions::merge_fraction must be > 0");
+  }
+  if (backlog_min_bytes < 1) {
+    return absl::InvalidArgumentError("EngineOptions::backlog_min_bytes must be >= 1");
+  }
+  if (!(backlog_bytes_per_user >= 0)) {
+    return absl::InvalidArgumentError("EngineOptions::backlog_bytes_per_user must be >= 0");
+  }
   if (backlog_wait < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("EngineOptions::backlog_wait must be >= 0");
   }
@@ -214,8 +223,13 @@ class EngineImpl {
                                              const std::function<absl::Status(uint64_t)>& under_lock,
                                              AlertSummary* summary, uint64_t* seq);
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
-  // The updates the live index holds unmerged, and the bound on them.
-  void Backlog(uint64_t* unfolded, uint64_t* limit) const;
+  // What backpressure bounds (EngineOptions), now: the updates the live
+  // index holds unmerged and their bytes, with the bounds on them.
+  struct BacklogState {
+    uint64_t unfolded = 0, limit = 0, bytes = 0, bytes_limit = 0;
+    bool reached() const { return unfolded >= limit || bytes >= bytes_limit; }
+  };
+  BacklogState Backlog() const;
   absl::Status WaitForBacklog();
   absl::Status WaitDurable(uint64_t seq);
   void SyncLoop();        // kGroup
@@ -306,27 +320,32 @@ absl::Status EngineImpl::Start(Recovered recovered, std::unique_ptr<DirectoryLoc
   return absl::OkStatus();
 }
 
-void EngineImpl::Backlog(uint64_t* unfolded, uint64_t* limit) const {
+EngineImpl::BacklogState EngineImpl::Backlog() const {
   const LiveIndex::Stats st = live_->GetStats();
-  *unfolded = st.pending_updates + st.delta_entries;
-  *limit = std::max<uint64_t>(options_.backlog_min_updates,
-                              static_cast<uint64_t>(options_.backlog_fraction * st.users));
+  BacklogState b;
+  b.unfolded = st.pending_updates + st.delta_entries;
+  b.limit = std::max<uint64_t>(options_.backlog_min_updates,
+                               static_cast<uint64_t>(options_.backlog_fraction * st.users));
+  b.bytes = st.unmerged_bytes;
+  b.bytes_limit = std::max<uint64_t>(
+      options_.backlog_min_bytes, static_cast<uint64_t>(options_.backlog_bytes_per_user * st.users));
+  return b;
 }
 
 absl::Status EngineImpl::WaitForBacklog() {
-  uint64_t unfolded, limit;
-  Backlog(&unfolded, &limit);
-  if (unfolded < limit) return absl::OkStatus();
+  BacklogState b = Backlog();
+  if (!b.reached()) return absl::OkStatus();
   backlog_waits_.fetch_add(1, std::memory_order_relaxed);
   const int64_t deadline = absl::GetCurrentTimeNanos() + absl::ToInt64Nanoseconds(options_.backlog_wait);
   while (absl::GetCurrentTimeNanos() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
-    Backlog(&unfolded, &limit);
-    if (unfolded < limit) return absl::OkStatus();
+    b = Backlog();
+    if (!b.reached()) return absl::OkStatus();
   }
   backlog_refusals_.fetch_add(1, std::memory_order_relaxed);
   return absl::ResourceExhaustedError(absl::StrCat(
-      "the live index holds ", unfolded, " updates not yet merged (limit ", limit,
+      "the live index holds ", b.unfolded, " updates not yet merged (limit ", b.limit, "), ",
+      b.bytes, " bytes (limit ", b.bytes_limit,
       "): maintenance is behind the update rate; nothing of this batch was applied, retry later"));
 }
 
@@ -601,6 +620,9 @@ EngineStats EngineImpl::GetStats() const {
   st.unfolded_updates = live.pending_updates + live.delta_entries;
   st.backlog_limit = std::max<uint64_t>(options_.backlog_min_updates,
                                         static_cast<uint64_t>(options_.backlog_fraction * live.users));
+  st.unmerged_bytes = live.unmerged_bytes;
+  st.backlog_bytes_limit = std::max<uint64_t>(
+      options_.backlog_min_bytes, static_cast<uint64_t>(options_.backlog_bytes_per_user * live.users));
   st.log_bytes = log_bytes_.load(std::memory_order_relaxed);
   st.segments = segments_.load(std::memory_order_relaxed);
   st.syncs = syncs_.load(std::memory_order_relaxed);
@@ -846,6 +868,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& dir,
     ASSIGN_OR_RETURN(std::unique_ptr<DirectoryLock> lock, DirectoryLock::Acquire(dir));
     LiveIndex::Options live_options;
     live_options.background_maintenance = !options.pause_maintenance_for_testing;
+    live_options.merge_fraction = options.merge_fraction;
     ASSIGN_OR_RETURN(internal::Recovered recovered,
                      internal::RecoverEngineDirectory(dir, live_options));
     auto impl = std::make_unique<internal::EngineImpl>(dir, options);

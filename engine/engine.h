@@ -262,21 +262,49 @@ struct EngineOptions {
   // engine with no users at sequence 0. DEFAULT: false (kNotFound).
   bool create_if_missing = false;
 
-  // Backpressure (DESIGN §6: slow down, never collapse). The updates the
-  // live index holds unmerged (not yet frozen, or in delta runs: about 88
-  // bytes each) are bounded by
-  //   max(backlog_min_updates, backlog_fraction * users).
-  // An Apply that finds the bound reached waits for maintenance to fold
+  // Backpressure (DESIGN §6: slow down, never collapse). What the live
+  // index holds unmerged is bounded twice, by count and by bytes:
+  //   updates (not yet frozen, or in delta runs)
+  //       < max(backlog_min_updates, backlog_fraction * users), and
+  //   their bytes (LiveIndex::Stats::unmerged_bytes: 56 a record, 32 a
+  //   delta entry, superseded ones included, until a merge swaps them out
+  //   and no view pins them)
+  //       < max(backlog_min_bytes, backlog_bytes_per_user * users).
+  // An Apply that finds either bound reached waits for maintenance to fold
   // them, up to backlog_wait; then it is refused with kResourceExhausted
-  // and nothing of it is applied. The bound is far above what maintenance
-  // keeps in steady state (a merge starts at 0.125 * users), so it is
-  // reached only when the background threads cannot keep up.
+  // and nothing of it is applied. The check is made before a batch, so a
+  // bound is passed by at most one batch (and, for bytes, the 3.7 MB chunk
+  // of records it may start). The bounds are far above what maintenance
+  // keeps in steady state (a merge starts at merge_fraction * users
+  // updates), so they are reached only when the background threads cannot
+  // keep up; then updates go at the speed of the merges, and the live
+  // index stays under its floor (about 36 bytes a user) + the byte bound
+  // + either a merge (about 25 bytes a user + 24 a delta entry) or the
+  // base the last merge replaced while a view (a checkpoint's) pins it
+  // (about 25 bytes a user: LiveIndex::Stats::replaced_bytes; no merge
+  // starts while one is). At 170M users with the defaults: about
+  // 6.1 + 2.7 + 5 GB.
   // DEFAULT: 4M. REQUIRES: >= 1.
   uint64_t backlog_min_updates = uint64_t{4} << 20;
   // DEFAULT: 0.5. REQUIRES: >= 0.
   double backlog_fraction = 0.5;
+  // DEFAULT: 1 GiB. REQUIRES: >= 1.
+  uint64_t backlog_min_bytes = uint64_t{1} << 30;
+  // DEFAULT: 16 (about 0.18 updates a user). REQUIRES: >= 0.
+  double backlog_bytes_per_user = 16;
   // DEFAULT: 1 s. REQUIRES: >= 0.
   absl::Duration backlog_wait = absl::Seconds(1);
+
+  // The live index merges its deltas into a new base once they pass this
+  // fraction of the base (LiveIndex::Options::merge_fraction). Each update
+  // costs about 88 bytes until merged (record and delta entry), so the
+  // live index's bytes per user swing from its floor (about 36) to floor
+  // + 88 x merge_fraction just before a merge: with 1/16, a mean of about
+  // 39 between merges (DESIGN §6: at most 40 in steady state), at twice
+  // the merges of 1/8; a running merge adds its new base, about 31 bytes
+  // a user (bench/README.md, "Fitting 170M users in 24 GB").
+  // DEFAULT: 0.0625. REQUIRES: > 0.
+  double merge_fraction = 0.0625;
 
   // Tests only: no background maintenance (no freezes, merges or automatic
   // checkpoints) until RunMaintenanceForTesting. DEFAULT: false.
@@ -324,6 +352,8 @@ struct EngineStats {
   uint64_t segments = 0;
   uint64_t unfolded_updates = 0;  // what backpressure bounds (see EngineOptions)
   uint64_t backlog_limit = 0;
+  uint64_t unmerged_bytes = 0;    // and their bytes (LiveIndex::Stats::unmerged_bytes)
+  uint64_t backlog_bytes_limit = 0;
   uint64_t backlog_waits = 0;    // Apply calls that waited
   uint64_t backlog_refusals = 0;  // and those refused with kResourceExhausted
   uint64_t syncs = 0;            // fdatasyncs of the log

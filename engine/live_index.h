@@ -81,7 +81,12 @@ class LiveIndex {
     // merge thread's total time grows far less than the number of merges),
     // and alerts scan fewer delta entries and moved base entries; loaded
     // alert latency falls down to about 0.06 (`fanout loadtest`, readings in
-    // bench/README.md, "merge_fraction"). DEFAULT: 0.125. REQUIRES: > 0.
+    // bench/README.md, "merge_fraction").
+    // The background merge waits while a view taken before the previous
+    // merge still pins the base that merge replaced (a long alert, an
+    // Engine checkpoint), so that no more than the current base, one
+    // replaced base and a merge's new one are ever held at once; an
+    // explicit Merge() does not wait. DEFAULT: 0.125. REQUIRES: > 0.
     double merge_fraction = 0.125;
     // Between steps, background work waits while alerts over the index's
     // views are running, at most this long a step (so that maintenance
@@ -107,12 +112,26 @@ class LiveIndex {
     uint64_t merges = 0;
     double merge_seconds = 0;        // total time spent merging
     double merge_locked_ms_max = 0;  // longest time a merge held the writer lock
-    // Everything the index holds, see above, with merge_bytes.
+    // Everything the index holds, see above, with merge_bytes and
+    // replaced_bytes.
     uint64_t memory_bytes = 0;
     // Of which: what a merge in progress holds besides the state it will
     // replace (the deltas it sorted, the new base it builds); 0 between
     // merges.
     uint64_t merge_bytes = 0;
+    // Of which: the update records and delta entries not yet in the base
+    // (56 and 32 bytes each; records by chunks of 65,536), superseded ones
+    // included, and those a merge in progress is folding in until it swaps
+    // its base in, and those it folded in while a view taken before the
+    // swap still pins them. What an Engine's backpressure bounds
+    // (EngineOptions).
+    uint64_t unmerged_bytes = 0;
+    // Of which: the base the last merge replaced, while a view taken
+    // before it still pins it; 0 once every such view is gone. While it is
+    // not 0 the background merge does not start another (so at most two
+    // bases are ever held besides a merge's new one: see
+    // Options::merge_fraction).
+    uint64_t replaced_bytes = 0;
   };
 
   // Makes `base` live: its users are the state before update 1 (or before

@@ -78,6 +78,17 @@ int32_t ClampE7(double v, double limit) {
   return static_cast<int32_t>(std::lround(std::clamp(v, -limit, limit) * 1e7));
 }
 
+// The process's resident set now (/proc/self/statm), in bytes; 0 when
+// it cannot be read.
+uint64_t ResidentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
 // The steady clock (CLOCK_MONOTONIC: one clock for every thread and core),
 // in nanoseconds: what late-delivery latencies are stamped with.
 int64_t SteadyNs() {
@@ -174,7 +185,21 @@ struct AlertLoop {
 // What the steps of one load test share. Members are declared in the order
 // they are made: `live` holds a raw pointer to `log` and must go first.
 struct LoadTestRun {
-  std::vector<UserRecord> home;  // each user's initial location, by index
+  // Each user's initial location, by index. Freed before the loaded phase
+  // unless the checker (or the log replay) needs it: at 170M users it is
+  // 2.7 GB.
+  std::vector<UserRecord> home;
+  std::unique_ptr<PopulationGenerator> generator;  // user ids from indices
+  // The load client's state in the loaded phase (PrepareClientState):
+  // each user's current location, by index (update thread t owns indices
+  // t, t+T, ...), 8 bytes a user; ids come from the generator, and each
+  // thread keeps a bit per owned user for "removed". 1% of the moves jump
+  // to one of `jump_to`, homes sampled from the population.
+  struct Point {
+    int32_t lat_e7, lng_e7;
+  };
+  std::vector<Point> where;
+  std::vector<Point> jump_to;
   std::vector<NamedArea> areas;  // the alert mix, issued round robin
   std::unique_ptr<LocationIndex> initial;  // until the live index takes it
   std::unique_ptr<ConsistencyChecker> checker;
@@ -249,8 +274,8 @@ absl::Status ValidateLoadTestOptions(const LoadTestOptions& o) {
 absl::Status GeneratePopulationAndAlerts(const LoadTestOptions& o, LoadTestRun* run) {
   ASSIGN_OR_RETURN(std::string cities_path, FindDataFile("cities.csv"));
   ASSIGN_OR_RETURN(std::vector<City> cities, LoadCities(cities_path));
-  ASSIGN_OR_RETURN(auto generator, PopulationGenerator::Create(cities, Region::kUs, o.seed));
-  run->home = generator->GenerateAll(o.users, o.show_progress);
+  ASSIGN_OR_RETURN(run->generator, PopulationGenerator::Create(cities, Region::kUs, o.seed));
+  run->home = run->generator->GenerateAll(o.users, o.show_progress);
   std::mt19937_64 rng(o.seed);
   if (o.engine_dir.empty()) {
     ASSIGN_OR_RETURN(run->areas, StandardAlerts(/*with_nation=*/false));
@@ -318,6 +343,7 @@ absl::Status StartEngine(const LoadTestOptions& o, LoadTestRun* run, LoadTestRep
   run->initial.reset();
   run->engine_options.sync = o.sync;
   run->engine_options.checkpoint_log_bytes = o.checkpoint_log_bytes;
+  run->engine_options.merge_fraction = o.merge_fraction;
   ASSIGN_OR_RETURN(run->engine, Engine::Open(o.engine_dir, run->engine_options));
   report->live_s = NowSeconds() - t0;
   return absl::OkStatus();
@@ -392,6 +418,29 @@ absl::Status StartLiveIndex(const LoadTestOptions& o, LoadTestRun* run, LoadTest
   return absl::OkStatus();
 }
 
+// The update threads' state (LoadTestRun::where, jump_to) from the
+// population; then the population itself is freed unless the checker
+// (or, in the LiveIndex mode, the log replay) reads it later. Sets the
+// report's client_bytes_per_user: what the client holds for the loaded
+// phase, per user.
+void PrepareClientState(const LoadTestOptions& o, LoadTestRun* run, LoadTestReport* report) {
+  const uint64_t n = run->home.size();
+  run->where.resize(n);
+  for (uint64_t i = 0; i < n; ++i) run->where[i] = {run->home[i].lat_e7, run->home[i].lng_e7};
+  constexpr uint64_t kJumpTargets = uint64_t{1} << 20;
+  std::mt19937_64 rng(Mix64(o.seed ^ 0x4a554d50ULL));
+  run->jump_to.resize(std::min(n, kJumpTargets));
+  for (auto& p : run->jump_to) {
+    const UserRecord& r = run->home[rng() % n];
+    p = {r.lat_e7, r.lng_e7};
+  }
+  if (!o.check) std::vector<UserRecord>().swap(run->home);
+  const uint64_t bytes = run->where.capacity() * sizeof(LoadTestRun::Point) +
+                         run->jump_to.capacity() * sizeof(LoadTestRun::Point) +
+                         run->home.capacity() * sizeof(UserRecord) + n / 8;  // removed bits
+  report->client_bytes_per_user = n ? double(bytes) / n : 0;
+}
+
 // Issues the alert mix round robin at `o.alert_rate` for `seconds`, timing
 // each one (Snapshot() + Execute(), lists in memory) into `out` and
 // recording its lists with the checker.
@@ -451,7 +500,9 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
   // share the CPU, and the alerts are the latency-critical part.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), o.update_nice);
   ::pthread_setname_np(::pthread_self(), "load-updates");
-  const std::vector<UserRecord>& home = run->home;
+  std::vector<LoadTestRun::Point>& where = run->where;
+  const std::vector<LoadTestRun::Point>& jump_to = run->jump_to;
+  const PopulationGenerator& generator = *run->generator;
   const int threads = o.update_threads;
   const uint64_t owned = (o.users - t + threads - 1) / threads;  // indices t, t+T, ...
   if (owned == 0) return;
@@ -465,9 +516,7 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
   };
   // A step of up to +-0.003 degrees (about 300 m) in each direction.
   auto walk = [&urng] { return (static_cast<int64_t>(urng() >> 40) - (1 << 23)) * (0.003 / (1 << 23)); };
-  std::vector<UserRecord> where(owned);
-  std::vector<uint8_t> removed(owned, 0);
-  for (uint64_t i = 0; i < owned; ++i) where[i] = home[t + i * threads];
+  std::vector<uint64_t> removed((owned + 63) / 64, 0);  // a bit per owned user
   const double rate = o.update_rate / threads;
   std::vector<LocationUpdate> batch;
   std::vector<uint64_t> pick(o.batch_updates);
@@ -487,37 +536,47 @@ void ApplyUpdatesAtRate(const LoadTestOptions& o, int t, LoadTestRun* run,
   };
   for (uint64_t done = 0; !traffic->stop.load(std::memory_order_relaxed);) {
     batch.clear();
-    // The batch's users first, their state fetched ahead: it is hundreds
-    // of MB read at random, and the client's cache misses would otherwise
-    // take CPU from what is measured.
+    // The batch's users first, their state fetched ahead: it is over a GB
+    // read at random at 170M users, and the client's cache misses would
+    // otherwise take CPU from what is measured.
     for (uint64_t& i : pick) {
       i = urng() % owned;
-      __builtin_prefetch(&where[i], 1);
-      __builtin_prefetch(&removed[i], 1);
+      __builtin_prefetch(&where[t + i * threads], 1);
+      __builtin_prefetch(&removed[i / 64], 1);
     }
     for (size_t b = 0; b < o.batch_updates; ++b) {
       const uint64_t i = pick[b];
-      UserRecord& r = where[i];
+      const uint64_t index = t + i * threads;
+      LoadTestRun::Point& p = where[index];
+      const uint64_t user_id = generator.UserId(index);
+      const uint64_t bit = uint64_t{1} << (i % 64);
       uint64_t dice = urng() % 10000;
-      if (dice < 5 && !removed[i]) {
-        removed[i] = 1;
-        batch.push_back(LocationUpdate::Remove(r.user_id));
+      if (dice < 5 && !(removed[i / 64] & bit)) {
+        removed[i / 64] |= bit;
+        batch.push_back(LocationUpdate::Remove(user_id));
         continue;
       }
-      removed[i] = 0;
+      removed[i / 64] &= ~bit;
       if (dice < 100) {
-        const UserRecord& other = home[urng() % home.size()];
-        r.lat_e7 = other.lat_e7;
-        r.lng_e7 = other.lng_e7;
+        p = jump_to[urng() % jump_to.size()];
       } else {
-        r.lat_e7 = ClampE7(r.lat() + walk(), 90);
-        r.lng_e7 = ClampE7(r.lng() + walk(), 180);
+        p.lat_e7 = ClampE7(p.lat_e7 * 1e-7 + walk(), 90);
+        p.lng_e7 = ClampE7(p.lng_e7 * 1e-7 + walk(), 180);
       }
-      batch.push_back(LocationUpdate::Upsert(r));
+      batch.push_back(LocationUpdate::Upsert(UserRecord{user_id, p.lat_e7, p.lng_e7}));
     }
     const int64_t call_ns = SteadyNs();
     absl::StatusOr<uint64_t> last =
         run->engine != nullptr ? run->engine->Apply(batch) : run->live->Apply(batch);
+    // Refused by the engine's backpressure (nothing applied): as a service
+    // would, retry the batch once maintenance has caught up, and go at the
+    // speed it allows (the report counts the waits and refusals).
+    while (run->engine != nullptr && last.status().code() == absl::StatusCode::kResourceExhausted &&
+           !traffic->stop.load(std::memory_order_relaxed)) {
+      absl::SleepFor(absl::Milliseconds(10));
+      last = run->engine->Apply(batch);
+    }
+    if (!last.ok() && last.status().code() == absl::StatusCode::kResourceExhausted) break;
     if (!last.ok()) {
       publish();
       absl::MutexLock lock(&traffic->error_mu);
@@ -574,17 +633,19 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
         last = now;
       }
     });
-    // Engine mode: EngineStats sampled about 20 times, and the
+    // Engine mode: EngineStats sampled (about 20 times unless
+    // o.sample_every_s), and the
     // --checkpoint-at checkpoint.
     std::thread sampler, checkpointer;
     if (run->engine != nullptr) {
       sampler = std::thread([&] {
-        const double every = std::max(0.5, o.seconds / 20);
+        const double every = o.sample_every_s > 0 ? o.sample_every_s : std::max(0.5, o.seconds / 20);
         for (int i = 0; SleepUntilOrStop(traffic.start + i * every, traffic.stop); ++i) {
           const EngineStats st = run->engine->GetStats();
           report->samples.push_back({NowSeconds() - traffic.start,
                                      st.users ? double(st.memory_bytes) / st.users : 0,
-                                     st.log_bytes, st.unfolded_updates});
+                                     st.log_bytes, st.unfolded_updates, ResidentBytes(),
+                                     st.live.merge_bytes, st.unmerged_bytes});
         }
       });
       if (o.checkpoint_at >= 0) {
@@ -801,6 +862,8 @@ void ReportEngineStats(const LoadTestOptions& o, LoadTestRun* run, LoadTestRepor
   report->merge_locked_ms_max = st.live.merge_locked_ms_max;
   report->merge_s = st.live.merge_seconds;
   report->syncs = st.syncs;
+  report->backlog_waits = st.backlog_waits;
+  report->backlog_refusals = st.backlog_refusals;
   report->checkpoints = st.checkpoints;
   report->last_checkpoint_s = st.last_checkpoint_s;
   report->engine_log_bytes = st.log_bytes;
@@ -944,6 +1007,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
     AlertLoop idle, loaded;
     RETURN_IF_ERROR(MeasureIdleAlerts(o, &run, &idle));
     RETURN_IF_ERROR(IssueStandingAlerts(o, &run, &report));
+    PrepareClientState(o, &run, &report);
     RETURN_IF_ERROR(RunLoadedPhase(o, &run, &loaded, &report));
     ReportEngineStats(o, &run, &report);
     ReportLateLatencies(&run, &report);
@@ -958,6 +1022,7 @@ absl::StatusOr<LoadTestReport> RunLoadTest(const LoadTestOptions& o) {
 
   AlertLoop idle, loaded;
   RETURN_IF_ERROR(MeasureIdleAlerts(o, &run, &idle));
+  PrepareClientState(o, &run, &report);
   RETURN_IF_ERROR(RunLoadedPhase(o, &run, &loaded, &report));
   ReportLiveIndexStats(*run.live, &report);
   ReportAlertLatencies(run.areas, idle, loaded, &report);

@@ -77,6 +77,12 @@ struct LoadTestOptions {
   // phase (< 0: none); automatic checkpoints as EngineOptions says.
   double checkpoint_at = -1;
   uint64_t checkpoint_log_bytes = EngineOptions().checkpoint_log_bytes;
+  // Engine mode: EngineOptions::merge_fraction (`--merge-fraction`).
+  double merge_fraction = EngineOptions().merge_fraction;
+  // Engine mode: EngineStats sampled every this many seconds of the loaded
+  // phase into the report's samples (`--sample-every`); 0: 20 samples
+  // (at most 2 a second).
+  double sample_every_s = 0;
   // false (`--check none`): no ConsistencyChecker and no standing model
   // (neither keeps the history, which is 24+ bytes an update: 7 GB for
   // 170M users x 300 s); the report says it was not checked.

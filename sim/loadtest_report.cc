@@ -23,6 +23,7 @@ std::string LoadTestReport::ToJson() const {
   j["users"] = users;
   j["idle_alerts"] = idle_alerts;
   j["bytes_per_user"] = bytes_per_user;
+  j["client_bytes_per_user"] = client_bytes_per_user;
   j["merges"] = merges;
   j["freezes"] = freezes;
   j["compactions"] = compactions;
@@ -65,6 +66,8 @@ std::string LoadTestReport::ToJson() const {
     e["sync"] = sync;
     e["checked"] = checked;
     e["syncs"] = syncs;
+    e["backlog_waits"] = backlog_waits;
+    e["backlog_refusals"] = backlog_refusals;
     e["apply_ms"] = {{"p50", apply_ms_p50}, {"p99", apply_ms_p99}, {"max", apply_ms_max}};
     e["update_cpu_us"] = update_cpu_us;
     e["checkpoint_s"] = checkpoint_s;
@@ -75,7 +78,10 @@ std::string LoadTestReport::ToJson() const {
       e["samples"].push_back({{"at_s", x.at_s},
                               {"bytes_per_user", x.bytes_per_user},
                               {"log_bytes", x.log_bytes},
-                              {"unfolded_updates", x.unfolded_updates}});
+                              {"unfolded_updates", x.unfolded_updates},
+                              {"rss_bytes", x.rss_bytes},
+                              {"merge_bytes", x.merge_bytes},
+                              {"unmerged_bytes", x.unmerged_bytes}});
     }
     e["open_s"] = open_s;
     e["open_updates_replayed"] = open_updates_replayed;
@@ -103,13 +109,13 @@ std::string LoadTestReport::ToJson() const {
 
 std::string LoadTestReport::ToText() const {
   std::string s = absl::StrFormat(
-      "users %d, live index %.1f bytes/user at the end\n"
+      "users %d, live index %.1f bytes/user at the end, load client %.1f bytes/user\n"
       "updates applied %d: %.0f per second\n"
       "alerts %d under load: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms\n"
       "alerts %d idle:       p50 %.2f ms, p99 %.2f ms (loaded p99 / idle p99 = %.2f)\n"
       "merges %d (%.1f s in all, longest writer stall %.1f ms), freezes %d, compactions %d\n"
       "consistency violations %d, lost updates %d (checked in %.1f s)\n",
-      users, bytes_per_user, updates_applied, updates_per_s, alerts, alert_p50, alert_p99,
+      users, bytes_per_user, client_bytes_per_user, updates_applied, updates_per_s, alerts, alert_p50, alert_p99,
       alert_p999, idle_alerts, idle_p50, idle_p99, idle_p99 > 0 ? alert_p99 / idle_p99 : 0,
       merges, merge_s, merge_locked_ms_max, freezes, compactions, consistency_violations, lost_updates,
       check_s);
@@ -125,6 +131,10 @@ std::string LoadTestReport::ToText() const {
                           sync, syncs, update_cpu_us, apply_ms_p50, apply_ms_p99, apply_ms_max, checkpoints,
                           last_checkpoint_s, engine_log_bytes / 1e6, open_s,
                           checked ? "" : " (NOT checked: --check none)");
+    if (backlog_waits > 0) {
+      absl::StrAppendFormat(&s, "  backpressure: %d Apply calls waited, %d refused (retried)\n",
+                            backlog_waits, backlog_refusals);
+    }
     for (double c : checkpoint_s) absl::StrAppendFormat(&s, "  --checkpoint-at: %.2f s\n", c);
     if (standing_alerts > 0) {
       absl::StrAppendFormat(

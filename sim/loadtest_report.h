@@ -61,6 +61,9 @@ struct LoadTestReport {
   std::string sync;      // "batch", "group", "none"
   bool checked = true;   // false: --check none (no checker, no model)
   uint64_t syncs = 0;    // fdatasyncs of the log (EngineStats::syncs)
+  // Engine::Apply calls that waited for maintenance, and those refused
+  // (kResourceExhausted, retried by the client): EngineStats.
+  uint64_t backlog_waits = 0, backlog_refusals = 0;
   // Engine::Apply's wall time per batch, as the update threads see it: under
   // kGroup and kBatch mostly the wait for durability (the engine does not
   // expose that wait apart).
@@ -78,8 +81,15 @@ struct LoadTestReport {
     double at_s = 0;  // since the loaded phase began
     double bytes_per_user = 0;
     uint64_t log_bytes = 0, unfolded_updates = 0;
+    uint64_t rss_bytes = 0;        // the whole process's resident set
+    uint64_t merge_bytes = 0;      // LiveIndex::Stats::merge_bytes
+    uint64_t unmerged_bytes = 0;   // EngineStats::unmerged_bytes
   };
   std::vector<Sample> samples;  // EngineStats over the loaded phase
+  // What the load client itself holds through the loaded phase, per user
+  // (its users' current locations, the removed bits, the jump targets, and
+  // the population when the checker needs it).
+  double client_bytes_per_user = 0;
   double open_s = 0;            // Engine::Open of the folder after the run
   uint64_t open_updates_replayed = 0;
   // Standing alerts (LoadTestOptions::standing_alerts).

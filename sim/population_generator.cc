@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<PopulationGenerator>> PopulationGenerator::Create
     const std::vector<City>& cities, Region region, uint64_t seed) {
   auto gen = std::unique_ptr<PopulationGenerator>(new PopulationGenerator());
   gen->seed_ = Mix64(seed ^ 0x6a09e667f3bcc909ULL);
+  gen->id_key_ = Mix64(gen->seed_ + 0x3c6ef372fe94f82bULL);
   std::vector<double> weight;
   for (const City& c : cities) {
     if (!InRegion(c, region) || c.population == 0) continue;
@@ -122,7 +123,6 @@ uint32_t PopulationGenerator::SampleCity(uint64_t r) const {
 
 void PopulationGenerator::GenerateBlock(uint64_t block, absl::Span<UserRecord> out) const {
   Rng rng(Mix64(seed_ ^ Mix64(block + 1)));
-  const uint64_t id_key = Mix64(seed_ + 0x3c6ef372fe94f82bULL);
   constexpr double kKmPerDegree = kEarthRadiusKm * M_PI / 180.0;
   for (size_t k = 0; k < out.size(); ++k) {
     uint64_t index = block * kBlockSize + k;
@@ -135,7 +135,7 @@ void PopulationGenerator::GenerateBlock(uint64_t block, absl::Span<UserRecord> o
     double cos_lat = std::max(std::cos(lat * M_PI / 180.0), 1e-6);
     double lng = lng_[city] + radius * std::sin(angle) / (kKmPerDegree * cos_lat);
     lng = std::remainder(lng, 360.0);  // into [-180, 180]
-    out[k] = UserRecord::FromDegrees(Mix64(index ^ id_key), lat, lng);
+    out[k] = UserRecord::FromDegrees(UserId(index), lat, lng);
   }
 }
 

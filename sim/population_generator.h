@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "engine/shard_policy.h"  // Mix64
 #include "engine/user_record.h"
 
 namespace fanout {
@@ -62,6 +63,11 @@ class PopulationGenerator {
   // REQUIRES: out.size() <= kBlockSize.
   void GenerateBlock(uint64_t block, absl::Span<UserRecord> out) const;
 
+  // The id of user `index` (what GenerateBlock gives it), without
+  // generating it: the load test keeps only its users' locations and
+  // derives their ids from their indices.
+  uint64_t UserId(uint64_t index) const { return Mix64(index ^ id_key_); }
+
   // Generates users [0, n) in parallel.
   std::vector<UserRecord> GenerateAll(uint64_t n, bool show_progress) const;
 
@@ -78,6 +84,7 @@ class PopulationGenerator {
   uint32_t SampleCity(uint64_t r) const;
 
   uint64_t seed_ = 0;
+  uint64_t id_key_ = 0;  // user ids: Mix64(index ^ id_key_), a bijection
   // Per city (selected by region).
   std::vector<double> lat_, lng_, sigma_km_;
   // Vose alias table over cities, weighted by population.

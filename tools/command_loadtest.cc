@@ -5,7 +5,8 @@
 //                 [--batch B] [--log FILE] [--update-nice 0..19]
 //                 [--dir DIR [--replace-dir] [--sync batch|group|none]
 //                  [--checkpoint-at SECONDS] [--checkpoint-log-bytes N]
-//                  [--check full|none] [--standing-alerts K]]
+//                  [--check full|none] [--standing-alerts K]
+//                  [--merge-fraction F] [--sample-every SECONDS]]
 // --dir is the Engine mode (LoadTestOptions::engine_dir): DIR must be
 // missing or empty (or --replace-dir); --standing-alerts needs it.
 // The work is sim/loadtest.h; this prints and writes the report, and
@@ -28,7 +29,8 @@ namespace fanout {
 absl::Status RunLoadTest(int argc, char** argv) {
   CliFlags flags({"users", "update-rate", "alert-rate", "seconds", "json", "seed", "shards",
                   "update-threads", "batch", "log", "inject-fault", "update-nice", "dir",
-                  "sync", "checkpoint-at", "checkpoint-log-bytes", "check", "standing-alerts"},
+                  "sync", "checkpoint-at", "checkpoint-log-bytes", "check", "standing-alerts",
+                  "merge-fraction", "sample-every"},
                  {"replace-dir"});
   RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
   LoadTestOptions options;
@@ -102,9 +104,15 @@ absl::Status RunLoadTest(int argc, char** argv) {
   }
   ASSIGN_OR_RETURN(uint64_t standing, flags.GetUintInRange("standing-alerts", 0, 0, 100000));
   options.standing_alerts = static_cast<uint32_t>(standing);
+  ASSIGN_OR_RETURN(options.merge_fraction, flags.GetDouble("merge-fraction", options.merge_fraction));
+  if (!(options.merge_fraction > 0) || options.merge_fraction > 1) {
+    return absl::InvalidArgumentError("--merge-fraction must be in (0, 1]");
+  }
+  ASSIGN_OR_RETURN(options.sample_every_s, flags.GetDouble("sample-every", 0));
+  if (!(options.sample_every_s >= 0)) return absl::InvalidArgumentError("--sample-every must be >= 0");
   if (options.engine_dir.empty()) {
     for (const char* engine_only : {"sync", "checkpoint-at", "checkpoint-log-bytes", "check",
-                                    "standing-alerts"}) {
+                                    "standing-alerts", "merge-fraction", "sample-every"}) {
       if (flags.Get(engine_only)) {
         return absl::InvalidArgumentError(absl::StrCat("--", engine_only, " needs --dir"));
       }

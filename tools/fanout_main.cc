@@ -43,7 +43,8 @@ constexpr char kUsage[] = R"(usage:
                   [--batch B] [--log FILE] [--update-nice N]
                   [--dir DIR [--replace-dir] [--sync batch|group|none]
                    [--checkpoint-at S] [--checkpoint-log-bytes B]
-                   [--standing-alerts K] [--check full|none]]
+                   [--standing-alerts K] [--check full|none]
+                   [--merge-fraction F] [--sample-every S]]
 
   --lenient  repairs malformed CAP polygons/circles with one obvious reading
              (listed in summary.json "repairs"); strict refuses them (exit 2).

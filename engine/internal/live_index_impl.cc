@@ -180,6 +180,9 @@ void LiveIndexImpl::MergeLoop() {
 }
 
 bool LiveIndexImpl::MergeDue() const {
+  // A merge now would hold a third base (the one a view still pins, the
+  // current one, the new one): wait for that view to go.
+  if (ReplacedBytes() != 0) return false;
   auto v = CurrentVersion();
   size_t delta = 0;
   for (const auto& r : v->runs) delta += r->size();
@@ -508,16 +511,27 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
   st.merges = merges_.load(std::memory_order_relaxed);
   st.merge_seconds = merge_seconds_.load(std::memory_order_relaxed);
   st.merge_locked_ms_max = merge_locked_ms_max_.load(std::memory_order_relaxed);
-  uint64_t bytes = v->base->MemoryBytes() + st.delta_entries * 3 * sizeof(uint64_t) +
-                   v->records->chunks() * RecordTable::kChunkSize * sizeof(UpdateRecord);
+  st.unmerged_bytes = st.delta_entries * kDeltaEntryBytes +
+                      v->records->chunks() * RecordTable::kChunkSize * sizeof(UpdateRecord);
+  uint64_t bytes = v->base->MemoryBytes() + st.unmerged_bytes;
   {
     std::lock_guard<std::mutex> lock(mu_);
     st.slots = slot_current_.size();
     bytes += slot_current_.capacity() * sizeof(uint32_t) + slot_of_.MemoryBytes();
   }
   st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);
-  st.memory_bytes = bytes + st.merge_bytes;
+  uint64_t pinned_unmerged = 0;
+  st.replaced_bytes = ReplacedBytes(&pinned_unmerged);
+  st.unmerged_bytes += pinned_unmerged;
+  st.memory_bytes = bytes + pinned_unmerged + st.merge_bytes + st.replaced_bytes;
   return st;
+}
+
+uint64_t LiveIndexImpl::ReplacedBytes(uint64_t* unmerged) const {
+  std::lock_guard<std::mutex> lock(replaced_mu_);
+  const bool pinned = !replaced_base_.expired();
+  if (unmerged != nullptr) *unmerged = pinned ? replaced_unmerged_bytes_ : 0;
+  return pinned ? replaced_bytes_ : 0;
 }
 
 void LiveIndexImpl::SetMergeHook(std::function<void()> hook) {

@@ -82,7 +82,7 @@ enum class LiveIndexFault : uint8_t {
 //
 // Thread-safety: as LiveIndex; every public method may be called from any
 // thread. Lock order: merge_mu_, maintenance_mu_, mu_, version_mu_;
-// stop_mu_ and hook_mu_ are leaves.
+// stop_mu_, hook_mu_ and replaced_mu_ are leaves.
 class LiveIndexImpl {
  public:
   static absl::StatusOr<std::unique_ptr<LiveIndexImpl>> Create(std::unique_ptr<LocationIndex> base,
@@ -187,7 +187,8 @@ class LiveIndexImpl {
   void FreezeLoop();
   void CompactionLoop();
   void MergeLoop();
-  // True when the deltas have grown past merge_fraction of the base.
+  // True when the deltas have grown past merge_fraction of the base, and
+  // no view still pins the base the last merge replaced.
   bool MergeDue() const;
   // Waits `interval` or until stop; true when stopping.
   bool WaitOrStop(absl::Duration interval);
@@ -243,6 +244,17 @@ class LiveIndexImpl {
   // What the merge in progress holds besides the state it replaces: its
   // sorted deltas and the new base while it is built (0 between merges).
   std::atomic<uint64_t> merge_bytes_{0};
+  // The base the last merge replaced, its bytes, and those of the runs
+  // and record chunks up to its point that it dropped with it, while a
+  // view still pins them (Stats::replaced_bytes and part of
+  // unmerged_bytes; MergeDue waits for them to go).
+  mutable std::mutex replaced_mu_;  // a leaf
+  std::weak_ptr<const LiveBase> replaced_base_ ABSL_GUARDED_BY(replaced_mu_);
+  uint64_t replaced_bytes_ ABSL_GUARDED_BY(replaced_mu_) = 0;
+  uint64_t replaced_unmerged_bytes_ ABSL_GUARDED_BY(replaced_mu_) = 0;
+  // Stats::replaced_bytes and the unmerged bytes pinned with it; 0 and 0
+  // once nothing pins the replaced base.
+  uint64_t ReplacedBytes(uint64_t* unmerged = nullptr) const;
 
   std::mutex hook_mu_;
   std::function<void()> merge_hook_ ABSL_GUARDED_BY(hook_mu_);

@@ -352,8 +352,12 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   const int64_t locked_at = absl::GetCurrentTimeNanos();
   std::lock_guard<std::mutex> lock(mu_);
   ReplayMoves(base.get(), *records_, caught_up + 1, next_seq_ - 1, m);
+  const std::shared_ptr<const LiveBase> old_base = base_;
+  const size_t old_chunks = records_->chunks();
   base_ = base;
   records_ = records_->TrimmedBelow(m + 1);
+  uint64_t dropped = (old_chunks - records_->chunks()) * RecordTable::kChunkSize *
+                     sizeof(UpdateRecord);
   {
     std::unique_lock<std::shared_mutex> vlock(version_mu_);
     auto nv = std::make_shared<LiveVersion>();
@@ -361,10 +365,22 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
     nv->records = records_;
     // Keep the runs frozen since: their updates are all after m.
     for (const auto& run : version_->runs) {
-      if (run->min_seq > m) nv->runs.push_back(run);
+      if (run->min_seq > m) {
+        nv->runs.push_back(run);
+      } else {
+        dropped += run->size() * kDeltaEntryBytes;
+      }
     }
     nv->pending_first_seq = version_->pending_first_seq;
     version_ = std::move(nv);
+  }
+  {
+    // Views taken before the swap (and this merge's own, until it returns)
+    // still pin what it replaced.
+    std::lock_guard<std::mutex> replaced_lock(replaced_mu_);
+    replaced_base_ = old_base;
+    replaced_bytes_ = old_base->MemoryBytes();
+    replaced_unmerged_bytes_ = dropped;
   }
   merge_floor_ = 0;
   AtomicMax(merge_locked_ms_max_, (absl::GetCurrentTimeNanos() - locked_at) * 1e-6);

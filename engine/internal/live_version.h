@@ -103,6 +103,9 @@ struct LiveBase {
   }
 };
 
+// A delta run's bytes per entry: cell, user, seq and the mark.
+inline constexpr uint64_t kDeltaEntryBytes = 3 * sizeof(uint64_t) + sizeof(uint64_t);
+
 // Updates frozen into a run sorted by (cell, user, seq).
 struct DeltaRun {
   uint64_t min_seq = 0, max_seq = 0;  // the updates it was built from

@@ -470,6 +470,87 @@ TEST(EngineBackpressureTest, RefusesWhenMaintenanceIsStarvedAndRecovers) {
   EXPECT_EQ(*(*engine)->Apply(absl::MakeSpan(updates).subspan(2000, 100)), 2100u);
 }
 
+// The bound by bytes (EngineOptions::backlog_min_bytes and
+// backlog_bytes_per_user), with the bound by count out of the way. Records
+// come in chunks of 65,536 (56 bytes each, 3.67 MB): with 5 MiB allowed,
+// the batch that starts the second chunk is the last one taken.
+TEST(EngineBackpressureTest, RefusesByBytesWhenMaintenanceIsStarved) {
+  Fixture fx;
+  EngineOptions o = SmallSegments(SyncPolicy::kNone);
+  o.pause_maintenance_for_testing = true;
+  o.backlog_min_updates = uint64_t{1} << 40;
+  o.segment_bytes = 1 << 20;
+  o.backlog_min_bytes = uint64_t{5} << 20;
+  o.backlog_bytes_per_user = 0;
+  o.backlog_wait = absl::Milliseconds(20);
+  auto engine = Engine::Open(fx.dir, o);
+  ASSERT_TRUE(engine.ok());
+  const Engine::Stats start = (*engine)->GetStats();
+  EXPECT_EQ(start.backlog_bytes_limit, uint64_t{5} << 20);
+  std::vector<LocationUpdate> updates = RandomUpdates(9, 80000, fx.users);
+  size_t accepted = 0;
+  absl::Status refused;
+  uint64_t before_last = 0;  // unmerged bytes before the last batch taken
+  for (size_t i = 0; i < updates.size(); i += 1000) {
+    const uint64_t unmerged = (*engine)->GetStats().unmerged_bytes;
+    auto s = (*engine)->Apply(absl::MakeSpan(updates).subspan(i, 1000));
+    if (!s.ok()) {
+      refused = s.status();
+      break;
+    }
+    before_last = unmerged;
+    accepted += 1000;
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_NE(refused.message().find("bytes (limit 5242880)"), std::string::npos) << refused;
+  EXPECT_EQ(accepted, 66000u);
+  Engine::Stats st = (*engine)->GetStats();
+  EXPECT_LT(before_last, o.backlog_min_bytes);
+  EXPECT_GE(st.unmerged_bytes, o.backlog_min_bytes);
+  // Past the bound by at most the last batch's chunk of records.
+  EXPECT_LE(st.unmerged_bytes, o.backlog_min_bytes + 65536 * 56);
+  EXPECT_LE(st.memory_bytes, start.memory_bytes + o.backlog_min_bytes + 65536 * 56);
+  EXPECT_EQ(st.last_seq, accepted);
+  EXPECT_GE(st.backlog_refusals, 1u);
+  // Refused again and again: nothing applied, nothing logged, no memory.
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ((*engine)->Apply(absl::MakeSpan(updates).subspan(accepted, 1000)).status().code(),
+              absl::StatusCode::kResourceExhausted);
+  }
+  const Engine::Stats refusing = (*engine)->GetStats();
+  EXPECT_EQ(refusing.last_seq, accepted);
+  EXPECT_EQ(refusing.memory_bytes, st.memory_bytes);
+  EXPECT_EQ(refusing.log_bytes, st.log_bytes);
+  // Maintenance folds them (the records' last chunk stays); updates are
+  // taken again.
+  (*engine)->RunMaintenanceForTesting();
+  EXPECT_LT((*engine)->GetStats().unmerged_bytes, o.backlog_min_bytes);
+  EXPECT_EQ(*(*engine)->Apply(absl::MakeSpan(updates).subspan(accepted, 1000)), accepted + 1000);
+  engine->reset();
+  // What the folder holds is exactly the updates taken.
+  ApplyToModel(absl::MakeSpan(updates).subspan(0, accepted + 1000), &fx.model);
+  fx.ExpectState(accepted + 1000);
+}
+
+// The byte bound scales with the users.
+TEST(EngineBackpressureTest, ByteBoundIsPerUserAboveTheMinimum) {
+  Fixture fx;
+  EngineOptions o = SmallSegments(SyncPolicy::kNone);
+  o.pause_maintenance_for_testing = true;
+  o.backlog_min_bytes = 1000;
+  o.backlog_bytes_per_user = 1000;
+  auto engine = Engine::Open(fx.dir, o);
+  ASSERT_TRUE(engine.ok());
+  const Engine::Stats st = (*engine)->GetStats();
+  EXPECT_EQ(st.backlog_bytes_limit, 1000 * st.users);
+  EngineOptions bad = o;
+  bad.backlog_min_bytes = 0;
+  EXPECT_EQ(bad.Validate().code(), absl::StatusCode::kInvalidArgument);
+  bad = o;
+  bad.backlog_bytes_per_user = -1;
+  EXPECT_EQ(bad.Validate().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(EngineBackpressureTest, ApplyWaitsForMaintenanceInsteadOfFailing) {
   Fixture fx;
   EngineOptions o = SmallSegments(SyncPolicy::kNone);

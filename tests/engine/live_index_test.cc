@@ -602,6 +602,51 @@ ConcurrentRun RunConcurrently(internal::LiveIndexFault fault, int rounds) {
 
 // Background work waits while an alert runs over one of the index's
 // snapshots, and catches up once it ends.
+// A view that pins the base a merge replaced (a checkpoint's, a long
+// alert's) holds that base; another merge now would hold a third. The
+// background merge waits for the view to go; an explicit Merge() does not.
+TEST(LiveIndexTest, NoBackgroundMergeWhileAViewPinsTheReplacedBase) {
+  std::mt19937_64 rng(11);
+  Model model;
+  uint64_t max_user = 2000;
+  LiveIndex::Options options;
+  options.freeze_interval = absl::Milliseconds(1);
+  options.merge_fraction = 0.01;  // due after 656 updates (of the 65,536 floor)
+  options.max_yield_to_alerts = absl::ZeroDuration();
+  auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
+  auto area = RandomArea(rng);
+  auto apply = [&](size_t n) {
+    std::vector<LocationUpdate> batch = RandomBatch(rng, model, n, &max_user);
+    ASSERT_TRUE(live->Apply(batch).ok());
+    for (const LocationUpdate& u : batch) model.Apply(u);
+  };
+  apply(100);  // not due
+  EXPECT_EQ(live->GetStats().replaced_bytes, 0u);
+  LiveView pinned = live->View();
+  const Shards expected = model.Expected(*area);
+  live->Merge();
+  const LiveIndex::Stats after = live->GetStats();
+  EXPECT_GT(after.replaced_bytes, 0u);
+  EXPECT_GE(after.memory_bytes, after.replaced_bytes + after.unmerged_bytes);
+  for (int i = 0; i < 10; ++i) apply(500);  // 5,000 updates: due many times over
+  // The merge thread looks every 20 ms: it must not merge while `pinned` lives.
+  for (int i = 0; i < 30; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_EQ(live->GetStats().merges, after.merges);
+  }
+  EXPECT_GT(live->GetStats().replaced_bytes, 0u);
+  EXPECT_EQ(AlertOn(pinned, *area), expected);  // and the view still answers for its moment
+  pinned = LiveView();
+  bool merged = false;  // then the merge goes ahead, and leaves nothing pinned
+  for (int i = 0; i < 6000 && !merged; ++i) {
+    const LiveIndex::Stats st = live->GetStats();
+    merged = st.merges > after.merges && st.replaced_bytes == 0;
+    if (!merged) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(merged);
+  EXPECT_EQ(AlertOn(live->View(), *area), model.Expected(*area));
+}
+
 TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
   std::mt19937_64 rng(5);
   Model model;

@@ -82,6 +82,17 @@ TEST_F(PopulationGeneratorTest, DeterministicForASeed) {
                                                   first.begin() + PopulationGenerator::kBlockSize + 100)));
 }
 
+// The load test keeps only its users' locations and derives their ids.
+TEST_F(PopulationGeneratorTest, UserIdIsTheGeneratedUsersId) {
+  const uint64_t n = 2 * PopulationGenerator::kBlockSize + 77;
+  for (uint64_t seed : {1, 42}) {
+    auto gen = Make(Region::kUs, seed);
+    ASSERT_TRUE(gen);
+    std::vector<UserRecord> users = gen->GenerateAll(n, false);
+    for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(gen->UserId(i), users[i].user_id) << i;
+  }
+}
+
 TEST_F(PopulationGeneratorTest, GenerateToStopsOnError) {
   auto gen = Make(Region::kUs, 1);
   ASSERT_TRUE(gen);
