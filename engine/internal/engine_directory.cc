@@ -323,8 +323,8 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
           absl::MakeConstSpan(few).subspan(i, std::min(kBatch, few.size() - i));
       ASSIGN_OR_RETURN(uint64_t last_seq, out.live->Apply(batch));
       if (last_seq != s + i + batch.size()) {
-        return absl::InternalError(absl::StrFormat("%s: replay numbered updates up to %d, expected %d",
-                                                   dir, last_seq, s + i + batch.size()));
+        return absl::InternalError(absl::StrFormat(
+            "%s: replay numbered updates up to %d, expected %d", dir, last_seq, s + i + batch.size()));
       }
     }
     report.fold_s = SecondsSince(fold_start);

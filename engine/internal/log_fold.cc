@@ -277,7 +277,9 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   } else {
     constexpr size_t kPerPart = 32;
     std::vector<Key> sample;
-    for (size_t i = 0; i < parts * kPerPart; ++i) sample.push_back(up_key(m * i / (parts * kPerPart)));
+    for (size_t i = 0; i < parts * kPerPart; ++i) {
+      sample.push_back(up_key(m * i / (parts * kPerPart)));
+    }
     std::sort(sample.begin(), sample.end());
     for (size_t p = 1; p < parts; ++p) cut_keys.push_back(sample[p * kPerPart]);
   }
