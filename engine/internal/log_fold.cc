@@ -2,15 +2,12 @@
 
 #include "engine/internal/log_fold.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
 
-#include "engine/internal/live_slot_table.h"
 #include "engine/internal/live_version.h"
 #include "engine/shard_policy.h"
 #include "engine/user_record.h"
@@ -36,20 +33,14 @@ uint64_t CellOf(uint64_t user, uint64_t packed) {
   return r.ToCellId().id();
 }
 
-// A column of n zeros on huge pages (as HugeColumn), whose pages are
-// faulted in (the kernel zeroing them) in parallel before the one-thread
-// value-initialisation writes them again, at memory speed.
-std::vector<uint64_t> ColumnPopulatedInParallel(size_t n) {
-  std::vector<uint64_t> v;
-  v.reserve(n);
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(v.data() + n)) & ~(kHuge - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-  PopulateInParallel(v.data(), n * sizeof(uint64_t));
-  v.resize(n);
-  return v;
-}
+// [0, n) in `count` nearly equal, ordered chunks, a few per worker.
+struct Chunks {
+  size_t n, count;
+  explicit Chunks(size_t size)
+      : n(size), count(std::clamp<size_t>(size / (size_t{1} << 16), 1, 256)) {}
+  size_t begin(size_t c) const { return n * c / count; }
+  size_t end(size_t c) const { return n * (c + 1) / count; }
+};
 
 // Mix64 of a salted id: not correlated with the shard hash or the slot
 // table's.
@@ -162,8 +153,8 @@ struct Columns {
 // and that bucket's upserts with their cells. Made from the bucket's
 // updates in log order, so the last one of a user wins.
 struct LogFold::BucketResult {
-  std::vector<uint64_t> touched;  // distinct users
-  std::vector<Key> ups;           // the kept upserts, with their cells
+  std::vector<uint64_t> touched;               // distinct users
+  std::vector<uint64_t> up_users, up_values;  // the kept upserts
 };
 
 LogFold::LogFold() : buckets_(kBuckets) {}
@@ -219,13 +210,12 @@ LogFold::BucketResult LogFold::Newest(size_t index, std::vector<uint64_t>* keys,
       }
     }
   }
-  // Sized once: a vector grown by doubling copies itself onto fresh pages.
   out.touched.reserve(distinct);
-  out.ups.reserve(distinct);
   auto keep = [&](uint64_t user, const Pending& p) {
     out.touched.push_back(user);
     if (p.value == kRemoved) return;
-    out.ups.push_back(Key{CellOf(user, p.value), user});
+    out.up_users.push_back(user);
+    out.up_values.push_back(p.value);
   };
   if (zero_latest != 0) keep(0, at(zero_latest - 1));
   for (size_t k = 0; k < capacity; ++k) {
@@ -248,24 +238,25 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   }
   size_ = 0;
 
-  // 2. The touched set (a region per bucket); the bucket's touched users go.
+  // 2. The touched set (a region per bucket) and the upserts' cells.
   std::vector<size_t> up_at(kBuckets + 1, 0);
-  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + results[b].ups.size();
+  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + results[b].up_users.size();
   const size_t m = up_at[kBuckets];
   const TouchedSet set(
       [&](size_t r) -> const std::vector<uint64_t>& { return results[r].touched; });
-  tbb::parallel_for(size_t{0}, size_t{kBuckets},
-                    [&](size_t b) { std::vector<uint64_t>().swap(results[b].touched); });
-  // Upsert g of all (buckets in order, each's upserts in its order).
-  auto up_key = [&](size_t g) {
-    const size_t b = std::upper_bound(up_at.begin(), up_at.end(), g) - up_at.begin() - 1;
-    return results[b].ups[g - up_at[b]];
-  };
+  std::unique_ptr<Key[]> unsorted(new Key[std::max<size_t>(m, 1)]);
+  tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
+    BucketResult& r = results[b];
+    for (size_t i = 0; i < r.up_users.size(); ++i) {
+      unsorted[up_at[b] + i] = Key{CellOf(r.up_users[i], r.up_values[i]), r.up_users[i]};
+    }
+    r = BucketResult();
+  });
 
   // 3. Parts by key, each about as large, merged on their own: cut by the
   // keys of the base (or, when the upserts outnumber it, of a sample of
-  // them). The upserts are spread over the parts (one pass, stable, from
-  // each bucket's own list) and each part's sorted in cache.
+  // them). The upserts are spread over the parts (one pass, stable) and
+  // each part's sorted in cache.
   const Columns old{base.cells.data(), base.users.data(), base.size()};
   const size_t parts = std::clamp<size_t>((old.size + m) >> 16, 1, size_t{1} << 14);
   std::vector<Key> cut_keys;  // part p + 1 starts at cut_keys[p]
@@ -277,9 +268,7 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   } else {
     constexpr size_t kPerPart = 32;
     std::vector<Key> sample;
-    for (size_t i = 0; i < parts * kPerPart; ++i) {
-      sample.push_back(up_key(m * i / (parts * kPerPart)));
-    }
+    for (size_t i = 0; i < parts * kPerPart; ++i) sample.push_back(unsorted[m * i / (parts * kPerPart)]);
     std::sort(sample.begin(), sample.end());
     for (size_t p = 1; p < parts; ++p) cut_keys.push_back(sample[p * kPerPart]);
   }
@@ -288,44 +277,47 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   tbb::parallel_for(size_t{1}, parts, [&](size_t p) {
     cut_old[p] = old.LowerBound(cut_keys[p - 1].cell, cut_keys[p - 1].user);
   });
-  // part_of(key): its part (how many cut keys are at or below it),
-  // searched among the cut keys that share its cell's top bits
+  // part_of[i]: the part of upsert i (how many cut keys are at or below
+  // it), searched among the cut keys that share its cell's top bits
   // (first_cut[t]: the first cut key whose top bits are t or more).
-  // Computed twice (to count, then to place) rather than kept: 4 bytes per
-  // upsert of fresh pages cost more than the search.
   constexpr int kTopBits = 16;
   std::vector<uint32_t> first_cut((size_t{1} << kTopBits) + 1, 0);
   for (size_t t = 0, k = 0; t <= (size_t{1} << kTopBits); ++t) {
     while (k < cut_keys.size() && (cut_keys[k].cell >> (64 - kTopBits)) < t) ++k;
     first_cut[t] = static_cast<uint32_t>(k);
   }
-  auto part_of = [&](const Key& key) {
-    const size_t top = key.cell >> (64 - kTopBits);
-    return static_cast<size_t>(std::upper_bound(cut_keys.begin() + first_cut[top],
-                                                cut_keys.begin() + first_cut[top + 1], key) -
-                               cut_keys.begin());
-  };
-  std::vector<std::vector<size_t>> count(kBuckets, std::vector<size_t>(parts, 0));
-  tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
-    for (const Key& key : results[b].ups) ++count[b][part_of(key)];
+  std::unique_ptr<uint32_t[]> part_of(new uint32_t[std::max<size_t>(m, 1)]);
+  const Chunks chunks(m);
+  std::vector<std::vector<size_t>> count(chunks.count, std::vector<size_t>(parts, 0));
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
+    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) {
+      const Key key = unsorted[i];
+      const size_t top = key.cell >> (64 - kTopBits);
+      const uint32_t p = static_cast<uint32_t>(
+          std::upper_bound(cut_keys.begin() + first_cut[top], cut_keys.begin() + first_cut[top + 1],
+                           key) -
+          cut_keys.begin());
+      part_of[i] = p;
+      ++count[c][p];
+    }
   });
   std::vector<size_t> cut_up(parts + 1, 0);
   for (size_t p = 0, next = 0; p < parts; ++p) {
     cut_up[p] = next;
-    for (size_t b = 0; b < kBuckets; ++b) {
-      const size_t n = count[b][p];
-      count[b][p] = next;
+    for (size_t c = 0; c < chunks.count; ++c) {
+      const size_t n = count[c][p];
+      count[c][p] = next;
       next += n;
     }
   }
   cut_up[parts] = m;
-  std::unique_ptr<Key[]> up(new Key[std::max<size_t>(m, 1)]);  // not zeroed: written in full
-  tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
-    std::vector<size_t>& at = count[b];
-    for (const Key& key : results[b].ups) up[at[part_of(key)]++] = key;
-    std::vector<Key>().swap(results[b].ups);
+  std::unique_ptr<Key[]> up(new Key[std::max<size_t>(m, 1)]);
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
+    std::vector<size_t>& at = count[c];
+    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) up[at[part_of[i]]++] = unsorted[i];
   });
-  results.clear();
+  part_of.reset();
+  unsorted.reset();
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
   });
@@ -357,8 +349,7 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   });
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
   const size_t total = at[parts];
-  std::vector<uint64_t> cells = ColumnPopulatedInParallel(total);
-  std::vector<uint64_t> out_users = ColumnPopulatedInParallel(total);
+  std::vector<uint64_t> cells = HugeColumn(total), out_users = HugeColumn(total);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
     const Key* j = up.get() + cut_up[p];

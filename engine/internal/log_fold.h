@@ -26,8 +26,8 @@ namespace internal {
 //    of the user id (each keeps its updates in log order); each bucket
 //    then finds its users' newest updates on its own, in parallel, with a
 //    hash table that stays in cache: an upsert places the user, a remove
-//    drops it (a remove of a user the base does not hold drops nothing),
-//    and the leaf cells of the bucket's kept upserts are computed there;
+//    drops it (a remove of a user the base does not hold drops nothing);
+//  - the leaf cells of the kept upserts are computed in parallel;
 //  - the work is cut into parts by key, about equal (cut at the base's
 //    keys, or at a sample of the upserts' when they outnumber the base);
 //    the upserts are spread over the parts in one pass and each part's
@@ -49,10 +49,9 @@ namespace internal {
 // with the bulk replay", has the figures of both).
 //
 // Memory: 16 bytes per update added; while MergeInto runs, about 16 per
-// user touched (the newest updates), 32 per upsert kept (its key twice:
-// in its bucket's list, then spread over the parts), 16-32 per user
-// touched (the hash set), one byte per base entry and the new columns (16
-// bytes per entry, their pages faulted in by all cores first).
+// user touched (the newest updates), 36 per upsert kept (its key twice,
+// unsorted and spread, and its part), 16-32 per user touched (the hash
+// set), one byte per base entry and the new columns (16 bytes per entry).
 //
 // Thread-safety: none (one thread adds; MergeInto runs its work in the
 // calling thread's TBB arena).
