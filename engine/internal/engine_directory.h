@@ -70,7 +70,10 @@ enum class ReplayMode {
   // Each user's newest update of the log folded into the checkpoint's
   // columns in one pass, which become the live index's first base at
   // sequence number last_seq (log_fold.h): the slot table is built once and
-  // no update goes through the writer.
+  // no update goes through the writer. Except for a log of no update or of
+  // at most one per 64 users of the checkpoint: then the checkpoint's
+  // mapping itself is the first base (no copy) and those few updates go
+  // through the writer (fold_s of the report times them).
   kBulk,
   // The checkpoint made live first, then every update applied through
   // LiveIndex::Apply in order (the writer path). Kept as the reference the

@@ -64,6 +64,10 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
   auto base = std::make_shared<LiveBase>();
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
+  // Big fresh arrays: their pages are faulted in by all cores first
+  // (PopulateInParallel), then written.
+  base->pos_of_slot.reserve(n);
+  PopulateInParallel(base->pos_of_slot.data(), n * sizeof(uint32_t));
   base->pos_of_slot.resize(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
     for (size_t i = r.begin(); i < r.end(); ++i) base->pos_of_slot[i] = static_cast<uint32_t>(i);
@@ -81,6 +85,8 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
     live->slot_of_ = std::move(table);
     // Not read while a user's base entry is its current one (kRemovedBit:
     // the lookup fetches no record for it).
+    live->slot_current_.reserve(n);
+    PopulateInParallel(live->slot_current_.data(), n * sizeof(uint32_t));
     live->slot_current_.assign(n, kRemovedBit);
     base->index = std::move(index);
     live->base_ = base;

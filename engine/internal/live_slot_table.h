@@ -29,19 +29,45 @@
 #ifndef FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
 #define FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
+#include <cstring>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "base/huge_pages.h"
 
 namespace fanout {
 namespace internal {
+
+// Faults in the pages of [p, p + bytes) for writing, in parallel slices
+// (MADV_POPULATE_WRITE; advisory: a kernel without it leaves the pages to
+// fault on first touch). For big fresh arrays about to be written in full
+// on one thread (a value-initialising resize or assign): the kernel zeroes
+// each fresh page as it maps it, and that, not the writing, is most of the
+// time; here the cores share it.
+inline void PopulateInParallel(void* p, size_t bytes) {
+  constexpr size_t kSlice = size_t{64} << 20;
+  constexpr uintptr_t kPage = 4096;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kPage - 1);
+  if (end <= begin + kSlice) return;
+  const size_t slices = (end - begin + kSlice - 1) / kSlice;
+  tbb::parallel_for(size_t{0}, slices, [&](size_t i) {
+    const uintptr_t b = begin + i * kSlice;
+    const uintptr_t e = std::min<uintptr_t>(end, b + kSlice);
+    ::madvise(reinterpret_cast<void*>(b), e - b, MADV_POPULATE_WRITE);
+  });
+}
 
 class LiveSlotTable {
  public:
@@ -107,6 +133,8 @@ class LiveSlotTable {
   // One cache line (aligned as such in big tables, which come in 2 MiB
   // pages).
   struct Group {
+    // Not zeroed when made (Reset zeroes a new table's groups in parallel).
+    Group() {}  // NOLINT: deliberately leaves the members uninitialised
     uint8_t tags[kGroup];  // 0: free; else 0x80 | 7 bits of the hash
     uint32_t slots[kGroup];
     uint32_t unused;
@@ -158,7 +186,12 @@ class LiveSlotTable {
 
   void Reset(size_t users) {
     const size_t groups = std::max<size_t>(4, (users * 10 / 8 + kGroup - 1) / kGroup);
-    Groups fresh(groups, Group{});
+    Groups fresh(groups);  // not zeroed: see Group
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, groups, size_t{1} << 15),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        std::memset(static_cast<void*>(fresh.data() + r.begin()), 0,
+                                    (r.end() - r.begin()) * sizeof(Group));
+                      });
     groups_.swap(fresh);
     size_ = 0;
   }
@@ -210,7 +243,11 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
     }
     start[r + 1] = sum;
   }
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> order(n);
+  // Not zeroed: written in full below, in parallel.
+  HugePageAllocator<uint32_t> order_alloc;
+  const std::unique_ptr<uint32_t[], std::function<void(uint32_t*)>> order(
+      order_alloc.allocate(std::max<size_t>(n, 1)),
+      [&](uint32_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
       order[at[b][range_of(Home(Hash(users[i])))]++] = static_cast<uint32_t>(i);

@@ -330,10 +330,131 @@ TEST(BulkReplayTest, DamageIsRefusedWithTheSameErrorBothWays) {
   EXPECT_EQ(bulk.status(), writer.status());
 }
 
+// A log of no update, or of at most one per 64 users of the checkpoint:
+// the bulk replay keeps the checkpoint's mapping as the first base and
+// sends the few updates through the writer (they stay pending in the live
+// index); one more update and they are folded. Either way the state is
+// the writer path's and the model's, and takes updates, a merge, a
+// checkpoint and a reopen from there.
+TEST(BulkReplayTest, FewUpdatesKeepTheMappedCheckpoint) {
+  const size_t kUsers = 6400;  // the mapped path takes up to 100 updates
+  for (size_t updates : {size_t{0}, size_t{1}, size_t{37}, size_t{100}, size_t{101}, size_t{900}}) {
+    SCOPED_TRACE(updates);
+    std::mt19937_64 rng(updates + 5);
+    TempDir tmp;
+    const std::string dir = tmp.File("engine");
+    const std::vector<UserRecord> base = testing::RandomUsers(updates + 3, kUsers);
+    auto index = LocationIndex::Build(base, {});
+    ASSERT_TRUE(index.ok());
+    ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+    Model model;
+    for (const UserRecord& r : base) model[r.user_id] = r;
+    {
+      auto engine = Engine::Open(dir, SmallSegments());
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      for (size_t done = 0; done < updates;) {
+        std::vector<LocationUpdate> batch =
+            RandomUpdates(rng, std::min<size_t>(updates - done, 1 + rng() % 40), base, 20);
+        ASSERT_TRUE((*engine)->Apply(batch).ok());
+        ApplyToModel(batch, &model);
+        done += batch.size();
+      }
+    }
+    LiveIndex::Options live_options;
+    live_options.background_maintenance = false;
+    {
+      auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+      ASSERT_TRUE(bulk.ok()) << bulk.status();
+      const LiveIndex::Stats stats = bulk->live->GetStats();
+      if (updates <= kUsers / 64) {
+        EXPECT_EQ(stats.base_entries, kUsers) << "the checkpoint is the base";
+        EXPECT_EQ(stats.pending_updates, updates);
+      } else {
+        EXPECT_EQ(stats.pending_updates, 0u) << "folded";
+        EXPECT_EQ(stats.base_entries, model.size());
+      }
+    }
+    CheckRecovery(dir, model, updates);  // also updates and a merge after it
+
+    // Through the Engine: more updates, a merge, a checkpoint, a reopen.
+    EngineOptions options = SmallSegments();
+    options.pause_maintenance_for_testing = true;
+    uint64_t seq = updates;
+    {
+      auto engine = Engine::Open(dir, options);
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      EXPECT_EQ((*engine)->GetStats().users, model.size());
+      for (int b = 0; b < 3; ++b) {
+        std::vector<LocationUpdate> batch = RandomUpdates(rng, 300, base, 20);
+        auto s = (*engine)->Apply(batch);
+        ASSERT_TRUE(s.ok()) << s.status();
+        seq = *s;
+        ApplyToModel(batch, &model);
+        if (b == 1) (*engine)->RunMaintenanceForTesting();
+      }
+      ASSERT_TRUE((*engine)->Checkpoint().ok());
+    }
+    auto again = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->state.last_seq, seq);
+    EXPECT_EQ(again->state.report.checkpoint_seq, seq);
+    EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(again->live->View())),
+              ModelEntries(model));
+  }
+}
+
+// The mapped path verifies the checkpoint as the fold does: a damaged one
+// is refused, with or without a log after it.
+TEST(BulkReplayTest, DamagedCheckpointIsRefusedWithAnEmptyOrShortLog) {
+  for (size_t updates : {size_t{0}, size_t{5}}) {
+    SCOPED_TRACE(updates);
+    std::mt19937_64 rng(17);
+    TempDir tmp;
+    const std::string dir = tmp.File("engine");
+    const std::vector<UserRecord> base = testing::RandomUsers(17, 3000);
+    auto index = LocationIndex::Build(base, {});
+    ASSERT_TRUE(index.ok());
+    ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+    if (updates > 0) {
+      auto engine = Engine::Open(dir, SmallSegments());
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      ASSERT_TRUE((*engine)->Apply(RandomUpdates(rng, updates, base, 20)).ok());
+    }
+    auto listing = internal::ListEngineDirectory(dir);
+    ASSERT_TRUE(listing.ok());
+    ASSERT_EQ(listing->checkpoints.size(), 1u);
+    const std::string checkpoint = internal::JoinPath(dir, listing->checkpoints[0].name);
+    struct stat st;
+    ASSERT_EQ(::stat(checkpoint.c_str(), &st), 0);
+    FILE* f = std::fopen(checkpoint.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    const long at = static_cast<long>(st.st_size / 2);  // inside the columns
+    std::fseek(f, at, SEEK_SET);
+    const int c = std::fgetc(f);
+    std::fseek(f, at, SEEK_SET);
+    std::fputc(c ^ 0x21, f);
+    std::fclose(f);
+    LiveIndex::Options live_options;
+    live_options.background_maintenance = false;
+    auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+    auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
+    ASSERT_FALSE(bulk.ok());
+    EXPECT_EQ(bulk.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(bulk.status().message().find(listing->checkpoints[0].name), std::string::npos)
+        << bulk.status();
+    EXPECT_EQ(bulk.status(), writer.status());
+    EXPECT_FALSE(Engine::Open(dir, SmallSegments()).ok());
+  }
+}
+
 // Alerts from an Engine opened by the bulk replay: every user whose point
 // (its leaf cell's centre, as the index stores it) is in the area, once,
 // in its mix64 shard; before and after more updates and a merge.
 TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
+  // A checkpoint after batch 4 (10,000 updates of log to fold), or after
+  // the last batch (no log: the mapped checkpoint is the first base).
+  for (const int checkpoint_after : {4, 9}) {
+  SCOPED_TRACE(checkpoint_after);
   TempDir tmp;
   const std::string dir = tmp.File("engine");
   std::mt19937_64 rng(11);
@@ -369,7 +490,7 @@ TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
       std::vector<LocationUpdate> batch = random_batch(2000);
       ASSERT_TRUE((*engine)->Apply(batch).ok());
       ApplyToModel(batch, &model);
-      if (b == 4) {
+      if (b == checkpoint_after) {
         ASSERT_TRUE((*engine)->Checkpoint().ok());
       }
     }
@@ -378,7 +499,7 @@ TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
   ASSERT_TRUE(engine.ok()) << engine.status();
   EXPECT_EQ((*engine)->GetStats().last_seq, 20000u);
   EXPECT_EQ((*engine)->GetStats().users, model.size());
-  EXPECT_EQ((*engine)->GetStats().open.updates_replayed, 10000u);
+  EXPECT_EQ((*engine)->GetStats().open.updates_replayed, checkpoint_after == 4 ? 10000u : 0u);
   const uint32_t shards = 8;
   const std::vector<std::pair<std::string, AlertFormat>> alerts = {
       {"37,-95 400", AlertFormat::kCircle},
@@ -423,6 +544,7 @@ TEST(BulkReplayTest, AlertsAfterOpenEqualBruteForce) {
   check("after more updates");
   (*engine)->RunMaintenanceForTesting();
   check("after a merge");
+  }
 }
 
 }  // namespace
