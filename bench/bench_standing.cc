@@ -151,6 +151,24 @@ struct UpdatePathFixture {
   }
 };
 
+// The timed loop of the CollectHits benchmarks: the fixture's updates in
+// batches of 1,000, with ns per update and hits per update as counters.
+void CollectHitsInBatches(benchmark::State& state, const UpdatePathFixture& f,
+                          const internal::StandingIndex& index) {
+  std::vector<internal::StandingIndex::Hit> hits;
+  constexpr size_t kBatch = 1000;
+  size_t at = 0, n = 0, hit = 0;
+  for (auto _ : state) {
+    if (at + kBatch > f.updates.size()) at = 0;
+    index.CollectHits(absl::MakeConstSpan(f.updates).subspan(at, kBatch),
+                      absl::MakeConstSpan(f.cells).subspan(at, kBatch), &hits);
+    at += kBatch, n += kBatch, hit += hits.size();
+  }
+  state.counters["ns_per_update"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["hits_per_update"] = static_cast<double>(hit) / static_cast<double>(n);
+}
+
 void BM_Standing_CollectHits(benchmark::State& state) {
   static UpdatePathFixture* f = new UpdatePathFixture(100);
   std::vector<std::shared_ptr<const internal::ActiveArea>> areas;
@@ -166,18 +184,7 @@ void BM_Standing_CollectHits(benchmark::State& state) {
     areas.push_back(std::move(copy));
   }
   auto index = internal::StandingIndex::Build(std::move(areas));
-  std::vector<internal::StandingIndex::Hit> hits;
-  constexpr size_t kBatch = 1000;
-  size_t at = 0, n = 0, hit = 0;
-  for (auto _ : state) {
-    if (at + kBatch > f->updates.size()) at = 0;
-    index->CollectHits(absl::MakeConstSpan(f->updates).subspan(at, kBatch),
-                       absl::MakeConstSpan(f->cells).subspan(at, kBatch), &hits);
-    at += kBatch, n += kBatch, hit += hits.size();
-  }
-  state.counters["ns_per_update"] =
-      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.counters["hits_per_update"] = static_cast<double>(hit) / static_cast<double>(n);
+  CollectHitsInBatches(state, *f, *index);
   state.counters["intervals"] = static_cast<double>(index->intervals());
   state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
 }
@@ -186,18 +193,7 @@ void BM_Standing_CollectHits(benchmark::State& state) {
 void BM_Standing_CollectHitsCoarse(benchmark::State& state) {
   static UpdatePathFixture* f = new UpdatePathFixture(100);
   auto index = internal::StandingIndex::Build(f->areas, static_cast<int>(state.range(0)));
-  std::vector<internal::StandingIndex::Hit> hits;
-  constexpr size_t kBatch = 1000;
-  size_t at = 0, n = 0, hit = 0;
-  for (auto _ : state) {
-    if (at + kBatch > f->updates.size()) at = 0;
-    index->CollectHits(absl::MakeConstSpan(f->updates).subspan(at, kBatch),
-                       absl::MakeConstSpan(f->cells).subspan(at, kBatch), &hits);
-    at += kBatch, n += kBatch, hit += hits.size();
-  }
-  state.counters["ns_per_update"] =
-      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.counters["hits_per_update"] = static_cast<double>(hit) / static_cast<double>(n);
+  CollectHitsInBatches(state, *f, *index);
   state.counters["coarse_cells"] = static_cast<double>(index->coarse_cells());
   state.counters["index_kib"] = static_cast<double>(index->memory_bytes()) / 1024;
 }

@@ -294,27 +294,18 @@ class EngineDamageCliTest : public EngineCrashTest {
   }
 };
 
-void Corrupt(const std::string& path, off_t offset) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr);
-  std::fseek(f, offset, SEEK_SET);
-  const int c = std::fgetc(f);
-  std::fseek(f, offset, SEEK_SET);
-  std::fputc(c ^ 0xff, f);
-  std::fclose(f);
-}
 
 TEST_F(EngineDamageCliTest, DamagedNewestCheckpoint) {
   ASSERT_EQ(RunFanout(absl::StrCat("checkpoint --dir ", dir_)), 0);
   const std::string newest = Files("checkpoint-").back();
-  Corrupt(dir_ + "/" + newest, 5000);
+  testing::FlipByteOrDie(dir_ + "/" + newest, 5000, 0xff);
   ExpectRefused(newest);
 }
 
 TEST_F(EngineDamageCliTest, DamagedMiddleSegment) {
   std::vector<std::string> logs = Files("log-");
   ASSERT_GE(logs.size(), 3u);
-  Corrupt(dir_ + "/" + logs[1], 64 + 24 + 100);
+  testing::FlipByteOrDie(dir_ + "/" + logs[1], 64 + 24 + 100, 0xff);
   ExpectRefused(logs[1]);
 }
 

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -84,15 +83,6 @@ EngineOptions SmallSegments(SyncPolicy sync) {
   return o;
 }
 
-void FlipByte(const std::string& path, off_t offset) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr) << path;
-  std::fseek(f, offset, SEEK_SET);
-  int c = std::fgetc(f);
-  std::fseek(f, offset, SEEK_SET);
-  std::fputc(c ^ 0x5a, f);
-  std::fclose(f);
-}
 
 std::vector<std::string> Matching(const std::string& dir, const std::string& prefix) {
   std::vector<std::string> out;
@@ -350,7 +340,7 @@ TEST(EngineRecoveryTest, DamagedNewestCheckpointIsRefusedWithoutFallback) {
   FillLog(fx, 1000);
   const uint64_t seq = WriteCheckpointOnly(fx.dir);  // the older one (0) stays
   const std::string newest = fx.dir + "/" + internal::CheckpointName(seq);
-  FlipByte(newest, 4096 + 100);
+  testing::FlipByteOrDie(newest, 4096 + 100);
   auto engine = Engine::Open(fx.dir, {});
   ASSERT_EQ(engine.status().code(), absl::StatusCode::kDataLoss) << engine.status();
   EXPECT_TRUE(absl::StrContains(engine.status().message(), internal::CheckpointName(seq)))
@@ -364,7 +354,7 @@ TEST(EngineRecoveryTest, DamagedMiddleSegmentIsRefusedNamingIt) {
   std::vector<std::string> logs = Matching(fx.dir, "log-");
   ASSERT_GT(logs.size(), 3u);
   const std::string victim = logs[1];
-  FlipByte(fx.dir + "/" + victim, 64 + 24 + 5);  // inside the first frame's records
+  testing::FlipByteOrDie(fx.dir + "/" + victim, 64 + 24 + 5);  // inside the first frame's records
   auto engine = Engine::Open(fx.dir, {});
   ASSERT_EQ(engine.status().code(), absl::StatusCode::kDataLoss) << engine.status();
   EXPECT_TRUE(absl::StrContains(engine.status().message(), victim)) << engine.status();

@@ -312,13 +312,7 @@ TEST(BulkReplayTest, DamageIsRefusedWithTheSameErrorBothWays) {
   ASSERT_TRUE(listing.ok());
   ASSERT_GT(listing->segments.size(), 3u);
   const std::string middle = internal::JoinPath(dir, listing->segments[1].name);
-  FILE* f = std::fopen(middle.c_str(), "r+b");
-  ASSERT_NE(f, nullptr);
-  std::fseek(f, 200, SEEK_SET);
-  const int c = std::fgetc(f);
-  std::fseek(f, 200, SEEK_SET);
-  std::fputc(c ^ 0x5a, f);
-  std::fclose(f);
+  testing::FlipByteOrDie(middle, 200);
   LiveIndex::Options live_options;
   live_options.background_maintenance = false;
   auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
@@ -426,14 +420,7 @@ TEST(BulkReplayTest, DamagedCheckpointIsRefusedWithAnEmptyOrShortLog) {
     const std::string checkpoint = internal::JoinPath(dir, listing->checkpoints[0].name);
     struct stat st;
     ASSERT_EQ(::stat(checkpoint.c_str(), &st), 0);
-    FILE* f = std::fopen(checkpoint.c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    const long at = static_cast<long>(st.st_size / 2);  // inside the columns
-    std::fseek(f, at, SEEK_SET);
-    const int c = std::fgetc(f);
-    std::fseek(f, at, SEEK_SET);
-    std::fputc(c ^ 0x21, f);
-    std::fclose(f);
+    testing::FlipByteOrDie(checkpoint, st.st_size / 2, 0x21);  // inside the columns
     LiveIndex::Options live_options;
     live_options.background_maintenance = false;
     auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);

@@ -147,6 +147,17 @@ void WriteFileOrDie(const std::string& path, const std::string& content) {
   ASSERT_TRUE(out.good()) << "cannot write " << path;
 }
 
+void FlipByteOrDie(const std::string& path, uint64_t offset, uint8_t mask) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  ASSERT_TRUE(f.is_open()) << "cannot open " << path;
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  ASSERT_TRUE(f.get(c)) << path << " has no byte " << offset;
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ mask));
+  ASSERT_TRUE(f.good()) << "cannot write " << path;
+}
+
 std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id) {
   auto path = FindDataFile(file);
   EXPECT_TRUE(path.ok()) << path.status();

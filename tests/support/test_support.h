@@ -103,6 +103,9 @@ std::string ReadFileOrEmpty(const std::string& path);
 // calling test (and returns an empty area) when it cannot be read.
 std::unique_ptr<AlertArea> DataFeature(const std::string& file, const std::string& id);
 void WriteFileOrDie(const std::string& path, const std::string& content);
+// Damages a file in place: byte `offset` XORed with `mask` (non-zero).
+// Fails the calling test when the file cannot be opened or is too short.
+void FlipByteOrDie(const std::string& path, uint64_t offset, uint8_t mask = 0x5a);
 
 // The options of an Engine a test drives step by step: created if missing,
 // no fsync, background maintenance paused (the test runs it when it wants).
