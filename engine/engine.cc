@@ -229,7 +229,9 @@ class EngineImpl {
     uint64_t unfolded = 0, limit = 0, bytes = 0, bytes_limit = 0;
     bool reached() const { return unfolded >= limit || bytes >= bytes_limit; }
   };
-  BacklogState Backlog() const;
+  BacklogState Backlog() const { return BacklogOf(live_->GetStats()); }
+  // What backpressure bounds (EngineOptions), from the live index's figures.
+  BacklogState BacklogOf(const LiveIndex::Stats& st) const;
   absl::Status WaitForBacklog();
   absl::Status WaitDurable(uint64_t seq);
   void SyncLoop();        // kGroup
@@ -320,8 +322,7 @@ absl::Status EngineImpl::Start(Recovered recovered, std::unique_ptr<DirectoryLoc
   return absl::OkStatus();
 }
 
-EngineImpl::BacklogState EngineImpl::Backlog() const {
-  const LiveIndex::Stats st = live_->GetStats();
+EngineImpl::BacklogState EngineImpl::BacklogOf(const LiveIndex::Stats& st) const {
   BacklogState b;
   b.unfolded = st.pending_updates + st.delta_entries;
   b.limit = std::max<uint64_t>(options_.backlog_min_updates,
@@ -617,12 +618,11 @@ EngineStats EngineImpl::GetStats() const {
   st.attribute_users = attributes_->users();
   st.attribute_bytes = attributes_->MemoryBytes();
   st.live = live;
-  st.unfolded_updates = live.pending_updates + live.delta_entries;
-  st.backlog_limit = std::max<uint64_t>(options_.backlog_min_updates,
-                                        static_cast<uint64_t>(options_.backlog_fraction * live.users));
-  st.unmerged_bytes = live.unmerged_bytes;
-  st.backlog_bytes_limit = std::max<uint64_t>(
-      options_.backlog_min_bytes, static_cast<uint64_t>(options_.backlog_bytes_per_user * live.users));
+  const BacklogState backlog = BacklogOf(live);
+  st.unfolded_updates = backlog.unfolded;
+  st.backlog_limit = backlog.limit;
+  st.unmerged_bytes = backlog.bytes;
+  st.backlog_bytes_limit = backlog.bytes_limit;
   st.log_bytes = log_bytes_.load(std::memory_order_relaxed);
   st.segments = segments_.load(std::memory_order_relaxed);
   st.syncs = syncs_.load(std::memory_order_relaxed);

@@ -299,6 +299,19 @@ TEST(BulkReplayTest, TornTailIsCutAndReportedTheSameWay) {
   CheckRecovery(dir, model, seq);
 }
 
+// A damaged folder: both replay paths refuse it with kDataLoss naming
+// `file`, and with the same error.
+void ExpectBothReplaysRefuseNaming(const std::string& dir, const std::string& file) {
+  LiveIndex::Options live_options;
+  live_options.background_maintenance = false;
+  auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+  auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
+  ASSERT_FALSE(bulk.ok());
+  EXPECT_EQ(bulk.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bulk.status().message().find(file), std::string::npos) << bulk.status();
+  EXPECT_EQ(bulk.status(), writer.status());
+}
+
 TEST(BulkReplayTest, DamageIsRefusedWithTheSameErrorBothWays) {
   TempDir tmp;
   const std::string dir = tmp.File("engine");
@@ -313,15 +326,7 @@ TEST(BulkReplayTest, DamageIsRefusedWithTheSameErrorBothWays) {
   ASSERT_GT(listing->segments.size(), 3u);
   const std::string middle = internal::JoinPath(dir, listing->segments[1].name);
   testing::FlipByteOrDie(middle, 200);
-  LiveIndex::Options live_options;
-  live_options.background_maintenance = false;
-  auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
-  auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
-  ASSERT_FALSE(bulk.ok());
-  EXPECT_EQ(bulk.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(bulk.status().message().find(listing->segments[1].name), std::string::npos)
-      << bulk.status();
-  EXPECT_EQ(bulk.status(), writer.status());
+  ExpectBothReplaysRefuseNaming(dir, listing->segments[1].name);
 }
 
 // A log of no update, or of at most one per 64 users of the checkpoint:
@@ -421,15 +426,7 @@ TEST(BulkReplayTest, DamagedCheckpointIsRefusedWithAnEmptyOrShortLog) {
     struct stat st;
     ASSERT_EQ(::stat(checkpoint.c_str(), &st), 0);
     testing::FlipByteOrDie(checkpoint, st.st_size / 2, 0x21);  // inside the columns
-    LiveIndex::Options live_options;
-    live_options.background_maintenance = false;
-    auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
-    auto writer = RecoverEngineDirectory(dir, live_options, ReplayMode::kWriterPath);
-    ASSERT_FALSE(bulk.ok());
-    EXPECT_EQ(bulk.status().code(), absl::StatusCode::kDataLoss);
-    EXPECT_NE(bulk.status().message().find(listing->checkpoints[0].name), std::string::npos)
-        << bulk.status();
-    EXPECT_EQ(bulk.status(), writer.status());
+    ExpectBothReplaysRefuseNaming(dir, listing->checkpoints[0].name);
     EXPECT_FALSE(Engine::Open(dir, SmallSegments()).ok());
   }
 }
