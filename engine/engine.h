@@ -278,31 +278,30 @@ struct EngineOptions {
   // keeps in steady state (a merge starts at merge_fraction * users
   // updates), so they are reached only when the background threads cannot
   // keep up; then updates go at the speed of the merges, and the live
-  // index stays under its floor (about 36 bytes a user) + the byte bound
-  // + either a merge (about 25 bytes a user + 24 a delta entry) or the
-  // base the last merge replaced while a view (a checkpoint's) pins it
-  // (about 25 bytes a user: LiveIndex::Stats::replaced_bytes; no merge
-  // starts while one is). At 170M users with the defaults: about
-  // 6.1 + 2.7 + 5 GB.
+  // index stays under its floor + the byte bound + either a merge's new
+  // base or the base the last merge replaced while a view (a
+  // checkpoint's) pins it (LiveIndex::Stats::replaced_bytes; no merge
+  // starts while one is). What that comes to at 170M users:
+  // bench/README.md, "Fitting 170M users in 24 GB".
   // DEFAULT: 4M. REQUIRES: >= 1.
   uint64_t backlog_min_updates = uint64_t{4} << 20;
   // DEFAULT: 0.5. REQUIRES: >= 0.
   double backlog_fraction = 0.5;
   // DEFAULT: 1 GiB. REQUIRES: >= 1.
   uint64_t backlog_min_bytes = uint64_t{1} << 30;
-  // DEFAULT: 16 (about 0.18 updates a user). REQUIRES: >= 0.
+  // DEFAULT: 16. REQUIRES: >= 0.
   double backlog_bytes_per_user = 16;
   // DEFAULT: 1 s. REQUIRES: >= 0.
   absl::Duration backlog_wait = absl::Seconds(1);
 
   // The live index merges its deltas into a new base once they pass this
   // fraction of the base (LiveIndex::Options::merge_fraction). Each update
-  // costs about 88 bytes until merged (record and delta entry), so the
-  // live index's bytes per user swing from its floor (about 36) to floor
-  // + 88 x merge_fraction just before a merge: with 1/16, a mean of about
-  // 39 between merges (DESIGN §6: at most 40 in steady state), at twice
-  // the merges of 1/8; a running merge adds its new base, about 31 bytes
-  // a user (bench/README.md, "Fitting 170M users in 24 GB").
+  // holds a record and a delta entry until merged, so between merges the
+  // bytes per user grow from the floor by about merge_fraction x those
+  // bytes: a smaller fraction holds less (DESIGN §6: at most 40 bytes a
+  // user in steady state) at the cost of more merges; a running merge
+  // adds its new base. Readings: bench/README.md, "Fitting 170M users in
+  // 24 GB".
   // DEFAULT: 0.0625. REQUIRES: > 0.
   double merge_fraction = 0.0625;
 

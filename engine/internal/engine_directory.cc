@@ -77,8 +77,9 @@ std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> ma
 
 // The bulk replay's mapped path (RecoverEngineDirectory): a log of at most
 // one update per this many users of the checkpoint goes through the writer
-// onto the mapped checkpoint (about a microsecond per update) rather than
-// through the fold, which rewrites every entry whatever the log holds.
+// onto the mapped checkpoint (a cost per update) rather than through the
+// fold, which rewrites every entry whatever the log holds (a cost per
+// user); bench/README.md, "Open at 170M, second pass".
 constexpr uint64_t kFewUpdatesPerUser = 64;
 
 }  // namespace
