@@ -14,8 +14,13 @@
 #include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <random>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -87,6 +92,37 @@ uint64_t ResidentBytes() {
   const int got = std::fscanf(f, "%llu %llu", &size, &resident);
   std::fclose(f);
   return got == 2 ? resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The CPU time (user + system, seconds) of the process's live threads,
+// summed by thread name (/proc/self/task/*/stat), and of the whole process
+// (getrusage: also threads that have exited) under "".
+std::map<std::string, double> CpuSecondsByThread() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;  // the thread ended meanwhile
+    // "tid (comm) state ...": the name may hold blanks and parentheses, so
+    // the fields are counted from the last ')'; utime and stime are the
+    // 14th and 15th fields, the 12th and 13th after it.
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 1; i <= 13 && rest >> field; ++i) {
+      if (i == 12) utime = std::strtoull(field.c_str(), nullptr, 10);
+      if (i == 13) stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    out[line.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  out[""] = u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+  return out;
 }
 
 // The steady clock (CLOCK_MONOTONIC: one clock for every thread and core),
@@ -615,6 +651,7 @@ bool SleepUntilOrStop(double t, const std::atomic<bool>& stop) {
 absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoop* loaded,
                             LoadTestReport* report) {
   UpdateTraffic traffic;
+  const std::map<std::string, double> cpu_before = CpuSecondsByThread();
   traffic.start = NowSeconds();
   std::vector<std::thread> updaters;
   for (int t = 0; t < o.update_threads; ++t) {
@@ -669,6 +706,19 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
     // that keeps up has applied at least rate x elapsed.
     const uint64_t applied_in_phase = traffic.applied.load();
     const double load_seconds = NowSeconds() - traffic.start;
+    // The CPU the phase took, read at the same instant: by thread name
+    // (threads that began in the phase count from zero; those that ended
+    // in it are only in the process's total).
+    for (const auto& [name, seconds] : CpuSecondsByThread()) {
+      auto it = cpu_before.find(name);
+      const double used = seconds - (it == cpu_before.end() ? 0 : it->second);
+      if (name.empty()) {
+        report->loaded_cpu_s = used;
+      } else if (used > 0) {
+        report->loaded_cpu_s_by_thread.push_back({name, used});
+      }
+    }
+    report->cpu_us_per_update = applied_in_phase ? report->loaded_cpu_s * 1e6 / applied_in_phase : 0;
     traffic.stop = true;
     for (auto& t : updaters) t.join();
     reporter.join();

@@ -29,6 +29,9 @@ std::string LoadTestReport::ToJson() const {
   j["compactions"] = compactions;
   j["merge_locked_ms_max"] = merge_locked_ms_max;
   j["merge_s"] = merge_s;
+  j["cpu_us_per_update"] = cpu_us_per_update;
+  j["loaded_cpu_s"] = loaded_cpu_s;
+  for (const auto& [name, seconds] : loaded_cpu_s_by_thread) j["loaded_cpu_s_by_thread"][name] = seconds;
   for (const AreaFigures& f : per_area) {
     j["per_area"].push_back({{"name", f.name},
                              {"idle_p50", f.idle_p50},
@@ -119,6 +122,12 @@ std::string LoadTestReport::ToText() const {
       alert_p999, idle_alerts, idle_p50, idle_p99, idle_p99 > 0 ? alert_p99 / idle_p99 : 0,
       merges, merge_s, merge_locked_ms_max, freezes, compactions, consistency_violations, lost_updates,
       check_s);
+  if (loaded_cpu_s > 0) {
+    absl::StrAppendFormat(&s, "CPU over the loaded phase: %.3f us/update (process), %.1f s:", cpu_us_per_update,
+                          loaded_cpu_s);
+    for (const auto& [name, seconds] : loaded_cpu_s_by_thread) absl::StrAppendFormat(&s, " %s %.1f", name, seconds);
+    s += "\n";
+  }
   if (log_bytes > 0) {
     absl::StrAppendFormat(&s, "update log %.1f MB, replayed in %.2f s (%.0f updates/s)\n",
                           log_bytes / 1e6, log_replay_s,

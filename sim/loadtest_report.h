@@ -22,6 +22,15 @@ struct LoadTestReport {
   uint64_t idle_alerts = 0;
   uint64_t consistency_violations = 0;
   uint64_t lost_updates = 0;
+  // The CPU time (user + system) of the whole process over the loaded phase,
+  // per update applied in it (microseconds): the update path with its
+  // background maintenance (freezes, merges, compactions, log writes) and
+  // the alerts issued meanwhile; and by thread name ("load-updates": the
+  // client and Apply; "live-*": the maintenance threads; the name of the
+  // program: the alert thread and the thread pool).
+  double loaded_cpu_s = 0;
+  double cpu_us_per_update = 0;
+  std::vector<std::pair<std::string, double>> loaded_cpu_s_by_thread;
   std::vector<std::string> problems;  // the checker's first examples
   // The live index at the end of the run.
   double bytes_per_user = 0;

@@ -4,7 +4,7 @@
 // Engine with standing alerts reports the engine's figures and the late
 // deliveries with no violation against the brute-force model; sinks that
 // forget late users are caught; an existing folder is refused; --check none
-// says it did not check.
+// says it did not check. The loaded phase's CPU is reported by thread.
 
 #include <filesystem>
 #include <string>
@@ -50,6 +50,13 @@ TEST(LoadTestEngineCliTest, StandingAlertsAgreeWithTheModel) {
   EXPECT_GT(j["open_s"].get<double>(), 0);
   EXPECT_GT(j["updates_applied"].get<uint64_t>(), 10000u);
   EXPECT_TRUE(std::filesystem::exists(dir.File("engine/standing.fsj")));
+  // The loaded phase's CPU: the whole process's, and the update threads'
+  // share of it by name (clock ticks: a hundredth of a second of slack).
+  EXPECT_GT(j["cpu_us_per_update"].get<double>(), 0) << out;
+  ASSERT_TRUE(j["loaded_cpu_s_by_thread"].contains("load-updates")) << out;
+  const double updaters = j["loaded_cpu_s_by_thread"]["load-updates"].get<double>();
+  EXPECT_GT(updaters, 0);
+  EXPECT_LE(updaters, j["loaded_cpu_s"].get<double>() + 0.05);
 }
 
 TEST(LoadTestEngineCliTest, SinksThatForgetLateUsersAreCaught) {
