@@ -222,7 +222,9 @@ absl::Status ReadmeDeliveryExample(const LocationIndex* index, const AlertArea& 
   std::vector<UserIdList> cells;               // the leaf cell of every listed user
   AlertExecutor::Extras extras{&covering, &cells};
   RETURN_IF_ERROR(AlertExecutor(*index, options).Execute(area, &lists, &summary, extras));
-  AlertMapInput map{&area, &covering};
+  AlertMapInput map;
+  map.area = &area;
+  map.covering = &covering;
   for (const UserIdList& c : cells) map.matched_cells.emplace_back(c.data(), c.size());
   ASSIGN_OR_RETURN(auto states, LoadStateOutlines());
   map.outlines = &states;
@@ -266,7 +268,9 @@ TEST(DeliveryOrderTest, EngineAlertOrdersAndDrawsOnRequest) {
   for (const UserRecord& u : users) updates.push_back(LocationUpdate::Upsert(u));
   ASSERT_TRUE((*engine)->Apply(updates).ok());
 
-  AlertRequest request{"29.76,-95.37 20", AlertFormat::kCircle};
+  AlertRequest request;
+  request.text = "29.76,-95.37 20";
+  request.format = AlertFormat::kCircle;
   request.shards = 3;
   CountingSink plain;
   auto summary = (*engine)->Alert(request, plain);

@@ -172,7 +172,9 @@ TEST(EngineTest, ApplyAlertCheckpointReopen) {
       cap.format = AlertFormat::kCap;
       got.clear();
       ASSERT_TRUE((*engine)->Alert(cap, sink).ok());
-      AlertRequest polygon{"30,-100 30,-90 40,-90 40,-100 30,-100", AlertFormat::kPolygon};
+      AlertRequest polygon;
+      polygon.text = "30,-100 30,-90 40,-90 40,-100 30,-100";
+      polygon.format = AlertFormat::kPolygon;
       std::vector<uint64_t> from_cap = got;
       got.clear();
       ASSERT_TRUE((*engine)->Alert(polygon, sink).ok());
@@ -181,9 +183,13 @@ TEST(EngineTest, ApplyAlertCheckpointReopen) {
       EXPECT_EQ(got, from_cap);
       EXPECT_FALSE(got.empty());
 
-      AlertRequest bad{"30,-100 30,-90", AlertFormat::kPolygon};
+      AlertRequest bad;
+      bad.text = "30,-100 30,-90";
+      bad.format = AlertFormat::kPolygon;
       EXPECT_EQ((*engine)->Alert(bad, sink).status().code(), absl::StatusCode::kInvalidArgument);
-      AlertRequest code{"48", AlertFormat::kCode};
+      AlertRequest code;
+      code.text = "48";
+      code.format = AlertFormat::kCode;
       EXPECT_TRUE((*engine)->Alert(code, sink).ok());
 
       ASSERT_TRUE((*engine)->Checkpoint().ok());
@@ -233,7 +239,9 @@ TEST(EngineTest, ConcurrentAppliesAlertsAndCheckpoints) {
   std::atomic<bool> stop{false};
   std::thread alerts([&] {
     CallbackSink sink([](uint32_t, absl::Span<const uint64_t>) { return absl::OkStatus(); });
-    AlertRequest r{"37,-95 800", AlertFormat::kCircle};
+    AlertRequest r;
+    r.text = "37,-95 800";
+    r.format = AlertFormat::kCircle;
     while (!stop.load()) EXPECT_TRUE((*engine)->Alert(r, sink).ok());
   });
   std::thread checkpoints([&] {

@@ -133,7 +133,7 @@ void ExpectMatchesBruteForce(const std::vector<std::shared_ptr<const ActiveArea>
     cells.push_back(leaf.id());
     const std::vector<uint32_t> want = BruteForce(areas, leaf);
     inside += !want.empty();
-    for (uint32_t i : want) expected.push_back({i, static_cast<uint32_t>(k)});
+    for (uint32_t i : want) expected.push_back({i, static_cast<uint32_t>(k), 0});
     std::vector<uint32_t> got, at;
     index->ForEachContaining(leaf, [&](uint32_t i) { got.push_back(i); });
     index->ForEachAt(r.lat_e7, r.lng_e7, [&](uint32_t i) { at.push_back(i); });
