@@ -8,12 +8,14 @@
 // brute-force model of sim/standing_model.h on random timelines.
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +24,8 @@
 #include "engine/standing_sink.h"
 #include "geo/alert_text.h"
 #include "gtest/gtest.h"
+#include "s2/s2cell_id.h"
+#include "s2/s2latlng.h"
 #include "sim/standing_model.h"
 #include "tests/support/test_support.h"
 
@@ -536,6 +540,112 @@ TEST_P(StandingFailureModelTest, AgreesWithTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, StandingFailureModelTest, ::testing::Values(1, 2, 3));
+
+// Updates and attaches failing (scan or sink) while another thread applies
+// moves. Once quiet: the engine's record is exactly who was handed, nobody
+// twice, and after a last update that succeeds everyone inside its area
+// has been handed.
+TEST(StandingFailureConcurrencyTest, RecordIsWhoWasHandedUnderConcurrentMoves) {
+  TempDir dir;
+  auto faults = std::make_shared<ScanFaults>();
+  auto ledger = std::make_shared<Ledger>();
+  const EngineOptions options = FaultyOptions(faults);
+  auto opened = Engine::Open(dir.path(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Engine> engine = std::move(*opened);
+  const int kUsers = 3000;
+  std::uniform_real_distribution<double> lat(29.5, 30.5), lng(-95.5, -94.5);
+  std::mt19937_64 rng(11);
+  std::vector<LocationUpdate> batch;
+  std::map<uint64_t, UserRecord> where;
+  for (int u = 1; u <= kUsers; ++u) {
+    where[u] = UserRecord::FromDegrees(u, lat(rng), lng(rng));
+    batch.push_back(LocationUpdate::Upsert(where[u]));
+  }
+  ASSERT_TRUE(engine->Apply(batch).ok());
+  auto request = [](const std::string& id, const std::string& text) {
+    StandingRequest r;
+    r.id = id;
+    r.alert.text = text;
+    r.alert.format = AlertFormat::kCircle;
+    r.alert.shards = 2;
+    return r;
+  };
+  auto circle = [&] {
+    return absl::StrFormat("%.5f,%.5f %.3f", lat(rng), lng(rng),
+                           std::uniform_real_distribution<double>(10, 40)(rng));
+  };
+  const std::vector<std::string> ids = {"x", "y"};
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(
+        engine->IssueStanding(request(id, circle()), std::make_shared<FlakySink>(ledger, id)).ok());
+  }
+  std::atomic<bool> stop{false};
+  std::thread mover([&] {
+    std::mt19937_64 r(12);
+    while (!stop.load()) {
+      std::vector<LocationUpdate> b;
+      for (int k = 0; k < 50; ++k) {
+        const uint64_t u = std::uniform_int_distribution<uint64_t>(1, kUsers)(r);
+        where[u] = UserRecord::FromDegrees(u, lat(r), lng(r));
+        b.push_back(LocationUpdate::Upsert(where[u]));
+      }
+      ASSERT_TRUE(engine->Apply(b).ok());
+    }
+  });
+  int failures = 0;
+  for (int step = 0; step < 60; ++step) {
+    const std::string& id = ids[step % 2];
+    {
+      std::lock_guard<std::mutex> lock(faults->mu);
+      faults->fail["update"] = step % 3 == 0;
+      faults->fail["restore"] = step % 7 == 0;
+    }
+    {
+      std::lock_guard<std::mutex> lock(ledger->mu);
+      ledger->refuse[LateReason::kAreaUpdated] = step % 3 == 1;
+    }
+    if (!engine->UpdateStanding(id, request(id, circle())).ok()) ++failures;
+  }
+  {
+    std::lock_guard<std::mutex> lock(faults->mu);
+    faults->fail.clear();
+  }
+  {
+    std::lock_guard<std::mutex> lock(ledger->mu);
+    ledger->refuse.clear();
+  }
+  stop.store(true);
+  mover.join();
+  EXPECT_GT(failures, 20);
+  const std::string last = circle();
+  ASSERT_TRUE(engine->UpdateStanding("x", request("x", last)).ok());
+  auto area = ResolveAlertText(last, AlertFormat::kCircle);
+  ASSERT_TRUE(area.ok());
+  std::lock_guard<std::mutex> lock(ledger->mu);
+  for (const std::string& id : ids) {
+    std::vector<uint64_t> got = ledger->handed[id];
+    std::sort(got.begin(), got.end());
+    EXPECT_TRUE(std::adjacent_find(got.begin(), got.end()) == got.end()) << id << " handed twice";
+    std::vector<uint64_t> recorded;
+    for (uint64_t u = 1; u <= kUsers; ++u) {
+      std::vector<std::string> on;
+      engine->ActiveAlertsForUser(u, &on);
+      if (std::find(on.begin(), on.end(), id) != on.end()) recorded.push_back(u);
+    }
+    EXPECT_EQ(recorded, got) << id;
+  }
+  const std::set<uint64_t> handed(ledger->handed["x"].begin(), ledger->handed["x"].end());
+  int inside = 0;
+  for (const auto& [u, r] : where) {
+    const S2Point p = S2CellId(S2LatLng::FromE7(r.lat_e7, r.lng_e7)).ToPoint();
+    if (area->area->Contains(p)) {
+      ++inside;
+      EXPECT_TRUE(handed.count(u)) << u;
+    }
+  }
+  EXPECT_GT(inside, 0);
+}
 
 }  // namespace
 }  // namespace fanout
