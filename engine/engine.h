@@ -505,7 +505,8 @@ class Engine {
   // cannot be recorded or handed (the journal fails, or the sink's
   // DeliverLate(kAreaUpdated) does), the error is returned and the alert
   // stays active as it was: its previous area and expiry are put back and
-  // journalled (a later Open restores them), and nobody is recorded as
+  // journalled (a later Open restores them; if the journal itself failed,
+  // once a Checkpoint has rewritten it), and nobody is recorded as
   // handed by the failed call (the users the failed DeliverLate was given
   // are journalled as not handed: a retry hands them). Two things of the
   // window between the change and the failure remain: users whose update
@@ -531,7 +532,8 @@ class Engine {
   //
   // The standing calls that name one alert id (IssueStanding,
   // UpdateStanding, AttachStandingSink; a CAP Update names its
-  // references) run one at a time: a second waits for the first.
+  // references) run one at a time: a second waits for the first. So a
+  // sink must not make one of them for its own alert from inside a call.
   absl::StatusOr<StandingSummary> AttachStandingSink(const std::string& id,
                                                      std::shared_ptr<StandingSink> sink);
   // Feed-time lookups. The active, unexpired standing alerts whose area

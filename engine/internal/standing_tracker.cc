@@ -53,7 +53,8 @@ struct StandingTracker::Alert {
   uint64_t initial = 0, late = 0;
   std::shared_ptr<Channel> channel;  // null: restored, no sink attached yet
   ShardPolicy policy = ShardPolicy::Create(1).value();
-  // The scan of its last Register / ReplaceArea / Attach has been recorded
+  // The scan of its last Register / ReplaceArea / RestoreArea / Attach has
+  // been recorded, and no refused hand-off was dropped from the record since
   // (CompleteScan): only then may OnApplied skip a hit by its previous cell.
   bool scanned = false;
   uint64_t epoch = 0;  // see the header: set by Register, ReplaceArea, ...
