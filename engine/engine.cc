@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -218,10 +219,32 @@ class EngineImpl {
 
  private:
   // Takes a view and runs `under_lock(view seq)` under the write lock (so
-  // no batch falls between them), then scans `area` at that view.
-  absl::StatusOr<DeliveryLists> ScanStanding(const ActiveArea& area, uint32_t shards,
+  // no batch falls between them), then scans `area` at that view (alert
+  // `id`'s, for the reason `what`: EngineOptions::standing_scan_hook_for_testing).
+  absl::StatusOr<DeliveryLists> ScanStanding(const std::string& id, absl::string_view what,
+                                             const ActiveArea& area, uint32_t shards,
                                              const std::function<absl::Status(uint64_t)>& under_lock,
                                              AlertSummary* summary, uint64_t* seq);
+  // After UpdateStanding's change (ReplaceArea, `epoch`) failed: puts back
+  // `previous` and its area, then hands its catch-up. The error to return:
+  // `failed`, noting a failure of the catch-up.
+  absl::Status RestoreStanding(const std::string& id, uint64_t epoch,
+                               const StandingRecipe& previous,
+                               std::shared_ptr<const ActiveArea> previous_area,
+                               absl::Status failed);
+  // The standing calls naming one alert id run one at a time (engine.h),
+  // so that a failed call is undone against the state it set itself.
+  class StandingIdLock {
+   public:
+    StandingIdLock(EngineImpl* engine, std::string id);
+    ~StandingIdLock();
+    StandingIdLock(const StandingIdLock&) = delete;
+    StandingIdLock& operator=(const StandingIdLock&) = delete;
+
+   private:
+    EngineImpl* const engine_;
+    const std::string id_;
+  };
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   // What backpressure bounds (EngineOptions), now: the updates the live
   // index holds unmerged and their bytes, with the bounds on them.
@@ -268,7 +291,23 @@ class EngineImpl {
   std::thread sync_thread_, checkpoint_thread_;
 
   std::unique_ptr<StandingTracker> standing_;
+  std::mutex standing_ids_mu_;
+  std::condition_variable standing_ids_cv_;  // an id left standing_ids_
+  absl::flat_hash_set<std::string> standing_ids_ ABSL_GUARDED_BY(standing_ids_mu_);
 };
+
+EngineImpl::StandingIdLock::StandingIdLock(EngineImpl* engine, std::string id)
+    : engine_(engine), id_(std::move(id)) {
+  std::unique_lock<std::mutex> lock(engine_->standing_ids_mu_);
+  engine_->standing_ids_cv_.wait(lock, [&] { return !engine_->standing_ids_.contains(id_); });
+  engine_->standing_ids_.insert(id_);
+}
+
+EngineImpl::StandingIdLock::~StandingIdLock() {
+  std::lock_guard<std::mutex> lock(engine_->standing_ids_mu_);
+  engine_->standing_ids_.erase(id_);
+  engine_->standing_ids_cv_.notify_all();
+}
 
 EngineImpl::~EngineImpl() {
   {
@@ -652,8 +691,9 @@ void EngineImpl::RunMaintenance() {
 }
 
 absl::StatusOr<DeliveryLists> EngineImpl::ScanStanding(
-    const ActiveArea& area, uint32_t shards, const std::function<absl::Status(uint64_t)>& under_lock,
-    AlertSummary* summary, uint64_t* seq) {
+    const std::string& id, absl::string_view what, const ActiveArea& area, uint32_t shards,
+    const std::function<absl::Status(uint64_t)>& under_lock, AlertSummary* summary,
+    uint64_t* seq) {
   AlertExecutor::Options options;
   options.shards = shards;
   RETURN_IF_ERROR(options.Validate());
@@ -664,6 +704,9 @@ absl::StatusOr<DeliveryLists> EngineImpl::ScanStanding(
     RETURN_IF_ERROR(under_lock(view.seq()));
   }
   *seq = view.seq();
+  if (options_.standing_scan_hook_for_testing) {
+    RETURN_IF_ERROR(options_.standing_scan_hook_for_testing(id, what));
+  }
   AlertExecutor executor(view, options);
   return executor.Execute(*area.area, summary);
 }
@@ -745,23 +788,24 @@ absl::StatusOr<StandingSummary> EngineImpl::IssueStanding(const StandingRequest&
   }
   StandingRecipe recipe = RecipeFor(request, id, header, expires);
   ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
-  uint64_t seq = 0;
+  StandingIdLock id_lock(this, id);
+  uint64_t seq = 0, epoch = 0;
   bool registered = false;
   absl::StatusOr<DeliveryLists> lists =
-      ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
+      ScanStanding(id, "issue", *area, recipe.shards, [&](uint64_t view_seq) {
         recipe.seq = view_seq;
-        RETURN_IF_ERROR(standing_->Register(recipe, area, std::move(sink)));
+        RETURN_IF_ERROR(standing_->Register(recipe, area, std::move(sink), &epoch));
         registered = true;
         return absl::OkStatus();
       }, &out.alert, &seq);
   absl::StatusOr<uint64_t> handed =
       lists.ok() ? standing_->CompleteScan(id, *lists, seq, /*initial=*/true, &out.alert,
-                                           LateReason::kEntered)
+                                           LateReason::kEntered, epoch)
                  : absl::StatusOr<uint64_t>(lists.status());
   if (!handed.ok()) {
     // An error leaves no alert active: one registered before its scan (or
     // the recording of the scan) failed is withdrawn, and its id is free.
-    if (registered) standing_->Withdraw(id, area.get());
+    if (registered) standing_->Withdraw(id, epoch);
     return handed.status();
   }
   out.action = "issued";
@@ -773,7 +817,12 @@ absl::StatusOr<StandingSummary> EngineImpl::IssueStanding(const StandingRequest&
 
 absl::StatusOr<StandingSummary> EngineImpl::UpdateStanding(const std::string& id,
                                                            const StandingRequest& request) {
+  StandingIdLock id_lock(this, id);
   ASSIGN_OR_RETURN(StandingRecipe old, standing_->RecipeOf(id));
+  std::shared_ptr<const ActiveArea> old_area = standing_->AreaOf(id);
+  if (old_area == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
+  }
   AlertHeader header;
   header.sender = old.cap_sender;
   header.identifier = old.cap_identifier;
@@ -789,16 +838,60 @@ absl::StatusOr<StandingSummary> EngineImpl::UpdateStanding(const std::string& id
   StandingSummary out;
   out.action = "updated";
   out.ids = {id};
-  uint64_t seq = 0;
-  ASSIGN_OR_RETURN(DeliveryLists lists,
-                   ScanStanding(*area, recipe.shards, [&](uint64_t view_seq) {
-                     recipe.seq = view_seq;
-                     return standing_->ReplaceArea(id, recipe, area);
-                   }, &out.alert, &seq));
+  uint64_t seq = 0, epoch = 0;
+  bool replaced = false;
+  absl::StatusOr<DeliveryLists> lists =
+      ScanStanding(id, "update", *area, recipe.shards, [&](uint64_t view_seq) {
+        recipe.seq = view_seq;
+        RETURN_IF_ERROR(standing_->ReplaceArea(id, recipe, area, &epoch));
+        replaced = true;
+        return absl::OkStatus();
+      }, &out.alert, &seq);
+  if (!replaced) return lists.status();  // nothing changed
+  absl::StatusOr<uint64_t> handed =
+      lists.ok() ? standing_->CompleteScan(id, *lists, seq, /*initial=*/false, nullptr,
+                                           LateReason::kAreaUpdated, epoch)
+                 : absl::StatusOr<uint64_t>(lists.status());
+  if (!handed.ok()) {
+    // All or nothing (engine.h): the previous area is back in force.
+    return RestoreStanding(id, epoch, old, std::move(old_area), handed.status());
+  }
   out.view_seq = seq;
-  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/false,
-                                                       nullptr, LateReason::kAreaUpdated));
+  out.handed = *handed;
   return out;
+}
+
+absl::Status EngineImpl::RestoreStanding(const std::string& id, uint64_t epoch,
+                                         const StandingRecipe& previous,
+                                         std::shared_ptr<const ActiveArea> previous_area,
+                                         absl::Status failed) {
+  // Users who entered the previous area while the new one was in force
+  // were checked against the new one only: a catch-up scan of the state
+  // at which the previous area is back hands those still inside.
+  StandingRecipe recipe = previous;
+  uint64_t seq = 0, restored_epoch = 0;
+  bool restored = false;
+  const ActiveArea& area = *previous_area;
+  AlertSummary summary;
+  absl::StatusOr<DeliveryLists> lists =
+      ScanStanding(id, "restore", area, recipe.shards, [&](uint64_t view_seq) {
+        recipe.seq = view_seq;
+        restored = standing_->RestoreArea(id, epoch, recipe, previous_area, &restored_epoch);
+        // Ended meanwhile: nothing to put back or catch up.
+        return restored ? absl::OkStatus() : absl::CancelledError();
+      }, &summary, &seq);
+  if (!restored) return failed;
+  absl::StatusOr<uint64_t> handed =
+      lists.ok() ? standing_->CompleteScan(id, *lists, seq, /*initial=*/false, nullptr,
+                                           LateReason::kEntered, restored_epoch)
+                 : absl::StatusOr<uint64_t>(lists.status());
+  if (handed.ok()) return failed;
+  return absl::Status(
+      failed.code(),
+      absl::StrCat(failed.message(), " (standing alert \"", id,
+                   "\" has its previous area back, but its catch-up failed: ",
+                   handed.status().ToString(),
+                   "; users who entered it meanwhile are handed it at their next move)"));
 }
 
 absl::Status EngineImpl::EndAlert(const std::string& id, EndReason reason) {
@@ -811,19 +904,32 @@ absl::Status EngineImpl::EndAlert(const std::string& id, EndReason reason) {
 absl::StatusOr<StandingSummary> EngineImpl::AttachStandingSink(const std::string& id,
                                                                std::shared_ptr<StandingSink> sink) {
   if (sink == nullptr) return absl::InvalidArgumentError("AttachStandingSink needs a sink");
+  StandingIdLock id_lock(this, id);
   ASSIGN_OR_RETURN(StandingRecipe recipe, standing_->RecipeOf(id));
   ASSIGN_OR_RETURN(std::shared_ptr<const ActiveArea> area, BuildActiveArea(recipe));
   StandingSummary out;
   out.action = "attached";
   out.ids = {id};
-  uint64_t seq = 0;
-  ASSIGN_OR_RETURN(DeliveryLists lists,
-                   ScanStanding(*area, recipe.shards, [&](uint64_t) {
-                     return standing_->Attach(id, std::move(sink));
-                   }, &out.alert, &seq));
+  uint64_t seq = 0, epoch = 0;
+  bool attached = false;
+  absl::StatusOr<DeliveryLists> lists =
+      ScanStanding(id, "attach", *area, recipe.shards, [&](uint64_t) {
+        RETURN_IF_ERROR(standing_->Attach(id, std::move(sink), &epoch));
+        attached = true;
+        return absl::OkStatus();
+      }, &out.alert, &seq);
+  if (!attached) return lists.status();
+  absl::StatusOr<uint64_t> handed =
+      lists.ok() ? standing_->CompleteScan(id, *lists, seq, /*initial=*/false, nullptr,
+                                           LateReason::kAttached, epoch)
+                 : absl::StatusOr<uint64_t>(lists.status());
+  if (!handed.ok()) {
+    // All or nothing (engine.h): restored without a sink, so a retry works.
+    standing_->Detach(id, epoch);
+    return handed.status();
+  }
   out.view_seq = seq;
-  ASSIGN_OR_RETURN(out.handed, standing_->CompleteScan(id, lists, seq, /*initial=*/false,
-                                                       nullptr, LateReason::kAttached));
+  out.handed = *handed;
   return out;
 }
 

@@ -135,6 +135,12 @@ namespace fanout {
 //   3 handed   id, count, sorted user ids as varint deltas: users handed
 //              to the sink (written before the sink call)
 //   4 end      id, reason u8 (EndReason)
+//   5 unhanded id, count, sorted user ids as varint deltas: users of an
+//              earlier handed record whose sink call failed with the
+//              error returned to the caller (UpdateStanding,
+//              AttachStandingSink): no longer handed. Appended only (a
+//              compacted journal has none); a reader older than this
+//              record refuses it as damage, until the next compaction.
 // Reading: the records are replayed in order; a frame cut short by the end
 // of the file, or a last frame failing its checksum, is a torn tail (a
 // crash mid-append), ignored and reported in EngineOpenReport; any other
@@ -309,6 +315,14 @@ struct EngineOptions {
   // checkpoints) until RunMaintenanceForTesting. DEFAULT: false.
   bool pause_maintenance_for_testing = false;
 
+  // Tests only: called on the calling thread before each standing-alert
+  // scan (its state taken, its change made), with the alert's id and what
+  // the scan is for: "issue", "update", "attach", or "restore" (the
+  // catch-up of the area put back after a failed update). A non-OK status
+  // fails that scan as an executor error would. DEFAULT: none.
+  std::function<absl::Status(absl::string_view id, absl::string_view scan)>
+      standing_scan_hook_for_testing;
+
   absl::Status Validate() const;
 };
 
@@ -474,7 +488,9 @@ class Engine {
   //  - Update: every active alert its <references> name gets the new area
   //    (and the new <expires>, if any); users inside it not yet handed the
   //    alert get it at once (DeliverLate, kAreaUpdated). `sink` is unused:
-  //    the alert keeps its own.
+  //    the alert keeps its own. Each alert is updated as UpdateStanding
+  //    does (all or nothing, each); the first failure is returned, and the
+  //    alerts named after it are not updated.
   //  - Cancel: ends every alert its <references> name (Ended, kCancelled,
   //    with the delivered lists when issued with list_on_end).
   // An Update or Cancel whose references name nothing active is refused
@@ -485,6 +501,20 @@ class Engine {
   // Replaces active alert `id`'s area by the request's (as a CAP Update
   // does, whatever the text's msgType); request.id and list_on_end are
   // ignored, and request.expires (unless InfinitePast) replaces the expiry.
+  // All or nothing: when the scan of the new area fails, or its users
+  // cannot be recorded or handed (the journal fails, or the sink's
+  // DeliverLate(kAreaUpdated) does), the error is returned and the alert
+  // stays active as it was: its previous area and expiry are put back and
+  // journalled (a later Open restores them; if the journal itself failed,
+  // once a Checkpoint has rewritten it), and nobody is recorded as
+  // handed by the failed call (the users the failed DeliverLate was given
+  // are journalled as not handed: a retry hands them). Two things of the
+  // window between the change and the failure remain: users whose update
+  // put them inside the new area then were handed the alert (DeliverLate,
+  // kEntered) and stay handed; and users who entered the previous area
+  // then are handed it when it is put back (a catch-up scan, DeliverLate,
+  // kEntered). If that catch-up fails too, the returned error says so,
+  // and they are handed at their next move.
   absl::StatusOr<StandingSummary> UpdateStanding(const std::string& id,
                                                  const StandingRequest& request);
   // Ends active alert `id` (Ended, kEnded). kNotFound.
@@ -493,7 +523,17 @@ class Engine {
   // are not handed anything until one is attached. Attaching hands at once
   // (DeliverLate, kAttached) everyone inside not yet handed it (a user who
   // entered and left in between is missed). kNotFound;
-  // kFailedPrecondition when it has a sink.
+  // kFailedPrecondition when it has a sink. When that catch-up scan fails,
+  // or its users cannot be recorded or handed, the error is returned and
+  // the sink is taken away again: the alert stays restored without a sink,
+  // and a retry attaches and catches up. Users handed through the sink in
+  // between (entered while the scan ran) stay handed; the failed call's
+  // are not recorded, so a retry hands them, each user still once.
+  //
+  // The standing calls that name one alert id (IssueStanding,
+  // UpdateStanding, AttachStandingSink; a CAP Update names its
+  // references) run one at a time: a second waits for the first. So a
+  // sink must not make one of them for its own alert from inside a call.
   absl::StatusOr<StandingSummary> AttachStandingSink(const std::string& id,
                                                      std::shared_ptr<StandingSink> sink);
   // Feed-time lookups. The active, unexpired standing alerts whose area

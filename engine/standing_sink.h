@@ -57,7 +57,12 @@ class StandingSink : public DeliverySink {
  public:
   // Late users, one list per shard (mix64 policy, the alert's shards;
   // empty shards included). A non-OK status is counted
-  // (Engine::Stats::standing_sink_errors); the users stay delivered.
+  // (Engine::Stats::standing_sink_errors). The users stay delivered, except
+  // for the catch-up call of Engine::UpdateStanding (kAreaUpdated) or
+  // AttachStandingSink (kAttached), made on that caller's thread: its error
+  // is returned to the caller, and its users are taken as not handed (a
+  // retry hands them again). So a sink that makes such a call all or
+  // nothing (an error: none of its users handed) hands each user once.
   virtual absl::Status DeliverLate(absl::string_view alert_id, LateReason reason,
                                    const std::vector<std::vector<LateUser>>& shards) = 0;
   // The alert ended. `delivered`: everyone it was ever delivered to, one

@@ -77,6 +77,36 @@ void DeliveredSet::Freeze() {
   for (uint64_t id : recent_) keys.push_back(Mix64(id));
   std::sort(keys.begin() + frozen, keys.end());
   std::inplace_merge(keys.begin(), keys.begin() + frozen, keys.end());
+  BuildFrozen(keys);
+  absl::flat_hash_set<uint64_t>().swap(recent_);
+}
+
+size_t DeliveredSet::EraseAll(const std::vector<uint64_t>& ids) {
+  absl::flat_hash_set<uint64_t> frozen_keys;  // Mix64 of the ids in the frozen part
+  size_t erased = 0;
+  for (uint64_t id : ids) {
+    if (recent_.erase(id) > 0) {
+      ++erased;
+    } else if (Contains(id) && frozen_keys.insert(Mix64(id)).second) {
+      ++erased;
+    }
+  }
+  if (frozen_keys.empty()) return erased;
+  std::vector<uint64_t> keys;
+  keys.reserve(frozen_size_ - frozen_keys.size());
+  const int shift = 64 - bits_;
+  for (uint64_t bucket = 0; bucket + 1 < directory_.size(); ++bucket) {
+    const uint64_t high = bits_ == 0 ? 0 : bucket << shift;
+    for (uint32_t i = directory_[bucket]; i < directory_[bucket + 1]; ++i) {
+      const uint64_t key = high | Entry(i);
+      if (!frozen_keys.contains(key)) keys.push_back(key);
+    }
+  }
+  BuildFrozen(keys);  // still sorted
+  return erased;
+}
+
+void DeliveredSet::BuildFrozen(const std::vector<uint64_t>& keys) {
   const size_t n = keys.size();
   int bits = 0;
   while ((uint64_t{8} << bits) <= n && bits < 32) ++bits;  // 2^b in (n/16, n/8]: 8-16 keys a bucket
@@ -97,7 +127,6 @@ void DeliveredSet::Freeze() {
   frozen_size_ = n;
   directory_.shrink_to_fit();
   keys_.shrink_to_fit();
-  absl::flat_hash_set<uint64_t>().swap(recent_);
 }
 
 uint64_t DeliveredSet::memory_bytes() const {

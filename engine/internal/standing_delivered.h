@@ -53,6 +53,11 @@ class DeliveredSet {
   // True when `id` was absent (and is now present).
   bool Insert(uint64_t id);
   bool Contains(uint64_t id) const;
+  // Removes the ids present among `ids` (any order, duplicates allowed);
+  // returns how many were removed. Rebuilds the frozen part when one of
+  // them is in it (O(size)): for undoing a hand-off that failed, not for
+  // the update path.
+  size_t EraseAll(const std::vector<uint64_t>& ids);
   size_t size() const { return frozen_size_ + recent_.size(); }
   uint64_t memory_bytes() const;
   // fn(id) for every id, in no particular order.
@@ -90,6 +95,7 @@ class DeliveredSet {
     return width_ == 8 ? v : v & ((uint64_t{1} << (8 * width_)) - 1);
   }
   void Freeze();  // folds recent_ into the frozen part
+  void BuildFrozen(const std::vector<uint64_t>& sorted_keys);  // replaces it
 
   int bits_ = 0;   // b
   int width_ = 8;  // bytes a key

@@ -130,7 +130,8 @@ std::string EncodeJournalRecord(const JournalRecord& record) {
     case JournalRecord::kArea:
       PutRecipe(&payload, record.recipe);
       break;
-    case JournalRecord::kDelivered: {
+    case JournalRecord::kDelivered:
+    case JournalRecord::kUnhanded: {
       PutString(&payload, record.id);
       PutVarint(&payload, record.users.size());
       uint64_t prev = 0;
@@ -218,8 +219,9 @@ absl::StatusOr<std::vector<JournalRecord>> ReadStandingJournal(const std::string
         r.type = static_cast<JournalRecord::Type>(type);
         ok = GetRecipe(&in, &r.recipe);
         break;
-      case JournalRecord::kDelivered: {
-        r.type = JournalRecord::kDelivered;
+      case JournalRecord::kDelivered:
+      case JournalRecord::kUnhanded: {
+        r.type = static_cast<JournalRecord::Type>(type);
         uint64_t n = 0, prev = 0, d;
         ok = in.String(&r.id) && in.Varint(&n) && n <= payload.size();
         for (uint64_t i = 0; ok && i < n; ++i) {

@@ -41,11 +41,14 @@ struct StandingRecipe {
 };
 
 struct JournalRecord {
-  enum Type : uint32_t { kIssue = 1, kArea = 2, kDelivered = 3, kEnd = 4 };
+  // kUnhanded: users of an earlier kDelivered record whose sink call
+  // failed with its error returned to the caller (engine.h): no longer
+  // handed. Only appended; a compacted journal never holds one.
+  enum Type : uint32_t { kIssue = 1, kArea = 2, kDelivered = 3, kEnd = 4, kUnhanded = 5 };
   Type type = kIssue;
   StandingRecipe recipe;        // kIssue, kArea (id, and for kArea the new text)
-  std::string id;               // kDelivered, kEnd
-  std::vector<uint64_t> users;  // kDelivered: sorted
+  std::string id;               // kDelivered, kEnd, kUnhanded
+  std::vector<uint64_t> users;  // kDelivered, kUnhanded: sorted
   uint8_t end_reason = 0;       // kEnd
 };
 

@@ -53,9 +53,11 @@ struct StandingTracker::Alert {
   uint64_t initial = 0, late = 0;
   std::shared_ptr<Channel> channel;  // null: restored, no sink attached yet
   ShardPolicy policy = ShardPolicy::Create(1).value();
-  // The scan of its last Register / ReplaceArea / Attach has been recorded
+  // The scan of its last Register / ReplaceArea / RestoreArea / Attach has
+  // been recorded, and no refused hand-off was dropped from the record since
   // (CompleteScan): only then may OnApplied skip a hit by its previous cell.
   bool scanned = false;
+  uint64_t epoch = 0;  // see the header: set by Register, ReplaceArea, ...
 };
 
 absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const StandingRecipe& recipe) {
@@ -135,6 +137,8 @@ absl::Status StandingTracker::Open(std::string* torn_detail) {
     } else if (r.type == JournalRecord::kDelivered) {
       for (uint64_t u : r.users) a.delivered.Insert(u);
       if (a.recipe.seq == 0 && a.initial == 0) a.initial = r.users.size();
+    } else if (r.type == JournalRecord::kUnhanded) {
+      a.delivered.EraseAll(r.users);
     } else {
       alerts_.erase(it);
     }
@@ -395,7 +399,7 @@ void StandingTracker::ExpireDue(Handoff* out) {
 
 absl::Status StandingTracker::Register(const StandingRecipe& recipe,
                                        std::shared_ptr<const ActiveArea> area,
-                                       std::shared_ptr<StandingSink> sink) {
+                                       std::shared_ptr<StandingSink> sink, uint64_t* epoch) {
   std::lock_guard<std::shared_mutex> lock(mu_);
   if (alerts_.contains(recipe.id)) {
     return absl::AlreadyExistsError(
@@ -411,15 +415,17 @@ absl::Status StandingTracker::Register(const StandingRecipe& recipe,
   r.type = JournalRecord::kIssue;
   r.recipe = recipe;
   RETURN_IF_ERROR(JournalLocked(r));
+  a->epoch = ++last_epoch_;
+  if (epoch != nullptr) *epoch = a->epoch;
   alerts_[recipe.id] = std::move(a);
   RepublishLocked();
   return absl::OkStatus();
 }
 
-bool StandingTracker::Withdraw(const std::string& id, const ActiveArea* area) {
+bool StandingTracker::Withdraw(const std::string& id, uint64_t epoch) {
   std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
-  if (it == alerts_.end() || it->second->area.get() != area) return false;
+  if (it == alerts_.end() || it->second->epoch != epoch) return false;
   JournalRecord r;
   r.type = JournalRecord::kEnd;
   r.id = id;
@@ -431,7 +437,8 @@ bool StandingTracker::Withdraw(const std::string& id, const ActiveArea* area) {
 }
 
 absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingRecipe& recipe,
-                                          std::shared_ptr<const ActiveArea> area) {
+                                          std::shared_ptr<const ActiveArea> area,
+                                          uint64_t* epoch) {
   std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
@@ -444,11 +451,36 @@ absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingR
   it->second->recipe = recipe;
   it->second->area = std::move(area);
   it->second->scanned = false;  // until the scan of the new area is recorded
+  it->second->epoch = ++last_epoch_;
+  if (epoch != nullptr) *epoch = it->second->epoch;
   RepublishLocked();
   return absl::OkStatus();
 }
 
-absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<StandingSink> sink) {
+bool StandingTracker::RestoreArea(const std::string& id, uint64_t epoch,
+                                  const StandingRecipe& recipe,
+                                  std::shared_ptr<const ActiveArea> area, uint64_t* new_epoch) {
+  std::lock_guard<std::shared_mutex> lock(mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end() || it->second->epoch != epoch) return false;
+  JournalRecord r;
+  r.type = JournalRecord::kArea;
+  r.recipe = recipe;
+  // The area is put back even if the journal fails (sticky: the next call
+  // reports it, and Checkpoint's compaction writes the area held here).
+  JournalLocked(r).IgnoreError();
+  Alert& a = *it->second;
+  a.recipe = recipe;
+  a.area = std::move(area);
+  a.scanned = false;  // until its catch-up scan is recorded
+  a.epoch = ++last_epoch_;
+  *new_epoch = a.epoch;
+  RepublishLocked();
+  return true;
+}
+
+absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<StandingSink> sink,
+                                     uint64_t* epoch) {
   std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) {
@@ -463,26 +495,74 @@ absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<Stan
   channel->initial_done = true;  // its initial lists went to the sink before the restart
   it->second->channel = std::move(channel);
   it->second->scanned = false;  // until the catch-up scan is recorded
+  it->second->epoch = ++last_epoch_;
+  if (epoch != nullptr) *epoch = it->second->epoch;
+  SetSlotFlagsLocked(it->second.get());
+  return absl::OkStatus();
+}
+
+bool StandingTracker::Detach(const std::string& id, uint64_t epoch) {
+  std::lock_guard<std::shared_mutex> lock(mu_);
+  auto it = alerts_.find(id);
+  if (it == alerts_.end() || it->second->epoch != epoch) return false;
+  Alert& a = *it->second;
+  a.channel = nullptr;  // Handoff items already gathered hold their own reference
+  a.scanned = false;
+  a.epoch = ++last_epoch_;
+  SetSlotFlagsLocked(&a);
+  return true;
+}
+
+void StandingTracker::SetSlotFlagsLocked(const Alert* a) {
   EnsureIndexLocked();  // by_slot_ may name ended alerts until then
   for (size_t i = 0; i < by_slot_.size(); ++i) {
-    if (by_slot_[i] == it->second.get()) slot_has_sink_[i] = 1, slot_scanned_[i] = 0;
+    if (by_slot_[i] == a) {
+      slot_has_sink_[i] = a->channel != nullptr;
+      slot_scanned_[i] = a->scanned;
+    }
   }
-  return absl::OkStatus();
+}
+
+void StandingTracker::UnrecordLocked(const std::string& id, uint64_t epoch,
+                                     const std::vector<uint64_t>& users, bool late) {
+  auto it = alerts_.find(id);
+  // Ended meanwhile: its end record makes its record moot.
+  if (it == alerts_.end() || it->second->epoch != epoch) return;
+  Alert& a = *it->second;
+  const size_t n = a.delivered.EraseAll(users);
+  if (n == 0) return;
+  JournalRecord r;
+  r.type = JournalRecord::kUnhanded;
+  r.id = id;
+  r.users = users;
+  JournalLocked(r).IgnoreError();  // sticky: the next call reports it
+  if (late) {
+    a.late -= std::min<uint64_t>(a.late, n);  // (late_ counts OnApplied's only)
+  } else {
+    a.initial -= std::min<uint64_t>(a.initial, n);
+  }
+  // The record no longer holds everyone the scan found inside: OnApplied
+  // must look every hit up again (the argument above OnApplied).
+  a.scanned = false;
+  SetSlotFlagsLocked(&a);
 }
 
 absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
                                                        const DeliveryLists& found, uint64_t seq,
                                                        bool initial, AlertSummary* summary,
-                                                       LateReason reason) {
+                                                       LateReason reason, uint64_t epoch) {
   std::shared_ptr<Channel> channel;
   DeliveryLists fresh;
   std::vector<std::vector<LateUser>> late;
+  std::vector<uint64_t> recorded;  // sorted: what this call recorded
   uint64_t handed = 0;
   {
     std::lock_guard<std::shared_mutex> lock(mu_);
     auto it = alerts_.find(id);
-    if (it == alerts_.end()) return 0;  // ended meanwhile
+    // Ended (or changed by another call) meanwhile: this scan is moot.
+    if (it == alerts_.end() || (epoch != 0 && it->second->epoch != epoch)) return 0;
     Alert& a = *it->second;
+    epoch = a.epoch;
     channel = a.channel;
     JournalRecord r;
     r.type = JournalRecord::kDelivered;
@@ -499,7 +579,13 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
     }
     handed = r.users.size();
     std::sort(r.users.begin(), r.users.end());
-    if (handed > 0) RETURN_IF_ERROR(JournalLocked(r));
+    if (handed > 0) {
+      absl::Status st = JournalLocked(r);
+      if (!st.ok()) {
+        a.delivered.EraseAll(r.users);  // neither journalled nor handed
+        return st;
+      }
+    }
     if (initial) a.initial += handed;
     else a.late += handed;
     a.scanned = true;
@@ -507,9 +593,10 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
     for (size_t i = 0; i < by_slot_.size(); ++i) {
       if (by_slot_[i] == &a) slot_scanned_[i] = 1;
     }
+    recorded = std::move(r.users);
   }
   if (channel == nullptr) return handed;
-  std::lock_guard<std::mutex> lock(channel->mu);
+  std::unique_lock<std::mutex> lock(channel->mu);
   if (initial) {
     if (summary != nullptr) {
       summary->matched = fresh.total();
@@ -517,6 +604,14 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
       for (const auto& s : fresh.shards) summary->per_shard.push_back(s.size());
     }
     absl::Status st = channel->sink->Deliver(fresh, *summary);
+    if (!st.ok()) {
+      // The caller withdraws the alert: its late users gathered so far are
+      // dropped with it, and later ones are buffered and dropped too (the
+      // sink is never called again).
+      sink_errors_.fetch_add(1, std::memory_order_relaxed);
+      channel->buffered.clear();
+      return st;
+    }
     channel->initial_done = true;
     std::vector<Handoff::Item> buffered = std::move(channel->buffered);
     channel->buffered.clear();
@@ -529,7 +624,6 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
         sink_errors_.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    RETURN_IF_ERROR(st);
   } else if (handed > 0) {
     if (!channel->initial_done) {
       Handoff::Item item;
@@ -538,7 +632,16 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
       item.shards = std::move(late);
       channel->buffered.push_back(std::move(item));
     } else {
-      RETURN_IF_ERROR(channel->sink->DeliverLate(id, reason, late));
+      absl::Status st = channel->sink->DeliverLate(id, reason, late);
+      if (!st.ok()) {
+        // The sink took none of them (standing_sink.h): not handed, so not
+        // recorded, and a retry hands them. mu_ comes before the channel's.
+        sink_errors_.fetch_add(1, std::memory_order_relaxed);
+        lock.unlock();
+        std::lock_guard<std::shared_mutex> relock(mu_);
+        UnrecordLocked(id, epoch, recorded, /*late=*/true);
+        return st;
+      }
     }
   }
   return handed;
@@ -632,6 +735,12 @@ absl::StatusOr<StandingRecipe> StandingTracker::RecipeOf(const std::string& id) 
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
   }
   return it->second->recipe;
+}
+
+std::shared_ptr<const ActiveArea> StandingTracker::AreaOf(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  auto it = alerts_.find(id);
+  return it == alerts_.end() ? nullptr : it->second->area;
 }
 
 size_t StandingTracker::AlertsAt(int32_t lat_e7, int32_t lng_e7,

@@ -49,7 +49,7 @@ absl::StatusOr<std::shared_ptr<const ActiveArea>> BuildActiveArea(const Standing
 absl::Time CapExpires(absl::string_view xml);
 
 // Thread-safety: every method is safe from any thread. The Engine calls
-// OnApplied, Register, ReplaceArea and Attach under its write lock (so
+// OnApplied, Register, ReplaceArea, RestoreArea and Attach under its write lock (so
 // each sees the updates in sequence order and a registration falls
 // between two batches); lookups take no lock (a per-thread cached pointer
 // to an immutable StandingIndex, checked against an atomic version), except
@@ -134,8 +134,8 @@ class StandingTracker {
   // is not looked up in that alert's record: they have had it (the
   // argument is at the definition); only once CompleteScan has recorded
   // the alert's last scan. REQUIRES: the caller issues, re-areas and
-  // attaches alerts only through Register / ReplaceArea / Attach at a state
-  // S under the write lock, and completes them with a scan of that state,
+  // attaches alerts only through Register / ReplaceArea (RestoreArea) /
+  // Attach at a state S under the write lock, and completes them with a scan of that state,
   // as Engine does.
   absl::Status OnApplied(absl::Span<const LocationUpdate> updates, uint64_t first_seq,
                          const Precheck* pre, Handoff* out,
@@ -144,30 +144,58 @@ class StandingTracker {
   // Ends alerts whose expiry has passed on the clock.
   void ExpireDue(Handoff* out);
 
+  // Epochs. Register, ReplaceArea, RestoreArea, Attach and Detach each give
+  // the alert a new epoch (process-unique, never 0) and report it; the
+  // calls that finish or undo one of them (CompleteScan, Withdraw,
+  // RestoreArea, Detach) take it and act only while the alert still has
+  // it: not ended (and issued again), re-areaed or re-attached in between.
+  // The Engine also runs the calls naming one id one at a time, so a
+  // failure is undone against the state its own call set.
+
   // Under the Engine's write lock: a new active alert (its initial lists
   // follow through CompleteScan). kAlreadyExists when the id is active.
   absl::Status Register(const StandingRecipe& recipe, std::shared_ptr<const ActiveArea> area,
-                        std::shared_ptr<StandingSink> sink);
+                        std::shared_ptr<StandingSink> sink, uint64_t* epoch = nullptr);
   // Withdraws alert `id`, issued by Register, whose initial scan failed
   // (Engine::IssueStanding then returns the error, and leaves no alert
   // active): journals its end, so that a restart does not restore it, and
   // drops it and whatever was recorded or buffered for it, without a sink
-  // call. Only while `area` is still its area (not ended and issued again,
-  // nor re-areaed, in between); returns whether it was withdrawn.
-  bool Withdraw(const std::string& id, const ActiveArea* area);
+  // call. Only while it has Register's `epoch`; returns whether it was
+  // withdrawn.
+  bool Withdraw(const std::string& id, uint64_t epoch);
   // Under the write lock: replaces an active alert's area (kNotFound).
   absl::Status ReplaceArea(const std::string& id, const StandingRecipe& recipe,
-                           std::shared_ptr<const ActiveArea> area);
+                           std::shared_ptr<const ActiveArea> area, uint64_t* epoch = nullptr);
+  // Under the write lock: puts back the area (and recipe) an alert had
+  // before the ReplaceArea that gave it `epoch`, whose scan failed, and
+  // journals it (an area record), so that a restart restores it too. The
+  // area then needs a catch-up scan (CompleteScan with *new_epoch) for the
+  // users who entered it while the replaced one was in force. Only while
+  // the alert has `epoch`; returns whether it acted.
+  bool RestoreArea(const std::string& id, uint64_t epoch, const StandingRecipe& recipe,
+                   std::shared_ptr<const ActiveArea> area, uint64_t* new_epoch);
   // Under the write lock: gives a restored alert its sink (kNotFound;
   // kFailedPrecondition when it has one).
-  absl::Status Attach(const std::string& id, std::shared_ptr<StandingSink> sink);
+  absl::Status Attach(const std::string& id, std::shared_ptr<StandingSink> sink,
+                      uint64_t* epoch = nullptr);
+  // Takes the sink Attach gave (with `epoch`) away again, its catch-up
+  // scan having failed: the alert is as restored, without a sink, and a
+  // later Attach catches up. Calls already gathered for the sink (users
+  // recorded as handed) are still made. Returns whether it acted.
+  bool Detach(const std::string& id, uint64_t epoch);
 
   // The users a scan of the alert's area found at `seq`: those not yet
   // handed are recorded and handed (initial: through Deliver, with the
-  // summary; else DeliverLate with `reason`). Returns the number handed.
+  // summary; else DeliverLate with `reason`). Returns the number handed
+  // (0, doing nothing, when the alert no longer has `epoch`; 0: any).
+  // On error nothing of this call stays recorded: a journal error drops
+  // the users from the record again, and a late call the sink fails drops
+  // them and journals that (an unhanded record): the caller returns the
+  // error, and a retry hands them. (A failed initial Deliver leaves them
+  // to Withdraw, and no later call reaches that sink.)
   absl::StatusOr<uint64_t> CompleteScan(const std::string& id, const DeliveryLists& found,
                                         uint64_t seq, bool initial, AlertSummary* summary,
-                                        LateReason reason);
+                                        LateReason reason, uint64_t epoch = 0);
 
   absl::Status End(const std::string& id, EndReason reason, Handoff* out);
   // Makes the sink calls gathered in `h`.
@@ -179,6 +207,8 @@ class StandingTracker {
   // identifier). kNotFound naming the first entry that names nothing active.
   absl::StatusOr<std::vector<std::string>> MatchReferences(const std::string& references) const;
   absl::StatusOr<StandingRecipe> RecipeOf(const std::string& id) const;
+  // The active alert's area as the tracker holds it (null when not active).
+  std::shared_ptr<const ActiveArea> AreaOf(const std::string& id) const;
 
   // Lock-free lookups (see the class comment): the active alerts holding
   // the point, appended to *ids; returns how many.
@@ -203,6 +233,12 @@ class StandingTracker {
   // a change: the steady state takes no lock).
   void PublishNow() const;
   void EndLocked(Alert* a, EndReason reason, Handoff* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops `users` (sorted), recorded by a CompleteScan of `epoch` whose
+  // sink call failed, from the alert's record and journals that.
+  void UnrecordLocked(const std::string& id, uint64_t epoch, const std::vector<uint64_t>& users,
+                      bool late) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The alert's slot flags after its sink or scan state changed.
+  void SetSlotFlagsLocked(const Alert* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The published index, from this thread's cache: valid until this
@@ -226,6 +262,7 @@ class StandingTracker {
   std::vector<DeliveredSet*> slot_delivered_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> slot_has_sink_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> slot_scanned_ ABSL_GUARDED_BY(mu_);  // Alert::scanned
+  uint64_t last_epoch_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<StandingJournalWriter> journal_ ABSL_GUARDED_BY(mu_);
   absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> next_expiry_ns_{INT64_MAX};

@@ -2,10 +2,11 @@
 //
 // DeliveredSet (the per-alert delivered record of standing alerts) against
 // std::set on random inserts and lookups: sequential, random and extreme
-// ids, across many freezes; and its size per user.
+// ids, across many freezes; erasures; and its size per user.
 
 #include "engine/internal/standing_delivered.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <vector>
@@ -57,6 +58,37 @@ TEST(DeliveredSetTest, AgreesWithStdSet) {
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << mode;
     for (uint64_t id : want) ASSERT_TRUE(set.Contains(id));
+  }
+}
+
+// EraseAll (undoing a refused hand-off) against std::set: ids in the
+// recent part, in the frozen part, absent, and repeated, with inserts
+// between, down to empty and up again.
+TEST(DeliveredSetTest, EraseAllAgreesWithStdSet) {
+  std::mt19937_64 rng(7);
+  DeliveredSet set;
+  std::set<uint64_t> want;
+  for (int round = 0; round < 60; ++round) {
+    const int inserts = static_cast<int>(rng() % 5000);
+    for (int i = 0; i < inserts; ++i) {
+      const uint64_t id = rng() % 40000;
+      ASSERT_EQ(set.Insert(id), want.insert(id).second);
+    }
+    std::vector<uint64_t> erase;
+    const int n = round % 10 == 9 ? 45000 : static_cast<int>(rng() % 3000);
+    for (int i = 0; i < n; ++i) erase.push_back(round % 10 == 9 ? i : rng() % 45000);
+    size_t expected = 0;
+    for (uint64_t id : erase) expected += want.erase(id);
+    ASSERT_EQ(set.EraseAll(erase), expected) << round;
+    ASSERT_EQ(set.size(), want.size()) << round;
+    for (int i = 0; i < 2000; ++i) {
+      const uint64_t probe = rng() % 45000;
+      ASSERT_EQ(set.Contains(probe), want.count(probe) > 0) << round << " " << probe;
+    }
+    std::vector<uint64_t> got;
+    set.ForEach([&](uint64_t id) { got.push_back(id); });
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got, std::vector<uint64_t>(want.begin(), want.end())) << round;
   }
 }
 
