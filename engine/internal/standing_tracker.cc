@@ -211,6 +211,7 @@ void StandingTracker::EnsureIndexLocked() {
     by_slot_.push_back(a.get());
   }
   index_ = StandingIndex::Build(std::move(areas));
+  ++index_builds_;
   slot_delivered_.clear();
   slot_has_sink_.clear();
   slot_scanned_.clear();
@@ -514,7 +515,11 @@ bool StandingTracker::Detach(const std::string& id, uint64_t epoch) {
 }
 
 void StandingTracker::SetSlotFlagsLocked(const Alert* a) {
-  EnsureIndexLocked();  // by_slot_ may name ended alerts until then
+  // A stale index (alerts changed since it was built) is left stale: its
+  // rebuild copies every alert's flags, and by_slot_ may name ended alerts
+  // until then. Building it here would build it once per alert issued, K
+  // times for K alerts issued back to back.
+  if (index_dirty_.load(std::memory_order_relaxed)) return;
   for (size_t i = 0; i < by_slot_.size(); ++i) {
     if (by_slot_[i] == a) {
       slot_has_sink_[i] = a->channel != nullptr;
@@ -589,10 +594,7 @@ absl::StatusOr<uint64_t> StandingTracker::CompleteScan(const std::string& id,
     if (initial) a.initial += handed;
     else a.late += handed;
     a.scanned = true;
-    EnsureIndexLocked();  // by_slot_ may name ended alerts until then
-    for (size_t i = 0; i < by_slot_.size(); ++i) {
-      if (by_slot_[i] == &a) slot_scanned_[i] = 1;
-    }
+    SetSlotFlagsLocked(&a);
     recorded = std::move(r.users);
   }
   if (channel == nullptr) return handed;
@@ -807,6 +809,7 @@ StandingTracker::Stats StandingTracker::GetStats() const {
   st.sink_errors = sink_errors_.load(std::memory_order_relaxed);
   st.journal_bytes = journal_ != nullptr ? journal_->bytes() : 0;
   st.index_bytes = index_ != nullptr ? index_->memory_bytes() : 0;  // as last built
+  st.index_builds = index_builds_;
   return st;
 }
 

@@ -86,6 +86,7 @@ class StandingTracker {
     uint64_t sink_errors = 0;
     uint64_t journal_bytes = 0;
     uint64_t index_bytes = 0;
+    uint64_t index_builds = 0;  // StandingIndex builds so far (one per change that a use followed)
   };
 
   struct Info {
@@ -270,6 +271,7 @@ class StandingTracker {
   // The index (index_, by_slot_, slot_*, published_) no longer reflects
   // alerts_; set under mu_, cleared by EnsureIndexLocked.
   std::atomic<bool> index_dirty_{true};
+  uint64_t index_builds_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> late_{0}, sink_errors_{0};
   std::atomic<uint64_t> probes_skipped_{0}, hits_{0};
   // OnApplied's hits when it makes the area tests itself, reused between

@@ -6,6 +6,7 @@
 // between the precheck and the locked part. Two trackers see the same
 // operations; one is given prechecks made at random earlier moments, the
 // other none; their deliveries must be identical and equal to brute force.
+// The index is built once for alerts issued back to back.
 
 #include "engine/internal/standing_tracker.h"
 
@@ -218,6 +219,63 @@ TEST(StandingTrackerTest, ShortcutWaitsForTheRecordedScan) {
   EXPECT_EQ(delivered["scanned"], 0u) << "skipped: the recorded scan had it (as told)";
   EXPECT_EQ((handed[{"scanned", 1}]), 0);
   EXPECT_EQ(tracker.GetStats().probes_skipped, 1u);
+}
+
+// Alerts issued back to back (Register, then CompleteScan, as
+// Engine::IssueStanding does) build the index once, at its first use, not
+// once an alert; the scanned flags reach the index either way: copied by
+// the build when it follows the scan, set in place when it precedes it.
+TEST(StandingTrackerTest, AlertsIssuedBackToBackBuildTheIndexOnce) {
+  ::fanout::testing::TempDir dir;
+  std::map<std::pair<std::string, uint64_t>, int> handed;
+  StandingTracker tracker(dir.path(), [] { return absl::Now(); }, /*sync_each=*/false);
+  std::string torn;
+  ASSERT_TRUE(tracker.Open(&torn).ok());
+  const uint64_t builds_at_open = tracker.GetStats().index_builds;
+  DeliveryLists none;
+  none.shards.resize(4);
+  AlertSummary summary;
+  auto register_alert = [&](const std::string& id, const Circle& c) {
+    StandingRecipe recipe = RecipeOf(id, c);
+    auto area = BuildActiveArea(recipe);
+    ASSERT_TRUE(area.ok()) << area.status();
+    ASSERT_TRUE(tracker.Register(recipe, *area, std::make_shared<RecordingSink>(&handed)).ok());
+  };
+  auto scan = [&](const std::string& id) {
+    ASSERT_TRUE(
+        tracker.CompleteScan(id, none, 0, /*initial=*/true, &summary, LateReason::kEntered).ok());
+  };
+  // 40 alerts, each 1 degree of longitude apart.
+  for (int i = 0; i < 40; ++i) {
+    register_alert(absl::StrCat("a", i), Circle{30, -120.0 + i, 10});
+    scan(absl::StrCat("a", i));
+  }
+  EXPECT_EQ(tracker.GetStats().index_builds, builds_at_open);
+  // A user at each alert's centre takes a 1-m step: every hit is skipped
+  // by its previous cell (the recorded scans had them, as told).
+  auto step_at = [&](double lat, double lng, uint64_t user, uint64_t seq) {
+    const std::vector<LocationUpdate> batch = {
+        LocationUpdate::Upsert(UserRecord::FromDegrees(user, lat + 0.00001, lng))};
+    const std::vector<uint64_t> cells = {batch[0].location.ToCellId().id()};
+    const std::vector<uint64_t> previous = {UserRecord::FromDegrees(user, lat, lng).ToCellId().id()};
+    StandingTracker::Handoff h;
+    ASSERT_TRUE(tracker.OnApplied(batch, seq, nullptr, &h, cells, previous).ok());
+    tracker.Hand(&h);
+  };
+  for (int i = 0; i < 40; ++i) step_at(30, -120.0 + i, 100 + i, 1 + i);
+  EXPECT_EQ(tracker.GetStats().index_builds, builds_at_open + 1);
+  EXPECT_EQ(tracker.GetStats().probes_skipped, 40u);
+  // An alert registered, then the index built by an update (its scan not
+  // yet recorded: no skip), then its scan recorded: the flag is set in the
+  // built index, and the next step is skipped.
+  register_alert("later", Circle{35, -100, 10});
+  step_at(45, -100, 7, 100);  // in no alert; builds the index
+  EXPECT_EQ(tracker.GetStats().index_builds, builds_at_open + 2);
+  scan("later");
+  step_at(35, -100, 8, 200);
+  EXPECT_EQ(tracker.GetStats().index_builds, builds_at_open + 2);
+  EXPECT_EQ(tracker.GetStats().probes_skipped, 41u);
+  EXPECT_TRUE(handed.empty());
 }
 
 }  // namespace
