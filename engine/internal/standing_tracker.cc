@@ -431,7 +431,7 @@ bool StandingTracker::Withdraw(const std::string& id, uint64_t epoch) {
   r.type = JournalRecord::kEnd;
   r.id = id;
   r.end_reason = static_cast<uint8_t>(EndReason::kEnded);
-  JournalLocked(r).IgnoreError();  // sticky: the next Apply or call reports it
+  JournalLocked(r).IgnoreError();  // sticky: see JournalLocked
   alerts_.erase(it);
   RepublishLocked();
   return true;
@@ -540,7 +540,7 @@ void StandingTracker::UnrecordLocked(const std::string& id, uint64_t epoch,
   r.type = JournalRecord::kUnhanded;
   r.id = id;
   r.users = users;
-  JournalLocked(r).IgnoreError();  // sticky: the next call reports it
+  JournalLocked(r).IgnoreError();  // sticky: see JournalLocked
   if (late) {
     a.late -= std::min<uint64_t>(a.late, n);  // (late_ counts OnApplied's only)
   } else {
@@ -654,7 +654,7 @@ void StandingTracker::EndLocked(Alert* a, EndReason reason, Handoff* out) {
   r.type = JournalRecord::kEnd;
   r.id = a->recipe.id;
   r.end_reason = static_cast<uint8_t>(reason);
-  JournalLocked(r).IgnoreError();  // sticky: the next Apply or call reports it
+  JournalLocked(r).IgnoreError();  // sticky: see JournalLocked
   if (a->channel != nullptr) {
     Handoff::Item item;
     item.channel = a->channel;

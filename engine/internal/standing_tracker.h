@@ -241,6 +241,14 @@ class StandingTracker {
   // The alert's slot flags after its sink or scan state changed.
   void SetSlotFlagsLocked(const Alert* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends r to the journal. A failure is sticky: every later append is
+  // refused with it, and the standing calls that journal (IssueStanding,
+  // UpdateStanding, AttachStandingSink, EndAlert) return it, while the
+  // state held here goes on changing as if it had been written (the
+  // update path hands its late users and does not fail Apply: the updates
+  // themselves are in the log). Compact, at the next Checkpoint, rewrites
+  // the journal from that state and clears the error; a crash before then
+  // loses the records since the failure (users handed again).
   absl::Status JournalLocked(const JournalRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The published index, from this thread's cache: valid until this
   // thread's next lookup (the cache holds the reference, so no shared
