@@ -52,7 +52,9 @@ void ExpectSameAttributes(const UserAttributes& a, const UserAttributes& b) {
   ASSERT_EQ(a.has_updated_at(), b.has_updated_at());
   for (size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a.LanguageOf(i), b.LanguageOf(i)) << i;
-    if (a.has_updated_at()) ASSERT_EQ(a.updated_at()[i], b.updated_at()[i]) << i;
+    if (a.has_updated_at()) {
+      ASSERT_EQ(a.updated_at()[i], b.updated_at()[i]) << i;
+    }
   }
 }
 

@@ -58,7 +58,9 @@ TEST(CellPartitionTest, ACellIsNeverSplitAcrossParts) {
     auto [begin, end] = p.Slice(run, k);
     total += end - begin;
     for (size_t i = begin; i < end; ++i) {
-      if (run.cells[i] == crowded) ASSERT_EQ(k, owner);
+      if (run.cells[i] == crowded) {
+        ASSERT_EQ(k, owner);
+      }
     }
   }
   EXPECT_EQ(total, run.size());

@@ -196,7 +196,7 @@ TEST_P(FanoutMpiTest, SnapshotAndManifestInputsEqualTheSingleProcessAlert) {
 // which users appear twice in different shares (the last row wins).
 TEST_P(FanoutMpiTest, BuildFromSharesWritesThePartsOfTheWholeFileBuild) {
   const int ranks = GetParam();
-  for (const std::string input : {Users(), dir_->File("users-moved.csv")}) {
+  for (const std::string& input : {Users(), dir_->File("users-moved.csv")}) {
     SCOPED_TRACE(input);
     const std::string tag = absl::StrCat(std::filesystem::path(input).extension().string().substr(1),
                                          "-np", ranks);

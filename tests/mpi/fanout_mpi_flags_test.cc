@@ -301,7 +301,9 @@ TEST_P(FanoutMpiFlagsTest, NearestFirstTiesAcrossRanksKeepTheIndexOrder) {
       ++split_inside;
     }
   }
-  if (GetParam() > 1) EXPECT_GT(split_inside, 1000) << "too few tied pairs across ranks";
+  if (GetParam() > 1) {
+    EXPECT_GT(split_inside, 1000) << "too few tied pairs across ranks";
+  }
   const std::string from_parts = Out("ties-mpi-parts");
   r = Mpi(GetParam(), absl::StrCat("alert --index ", PartitionManifest::ManifestPath(prefix), " ",
                                    args, " --out ", from_parts, " --force"));
