@@ -79,8 +79,8 @@ void UnmapHuge(void* p, size_t bytes) {
   if (p != nullptr) ::munmap(p, RoundUpToHugePages(std::max<size_t>(bytes, 1)));
 }
 
-HugePagePool::HugePagePool(std::function<void(void*, size_t)> populate)
-    : populate_(std::move(populate)) {}
+HugePagePool::HugePagePool(std::function<void(void*, size_t)> populate, FreshPages fresh)
+    : populate_(std::move(populate)), fresh_(fresh) {}
 
 HugePagePool::~HugePagePool() {
   for (const Range& r : kept_) ::munmap(r.p, r.bytes);
@@ -88,6 +88,7 @@ HugePagePool::~HugePagePool() {
 
 void* HugePagePool::Take(size_t bytes, bool huge) {
   const size_t want = RoundUpToHugePages(std::max<size_t>(bytes, 1));
+  huge = huge && fresh_ == FreshPages::kHuge;
   std::vector<Range> parts;  // kept ranges to join, in order
   {
     std::lock_guard<std::mutex> lock(mu_);

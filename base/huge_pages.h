@@ -53,20 +53,29 @@ void UnmapHuge(void* p, size_t bytes);
 //   void* column = pool.Take(m * 8);  // the scratch's pages again
 class HugePagePool {
  public:
+  // What a Take maps when the kept ranges do not cover it: pages advised to
+  // be huge (kHuge: fewer TLB misses for arrays read at random), or left
+  // small (kSmall). On this project's VM a fresh huge page is far dearer
+  // than 512 small ones: the guest takes it from a free 2 MiB block, which
+  // free page reporting has handed back to the host, and the host backs it
+  // again on first touch, while small pages come first from free fragments
+  // the host still backs (bench/README.md, "Open at 170M, third pass").
+  enum class FreshPages { kHuge, kSmall };
+
   // `populate(p, bytes)`, when given, faults in the fresh part of a Take
   // (for example in parallel: base/ has no thread pool of its own).
-  explicit HugePagePool(std::function<void(void*, size_t)> populate = nullptr);
+  explicit HugePagePool(std::function<void(void*, size_t)> populate = nullptr,
+                        FreshPages fresh = FreshPages::kHuge);
   ~HugePagePool();
   HugePagePool(const HugePagePool&) = delete;
   HugePagePool& operator=(const HugePagePool&) = delete;
 
   // RoundUpToHugePages(bytes), 2 MiB aligned: kept ranges first (best fit,
   // else joined), fresh pages for the rest. Throws std::bad_alloc when the
-  // kernel refuses. Fresh pages are advised to be huge unless `huge` is
-  // false: for memory written once in order and read in order (no TLB to
-  // spare), whose first touch is then cheaper on a VM whose host backs
-  // free huge-page-sized blocks lazily (bench/README.md, "Open at 170M,
-  // third pass"); kept ranges are handed out as they are.
+  // kernel refuses. Fresh pages are as the constructor's FreshPages says,
+  // but small when `huge` is false (memory written and read in order:
+  // huge pages would save no TLB misses there); kept ranges are handed out
+  // as they are.
   void* Take(size_t bytes, bool huge = true);
   // Keeps [p, p + RoundUpToHugePages(bytes)). REQUIRES: p came from Take
   // or MapHuge with the same `bytes`, and is not used afterwards.
@@ -100,6 +109,7 @@ class HugePagePool {
     size_t bytes;
   };
   std::function<void(void*, size_t)> populate_;
+  FreshPages fresh_;
   mutable std::mutex mu_;
   std::vector<Range> kept_;  // guarded by mu_
   Stats stats_;              // guarded by mu_

@@ -196,8 +196,13 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   // The fold's big buffers, then the live index's (HugePagePool): pages
   // kept mapped from one to the next instead of freed and faulted in again
   // (on this path most of Open's cost was the kernel, and the VM's host,
-  // supplying fresh pages). Declared before the fold, which gives back to it.
-  HugePagePool pool(&PopulateInParallel);
+  // supplying fresh pages). Fresh pages small: on a VM whose host takes
+  // freed 2 MiB blocks back, a fresh huge page is far dearer than 512 small
+  // ones. The cost is TLB misses on the live index's random reads until the
+  // first merge, which makes the base, pos_of_slot and moved_at afresh on
+  // huge pages (the slot table and slot_current_ keep theirs until they
+  // grow). Declared before the fold, which gives back to it.
+  HugePagePool pool(&PopulateInParallel, HugePagePool::FreshPages::kSmall);
   std::unique_ptr<LogFold> fold;
   std::vector<LocationUpdate> few;
   const uint64_t few_limit = report.checkpoint_users / kFewUpdatesPerUser;

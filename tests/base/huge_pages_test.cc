@@ -102,6 +102,20 @@ TEST(HugePagePoolTest, KeptRangesAreJoinedWhenNoneIsLargeEnough) {
   UnmapHuge(all, 10 * kMiB);
 }
 
+TEST(HugePagePoolTest, SmallFreshPagesAreZeroAndReusedTheSame) {
+  HugePagePool pool(nullptr, HugePagePool::FreshPages::kSmall);
+  void* a = pool.Take(4 * kMiB);
+  for (uint8_t v : PageBytes(a, 4 * kMiB)) ASSERT_EQ(v, 0);
+  Fill(a, 4 * kMiB, 8);
+  pool.Give(a, 4 * kMiB);
+  void* b = pool.Take(6 * kMiB);  // a's pages, then 2 MiB fresh
+  std::vector<uint8_t> got = PageBytes(b, 6 * kMiB);
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], i < 1024 ? 8 : 0) << i;
+  EXPECT_EQ(pool.stats().fresh_bytes, 6 * kMiB);
+  EXPECT_EQ(pool.stats().reused_bytes, 4 * kMiB);
+  UnmapHuge(b, 6 * kMiB);
+}
+
 TEST(HugePagePoolTest, AllocatorDrawsFromTheScopedPool) {
   using Vec = std::vector<uint64_t, HugePageAllocator<uint64_t>>;
   HugePagePool pool;
