@@ -50,10 +50,13 @@ namespace internal {
 // to spread the upserts and the rest in cache (bench/README.md, "Reopening
 // with the bulk replay", has the figures of both).
 //
-// Memory: 16 bytes per update added; while MergeInto runs, about 16 per
-// user touched (the newest updates), 36 per upsert kept (its key twice,
-// unsorted and spread, and its part), 16-32 per user touched (the hash
-// set), one byte per base entry and the new columns (16 bytes per entry).
+// Memory: 16 bytes per update added (the newest updates then take the
+// first 16 bytes per user touched of their bucket's own chunks, and the
+// rest goes back to the pool); while MergeInto runs, 36 per upsert kept
+// (its key twice, unsorted and spread, and its part), 16-32 per user
+// touched (the hash set), one byte per base entry and the new columns (16
+// bytes per entry). Every buffer but the first 64 KiB of each bucket comes
+// from the pool, and the scratch goes back to it as soon as it is spent.
 //
 // Thread-safety: none (one thread adds; MergeInto runs its work in the
 // calling thread's TBB arena).
