@@ -19,6 +19,7 @@
 #include "base/file_io.h"
 #include "base/status_macros.h"
 #include "engine/internal/live_checkpoint.h"
+#include "engine/internal/live_slot_table.h"
 #include "engine/internal/live_version.h"
 #include "engine/internal/log_fold.h"
 #include "oneapi/tbb/blocked_range.h"
@@ -192,6 +193,16 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   // checkpoint's columns after the last segment (log_fold.h); while they
   // are few (at most `few_limit`), they are also kept in order in `few`,
   // for the mapped path below.
+  // The fold's big buffers, then the live index's (HugePagePool): pages
+  // kept mapped from one to the next instead of freed and faulted in again
+  // (on this path most of Open's cost was the kernel, and the VM's host,
+  // supplying fresh pages). Fresh pages small: on a VM whose host takes
+  // freed 2 MiB blocks back, a fresh huge page is far dearer than 512 small
+  // ones. The cost is TLB misses on the live index's random reads until the
+  // first merge, which makes the base, pos_of_slot and moved_at afresh on
+  // huge pages (the slot table and slot_current_ keep theirs until they
+  // grow). Declared before the fold, which gives back to it.
+  HugePagePool pool(&PopulateInParallel, HugePagePool::FreshPages::kSmall);
   std::unique_ptr<LogFold> fold;
   std::vector<LocationUpdate> few;
   const uint64_t few_limit = report.checkpoint_users / kFewUpdatesPerUser;
@@ -199,7 +210,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   if (mode == ReplayMode::kWriterPath) {
     ASSIGN_OR_RETURN(out.live, make_live(CopyToHugePages(std::move(loaded->index)), s));
   } else {
-    fold = std::make_unique<LogFold>();
+    fold = std::make_unique<LogFold>(&pool);
   }
   report.load_checkpoint_s = SecondsSince(start);
 
@@ -334,12 +345,15 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     // from the checkpoint's mapping, whose pages go afterwards.
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
-    std::unique_ptr<LocationIndex> merged = fold->MergeInto(loaded->index->run());
+    ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> merged, fold->MergeInto(loaded->index->run()));
     fold.reset();
     loaded->index.reset();
     report.fold_s = SecondsSince(fold_start);
     const int64_t live_start = absl::GetCurrentTimeNanos();
-    ASSIGN_OR_RETURN(out.live, make_live(std::move(merged), out.state.last_seq));
+    {
+      HugePagePool::Scope scope(&pool);
+      ASSIGN_OR_RETURN(out.live, make_live(std::move(merged), out.state.last_seq));
+    }
     report.make_live_s = SecondsSince(live_start);
   }
   out.state.users = out.live->GetStats().users;

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "base/huge_pages.h"
 #include "engine/internal/live_version.h"
 #include "engine/shard_policy.h"
 #include "engine/user_record.h"
@@ -42,6 +45,45 @@ struct Chunks {
   size_t end(size_t c) const { return n * (c + 1) / count; }
 };
 
+// n values of T in memory from `pool`, given back to it when destroyed or
+// reset (not zeroed: what it holds is whatever the pool's pages held).
+template <typename T>
+class PoolArray {
+ public:
+  PoolArray(HugePagePool* pool, size_t n)
+      : pool_(pool), bytes_(std::max<size_t>(n, 1) * sizeof(T)),
+        data_(static_cast<T*>(pool->Take(bytes_))) {}
+  ~PoolArray() { reset(); }
+  PoolArray(const PoolArray&) = delete;
+  PoolArray& operator=(const PoolArray&) = delete;
+  void reset() {
+    if (data_ != nullptr) pool_->Give(data_, bytes_);
+    data_ = nullptr;
+  }
+  T* get() const { return data_; }
+  T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  HugePagePool* pool_;
+  size_t bytes_;
+  T* data_;
+};
+
+// The new base's columns, taken from the pool; unmapped with the index
+// (not given back: the pool is gone by then).
+struct PooledColumns {
+  size_t n = 0;
+  uint64_t* cells = nullptr;
+  uint64_t* users = nullptr;
+  PooledColumns() = default;
+  PooledColumns(const PooledColumns&) = delete;
+  PooledColumns& operator=(const PooledColumns&) = delete;
+  ~PooledColumns() {
+    UnmapHuge(cells, std::max<size_t>(n, 1) * sizeof(uint64_t));
+    UnmapHuge(users, std::max<size_t>(n, 1) * sizeof(uint64_t));
+  }
+};
+
 // Mix64 of a salted id: not correlated with the shard hash or the slot
 // table's.
 uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
@@ -57,13 +99,13 @@ class TouchedSet {
   static constexpr int kRegionBits = LogFold::kBucketBits;
   static constexpr size_t kRegions = size_t{1} << kRegionBits;
 
-  // touched_of(r): the distinct users of region r (those whose Hash has r
-  // in its top kRegionBits bits).
-  template <typename TouchedOf>
-  explicit TouchedSet(TouchedOf touched_of) {
+  // count(r): how many distinct users region r has (those whose Hash has
+  // r in its top kRegionBits bits); each(r, fn) calls fn(user) for each.
+  template <typename Count, typename Each>
+  TouchedSet(HugePagePool* pool, Count count, Each each) {
     size_t total = 0;
     for (size_t r = 0; r < kRegions; ++r) {
-      const size_t n = touched_of(r).size();
+      const size_t n = count(r);
       size_t capacity = n == 0 ? 0 : 4;
       while (capacity < 2 * n) capacity *= 2;
       offset_[r] = total;
@@ -71,20 +113,20 @@ class TouchedSet {
       capacity_[r] = capacity;
       total += capacity;
     }
-    places_ = U64Column(total);
+    places_ = std::make_unique<PoolArray<uint64_t>>(pool, total);
     std::vector<uint8_t> zero_in(kRegions, 0);
     tbb::parallel_for(size_t{0}, kRegions, [&](size_t r) {
-      uint64_t* region = places_.data() + offset_[r];
+      uint64_t* region = places_->get() + offset_[r];
       std::memset(region, 0, capacity_[r] * sizeof(uint64_t));
-      for (uint64_t user : touched_of(r)) {
+      each(r, [&](uint64_t user) {
         if (user == 0) {
           zero_in[r] = 1;
-          continue;
+          return;
         }
         size_t k = Hash(user) & mask_[r];
         while (region[k] != 0) k = (k + 1) & mask_[r];
         region[k] = user;
-      }
+      });
     });
     for (size_t r = 0; r < kRegions; ++r) has_zero_ |= zero_in[r] != 0;
     empty_ = total == 0;
@@ -95,7 +137,7 @@ class TouchedSet {
   void Prefetch(uint64_t user) const {
     const uint64_t h = Hash(user);
     const size_t r = h >> (64 - kRegionBits);
-    __builtin_prefetch(places_.data() + offset_[r] + (h & mask_[r]));
+    __builtin_prefetch(places_->get() + offset_[r] + (h & mask_[r]));
   }
 
   bool Contains(uint64_t user) const {
@@ -103,7 +145,7 @@ class TouchedSet {
     const uint64_t h = Hash(user);
     const size_t r = h >> (64 - kRegionBits);
     if (capacity_[r] == 0) return false;
-    const uint64_t* region = places_.data() + offset_[r];
+    const uint64_t* region = places_->get() + offset_[r];
     for (size_t k = h & mask_[r];; k = (k + 1) & mask_[r]) {
       if (region[k] == user) return true;
       if (region[k] == 0) return false;
@@ -111,7 +153,7 @@ class TouchedSet {
   }
 
  private:
-  U64Column places_;
+  std::unique_ptr<PoolArray<uint64_t>> places_;
   size_t offset_[kRegions], mask_[kRegions], capacity_[kRegions];
   bool has_zero_ = false;
   bool empty_ = true;
@@ -149,28 +191,47 @@ struct Columns {
 
 }  // namespace
 
-// The users one bucket's updates touched, as a region of the touched set,
-// and that bucket's upserts with their cells. Made from the bucket's
-// updates in log order, so the last one of a user wins.
-struct LogFold::BucketResult {
-  std::vector<uint64_t> touched;               // distinct users
-  std::vector<uint64_t> up_users, up_values;  // the kept upserts
-};
+LogFold::LogFold(HugePagePool* pool) : pool_(pool), buckets_(kBuckets) {
+  if (pool_ == nullptr) {
+    own_pool_ = std::make_unique<HugePagePool>();
+    pool_ = own_pool_.get();
+  }
+}
 
-LogFold::LogFold() : buckets_(kBuckets) {}
-LogFold::~LogFold() = default;
+LogFold::~LogFold() {
+  for (Bucket& b : buckets_) Shrink(&b, 0);
+}
+
+LogFold::Pending& LogFold::Bucket::at(size_t i) {
+  if (i < kFirstChunk) return first[i];
+  i -= kFirstChunk;
+  return chunks[i / kChunk][i % kChunk];
+}
+
+void LogFold::Shrink(Bucket* b, size_t n) {
+  const size_t chunks = n <= kFirstChunk ? 0 : (n - kFirstChunk + kChunk - 1) / kChunk;
+  while (b->chunks.size() > chunks) {
+    pool_->Give(b->chunks.back(), kChunk * sizeof(Pending));
+    b->chunks.pop_back();
+  }
+  if (n == 0) b->first.reset();
+  b->size = std::min(b->size, n);
+}
 
 void LogFold::Add(absl::Span<const LocationUpdate> updates) {
   for (const LocationUpdate& u : updates) {
     Bucket& b = buckets_[Hash(u.user_id()) >> (64 - kBucketBits)];
-    if (b.last_used == kChunk || b.chunks.empty()) {
-      b.chunks.emplace_back(new Pending[kChunk]);  // not zeroed: written before read
-      b.last_used = 0;
+    // Not zeroed: written before read.
+    if (b.first == nullptr) {
+      b.first.reset(new Pending[kFirstChunk]);
+    } else if (b.size >= kFirstChunk && (b.size - kFirstChunk) % kChunk == 0) {
+      // Written and read in order: small pages (Take).
+      b.chunks.push_back(
+          static_cast<Pending*>(pool_->Take(kChunk * sizeof(Pending), /*huge=*/false)));
     }
-    Pending& p = b.chunks.back()[b.last_used++];
+    Pending& p = b.at(b.size++);
     p.user = u.user_id();
     p.value = u.kind == LocationUpdate::Kind::kRemove ? kRemoved : Pack(u.location);
-    ++b.size;
   }
   size_ += updates.size();
 }
@@ -178,20 +239,21 @@ void LogFold::Add(absl::Span<const LocationUpdate> updates) {
 // Each user's newest update of bucket `b`: an open-addressing table of the
 // users seen, each with the index of its newest update so far (a bucket is
 // 1/256 of the log: its table, a few MB at 60M updates, stays in cache).
-LogFold::BucketResult LogFold::Newest(size_t index, std::vector<uint64_t>* keys,
-                                      std::vector<uint32_t>* latest) {
+// The newest updates then replace the bucket's contents, in place (through
+// `kept`, a copy of them), and the chunks they no longer need go back to
+// the pool.
+void LogFold::Newest(size_t index, std::vector<uint64_t>* keys, std::vector<uint32_t>* latest,
+                     std::vector<Pending>* kept) {
   Bucket& b = buckets_[index];
-  BucketResult out;
   size_t capacity = 16;
   while (capacity < 2 * b.size) capacity *= 2;
   const size_t mask = capacity - 1;
   keys->assign(capacity, 0);
   latest->resize(capacity);
   uint32_t zero_latest = 0;  // 1 + the index of user 0's newest update, if any
-  auto at = [&](size_t i) -> const Pending& { return b.chunks[i / kChunk][i % kChunk]; };
   size_t distinct = 0;
   for (size_t i = 0; i < b.size; ++i) {
-    const uint64_t user = at(i).user;
+    const uint64_t user = b.at(i).user;
     if (user == 0) {
       distinct += zero_latest == 0;
       zero_latest = static_cast<uint32_t>(i + 1);
@@ -210,47 +272,53 @@ LogFold::BucketResult LogFold::Newest(size_t index, std::vector<uint64_t>* keys,
       }
     }
   }
-  out.touched.reserve(distinct);
-  auto keep = [&](uint64_t user, const Pending& p) {
-    out.touched.push_back(user);
-    if (p.value == kRemoved) return;
-    out.up_users.push_back(user);
-    out.up_values.push_back(p.value);
-  };
-  if (zero_latest != 0) keep(0, at(zero_latest - 1));
+  kept->clear();
+  kept->reserve(distinct);
+  if (zero_latest != 0) kept->push_back(b.at(zero_latest - 1));
   for (size_t k = 0; k < capacity; ++k) {
-    if ((*keys)[k] != 0) keep((*keys)[k], at((*latest)[k]));
+    if ((*keys)[k] != 0) kept->push_back(b.at((*latest)[k]));
   }
-  b = Bucket();  // its updates are spent
-  return out;
+  b.upserts = 0;
+  for (size_t i = 0; i < kept->size(); ++i) {
+    b.at(i) = (*kept)[i];
+    b.upserts += (*kept)[i].value != kRemoved;
+  }
+  Shrink(&b, kept->size());
 }
 
-std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
+absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRun& base) {
+  HugePagePool* const pool = pool_;
   // 1. Each user's newest update, bucket by bucket (each in cache).
-  std::vector<BucketResult> results(kBuckets);
   {
-    tbb::enumerable_thread_specific<std::pair<std::vector<uint64_t>, std::vector<uint32_t>>>
+    tbb::enumerable_thread_specific<
+        std::tuple<std::vector<uint64_t>, std::vector<uint32_t>, std::vector<Pending>>>
         scratch;
     tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
-      auto& [keys, latest] = scratch.local();
-      results[b] = Newest(b, &keys, &latest);
+      auto& [keys, latest, kept] = scratch.local();
+      Newest(b, &keys, &latest, &kept);
     });
   }
   size_ = 0;
 
   // 2. The touched set (a region per bucket) and the upserts' cells.
   std::vector<size_t> up_at(kBuckets + 1, 0);
-  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + results[b].up_users.size();
+  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + buckets_[b].upserts;
   const size_t m = up_at[kBuckets];
-  const TouchedSet set(
-      [&](size_t r) -> const std::vector<uint64_t>& { return results[r].touched; });
-  std::unique_ptr<Key[]> unsorted(new Key[std::max<size_t>(m, 1)]);
+  auto set = std::make_unique<const TouchedSet>(
+      pool, [&](size_t r) { return buckets_[r].size; },
+      [&](size_t r, auto fn) {
+        Bucket& b = buckets_[r];
+        for (size_t i = 0; i < b.size; ++i) fn(b.at(i).user);
+      });
+  PoolArray<Key> unsorted(pool, m);
   tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
-    BucketResult& r = results[b];
-    for (size_t i = 0; i < r.up_users.size(); ++i) {
-      unsorted[up_at[b] + i] = Key{CellOf(r.up_users[i], r.up_values[i]), r.up_users[i]};
+    Bucket& bucket = buckets_[b];
+    size_t o = up_at[b];
+    for (size_t i = 0; i < bucket.size; ++i) {
+      const Pending& p = bucket.at(i);
+      if (p.value != kRemoved) unsorted[o++] = Key{CellOf(p.user, p.value), p.user};
     }
-    r = BucketResult();
+    Shrink(&bucket, 0);
   });
 
   // 3. Parts by key, each about as large, merged on their own: cut by the
@@ -286,7 +354,7 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
     while (k < cut_keys.size() && (cut_keys[k].cell >> (64 - kTopBits)) < t) ++k;
     first_cut[t] = static_cast<uint32_t>(k);
   }
-  std::unique_ptr<uint32_t[]> part_of(new uint32_t[std::max<size_t>(m, 1)]);
+  PoolArray<uint32_t> part_of(pool, m);
   const Chunks chunks(m);
   std::vector<std::vector<size_t>> count(chunks.count, std::vector<size_t>(parts, 0));
   tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
@@ -311,7 +379,7 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
     }
   }
   cut_up[parts] = m;
-  std::unique_ptr<Key[]> up(new Key[std::max<size_t>(m, 1)]);
+  PoolArray<Key> up(pool, m);
   tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
     std::vector<size_t>& at = count[c];
     for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) up[at[part_of[i]]++] = unsorted[i];
@@ -324,12 +392,12 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
 
   // 4. The base's entries of users not touched, merged with the upserts.
   // keep[i]: base entry i stays (its user had no update).
-  std::unique_ptr<uint8_t[]> keep(new uint8_t[std::max<size_t>(old.size, 1)]);
+  PoolArray<uint8_t> keep(pool, old.size);
   std::vector<size_t> at(parts + 1, 0);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t kept = 0;
     const size_t begin = cut_old[p], end = cut_old[p + 1];
-    if (set.empty()) {
+    if (set->empty()) {
       std::memset(keep.get() + begin, 1, end - begin);
       kept = end - begin;
     } else {
@@ -337,9 +405,9 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
       constexpr size_t kBatch = 16;
       for (size_t i = begin; i < end; i += kBatch) {
         const size_t e = std::min(end, i + kBatch);
-        for (size_t j = i; j < e; ++j) set.Prefetch(old.users[j]);
+        for (size_t j = i; j < e; ++j) set->Prefetch(old.users[j]);
         for (size_t j = i; j < e; ++j) {
-          const bool stays = !set.Contains(old.users[j]);
+          const bool stays = !set->Contains(old.users[j]);
           keep[j] = stays;
           kept += stays;
         }
@@ -349,7 +417,14 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
   });
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
   const size_t total = at[parts];
-  std::vector<uint64_t> cells = HugeColumn(total), out_users = HugeColumn(total);
+  set.reset();  // its pages go to the new columns
+  // Not zeroed: every entry is written below.
+  auto columns = std::make_shared<PooledColumns>();
+  columns->n = total;
+  columns->cells = static_cast<uint64_t*>(pool->Take(std::max<size_t>(total, 1) * sizeof(uint64_t)));
+  columns->users = static_cast<uint64_t*>(pool->Take(std::max<size_t>(total, 1) * sizeof(uint64_t)));
+  uint64_t* const cells = columns->cells;
+  uint64_t* const out_users = columns->users;
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
     const Key* j = up.get() + cut_up[p];
@@ -369,7 +444,16 @@ std::unique_ptr<LocationIndex> LogFold::MergeInto(const SortedRun& base) {
       out_users[o] = j->user;
     }
   });
-  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(out_users));
+  up.reset();
+  keep.reset();
+  // Checks the order in passing (one sequential read of both columns).
+  auto merged = LocationIndex::FromBorrowedColumns(absl::MakeConstSpan(cells, total),
+                                                   absl::MakeConstSpan(out_users, total),
+                                                   std::shared_ptr<const void>(columns, columns.get()));
+  if (!merged.ok()) {
+    return absl::InternalError(absl::StrCat("the merged base is not in order: ", merged.status().message()));
+  }
+  return merged;
 }
 
 }  // namespace internal

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/huge_pages.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/radix_sort.h"
@@ -48,24 +50,33 @@ namespace internal {
 // to spread the upserts and the rest in cache (bench/README.md, "Reopening
 // with the bulk replay", has the figures of both).
 //
-// Memory: 16 bytes per update added; while MergeInto runs, about 16 per
-// user touched (the newest updates), 36 per upsert kept (its key twice,
-// unsorted and spread, and its part), 16-32 per user touched (the hash
-// set), one byte per base entry and the new columns (16 bytes per entry).
+// Memory: 16 bytes per update added (the newest updates then take the
+// first 16 bytes per user touched of their bucket's own chunks, and the
+// rest goes back to the pool); while MergeInto runs, 36 per upsert kept
+// (its key twice, unsorted and spread, and its part), 16-32 per user
+// touched (the hash set), one byte per base entry and the new columns (16
+// bytes per entry). Every buffer but the first 64 KiB of each bucket comes
+// from the pool, and the scratch goes back to it as soon as it is spent.
 //
 // Thread-safety: none (one thread adds; MergeInto runs its work in the
 // calling thread's TBB arena).
 //
 // Typical usage:
-//   LogFold fold;
+//   HugePagePool pool;
+//   LogFold fold(&pool);
 //   for (each batch of the log, in order) fold.Add(batch);
-//   std::unique_ptr<LocationIndex> first_base = fold.MergeInto(checkpoint->run());
+//   ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> first_base, fold.MergeInto(checkpoint->run()));
 class LogFold {
  public:
   static constexpr int kBucketBits = 8;
   static constexpr size_t kBuckets = size_t{1} << kBucketBits;
 
-  LogFold();
+  // Its big buffers (the updates added, the scratch of MergeInto, the
+  // result's columns) come from `pool`, which must outlive it (a private
+  // pool when null), and the scratch goes back to it: the caller can hand
+  // the pool on to what it makes next (Open: the live index's arrays), so
+  // those pages are not faulted in afresh.
+  explicit LogFold(HugePagePool* pool = nullptr);
   ~LogFold();
   LogFold(const LogFold&) = delete;
   LogFold& operator=(const LogFold&) = delete;
@@ -79,23 +90,36 @@ class LogFold {
   // The base with every update added folded in: sorted by (cell, user),
   // no user twice when `base` has none. REQUIRES: `base` is sorted by
   // (cell, user). Consumes the updates (updates() is 0 afterwards).
-  std::unique_ptr<LocationIndex> MergeInto(const SortedRun& base);
+  // The result's columns are its own (unmapped with it, not given back).
+  // kInternal if the merged columns are out of order (checked in passing;
+  // a bug, not bad input).
+  absl::StatusOr<std::unique_ptr<LocationIndex>> MergeInto(const SortedRun& base);
 
  private:
   struct Pending {
     uint64_t user;
     uint64_t value;  // the coordinates, packed, or a removal mark
   };
-  // 1 MiB: few allocations, and 256 open chunks stay few pages each.
-  static constexpr size_t kChunk = size_t{1} << 16;
+  // A bucket's updates in log order: the first kFirstChunk in a small
+  // block of its own (a short log stays small), the rest in 2 MiB chunks
+  // from the pool. After Newest: its users' newest updates, one each.
+  static constexpr size_t kFirstChunk = size_t{1} << 12;
+  static constexpr size_t kChunk = kHugePageBytes / sizeof(Pending);
   struct Bucket {
-    std::vector<std::unique_ptr<Pending[]>> chunks;
-    size_t last_used = 0;  // in chunks.back()
+    std::unique_ptr<Pending[]> first;
+    std::vector<Pending*> chunks;
     size_t size = 0;
+    size_t upserts = 0;  // after Newest
+    Pending& at(size_t i);
   };
-  struct BucketResult;
-  BucketResult Newest(size_t bucket, std::vector<uint64_t>* keys, std::vector<uint32_t>* latest);
+  // Keeps the first n entries of *b (at most), giving the chunks it no
+  // longer needs back to the pool.
+  void Shrink(Bucket* b, size_t n);
+  void Newest(size_t bucket, std::vector<uint64_t>* keys, std::vector<uint32_t>* latest,
+              std::vector<Pending>* kept);
 
+  std::unique_ptr<HugePagePool> own_pool_;  // when none was given
+  HugePagePool* pool_;
   std::vector<Bucket> buckets_;
   size_t size_ = 0;
 };

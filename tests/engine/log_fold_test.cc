@@ -88,20 +88,22 @@ std::vector<LocationUpdate> RandomUpdates(std::mt19937_64& rng, size_t n,
 // Folds `updates` (added in random batches) into `base` and checks the
 // result against the model.
 void CheckFold(std::mt19937_64& rng, const std::vector<UserRecord>& base_rows,
-               const std::vector<LocationUpdate>& updates) {
+               const std::vector<LocationUpdate>& updates, HugePagePool* pool = nullptr) {
   auto base = LocationIndex::Build(base_rows, {});
   ASSERT_TRUE(base.ok()) << base.status();
   Model model;
   for (const UserRecord& r : base_rows) model[r.user_id] = r;
   ApplyToModel(updates, &model);
-  LogFold fold;
+  LogFold fold(pool);
   for (size_t at = 0; at < updates.size();) {
     const size_t n = std::min<size_t>(updates.size() - at, 1 + rng() % 5000);
     fold.Add(absl::MakeConstSpan(updates).subspan(at, n));
     at += n;
   }
   EXPECT_EQ(fold.updates(), updates.size());
-  std::unique_ptr<LocationIndex> merged = fold.MergeInto((*base)->run());
+  auto merged_or = fold.MergeInto((*base)->run());
+  ASSERT_TRUE(merged_or.ok()) << merged_or.status();
+  std::unique_ptr<LocationIndex> merged = std::move(*merged_or);
   ASSERT_NE(merged, nullptr);
   EXPECT_EQ(IndexEntries(*merged), ModelEntries(model));
   EXPECT_EQ(fold.updates(), 0u);
@@ -132,6 +134,24 @@ TEST(LogFoldTest, LargeLogsCutIntoManyParts) {
     std::vector<UserRecord> base = testing::RandomUsers(users + 1, users);
     CheckFold(rng, base, RandomUpdates(rng, updates, base, 100000));
   }
+}
+
+// Enough updates that every bucket spills into chunks from the pool (4096
+// each in its first block): the scratch then reuses the chunks' pages, and
+// a second fold with the same pool takes nearly everything from it.
+TEST(LogFoldTest, APoolIsReusedAndTheResultStillAgreesWithTheModel) {
+  std::mt19937_64 rng(123);
+  HugePagePool pool;
+  std::vector<UserRecord> base = testing::RandomUsers(7, 100000);
+  CheckFold(rng, base, RandomUpdates(rng, 1200000, base, 300000), &pool);
+  const HugePagePool::Stats first = pool.stats();
+  EXPECT_GT(first.reused_bytes, 0u);
+  EXPECT_GT(first.kept_bytes, 0u);  // the scratch, given back
+  CheckFold(rng, base, RandomUpdates(rng, 1200000, base, 300000), &pool);
+  const HugePagePool::Stats second = pool.stats();
+  // The second fold's scratch came from the first's pages, but for what
+  // its columns (its own, not given back) and any larger need took.
+  EXPECT_GT(second.reused_bytes - first.reused_bytes, first.kept_bytes / 2);
 }
 
 TEST(LogFoldTest, OneUserManyTimesEndsWhereItsLastUpdatePutIt) {
