@@ -82,7 +82,9 @@ TEST(Utf8Test, AgreesWithAReferenceDecoderOnRandomBytes) {
     ASSERT_EQ(FindInvalidUtf8(s), ReferenceFirstInvalid(s)) << trial;
     const std::string fixed = ToValidUtf8(s);
     ASSERT_EQ(FindInvalidUtf8(fixed), kValid) << trial;
-    if (ReferenceFirstInvalid(s) == kValid) ASSERT_EQ(fixed, s);
+    if (ReferenceFirstInvalid(s) == kValid) {
+      ASSERT_EQ(fixed, s);
+    }
   }
 }
 

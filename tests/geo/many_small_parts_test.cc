@@ -77,8 +77,12 @@ TEST(ManySmallPartsTest, CoveringOfManySmallPolygonsAgreesWithTheArea) {
     const S2CellId leaf(p);
     const bool want = area->Contains(leaf.ToPoint());
     inside += want;
-    if (covering.interior.Contains(leaf)) ASSERT_TRUE(want) << leaf.ToToken();
-    if (want) ASSERT_TRUE(covering.interior.Contains(leaf) || covering.boundary.Contains(leaf));
+    if (covering.interior.Contains(leaf)) {
+      ASSERT_TRUE(want) << leaf.ToToken();
+    }
+    if (want) {
+      ASSERT_TRUE(covering.interior.Contains(leaf) || covering.boundary.Contains(leaf));
+    }
   }
   EXPECT_GT(inside, 1000);
   // The interior cells are few and small: their centres and corners.
