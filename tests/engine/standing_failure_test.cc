@@ -126,13 +126,18 @@ constexpr double kOldOnlyLat = 30.15;  // inside kOld only
 constexpr double kNewOnlyLat = 30.5;   // inside kNew only
 constexpr double kOutsideLat = 35;
 
-StandingRequest Polygon(const std::string& id, const std::string& text) {
+StandingRequest Request(const std::string& id, const std::string& text, AlertFormat format,
+                        uint32_t shards) {
   StandingRequest r;
   r.id = id;
   r.alert.text = text;
-  r.alert.format = AlertFormat::kPolygon;
-  r.alert.shards = 3;
+  r.alert.format = format;
+  r.alert.shards = shards;
   return r;
+}
+
+StandingRequest Polygon(const std::string& id, const std::string& text) {
+  return Request(id, text, AlertFormat::kPolygon, 3);
 }
 
 class StandingFailureTest : public ::testing::Test {
@@ -430,12 +435,7 @@ TEST_P(StandingFailureModelTest, AgreesWithTheModel) {
     return areas.back().get();
   };
   auto request = [](const std::string& id, const std::string& text) {
-    StandingRequest r;
-    r.id = id;
-    r.alert.text = text;
-    r.alert.format = AlertFormat::kCircle;
-    r.alert.shards = 4;
-    return r;
+    return Request(id, text, AlertFormat::kCircle, 4);
   };
   // One fault, of a kind chosen at random, for the next call.
   auto arm = [&](const char* scan, LateReason reason) {
@@ -564,12 +564,7 @@ TEST(StandingFailureConcurrencyTest, RecordIsWhoWasHandedUnderConcurrentMoves) {
   }
   ASSERT_TRUE(engine->Apply(batch).ok());
   auto request = [](const std::string& id, const std::string& text) {
-    StandingRequest r;
-    r.id = id;
-    r.alert.text = text;
-    r.alert.format = AlertFormat::kCircle;
-    r.alert.shards = 2;
-    return r;
+    return Request(id, text, AlertFormat::kCircle, 2);
   };
   auto circle = [&] {
     return absl::StrFormat("%.5f,%.5f %.3f", lat(rng), lng(rng),
