@@ -445,16 +445,9 @@ absl::Status StandingTracker::ReplaceArea(const std::string& id, const StandingR
   if (it == alerts_.end()) {
     return absl::NotFoundError(absl::StrCat("no active standing alert \"", id, "\""));
   }
-  JournalRecord r;
-  r.type = JournalRecord::kArea;
-  r.recipe = recipe;
-  RETURN_IF_ERROR(JournalLocked(r));
-  it->second->recipe = recipe;
-  it->second->area = std::move(area);
-  it->second->scanned = false;  // until the scan of the new area is recorded
-  it->second->epoch = ++last_epoch_;
-  if (epoch != nullptr) *epoch = it->second->epoch;
-  RepublishLocked();
+  RETURN_IF_ERROR(JournalLocked(AreaRecord(recipe)));
+  const uint64_t e = SetAreaLocked(it->second.get(), recipe, std::move(area));
+  if (epoch != nullptr) *epoch = e;
   return absl::OkStatus();
 }
 
@@ -464,20 +457,28 @@ bool StandingTracker::RestoreArea(const std::string& id, uint64_t epoch,
   std::lock_guard<std::shared_mutex> lock(mu_);
   auto it = alerts_.find(id);
   if (it == alerts_.end() || it->second->epoch != epoch) return false;
+  // The area is put back even if the journal fails (sticky: see
+  // JournalLocked; Checkpoint's compaction writes the area held here).
+  JournalLocked(AreaRecord(recipe)).IgnoreError();
+  *new_epoch = SetAreaLocked(it->second.get(), recipe, std::move(area));
+  return true;
+}
+
+JournalRecord StandingTracker::AreaRecord(const StandingRecipe& recipe) {
   JournalRecord r;
   r.type = JournalRecord::kArea;
   r.recipe = recipe;
-  // The area is put back even if the journal fails (sticky: the next call
-  // reports it, and Checkpoint's compaction writes the area held here).
-  JournalLocked(r).IgnoreError();
-  Alert& a = *it->second;
-  a.recipe = recipe;
-  a.area = std::move(area);
-  a.scanned = false;  // until its catch-up scan is recorded
-  a.epoch = ++last_epoch_;
-  *new_epoch = a.epoch;
+  return r;
+}
+
+uint64_t StandingTracker::SetAreaLocked(Alert* a, const StandingRecipe& recipe,
+                                        std::shared_ptr<const ActiveArea> area) {
+  a->recipe = recipe;
+  a->area = std::move(area);
+  a->scanned = false;  // until the scan of this area is recorded (CompleteScan)
+  a->epoch = ++last_epoch_;
   RepublishLocked();
-  return true;
+  return a->epoch;
 }
 
 absl::Status StandingTracker::Attach(const std::string& id, std::shared_ptr<StandingSink> sink,

@@ -238,6 +238,12 @@ class StandingTracker {
   // sink call failed, from the alert's record and journals that.
   void UnrecordLocked(const std::string& id, uint64_t epoch, const std::vector<uint64_t>& users,
                       bool late) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ReplaceArea's and RestoreArea's journal record, and their change: the
+  // alert's area becomes `area` (not yet scanned), under a new epoch,
+  // which is returned.
+  static JournalRecord AreaRecord(const StandingRecipe& recipe);
+  uint64_t SetAreaLocked(Alert* a, const StandingRecipe& recipe,
+                         std::shared_ptr<const ActiveArea> area) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The alert's slot flags after its sink or scan state changed.
   void SetSlotFlagsLocked(const Alert* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<JournalRecord> SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

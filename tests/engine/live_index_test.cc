@@ -600,8 +600,6 @@ ConcurrentRun RunConcurrently(internal::LiveIndexFault fault, int rounds) {
   return out;
 }
 
-// Background work waits while an alert runs over one of the index's
-// snapshots, and catches up once it ends.
 // A view that pins the base a merge replaced (a checkpoint's, a long
 // alert's) holds that base; another merge now would hold a third. The
 // background merge waits for the view to go; an explicit Merge() does not.
@@ -647,6 +645,8 @@ TEST(LiveIndexTest, NoBackgroundMergeWhileAViewPinsTheReplacedBase) {
   EXPECT_EQ(AlertOn(live->View(), *area), model.Expected(*area));
 }
 
+// Background work waits while an alert runs over one of the index's
+// snapshots, and catches up once it ends.
 TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
   std::mt19937_64 rng(5);
   Model model;
