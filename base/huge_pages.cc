@@ -169,6 +169,16 @@ void HugePagePool::Give(void* p, size_t bytes) {
   kept_.resize(out + 1);
 }
 
+void HugePagePool::Release() {
+  std::vector<Range> kept;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept.swap(kept_);
+    stats_.kept_bytes = 0;
+  }
+  for (const Range& r : kept) ::munmap(r.p, r.bytes);
+}
+
 HugePagePool::Stats HugePagePool::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

@@ -81,6 +81,10 @@ class HugePagePool {
   // or MapHuge with the same `bytes`, and is not used afterwards.
   void Give(void* p, size_t bytes);
 
+  // Unmaps every kept range (for a pool kept across bursts, when the next
+  // burst is not expected soon).
+  void Release();
+
   struct Stats {
     size_t kept_bytes = 0;     // held now, for reuse
     size_t reused_bytes = 0;   // handed out from kept ranges, in total

@@ -112,8 +112,8 @@ class LiveIndex {
     uint64_t merges = 0;
     double merge_seconds = 0;        // total time spent merging
     double merge_locked_ms_max = 0;  // longest time a merge held the writer lock
-    // Everything the index holds, see above, with merge_bytes and
-    // replaced_bytes.
+    // Everything the index holds, see above, with merge_bytes,
+    // replaced_bytes and pooled_bytes.
     uint64_t memory_bytes = 0;
     // Of which: what a merge in progress holds besides the state it will
     // replace (the deltas it sorted, the new base it builds); 0 between
@@ -132,6 +132,11 @@ class LiveIndex {
     // bases are ever held besides a merge's new one: see
     // Options::merge_fraction).
     uint64_t replaced_bytes = 0;
+    // Of which: pages kept mapped for the next merge's base (those of the
+    // base it will replace and of the last merge's scratch: about one base
+    // between merges), given back to the system after 30 s without a
+    // merge. They make a merge take pages already faulted in.
+    uint64_t pooled_bytes = 0;
   };
 
   // Makes `base` live: its users are the state before update 1 (or before

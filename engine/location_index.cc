@@ -102,6 +102,13 @@ std::unique_ptr<LocationIndex> LocationIndex::Own(std::vector<uint64_t> cells,
   return std::unique_ptr<LocationIndex>(new LocationIndex(c, u, std::move(owned), bytes));
 }
 
+std::unique_ptr<LocationIndex> LocationIndex::FromTrustedColumns(absl::Span<const uint64_t> cells,
+                                                                 absl::Span<const uint64_t> users,
+                                                                 std::shared_ptr<const void> owner) {
+  const size_t bytes = (cells.size() + users.size()) * sizeof(uint64_t);
+  return std::unique_ptr<LocationIndex>(new LocationIndex(cells, users, std::move(owner), bytes));
+}
+
 absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::Build(
     absl::Span<const UserRecord> rows, const BuildOptions& options, BuildStats* stats) {
   const int64_t start = absl::GetCurrentTimeNanos();

@@ -122,6 +122,11 @@ class LocationIndex {
                                                            std::vector<uint64_t> users) {
     return Own(std::move(cells), std::move(users));
   }
+  // The same for columns held elsewhere; `owner` keeps their memory alive
+  // for the life of the index.
+  static std::unique_ptr<LocationIndex> FromTrustedColumns(absl::Span<const uint64_t> cells,
+                                                           absl::Span<const uint64_t> users,
+                                                           std::shared_ptr<const void> owner);
 
   LocationIndex(const LocationIndex&) = delete;
   LocationIndex& operator=(const LocationIndex&) = delete;

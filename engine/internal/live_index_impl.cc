@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
     return absl::InvalidArgumentError(absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", n));
   }
   std::unique_ptr<LiveIndexImpl> live(new LiveIndexImpl(options, fault));
-  auto base = std::make_shared<LiveBase>();
+  std::shared_ptr<LiveBase> base = NewLiveBase(live->merge_pool_);
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
   // Big fresh arrays: their pages are faulted in by all cores first
@@ -178,10 +178,14 @@ void LiveIndexImpl::MergeLoop() {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
   ::pthread_setname_np(::pthread_self(), "live-merge");
   tbb::task_arena alone(1);
+  absl::Time last_merge = absl::Now();
   while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
-    alone.execute([this] {
-      if (MergeDue()) MergeImpl(/*yield=*/true);
-    });
+    if (MergeDue()) {
+      alone.execute([this] { MergeImpl(/*yield=*/true); });
+      last_merge = absl::Now();
+    } else if (absl::Now() - last_merge > kReleaseMergePagesAfter) {
+      merge_pool_->Release();
+    }
   }
 }
 
@@ -526,10 +530,12 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
     bytes += slot_current_.capacity() * sizeof(uint32_t) + slot_of_.MemoryBytes();
   }
   st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);
+  st.pooled_bytes = merge_pool_->stats().kept_bytes;
   uint64_t pinned_unmerged = 0;
   st.replaced_bytes = ReplacedBytes(&pinned_unmerged);
   st.unmerged_bytes += pinned_unmerged;
-  st.memory_bytes = bytes + pinned_unmerged + st.merge_bytes + st.replaced_bytes;
+  st.memory_bytes =
+      bytes + pinned_unmerged + st.merge_bytes + st.replaced_bytes + st.pooled_bytes;
   return st;
 }
 

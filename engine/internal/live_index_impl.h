@@ -244,6 +244,17 @@ class LiveIndexImpl {
   // What the merge in progress holds besides the state it replaces: its
   // sorted deltas and the new base while it is built (0 between merges).
   std::atomic<uint64_t> merge_bytes_{0};
+  // Pages for the next merge's base: every base goes back here when its
+  // last reference goes (NewLiveBase), and a merge's scratch too, so a
+  // merge takes the pages of the base before last, already faulted in,
+  // instead of fresh ones (on a VM whose host takes freed memory back,
+  // fresh pages cost a merge of 170M users more than its own work:
+  // bench/README.md, "Merges reuse the replaced base's pages"). Released by
+  // MergeLoop after kReleaseMergePagesAfter without a merge, so an idle
+  // index holds one base, not two. Shared with the bases' deleters, which
+  // may outlive the index.
+  const std::shared_ptr<HugePagePool> merge_pool_ = std::make_shared<HugePagePool>();
+  static constexpr absl::Duration kReleaseMergePagesAfter = absl::Seconds(30);
   // The base the last merge replaced, its bytes, and those of the runs
   // and record chunks up to its point that it dropped with it, while a
   // view still pins them (Stats::replaced_bytes and part of

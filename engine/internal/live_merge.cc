@@ -177,11 +177,8 @@ std::vector<uint32_t, HugePageAllocator<uint32_t>> SlotOfEntry(const LiveBase& o
 void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, uint32_t limit,
                         const MergeCuts& c, Pause pause,
                         const std::vector<uint32_t, HugePageAllocator<uint32_t>>& old_slot_of,
-                        std::vector<uint64_t>* cells_out, std::vector<uint64_t>* users_out,
-                        LiveBase* base) {
+                        uint64_t* cells, uint64_t* users, LiveBase* base) {
   const SortedRun base_run = old.index->run();
-  std::vector<uint64_t>& cells = *cells_out;
-  std::vector<uint64_t>& users = *users_out;
   tbb::parallel_for(size_t{0}, c.parts, [&](size_t p) {
     pause();
     size_t o = c.out_at[p], i = c.base_cut[p], j = c.delta_cut[p];
@@ -209,11 +206,40 @@ void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, ui
   });
 }
 
+// The columns of a merged base: n entries each, taken from `pool` (not
+// zeroed: the merge writes every one) and given back to it with the base.
+struct PooledColumns {
+  std::shared_ptr<HugePagePool> pool;
+  size_t bytes;
+  uint64_t* cells;
+  uint64_t* users = nullptr;
+  PooledColumns(std::shared_ptr<HugePagePool> from, size_t n)
+      : pool(std::move(from)),
+        bytes(std::max<size_t>(n, 1) * sizeof(uint64_t)),
+        cells(static_cast<uint64_t*>(pool->Take(bytes))) {
+    try {
+      users = static_cast<uint64_t*>(pool->Take(bytes));
+    } catch (...) {
+      pool->Give(cells, bytes);
+      throw;
+    }
+  }
+  ~PooledColumns() {
+    pool->Give(cells, bytes);
+    pool->Give(users, bytes);
+  }
+  PooledColumns(const PooledColumns&) = delete;
+  PooledColumns& operator=(const PooledColumns&) = delete;
+};
+
 // The new base: `old` without the entries moved at or before m, merged with
-// the delta entries visible at m (sorted, slots in place of seqs).
-// *bytes: what the merge holds meanwhile (for GetStats).
+// the delta entries visible at m (sorted, slots in place of seqs). Its
+// arrays and the merge's scratch come from `pool` (the caller's scope)
+// and go back to it. *bytes: what the merge holds meanwhile (for
+// GetStats).
 std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry> delta,
                                           uint64_t m, size_t slots, Pause pause,
+                                          const std::shared_ptr<HugePagePool>& pool,
                                           std::atomic<uint64_t>* bytes) {
   const uint32_t limit = static_cast<uint32_t>(m - old.base_seq);
   MergeCuts cuts = CutBaseAndDelta(old.index->run(), delta);
@@ -225,16 +251,19 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
   bytes->store(delta.capacity() * sizeof(Entry) + base_bytes + inverse_bytes,
                std::memory_order_relaxed);
   std::vector<uint32_t, HugePageAllocator<uint32_t>> old_slot_of = SlotOfEntry(old, pause);
-  std::vector<uint64_t> cells = HugeColumn(total), users = HugeColumn(total);
-  auto base = std::make_shared<LiveBase>();
+  auto columns = std::make_shared<PooledColumns>(pool, total);
+  std::shared_ptr<LiveBase> base = NewLiveBase(pool);
   base->base_seq = m;
   base->pos_of_slot.assign(slots, LiveBase::kNoPos);
-  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, &cells, &users, base.get());
+  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, columns->cells, columns->users,
+                     base.get());
   std::vector<Entry>().swap(delta);
   decltype(old_slot_of)().swap(old_slot_of);
   bytes->store(base_bytes, std::memory_order_relaxed);
   FillNotMoved(&base->moved_at, total);
-  base->index = LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+  base->index = LocationIndex::FromTrustedColumns(absl::MakeConstSpan(columns->cells, total),
+                                                  absl::MakeConstSpan(columns->users, total),
+                                                  std::shared_ptr<const void>(columns, columns.get()));
   return base;
 }
 
@@ -272,8 +301,12 @@ void LiveIndexImpl::MergeImpl(bool yield) {
   std::vector<Entry> delta = CollectVisibleDeltas(*point.version, m, pause, &bounds);
   merge_bytes_.store(delta.capacity() * sizeof(Entry), std::memory_order_relaxed);
   MergeSortedParts(&delta, std::move(bounds), pause);
-  std::shared_ptr<LiveBase> base = BuildMergedBase(*point.version->base, std::move(delta), m,
-                                                   point.slots, pause, &merge_bytes_);
+  std::shared_ptr<LiveBase> base;
+  {
+    HugePagePool::Scope scope(merge_pool_.get());
+    base = BuildMergedBase(*point.version->base, std::move(delta), m, point.slots, pause,
+                           merge_pool_, &merge_bytes_);
+  }
   std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(hook_mu_);

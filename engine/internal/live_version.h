@@ -103,6 +103,12 @@ struct LiveBase {
   }
 };
 
+// An empty base whose big arrays go back to `pool` when its last reference
+// goes: they are freed under a HugePagePool::Scope of `pool`
+// (HugePageAllocator), as are the columns of a merged base (their owner
+// gives them back there).
+std::shared_ptr<LiveBase> NewLiveBase(const std::shared_ptr<HugePagePool>& pool);
+
 // A delta run's bytes per entry: cell, user, seq and the mark.
 inline constexpr uint64_t kDeltaEntryBytes = 3 * sizeof(uint64_t) + sizeof(uint64_t);
 
