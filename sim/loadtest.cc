@@ -682,7 +682,7 @@ absl::Status RunLoadedPhase(const LoadTestOptions& o, LoadTestRun* run, AlertLoo
           report->samples.push_back({NowSeconds() - traffic.start,
                                      st.users ? double(st.memory_bytes) / st.users : 0,
                                      st.log_bytes, st.unfolded_updates, ResidentBytes(),
-                                     st.live.merge_bytes, st.unmerged_bytes});
+                                     st.live.merge_bytes, st.unmerged_bytes, st.live.pooled_bytes});
         }
       });
       if (o.checkpoint_at >= 0) {

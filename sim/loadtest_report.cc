@@ -84,7 +84,8 @@ std::string LoadTestReport::ToJson() const {
                               {"unfolded_updates", x.unfolded_updates},
                               {"rss_bytes", x.rss_bytes},
                               {"merge_bytes", x.merge_bytes},
-                              {"unmerged_bytes", x.unmerged_bytes}});
+                              {"unmerged_bytes", x.unmerged_bytes},
+                              {"pooled_bytes", x.pooled_bytes}});
     }
     e["open_s"] = open_s;
     e["open_updates_replayed"] = open_updates_replayed;

@@ -93,6 +93,7 @@ struct LoadTestReport {
     uint64_t rss_bytes = 0;        // the whole process's resident set
     uint64_t merge_bytes = 0;      // LiveIndex::Stats::merge_bytes
     uint64_t unmerged_bytes = 0;   // EngineStats::unmerged_bytes
+    uint64_t pooled_bytes = 0;     // LiveIndex::Stats::pooled_bytes
   };
   std::vector<Sample> samples;  // EngineStats over the loaded phase
   // What the load client itself holds through the loaded phase, per user
