@@ -127,7 +127,22 @@ class LiveSlotTable {
   // users[i] -> slot i, in parallel by ranges of groups (an entry whose
   // probe leaves its range is placed afterwards, on one thread). Returns
   // false, with *duplicate set, when a user appears twice.
-  bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate);
+  bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
+    return AddSlots(0, n, [users](uint32_t slot) { return users[slot]; }, duplicate);
+  }
+
+  // Whether `more` entries fit without the table passing the load at which
+  // Insert grows it.
+  bool HasRoomFor(size_t more) const { return (size_ + more) * 10 <= Capacity() * 9; }
+
+  // Adds user_at(slot) -> slot for each slot of [first, first + n), as
+  // FillFrom does (in parallel), to a table that may hold entries already.
+  // user_at(slot) names the user of every slot the table holds or is
+  // given (it confirms tag matches). Returns false, with *duplicate set,
+  // when a user appears twice (then the table holds some of them).
+  // REQUIRES: HasRoomFor(n); first + n <= kNoSlot.
+  template <typename UserAt>
+  bool AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate);
 
  private:
   // One cache line (aligned as such in big tables, which come in 2 MiB
@@ -220,17 +235,18 @@ class LiveSlotTable {
   size_t size_ = 0;
 };
 
-inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
+template <typename UserAt>
+bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate) {
   const size_t groups = groups_.size();
   const size_t ranges = std::max<size_t>(1, std::min<size_t>(256, groups / 64));
   auto range_of = [&](size_t g) { return g * ranges / groups; };
   auto range_begin = [&](size_t r) { return (r * groups + ranges - 1) / ranges; };
-  // The entries by the range of their home group, in input order.
+  // The slots by the range of their users' home group, in slot order.
   const size_t blocks = std::max<size_t>(1, std::min<size_t>(64, n / 65536));
   std::vector<std::vector<uint32_t>> count(blocks, std::vector<uint32_t>(ranges + 1, 0));
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
-      ++count[b][range_of(Home(Hash(users[i])))];
+      ++count[b][range_of(Home(Hash(user_at(static_cast<uint32_t>(first + i)))))];
     }
   });
   std::vector<size_t> start(ranges + 1, 0);
@@ -250,7 +266,8 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
       [&](uint32_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
-      order[at[b][range_of(Home(Hash(users[i])))]++] = static_cast<uint32_t>(i);
+      const uint32_t slot = static_cast<uint32_t>(first + i);
+      order[at[b][range_of(Home(Hash(user_at(slot))))]++] = slot;
     }
   });
   // Each range on its own; a probe that would leave the range is deferred.
@@ -263,10 +280,11 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
     constexpr size_t kAhead = 8;
     for (size_t k = start[r]; k < start[r + 1]; ++k) {
       if (k + kAhead < start[r + 1]) {
-        __builtin_prefetch(&groups_[Home(Hash(users[order[k + kAhead]]))]);
+        __builtin_prefetch(&groups_[Home(Hash(user_at(order[k + kAhead])))]);
       }
-      const uint32_t i = order[k];
-      const uint64_t h = Hash(users[i]);
+      const uint32_t slot = order[k];
+      const uint64_t user = user_at(slot);
+      const uint64_t h = Hash(user);
       const uint8_t tag = Tag(h);
       bool done = false;
       for (size_t g = Home(h); g < end && !done; ++g) {
@@ -274,20 +292,20 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
         for (size_t e = 0; e < kGroup; ++e) {
           if (group.tags[e] == 0) {
             group.tags[e] = tag;
-            group.slots[e] = i;
+            group.slots[e] = slot;
             ++placed[r];
             done = true;
             break;
           }
-          if (group.tags[e] == tag && users[group.slots[e]] == users[i]) {
+          if (group.tags[e] == tag && user_at(group.slots[e]) == user) {
             found_duplicate[r] = 1;
-            duplicate_of[r] = users[i];
+            duplicate_of[r] = user;
             done = true;
             break;
           }
         }
       }
-      if (!done) deferred[r].push_back(i);
+      if (!done) deferred[r].push_back(slot);
     }
   });
   for (size_t r = 0; r < ranges; ++r) {
@@ -298,19 +316,19 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
     }
   }
   for (const auto& list : deferred) {
-    for (uint32_t i : list) {
-      const uint64_t user = users[i];
+    for (uint32_t slot : list) {
+      const uint64_t user = user_at(slot);
       uint32_t dup = kNoSlot;
-      Probe(Hash(user), [&](uint32_t slot) {
-        if (users[slot] != user) return false;
-        dup = slot;
+      Probe(Hash(user), [&](uint32_t other) {
+        if (user_at(other) != user) return false;
+        dup = other;
         return true;
       });
       if (dup != kNoSlot) {
         *duplicate = user;
         return false;
       }
-      Place(Hash(user), i);
+      Place(Hash(user), slot);
     }
   }
   return true;
