@@ -78,6 +78,11 @@ class LiveSlotTable {
   explicit LiveSlotTable(size_t users = 0) { Reset(users); }
 
   size_t size() const { return size_; }
+
+  // The hash the table places `user` by. Its home group is monotone in
+  // it: users taken in the order of its top bits (LogFold's buckets) touch
+  // the table range by range, each range in cache.
+  static uint64_t UserHash(uint64_t user) { return Hash(user); }
   size_t MemoryBytes() const { return groups_.capacity() * sizeof(Group); }
 
   // The user's home group and the next (where about a fifth of the
@@ -128,7 +133,9 @@ class LiveSlotTable {
   // probe leaves its range is placed afterwards, on one thread). Returns
   // false, with *duplicate set, when a user appears twice.
   bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
-    return AddSlots(0, n, [users](uint32_t slot) { return users[slot]; }, duplicate);
+    return AddSlots(
+        0, n, [users](uint32_t slot) { return users[slot]; },
+        [users](uint32_t slot) { __builtin_prefetch(users + slot); }, duplicate);
   }
 
   // Whether `more` entries fit without the table passing the load at which
@@ -138,11 +145,13 @@ class LiveSlotTable {
   // Adds user_at(slot) -> slot for each slot of [first, first + n), as
   // FillFrom does (in parallel), to a table that may hold entries already.
   // user_at(slot) names the user of every slot the table holds or is
-  // given (it confirms tag matches). Returns false, with *duplicate set,
-  // when a user appears twice (then the table holds some of them).
+  // given (it confirms tag matches); prefetch_user(slot) prefetches what
+  // user_at(slot) reads. Returns false, with *duplicate set, when a user
+  // appears twice (then the table holds some of them).
   // REQUIRES: HasRoomFor(n); first + n <= kNoSlot.
-  template <typename UserAt>
-  bool AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate);
+  template <typename UserAt, typename PrefetchUser>
+  bool AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUser prefetch_user,
+                uint64_t* duplicate);
 
  private:
   // One cache line (aligned as such in big tables, which come in 2 MiB
@@ -235,8 +244,9 @@ class LiveSlotTable {
   size_t size_ = 0;
 };
 
-template <typename UserAt>
-bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate) {
+template <typename UserAt, typename PrefetchUser>
+bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUser prefetch_user,
+                             uint64_t* duplicate) {
   const size_t groups = groups_.size();
   const size_t ranges = std::max<size_t>(1, std::min<size_t>(256, groups / 64));
   auto range_of = [&](size_t g) { return g * ranges / groups; };
@@ -277,8 +287,13 @@ bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* d
   std::vector<size_t> placed(ranges, 0);
   tbb::parallel_for(size_t{0}, ranges, [&](size_t r) {
     const size_t end = r + 1 == ranges ? groups : range_begin(r + 1);
+    // Two steps ahead: the user (a random read of the caller's column),
+    // then, once it is in cache, its home group.
     constexpr size_t kAhead = 8;
     for (size_t k = start[r]; k < start[r + 1]; ++k) {
+      if (k + 2 * kAhead < start[r + 1]) {
+        prefetch_user(order[k + 2 * kAhead]);
+      }
       if (k + kAhead < start[r + 1]) {
         __builtin_prefetch(&groups_[Home(Hash(user_at(order[k + kAhead])))]);
       }

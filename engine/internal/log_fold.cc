@@ -85,8 +85,8 @@ struct PooledColumns {
   }
 };
 
-// Mix64 of a salted id: not correlated with the shard hash or the slot
-// table's.
+// Mix64 of a salted id, for Newest's table: not correlated with the shard
+// hash, nor with the slot table's, whose top bits picked the bucket.
 uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
 
 // An index entry: ordered by (cell, user), the index's order.
@@ -160,7 +160,7 @@ void LogFold::Shrink(Bucket* b, size_t n) {
 
 void LogFold::Add(absl::Span<const LocationUpdate> updates) {
   for (const LocationUpdate& u : updates) {
-    Bucket& b = buckets_[Hash(u.user_id()) >> (64 - kBucketBits)];
+    Bucket& b = buckets_[LiveSlotTable::UserHash(u.user_id()) >> (64 - kBucketBits)];
     // Not zeroed: written before read.
     if (b.first == nullptr) {
       b.first.reset(new Pending[kFirstChunk]);
@@ -293,10 +293,9 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     Bucket& bucket = buckets_[b];
     uint32_t* const slots = slot_of_touched.get() + touched_at[b];
     size_t fresh = 0;
-    constexpr size_t kBatch = 16;
+    constexpr size_t kBatch = 32;
     for (size_t i = 0; i < bucket.size; i += kBatch) {
       const size_t e = std::min(bucket.size, i + kBatch);
-      for (size_t j = i; j < e; ++j) table.Prefetch(bucket.at(j).user);
       for (size_t j = i; j < e; ++j) {
         const uint32_t candidate = table.FirstCandidate(bucket.at(j).user);
         if (candidate != LiveSlotTable::kNoSlot) __builtin_prefetch(old.users + candidate);
@@ -348,15 +347,18 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     auto user_at = [&](uint32_t slot) {
       return slot < c ? old.users[slot] : fresh_users[slot - c];
     };
+    auto prefetch_user = [&](uint32_t slot) {
+      __builtin_prefetch(slot < c ? old.users + slot : fresh_users.get() + (slot - c));
+    };
     uint64_t duplicate = 0;
     bool added = true;
     if (table.HasRoomFor(fresh)) {
-      added = table.AddSlots(c, fresh, user_at, &duplicate);
+      added = table.AddSlots(c, fresh, user_at, prefetch_user, &duplicate);
     } else {
       // Many new users (more than about an eighth of the base's): a table
       // made afresh for all of them, rather than grown by halves.
       LiveSlotTable bigger(c + fresh);
-      added = bigger.AddSlots(0, c + fresh, user_at, &duplicate);
+      added = bigger.AddSlots(0, c + fresh, user_at, prefetch_user, &duplicate);
       table = std::move(bigger);
     }
     if (!added) {

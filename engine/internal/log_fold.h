@@ -26,8 +26,9 @@ namespace internal {
 
 // Collects the updates of a log in sequence order, then merges each
 // user's newest one into a base run in one pass:
-//  - as they are added, the updates are spread over 256 buckets by a hash
-//    of the user id (each keeps its updates in log order); each bucket
+//  - as they are added, the updates are spread over 256 buckets by the
+//    top bits of the slot table's hash of the user id (LiveSlotTable::
+//    UserHash; each keeps its updates in log order); each bucket
 //    then finds its users' newest updates on its own, in parallel, with a
 //    hash table that stays in cache: an upsert places the user, a remove
 //    drops it (a remove of a user the base does not hold drops nothing);
@@ -43,7 +44,10 @@ namespace internal {
 //    along; an upsert of a user not found gets a new slot (the base's size
 //    + k, in bucket order). Looking up the users touched replaces testing
 //    every base entry against a set of them, and the table is the one the
-//    live index needs anyway (MergeWithSlots);
+//    live index needs anyway (MergeWithSlots). A bucket's users have their
+//    home groups in one 1/256 of the table (the buckets are cut by its
+//    hash), so its lookups stay in cache but for the confirming read of
+//    the base's user column, prefetched in batches;
 //  - in each part, in parallel, the base's entries kept are merged with the
 //    part's upserts straight into the new columns (the base is read once,
 //    from wherever it lies: a checkpoint's mapping needs no copy first),
