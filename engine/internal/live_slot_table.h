@@ -133,9 +133,7 @@ class LiveSlotTable {
   // probe leaves its range is placed afterwards, on one thread). Returns
   // false, with *duplicate set, when a user appears twice.
   bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
-    return AddSlots(
-        0, n, [users](uint32_t slot) { return users[slot]; },
-        [users](uint32_t slot) { __builtin_prefetch(users + slot); }, duplicate);
+    return AddSlots(0, n, [users](uint32_t slot) { return users[slot]; }, duplicate);
   }
 
   // Whether `more` entries fit without the table passing the load at which
@@ -145,13 +143,13 @@ class LiveSlotTable {
   // Adds user_at(slot) -> slot for each slot of [first, first + n), as
   // FillFrom does (in parallel), to a table that may hold entries already.
   // user_at(slot) names the user of every slot the table holds or is
-  // given (it confirms tag matches); prefetch_user(slot) prefetches what
-  // user_at(slot) reads. Returns false, with *duplicate set, when a user
-  // appears twice (then the table holds some of them).
-  // REQUIRES: HasRoomFor(n); first + n <= kNoSlot.
-  template <typename UserAt, typename PrefetchUser>
-  bool AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUser prefetch_user,
-                uint64_t* duplicate);
+  // given: it is read in order (twice) to hash the users, and at random
+  // only to confirm a tag match. Scratch: 8 bytes per slot added (on huge
+  // pages, or from the HugePagePool in scope). Returns false, with
+  // *duplicate set, when a user appears twice (then the table holds some
+  // of them). REQUIRES: HasRoomFor(n); first + n <= kNoSlot.
+  template <typename UserAt>
+  bool AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate);
 
  private:
   // One cache line (aligned as such in big tables, which come in 2 MiB
@@ -244,14 +242,24 @@ class LiveSlotTable {
   size_t size_ = 0;
 };
 
-template <typename UserAt, typename PrefetchUser>
-bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUser prefetch_user,
-                             uint64_t* duplicate) {
+template <typename UserAt>
+bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate) {
   const size_t groups = groups_.size();
   const size_t ranges = std::max<size_t>(1, std::min<size_t>(256, groups / 64));
   auto range_of = [&](size_t g) { return g * ranges / groups; };
   auto range_begin = [&](size_t r) { return (r * groups + ranges - 1) / ranges; };
-  // The slots by the range of their users' home group, in slot order.
+  // The slots by the range of their users' home group, in slot order, each
+  // with what placing it needs (so the placement reads no user, but to
+  // confirm a tag match): the slot (bits 0-31), its home group's offset in
+  // its range (bits 32-56: a range holds fewer than 2^25 groups, the table
+  // fewer than 2^32 slots) and the low 7 bits of its hash (57-63: its tag).
+  auto packed = [&](uint32_t slot) {
+    const uint64_t h = Hash(user_at(slot));
+    const size_t g = Home(h);
+    return std::make_pair(range_of(g), uint64_t{slot} |
+                                           (uint64_t{g - range_begin(range_of(g))} << 32) |
+                                           ((h & 0x7f) << 57));
+  };
   const size_t blocks = std::max<size_t>(1, std::min<size_t>(64, n / 65536));
   std::vector<std::vector<uint32_t>> count(blocks, std::vector<uint32_t>(ranges + 1, 0));
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
@@ -270,14 +278,14 @@ bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUse
     start[r + 1] = sum;
   }
   // Not zeroed: written in full below, in parallel.
-  HugePageAllocator<uint32_t> order_alloc;
-  const std::unique_ptr<uint32_t[], std::function<void(uint32_t*)>> order(
+  HugePageAllocator<uint64_t> order_alloc;
+  const std::unique_ptr<uint64_t[], std::function<void(uint64_t*)>> order(
       order_alloc.allocate(std::max<size_t>(n, 1)),
-      [&](uint32_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
+      [&](uint64_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
-      const uint32_t slot = static_cast<uint32_t>(first + i);
-      order[at[b][range_of(Home(Hash(user_at(slot))))]++] = slot;
+      const auto [r, entry] = packed(static_cast<uint32_t>(first + i));
+      order[at[b][r]++] = entry;
     }
   });
   // Each range on its own; a probe that would leave the range is deferred.
@@ -286,23 +294,19 @@ bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUse
   std::vector<uint64_t> duplicate_of(ranges, 0);
   std::vector<size_t> placed(ranges, 0);
   tbb::parallel_for(size_t{0}, ranges, [&](size_t r) {
+    const size_t begin = range_begin(r);
     const size_t end = r + 1 == ranges ? groups : range_begin(r + 1);
-    // Two steps ahead: the user (a random read of the caller's column),
-    // then, once it is in cache, its home group.
+    constexpr uint64_t kOffsetMask = (uint64_t{1} << 25) - 1;
     constexpr size_t kAhead = 8;
     for (size_t k = start[r]; k < start[r + 1]; ++k) {
-      if (k + 2 * kAhead < start[r + 1]) {
-        prefetch_user(order[k + 2 * kAhead]);
-      }
       if (k + kAhead < start[r + 1]) {
-        __builtin_prefetch(&groups_[Home(Hash(user_at(order[k + kAhead])))]);
+        __builtin_prefetch(&groups_[begin + ((order[k + kAhead] >> 32) & kOffsetMask)]);
       }
-      const uint32_t slot = order[k];
-      const uint64_t user = user_at(slot);
-      const uint64_t h = Hash(user);
-      const uint8_t tag = Tag(h);
+      const uint64_t entry = order[k];
+      const uint32_t slot = static_cast<uint32_t>(entry);
+      const uint8_t tag = static_cast<uint8_t>(0x80 | (entry >> 57));
       bool done = false;
-      for (size_t g = Home(h); g < end && !done; ++g) {
+      for (size_t g = begin + ((entry >> 32) & kOffsetMask); g < end && !done; ++g) {
         Group& group = groups_[g];
         for (size_t e = 0; e < kGroup; ++e) {
           if (group.tags[e] == 0) {
@@ -312,9 +316,9 @@ bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, PrefetchUse
             done = true;
             break;
           }
-          if (group.tags[e] == tag && user_at(group.slots[e]) == user) {
+          if (group.tags[e] == tag && user_at(group.slots[e]) == user_at(slot)) {
             found_duplicate[r] = 1;
-            duplicate_of[r] = user;
+            duplicate_of[r] = user_at(slot);
             done = true;
             break;
           }

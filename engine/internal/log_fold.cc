@@ -298,12 +298,17 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
       const size_t e = std::min(bucket.size, i + kBatch);
       for (size_t j = i; j < e; ++j) {
         const uint32_t candidate = table.FirstCandidate(bucket.at(j).user);
+        slots[j] = candidate;
         if (candidate != LiveSlotTable::kNoSlot) __builtin_prefetch(old.users + candidate);
       }
       for (size_t j = i; j < e; ++j) {
         const Pending& p = bucket.at(j);
-        const uint32_t slot =
-            table.Find(p.user, [&](uint32_t s) { return old.users[s] == p.user; });
+        // Mostly the first candidate (a user of the base); else the probe
+        // again, confirming each tag match.
+        uint32_t slot = slots[j];
+        if (slot == LiveSlotTable::kNoSlot || old.users[slot] != p.user) {
+          slot = table.Find(p.user, [&](uint32_t s) { return old.users[s] == p.user; });
+        }
         slots[j] = slot;
         if (slot != LiveSlotTable::kNoSlot) {
           keep[slot] = 0;  // distinct users: distinct slots, no race
@@ -347,18 +352,15 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     auto user_at = [&](uint32_t slot) {
       return slot < c ? old.users[slot] : fresh_users[slot - c];
     };
-    auto prefetch_user = [&](uint32_t slot) {
-      __builtin_prefetch(slot < c ? old.users + slot : fresh_users.get() + (slot - c));
-    };
     uint64_t duplicate = 0;
     bool added = true;
     if (table.HasRoomFor(fresh)) {
-      added = table.AddSlots(c, fresh, user_at, prefetch_user, &duplicate);
+      added = table.AddSlots(c, fresh, user_at, &duplicate);
     } else {
       // Many new users (more than about an eighth of the base's): a table
       // made afresh for all of them, rather than grown by halves.
       LiveSlotTable bigger(c + fresh);
-      added = bigger.AddSlots(0, c + fresh, user_at, prefetch_user, &duplicate);
+      added = bigger.AddSlots(0, c + fresh, user_at, &duplicate);
       table = std::move(bigger);
     }
     if (!added) {
