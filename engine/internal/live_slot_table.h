@@ -24,7 +24,9 @@
 // base's users never grows while the users stay about as many).
 //
 // Thread-safety: none; the live index guards it with its writer lock
-// (FillFrom runs in parallel inside).
+// (FillFrom and AddSlots run in parallel inside). Const methods may run
+// concurrently while nothing changes the table (Open's fold looks users up
+// from all cores).
 
 #ifndef FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
 #define FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
