@@ -343,12 +343,13 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     report.fold_s = SecondsSince(fold_start);
   } else if (fold != nullptr) {
     // Every segment verified and read: one pass makes the first base, read
-    // from the checkpoint's mapping, whose pages go afterwards, and with it
-    // the live index's slots (the slot table made once, from the
-    // checkpoint's users: LogFold::MergeWithSlots).
+    // from the checkpoint's mapping, whose pages go as soon as it has been
+    // read, and with it the live index's slots (the slot table made once,
+    // from the checkpoint's users: LogFold::MergeWithSlots).
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
-    auto folded = fold->MergeWithSlots(loaded->index->run());
+    auto folded =
+        fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); });
     if (!folded.ok()) {
       if (folded.status().code() == absl::StatusCode::kInvalidArgument) {
         return not_valid(folded.status());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <tuple>
 #include <utility>
@@ -105,6 +106,11 @@ struct __attribute__((packed)) Upsert {
   bool operator<(const Upsert& o) const { return key() < o.key(); }
 };
 static_assert(sizeof(Upsert) == 20, "packed");
+
+// What becomes of base entry i (keep[i]): kept; dropped, its user moved
+// (its upsert carries slot i); dropped, its user removed (slot i gets no
+// place).
+constexpr uint8_t kMovedUser = 0, kKept = 1, kRemovedUser = 2;
 
 // Two parallel columns sorted by (cell, user).
 struct Columns {
@@ -233,7 +239,8 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
   return std::move(folded.index);
 }
 
-absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& base) {
+absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& base,
+                                                            const std::function<void()>& release_base) {
   HugePagePool* const pool = pool_;
   // The slot table's groups, pos_of_slot and AddSlots' scratch come from
   // the pool too (HugePageAllocator).
@@ -271,9 +278,9 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
 
   // 3. Each touched user's slot, looked up (bucket by bucket, in parallel;
   // in batches whose misses overlap) and confirmed by its base entry:
-  // found, its base entry is dropped (keep[slot] = 0) and its upsert, if
-  // any, takes the slot along; not found, an upsert gets a new slot (c +
-  // k, in bucket order), a removal nothing.
+  // found, its base entry is dropped (keep[slot]: kMovedUser, and its
+  // upsert takes the slot along, or kRemovedUser); not found, an upsert
+  // gets a new slot (c + k, in bucket order), a removal nothing.
   std::vector<size_t> touched_at(kBuckets + 1, 0), up_at(kBuckets + 1, 0);
   for (size_t b = 0; b < kBuckets; ++b) {
     touched_at[b + 1] = touched_at[b] + buckets_[b].size;
@@ -285,7 +292,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   {
     const Chunks chunks(c);
     tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
-      std::memset(keep.get() + chunks.begin(k), 1, chunks.end(k) - chunks.begin(k));
+      std::memset(keep.get() + chunks.begin(k), kKept, chunks.end(k) - chunks.begin(k));
     });
   }
   std::vector<size_t> fresh_at(kBuckets + 1, 0);
@@ -311,7 +318,8 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
         }
         slots[j] = slot;
         if (slot != LiveSlotTable::kNoSlot) {
-          keep[slot] = 0;  // distinct users: distinct slots, no race
+          // Distinct users: distinct slots, no race.
+          keep[slot] = p.value == kRemoved ? kRemovedUser : kMovedUser;
         } else {
           fresh += p.value != kRemoved;
         }
@@ -325,13 +333,6 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     return absl::InvalidArgumentError(
         absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", c + fresh, " slots"));
   }
-  // pos_of_slot: every slot is written once, a removed user's here (kNoPos),
-  // every other one by the merge (step 6), where its entry lands.
-  auto& pos_of_slot = out.pos_of_slot;
-  pos_of_slot.reserve(c + fresh);
-  PopulateInParallel(pos_of_slot.data(), (c + fresh) * sizeof(uint32_t));
-  pos_of_slot.resize(c + fresh);
-  uint32_t* const pos = pos_of_slot.data();
   {
     PoolArray<uint64_t> fresh_users(pool, fresh);
     tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
@@ -340,11 +341,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
       size_t next = fresh_at[b];
       for (size_t i = 0; i < bucket.size; ++i) {
         const Pending& p = bucket.at(i);
-        if (p.value == kRemoved) {
-          if (slots[i] != LiveSlotTable::kNoSlot) pos[slots[i]] = LiveBase::kNoPos;
-          continue;
-        }
-        if (slots[i] != LiveSlotTable::kNoSlot) continue;
+        if (p.value == kRemoved || slots[i] != LiveSlotTable::kNoSlot) continue;
         slots[i] = static_cast<uint32_t>(c + next);
         fresh_users[next++] = p.user;
       }
@@ -452,12 +449,12 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
   });
 
-  // 6. The base's entries kept, merged with the upserts, each output entry
-  // pointing its slot at its place (pos_of_slot).
+  // 6. The base's entries kept, merged with the upserts; each upsert
+  // written keeps its place (in its `cell`, no longer needed).
   std::vector<size_t> at(parts + 1, 0);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t kept = 0;
-    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) kept += keep[i];
+    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) kept += keep[i] == kKept;
     at[p + 1] = kept + (cut_up[p + 1] - cut_up[p]);
   });
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
@@ -471,25 +468,48 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   uint64_t* const out_users = columns->users;
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
-    const Upsert* j = up.get() + cut_up[p];
-    const Upsert* const j_end = up.get() + cut_up[p + 1];
+    Upsert* j = up.get() + cut_up[p];
+    Upsert* const j_end = up.get() + cut_up[p + 1];
     for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
-      if (!keep[i]) continue;  // its slot: its upsert's place, or kNoPos (removed)
+      if (keep[i] != kKept) continue;
       const Key entry{old.cells[i], old.users[i]};
       for (; j < j_end && j->key() < entry; ++j, ++o) {
         cells[o] = j->cell;
         out_users[o] = j->user;
-        pos[j->slot] = static_cast<uint32_t>(o);
+        j->cell = o;
       }
       cells[o] = entry.cell;
-      out_users[o] = entry.user;
-      pos[i] = static_cast<uint32_t>(o++);
+      out_users[o++] = entry.user;
     }
     for (; j < j_end; ++j, ++o) {
       cells[o] = j->cell;
       out_users[o] = j->user;
-      pos[j->slot] = static_cast<uint32_t>(o);
+      j->cell = o;
     }
+  });
+  // `base` is read no more: the caller may drop it (Open: the checkpoint's
+  // mapping) before pos_of_slot is made.
+  if (release_base) release_base();
+
+  // 7. pos_of_slot, every slot written once: each part again, the kept
+  // entries taking, in order, the places its upserts left (kept entry i:
+  // slot i), each upsert its own, a removed user's slot none.
+  auto& pos_of_slot = out.pos_of_slot;
+  pos_of_slot.reserve(c + fresh);
+  PopulateInParallel(pos_of_slot.data(), (c + fresh) * sizeof(uint32_t));
+  pos_of_slot.resize(c + fresh);
+  uint32_t* const pos = pos_of_slot.data();
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    size_t o = at[p];
+    const Upsert* j = up.get() + cut_up[p];
+    const Upsert* const j_end = up.get() + cut_up[p + 1];
+    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
+      if (keep[i] == kRemovedUser) pos[i] = LiveBase::kNoPos;
+      if (keep[i] != kKept) continue;  // kMovedUser: its upsert's place
+      for (; j < j_end && j->cell == o; ++j, ++o) pos[j->slot] = static_cast<uint32_t>(o);
+      pos[i] = static_cast<uint32_t>(o++);
+    }
+    for (; j < j_end; ++j) pos[j->slot] = static_cast<uint32_t>(j->cell);
   });
   up.reset();
   keep.reset();

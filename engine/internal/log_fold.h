@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -126,7 +127,11 @@ class LogFold {
   // are freed. kInvalidArgument if `base` holds a user twice (named), or
   // would need 2^32 - 1 slots or more; kInternal if the merged columns are
   // out of order (checked in passing; a bug, not bad input).
-  absl::StatusOr<FoldedBase> MergeWithSlots(const SortedRun& base);
+  // `release_base` (may be empty) is called once the merge has read `base`
+  // for the last time, before pos_of_slot is made: Open drops the
+  // checkpoint's mapping there, so that its pages are not held beside it.
+  absl::StatusOr<FoldedBase> MergeWithSlots(const SortedRun& base,
+                                            const std::function<void()>& release_base = {});
   // MergeWithSlots, the index alone (the slots' memory goes back to the
   // pool).
   absl::StatusOr<std::unique_ptr<LocationIndex>> MergeInto(const SortedRun& base);
