@@ -26,7 +26,8 @@ namespace fanout {
 namespace internal {
 
 // Collects the updates of a log in sequence order, then merges each
-// user's newest one into a base run in one pass:
+// user's newest one into a base run in one pass over the base, making the
+// live index's slots as it goes:
 //  - as they are added, the updates are spread over 256 buckets by the
 //    top bits of the slot table's hash of the user id (LiveSlotTable::
 //    UserHash; each keeps its updates in log order); each bucket
@@ -51,8 +52,9 @@ namespace internal {
 //    the base's user column, prefetched in batches;
 //  - in each part, in parallel, the base's entries kept are merged with the
 //    part's upserts straight into the new columns (the base is read once,
-//    from wherever it lies: a checkpoint's mapping needs no copy first),
-//    and each entry written points its slot at its place (pos_of_slot; a
+//    from wherever it lies: a checkpoint's mapping needs no copy first);
+//  - then, the base read no more (its owner may drop it), each part again
+//    points the slot of each entry written at its place (pos_of_slot; a
 //    removed user's slot at none, as after a live index's merge).
 // The result is exactly the state the updates, applied in order one by one
 // to the base, would leave (tests/engine/log_fold_test.cc checks it
@@ -69,7 +71,9 @@ namespace internal {
 // first 16 bytes per user touched of their bucket's own chunks, and the
 // rest goes back to the pool); while MergeWithSlots runs, 44 per upsert
 // kept (its key and slot twice, unsorted and spread, and its part), 4 per
-// user touched (its slot), one byte per base entry, and what it returns:
+// user touched (its slot), one byte per base entry (what became of it),
+// AddSlots' scratch while the table fills (8 per base entry), and what it
+// returns:
 // the new columns (16 bytes per entry), the slot table (about 6.7 bytes
 // per slot) and pos_of_slot (4 per slot). Every buffer but the first 64
 // KiB of each bucket comes from the pool, and the scratch goes back to it
