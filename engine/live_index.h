@@ -19,6 +19,7 @@ namespace fanout {
 class UpdateLogWriter;
 
 namespace internal {
+class LiveIndexFactory;
 class LiveIndexImpl;
 class LiveIndexTestPeer;
 }  // namespace internal
@@ -206,6 +207,7 @@ class LiveIndex {
   bool MergeInProgress() const;
 
  private:
+  friend class internal::LiveIndexFactory;
   friend class internal::LiveIndexTestPeer;
   explicit LiveIndex(std::unique_ptr<internal::LiveIndexImpl> impl);
 

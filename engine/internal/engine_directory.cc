@@ -19,6 +19,7 @@
 #include "base/file_io.h"
 #include "base/status_macros.h"
 #include "engine/internal/live_checkpoint.h"
+#include "engine/internal/live_index_impl.h"
 #include "engine/internal/live_slot_table.h"
 #include "engine/internal/live_version.h"
 #include "engine/internal/log_fold.h"
@@ -176,17 +177,17 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
       return absl::DataLossError(absl::StrCat(report.checkpoint_path, ": ", st.message()));
     }
   }
-  // Checked as it loaded (LoadSnapshot); LiveIndex::Create finds a user
-  // that appears twice (with the bulk replay, in the first base: a user
-  // the checkpoint held twice and the log then moved or removed has both
-  // old entries dropped, and is not found).
+  // Checked as it loaded (LoadSnapshot); a user that appears twice is
+  // found as the slot table is made from the checkpoint's users (by
+  // LiveIndex::Create, or by the fold: LogFold::MergeWithSlots).
+  auto not_valid = [&](const absl::Status& st) {
+    return absl::DataLossError(
+        absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", st.message()));
+  };
   auto make_live = [&](std::unique_ptr<LocationIndex> base,
                        uint64_t base_seq) -> absl::StatusOr<std::unique_ptr<LiveIndex>> {
     auto live = LiveIndex::Create(std::move(base), live_options, base_seq);
-    if (!live.ok()) {
-      return absl::DataLossError(absl::StrCat(report.checkpoint_path,
-                                              ": not a valid checkpoint: ", live.status().message()));
-    }
+    if (!live.ok()) return not_valid(live.status());
     return live;
   };
   // kBulk: the log's updates are collected here and folded into the
@@ -342,17 +343,30 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     report.fold_s = SecondsSince(fold_start);
   } else if (fold != nullptr) {
     // Every segment verified and read: one pass makes the first base, read
-    // from the checkpoint's mapping, whose pages go afterwards.
+    // from the checkpoint's mapping, whose pages go as soon as it has been
+    // read, and with it the live index's slots (the slot table made once,
+    // from the checkpoint's users: LogFold::MergeWithSlots).
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
-    ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> merged, fold->MergeInto(loaded->index->run()));
+    auto folded =
+        fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); });
+    if (!folded.ok()) {
+      if (folded.status().code() == absl::StatusCode::kInvalidArgument) {
+        return not_valid(folded.status());
+      }
+      return folded.status();
+    }
     fold.reset();
     loaded->index.reset();
     report.fold_s = SecondsSince(fold_start);
     const int64_t live_start = absl::GetCurrentTimeNanos();
     {
       HugePagePool::Scope scope(&pool);
-      ASSIGN_OR_RETURN(out.live, make_live(std::move(merged), out.state.last_seq));
+      auto impl = LiveIndexImpl::CreateWithSlots(std::move(folded->index), std::move(folded->slot_of),
+                                                 std::move(folded->pos_of_slot), live_options,
+                                                 out.state.last_seq);
+      if (!impl.ok()) return not_valid(impl.status());
+      out.live = LiveIndexFactory::Wrap(*std::move(impl));
     }
     report.make_live_s = SecondsSince(live_start);
   }

@@ -46,9 +46,9 @@ uint64_t SeqFromWord(uint32_t word, uint64_t base_seq) {
 LiveIndexImpl::LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault)
     : options_(options), fault_(fault) {}
 
-absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
-    std::unique_ptr<LocationIndex> index, const LiveIndex::Options& options, uint64_t base_seq,
-    LiveIndexFault fault) {
+namespace {
+
+absl::Status CheckCreateArguments(const LocationIndex* index, const LiveIndex::Options& options) {
   if (index == nullptr) return absl::InvalidArgumentError("no base index");
   if (!(options.merge_fraction > 0)) {
     return absl::InvalidArgumentError("merge_fraction must be > 0");
@@ -56,38 +56,76 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
   if (options.freeze_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("freeze_interval must be > 0");
   }
-  const size_t n = index->size();
-  if (n >= LiveBase::kNoPos) {
-    return absl::InvalidArgumentError(absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", n));
+  if (index->size() >= LiveBase::kNoPos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", index->size()));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
+    std::unique_ptr<LocationIndex> index, const LiveIndex::Options& options, uint64_t base_seq,
+    LiveIndexFault fault) {
+  absl::Status valid = CheckCreateArguments(index.get(), options);
+  if (!valid.ok()) return valid;
+  const size_t n = index->size();
+  // Big fresh arrays: their pages are faulted in by all cores first
+  // (PopulateInParallel), then written.
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;
+  pos_of_slot.reserve(n);
+  PopulateInParallel(pos_of_slot.data(), n * sizeof(uint32_t));
+  pos_of_slot.resize(n);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) pos_of_slot[i] = static_cast<uint32_t>(i);
+  });
+  // Slot i is base entry i: a candidate slot is confirmed by its entry.
+  LiveSlotTable table(n);
+  uint64_t duplicate = 0;
+  if (!table.FillFrom(index->run().users.data(), n, &duplicate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("user ", duplicate, " appears twice in the base index"));
+  }
+  return Assemble(std::move(index), std::move(table), std::move(pos_of_slot), options, base_seq,
+                  fault);
+}
+
+absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::CreateWithSlots(
+    std::unique_ptr<LocationIndex> base, LiveSlotTable slot_of,
+    std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot,
+    const LiveIndex::Options& options, uint64_t base_seq) {
+  absl::Status valid = CheckCreateArguments(base.get(), options);
+  if (!valid.ok()) return valid;
+  if (pos_of_slot.size() >= LiveBase::kNoPos || pos_of_slot.size() < base->size()) {
+    return absl::InvalidArgumentError(absl::StrCat("a live index of ", base->size(),
+                                                   " users cannot have ", pos_of_slot.size(),
+                                                   " slots"));
+  }
+  return Assemble(std::move(base), std::move(slot_of), std::move(pos_of_slot), options, base_seq,
+                  LiveIndexFault::kNone);
+}
+
+std::unique_ptr<LiveIndexImpl> LiveIndexImpl::Assemble(
+    std::unique_ptr<LocationIndex> index, LiveSlotTable slot_of,
+    std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot,
+    const LiveIndex::Options& options, uint64_t base_seq, LiveIndexFault fault) {
+  const size_t n = index->size();
+  const size_t slots = pos_of_slot.size();
   std::unique_ptr<LiveIndexImpl> live(new LiveIndexImpl(options, fault));
   std::shared_ptr<LiveBase> base = NewLiveBase(live->merge_pool_);
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
-  // Big fresh arrays: their pages are faulted in by all cores first
-  // (PopulateInParallel), then written.
-  base->pos_of_slot.reserve(n);
-  PopulateInParallel(base->pos_of_slot.data(), n * sizeof(uint32_t));
-  base->pos_of_slot.resize(n);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 16), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) base->pos_of_slot[i] = static_cast<uint32_t>(i);
-  });
-  const SortedRun run = index->run();
+  base->pos_of_slot = std::move(pos_of_slot);
   {
     std::lock_guard<std::mutex> lock(live->mu_);
-    // Slot i is base entry i: a candidate slot is confirmed by its entry.
-    LiveSlotTable table(n);
-    uint64_t duplicate = 0;
-    if (!table.FillFrom(run.users.data(), n, &duplicate)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("user ", duplicate, " appears twice in the base index"));
-    }
-    live->slot_of_ = std::move(table);
+    live->slot_of_ = std::move(slot_of);
     // Not read while a user's base entry is its current one (kRemovedBit:
-    // the lookup fetches no record for it).
-    live->slot_current_.reserve(n);
-    PopulateInParallel(live->slot_current_.data(), n * sizeof(uint32_t));
-    live->slot_current_.assign(n, kRemovedBit);
+    // the lookup fetches no record for it), nor for a slot without a base
+    // entry (no user: removed).
+    live->slot_current_.reserve(slots);
+    PopulateInParallel(live->slot_current_.data(), slots * sizeof(uint32_t));
+    live->slot_current_.assign(slots, kRemovedBit);
     base->index = std::move(index);
     live->base_ = base;
     live->records_ = std::make_shared<RecordTable>(base_seq + 1);

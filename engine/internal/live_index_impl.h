@@ -12,6 +12,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -89,6 +90,17 @@ class LiveIndexImpl {
                                                                const LiveIndex::Options& options,
                                                                uint64_t base_seq,
                                                                LiveIndexFault fault);
+  // Create's result from parts made already (Open's bulk replay,
+  // LogFold::MergeWithSlots): `slot_of` maps each user to its slot, and
+  // pos_of_slot[slot] is its entry in `base` (kNoPos for a slot whose user
+  // is gone); one slot per entry of pos_of_slot. REQUIRES: each user of
+  // `base` has exactly one slot, found by slot_of and confirmed through
+  // base->run().users[pos_of_slot[slot]], and pos_of_slot has no position
+  // twice (not checked: a bug of the caller, not bad input).
+  static absl::StatusOr<std::unique_ptr<LiveIndexImpl>> CreateWithSlots(
+      std::unique_ptr<LocationIndex> base, LiveSlotTable slot_of,
+      std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot,
+      const LiveIndex::Options& options, uint64_t base_seq);
   ~LiveIndexImpl();  // stops and joins the background threads
 
   absl::StatusOr<uint64_t> Apply(absl::Span<const LocationUpdate> updates);
@@ -112,6 +124,13 @@ class LiveIndexImpl {
 
  private:
   LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault);
+  // What Create and CreateWithSlots share, once their arguments are
+  // checked: the base's moved_at and slot_current_ (one per slot) made,
+  // the rest moved in, the background threads started.
+  static std::unique_ptr<LiveIndexImpl> Assemble(
+      std::unique_ptr<LocationIndex> index, LiveSlotTable slot_of,
+      std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot,
+      const LiveIndex::Options& options, uint64_t base_seq, LiveIndexFault fault);
 
   // --- The writer path (live_index_impl.cc). All require mu_.
   // The slot of each update's user (kNoSlot when not known yet),
@@ -278,6 +297,16 @@ class LiveIndexImpl {
   std::thread freeze_thread_;
   std::thread compaction_threads_[2];
   std::thread merge_thread_;
+};
+
+// Makes the LiveIndex of an impl made by a factory other than
+// LiveIndex::Create (LiveIndexImpl::CreateWithSlots). Thread-safety: none
+// needed (no state).
+class LiveIndexFactory {
+ public:
+  static std::unique_ptr<LiveIndex> Wrap(std::unique_ptr<LiveIndexImpl> impl) {
+    return std::unique_ptr<LiveIndex>(new LiveIndex(std::move(impl)));
+  }
 };
 
 }  // namespace internal

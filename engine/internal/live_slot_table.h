@@ -24,7 +24,9 @@
 // base's users never grows while the users stay about as many).
 //
 // Thread-safety: none; the live index guards it with its writer lock
-// (FillFrom runs in parallel inside).
+// (FillFrom and AddSlots run in parallel inside). Const methods may run
+// concurrently while nothing changes the table (Open's fold looks users up
+// from all cores).
 
 #ifndef FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
 #define FANOUT_ENGINE_INTERNAL_LIVE_SLOT_TABLE_H_
@@ -78,6 +80,11 @@ class LiveSlotTable {
   explicit LiveSlotTable(size_t users = 0) { Reset(users); }
 
   size_t size() const { return size_; }
+
+  // The hash the table places `user` by. Its home group is monotone in
+  // it: users taken in the order of its top bits (LogFold's buckets) touch
+  // the table range by range, each range in cache.
+  static uint64_t UserHash(uint64_t user) { return Hash(user); }
   size_t MemoryBytes() const { return groups_.capacity() * sizeof(Group); }
 
   // The user's home group and the next (where about a fifth of the
@@ -127,7 +134,24 @@ class LiveSlotTable {
   // users[i] -> slot i, in parallel by ranges of groups (an entry whose
   // probe leaves its range is placed afterwards, on one thread). Returns
   // false, with *duplicate set, when a user appears twice.
-  bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate);
+  bool FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
+    return AddSlots(0, n, [users](uint32_t slot) { return users[slot]; }, duplicate);
+  }
+
+  // Whether `more` entries fit without the table passing the load at which
+  // Insert grows it.
+  bool HasRoomFor(size_t more) const { return (size_ + more) * 10 <= Capacity() * 9; }
+
+  // Adds user_at(slot) -> slot for each slot of [first, first + n), as
+  // FillFrom does (in parallel), to a table that may hold entries already.
+  // user_at(slot) names the user of every slot the table holds or is
+  // given: it is read in order (twice) to hash the users, and at random
+  // only to confirm a tag match. Scratch: 8 bytes per slot added (on huge
+  // pages, or from the HugePagePool in scope). Returns false, with
+  // *duplicate set, when a user appears twice (then the table holds some
+  // of them). REQUIRES: HasRoomFor(n); first + n <= kNoSlot.
+  template <typename UserAt>
+  bool AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate);
 
  private:
   // One cache line (aligned as such in big tables, which come in 2 MiB
@@ -220,17 +244,29 @@ class LiveSlotTable {
   size_t size_ = 0;
 };
 
-inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* duplicate) {
+template <typename UserAt>
+bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* duplicate) {
   const size_t groups = groups_.size();
   const size_t ranges = std::max<size_t>(1, std::min<size_t>(256, groups / 64));
   auto range_of = [&](size_t g) { return g * ranges / groups; };
   auto range_begin = [&](size_t r) { return (r * groups + ranges - 1) / ranges; };
-  // The entries by the range of their home group, in input order.
+  // The slots by the range of their users' home group, in slot order, each
+  // with what placing it needs (so the placement reads no user, but to
+  // confirm a tag match): the slot (bits 0-31), its home group's offset in
+  // its range (bits 32-56: a range holds fewer than 2^25 groups, the table
+  // fewer than 2^32 slots) and the low 7 bits of its hash (57-63: its tag).
+  auto packed = [&](uint32_t slot) {
+    const uint64_t h = Hash(user_at(slot));
+    const size_t g = Home(h);
+    return std::make_pair(range_of(g), uint64_t{slot} |
+                                           (uint64_t{g - range_begin(range_of(g))} << 32) |
+                                           ((h & 0x7f) << 57));
+  };
   const size_t blocks = std::max<size_t>(1, std::min<size_t>(64, n / 65536));
   std::vector<std::vector<uint32_t>> count(blocks, std::vector<uint32_t>(ranges + 1, 0));
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
-      ++count[b][range_of(Home(Hash(users[i])))];
+      ++count[b][range_of(Home(Hash(user_at(static_cast<uint32_t>(first + i)))))];
     }
   });
   std::vector<size_t> start(ranges + 1, 0);
@@ -244,13 +280,14 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
     start[r + 1] = sum;
   }
   // Not zeroed: written in full below, in parallel.
-  HugePageAllocator<uint32_t> order_alloc;
-  const std::unique_ptr<uint32_t[], std::function<void(uint32_t*)>> order(
+  HugePageAllocator<uint64_t> order_alloc;
+  const std::unique_ptr<uint64_t[], std::function<void(uint64_t*)>> order(
       order_alloc.allocate(std::max<size_t>(n, 1)),
-      [&](uint32_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
+      [&](uint64_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
-      order[at[b][range_of(Home(Hash(users[i])))]++] = static_cast<uint32_t>(i);
+      const auto [r, entry] = packed(static_cast<uint32_t>(first + i));
+      order[at[b][r]++] = entry;
     }
   });
   // Each range on its own; a probe that would leave the range is deferred.
@@ -259,35 +296,37 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
   std::vector<uint64_t> duplicate_of(ranges, 0);
   std::vector<size_t> placed(ranges, 0);
   tbb::parallel_for(size_t{0}, ranges, [&](size_t r) {
+    const size_t begin = range_begin(r);
     const size_t end = r + 1 == ranges ? groups : range_begin(r + 1);
+    constexpr uint64_t kOffsetMask = (uint64_t{1} << 25) - 1;
     constexpr size_t kAhead = 8;
     for (size_t k = start[r]; k < start[r + 1]; ++k) {
       if (k + kAhead < start[r + 1]) {
-        __builtin_prefetch(&groups_[Home(Hash(users[order[k + kAhead]]))]);
+        __builtin_prefetch(&groups_[begin + ((order[k + kAhead] >> 32) & kOffsetMask)]);
       }
-      const uint32_t i = order[k];
-      const uint64_t h = Hash(users[i]);
-      const uint8_t tag = Tag(h);
+      const uint64_t entry = order[k];
+      const uint32_t slot = static_cast<uint32_t>(entry);
+      const uint8_t tag = static_cast<uint8_t>(0x80 | (entry >> 57));
       bool done = false;
-      for (size_t g = Home(h); g < end && !done; ++g) {
+      for (size_t g = begin + ((entry >> 32) & kOffsetMask); g < end && !done; ++g) {
         Group& group = groups_[g];
         for (size_t e = 0; e < kGroup; ++e) {
           if (group.tags[e] == 0) {
             group.tags[e] = tag;
-            group.slots[e] = i;
+            group.slots[e] = slot;
             ++placed[r];
             done = true;
             break;
           }
-          if (group.tags[e] == tag && users[group.slots[e]] == users[i]) {
+          if (group.tags[e] == tag && user_at(group.slots[e]) == user_at(slot)) {
             found_duplicate[r] = 1;
-            duplicate_of[r] = users[i];
+            duplicate_of[r] = user_at(slot);
             done = true;
             break;
           }
         }
       }
-      if (!done) deferred[r].push_back(i);
+      if (!done) deferred[r].push_back(slot);
     }
   });
   for (size_t r = 0; r < ranges; ++r) {
@@ -298,19 +337,19 @@ inline bool LiveSlotTable::FillFrom(const uint64_t* users, size_t n, uint64_t* d
     }
   }
   for (const auto& list : deferred) {
-    for (uint32_t i : list) {
-      const uint64_t user = users[i];
+    for (uint32_t slot : list) {
+      const uint64_t user = user_at(slot);
       uint32_t dup = kNoSlot;
-      Probe(Hash(user), [&](uint32_t slot) {
-        if (users[slot] != user) return false;
-        dup = slot;
+      Probe(Hash(user), [&](uint32_t other) {
+        if (user_at(other) != user) return false;
+        dup = other;
         return true;
       });
       if (dup != kNoSlot) {
         *duplicate = user;
         return false;
       }
-      Place(Hash(user), i);
+      Place(Hash(user), slot);
     }
   }
   return true;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <tuple>
 #include <utility>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/huge_pages.h"
+#include "base/status_macros.h"
 #include "engine/internal/live_version.h"
 #include "engine/shard_policy.h"
 #include "engine/user_record.h"
@@ -84,80 +86,9 @@ struct PooledColumns {
   }
 };
 
-// Mix64 of a salted id: not correlated with the shard hash or the slot
-// table's.
+// Mix64 of a salted id, for Newest's table: not correlated with the shard
+// hash, nor with the slot table's, whose top bits picked the bucket.
 uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
-
-// The users the updates touched (distinct ids), for the test of every base
-// entry: open addressing with linear probing at a load of at most a half,
-// in one region per bucket of LogFold (the top bits of Hash pick the
-// region, the low bits the home place in it), so each region is filled on
-// its own, in cache, in parallel; 0 marks a free place (user 0 is a flag of
-// its own). Read-only once made.
-class TouchedSet {
- public:
-  static constexpr int kRegionBits = LogFold::kBucketBits;
-  static constexpr size_t kRegions = size_t{1} << kRegionBits;
-
-  // count(r): how many distinct users region r has (those whose Hash has
-  // r in its top kRegionBits bits); each(r, fn) calls fn(user) for each.
-  template <typename Count, typename Each>
-  TouchedSet(HugePagePool* pool, Count count, Each each) {
-    size_t total = 0;
-    for (size_t r = 0; r < kRegions; ++r) {
-      const size_t n = count(r);
-      size_t capacity = n == 0 ? 0 : 4;
-      while (capacity < 2 * n) capacity *= 2;
-      offset_[r] = total;
-      mask_[r] = capacity - 1;
-      capacity_[r] = capacity;
-      total += capacity;
-    }
-    places_ = std::make_unique<PoolArray<uint64_t>>(pool, total);
-    std::vector<uint8_t> zero_in(kRegions, 0);
-    tbb::parallel_for(size_t{0}, kRegions, [&](size_t r) {
-      uint64_t* region = places_->get() + offset_[r];
-      std::memset(region, 0, capacity_[r] * sizeof(uint64_t));
-      each(r, [&](uint64_t user) {
-        if (user == 0) {
-          zero_in[r] = 1;
-          return;
-        }
-        size_t k = Hash(user) & mask_[r];
-        while (region[k] != 0) k = (k + 1) & mask_[r];
-        region[k] = user;
-      });
-    });
-    for (size_t r = 0; r < kRegions; ++r) has_zero_ |= zero_in[r] != 0;
-    empty_ = total == 0;
-  }
-
-  bool empty() const { return empty_; }
-
-  void Prefetch(uint64_t user) const {
-    const uint64_t h = Hash(user);
-    const size_t r = h >> (64 - kRegionBits);
-    __builtin_prefetch(places_->get() + offset_[r] + (h & mask_[r]));
-  }
-
-  bool Contains(uint64_t user) const {
-    if (user == 0) return has_zero_;
-    const uint64_t h = Hash(user);
-    const size_t r = h >> (64 - kRegionBits);
-    if (capacity_[r] == 0) return false;
-    const uint64_t* region = places_->get() + offset_[r];
-    for (size_t k = h & mask_[r];; k = (k + 1) & mask_[r]) {
-      if (region[k] == user) return true;
-      if (region[k] == 0) return false;
-    }
-  }
-
- private:
-  std::unique_ptr<PoolArray<uint64_t>> places_;
-  size_t offset_[kRegions], mask_[kRegions], capacity_[kRegions];
-  bool has_zero_ = false;
-  bool empty_ = true;
-};
 
 // An index entry: ordered by (cell, user), the index's order.
 struct Key {
@@ -165,6 +96,21 @@ struct Key {
   unsigned __int128 Wide() const { return (static_cast<unsigned __int128>(cell) << 64) | user; }
   bool operator<(const Key& o) const { return Wide() < o.Wide(); }  // no branch
 };
+
+// An upsert kept, with its user's slot: ordered by (cell, user). Packed
+// (20 bytes): two arrays of them are the biggest scratch of the fold.
+struct __attribute__((packed)) Upsert {
+  uint64_t cell, user;
+  uint32_t slot;
+  Key key() const { return Key{cell, user}; }
+  bool operator<(const Upsert& o) const { return key() < o.key(); }
+};
+static_assert(sizeof(Upsert) == 20, "packed");
+
+// What becomes of base entry i (keep[i]): kept; dropped, its user moved
+// (its upsert carries slot i); dropped, its user removed (slot i gets no
+// place).
+constexpr uint8_t kMovedUser = 0, kKept = 1, kRemovedUser = 2;
 
 // Two parallel columns sorted by (cell, user).
 struct Columns {
@@ -220,7 +166,7 @@ void LogFold::Shrink(Bucket* b, size_t n) {
 
 void LogFold::Add(absl::Span<const LocationUpdate> updates) {
   for (const LocationUpdate& u : updates) {
-    Bucket& b = buckets_[Hash(u.user_id()) >> (64 - kBucketBits)];
+    Bucket& b = buckets_[LiveSlotTable::UserHash(u.user_id()) >> (64 - kBucketBits)];
     // Not zeroed: written before read.
     if (b.first == nullptr) {
       b.first.reset(new Pending[kFirstChunk]);
@@ -287,7 +233,18 @@ void LogFold::Newest(size_t index, std::vector<uint64_t>* keys, std::vector<uint
 }
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRun& base) {
+  // The slot table and pos_of_slot, not wanted here, go back to the pool.
+  HugePagePool::Scope scope(pool_);
+  ASSIGN_OR_RETURN(FoldedBase folded, MergeWithSlots(base));
+  return std::move(folded.index);
+}
+
+absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& base,
+                                                            const std::function<void()>& release_base) {
   HugePagePool* const pool = pool_;
+  // The slot table's groups, pos_of_slot and AddSlots' scratch come from
+  // the pool too (HugePageAllocator).
+  HugePagePool::Scope scope(pool);
   // 1. Each user's newest update, bucket by bucket (each in cache).
   {
     tbb::enumerable_thread_specific<
@@ -299,33 +256,133 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
     });
   }
   size_ = 0;
+  const Columns old{base.cells.data(), base.users.data(), base.size()};
+  const size_t c = old.size;
+  if (c >= LiveBase::kNoPos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", c));
+  }
 
-  // 2. The touched set (a region per bucket) and the upserts' cells.
-  std::vector<size_t> up_at(kBuckets + 1, 0);
-  for (size_t b = 0; b < kBuckets; ++b) up_at[b + 1] = up_at[b] + buckets_[b].upserts;
+  // 2. The slot table of the base's users: slot i is base entry i.
+  FoldedBase out;
+  {
+    LiveSlotTable table(c);
+    uint64_t duplicate = 0;
+    if (!table.FillFrom(old.users, c, &duplicate)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("user ", duplicate, " appears twice in the base index"));
+    }
+    out.slot_of = std::move(table);
+  }
+  LiveSlotTable& table = out.slot_of;
+
+  // 3. Each touched user's slot, looked up (bucket by bucket, in parallel;
+  // in batches whose misses overlap) and confirmed by its base entry:
+  // found, its base entry is dropped (keep[slot]: kMovedUser, and its
+  // upsert takes the slot along, or kRemovedUser); not found, an upsert
+  // gets a new slot (c + k, in bucket order), a removal nothing.
+  std::vector<size_t> touched_at(kBuckets + 1, 0), up_at(kBuckets + 1, 0);
+  for (size_t b = 0; b < kBuckets; ++b) {
+    touched_at[b + 1] = touched_at[b] + buckets_[b].size;
+    up_at[b + 1] = up_at[b] + buckets_[b].upserts;
+  }
   const size_t m = up_at[kBuckets];
-  auto set = std::make_unique<const TouchedSet>(
-      pool, [&](size_t r) { return buckets_[r].size; },
-      [&](size_t r, auto fn) {
-        Bucket& b = buckets_[r];
-        for (size_t i = 0; i < b.size; ++i) fn(b.at(i).user);
-      });
-  PoolArray<Key> unsorted(pool, m);
+  PoolArray<uint32_t> slot_of_touched(pool, touched_at[kBuckets]);
+  PoolArray<uint8_t> keep(pool, c);
+  {
+    const Chunks chunks(c);
+    tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
+      std::memset(keep.get() + chunks.begin(k), kKept, chunks.end(k) - chunks.begin(k));
+    });
+  }
+  std::vector<size_t> fresh_at(kBuckets + 1, 0);
   tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
     Bucket& bucket = buckets_[b];
+    uint32_t* const slots = slot_of_touched.get() + touched_at[b];
+    size_t fresh = 0;
+    constexpr size_t kBatch = 32;
+    for (size_t i = 0; i < bucket.size; i += kBatch) {
+      const size_t e = std::min(bucket.size, i + kBatch);
+      for (size_t j = i; j < e; ++j) {
+        const uint32_t candidate = table.FirstCandidate(bucket.at(j).user);
+        slots[j] = candidate;
+        if (candidate != LiveSlotTable::kNoSlot) __builtin_prefetch(old.users + candidate);
+      }
+      for (size_t j = i; j < e; ++j) {
+        const Pending& p = bucket.at(j);
+        // Mostly the first candidate (a user of the base); else the probe
+        // again, confirming each tag match.
+        uint32_t slot = slots[j];
+        if (slot == LiveSlotTable::kNoSlot || old.users[slot] != p.user) {
+          slot = table.Find(p.user, [&](uint32_t s) { return old.users[s] == p.user; });
+        }
+        slots[j] = slot;
+        if (slot != LiveSlotTable::kNoSlot) {
+          // Distinct users: distinct slots, no race.
+          keep[slot] = p.value == kRemoved ? kRemovedUser : kMovedUser;
+        } else {
+          fresh += p.value != kRemoved;
+        }
+      }
+    }
+    fresh_at[b + 1] = fresh;
+  });
+  for (size_t b = 0; b < kBuckets; ++b) fresh_at[b + 1] += fresh_at[b];
+  const size_t fresh = fresh_at[kBuckets];
+  if (c + fresh >= LiveBase::kNoPos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", c + fresh, " slots"));
+  }
+  {
+    PoolArray<uint64_t> fresh_users(pool, fresh);
+    tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
+      Bucket& bucket = buckets_[b];
+      uint32_t* const slots = slot_of_touched.get() + touched_at[b];
+      size_t next = fresh_at[b];
+      for (size_t i = 0; i < bucket.size; ++i) {
+        const Pending& p = bucket.at(i);
+        if (p.value == kRemoved || slots[i] != LiveSlotTable::kNoSlot) continue;
+        slots[i] = static_cast<uint32_t>(c + next);
+        fresh_users[next++] = p.user;
+      }
+    });
+    auto user_at = [&](uint32_t slot) {
+      return slot < c ? old.users[slot] : fresh_users[slot - c];
+    };
+    uint64_t duplicate = 0;
+    bool added = true;
+    if (table.HasRoomFor(fresh)) {
+      added = table.AddSlots(c, fresh, user_at, &duplicate);
+    } else {
+      // Many new users (more than about an eighth of the base's): a table
+      // made afresh for all of them, rather than grown by halves.
+      LiveSlotTable bigger(c + fresh);
+      added = bigger.AddSlots(0, c + fresh, user_at, &duplicate);
+      table = std::move(bigger);
+    }
+    if (!added) {
+      return absl::InternalError(absl::StrCat("user ", duplicate, " was given two slots"));
+    }
+  }
+
+  // 4. The upserts' keys, with their slots.
+  PoolArray<Upsert> unsorted(pool, m);
+  tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
+    Bucket& bucket = buckets_[b];
+    const uint32_t* const slots = slot_of_touched.get() + touched_at[b];
     size_t o = up_at[b];
     for (size_t i = 0; i < bucket.size; ++i) {
       const Pending& p = bucket.at(i);
-      if (p.value != kRemoved) unsorted[o++] = Key{CellOf(p.user, p.value), p.user};
+      if (p.value != kRemoved) unsorted[o++] = Upsert{CellOf(p.user, p.value), p.user, slots[i]};
     }
     Shrink(&bucket, 0);
   });
+  slot_of_touched.reset();
 
-  // 3. Parts by key, each about as large, merged on their own: cut by the
+  // 5. Parts by key, each about as large, merged on their own: cut by the
   // keys of the base (or, when the upserts outnumber it, of a sample of
   // them). The upserts are spread over the parts (one pass, stable) and
   // each part's sorted in cache.
-  const Columns old{base.cells.data(), base.users.data(), base.size()};
   const size_t parts = std::clamp<size_t>((old.size + m) >> 16, 1, size_t{1} << 14);
   std::vector<Key> cut_keys;  // part p + 1 starts at cut_keys[p]
   if (old.size >= m) {
@@ -336,7 +393,9 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
   } else {
     constexpr size_t kPerPart = 32;
     std::vector<Key> sample;
-    for (size_t i = 0; i < parts * kPerPart; ++i) sample.push_back(unsorted[m * i / (parts * kPerPart)]);
+    for (size_t i = 0; i < parts * kPerPart; ++i) {
+      sample.push_back(unsorted[m * i / (parts * kPerPart)].key());
+    }
     std::sort(sample.begin(), sample.end());
     for (size_t p = 1; p < parts; ++p) cut_keys.push_back(sample[p * kPerPart]);
   }
@@ -357,32 +416,32 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
   PoolArray<uint32_t> part_of(pool, m);
   const Chunks chunks(m);
   std::vector<std::vector<size_t>> count(chunks.count, std::vector<size_t>(parts, 0));
-  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
-    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) {
-      const Key key = unsorted[i];
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
+    for (size_t i = chunks.begin(k); i < chunks.end(k); ++i) {
+      const Key key = unsorted[i].key();
       const size_t top = key.cell >> (64 - kTopBits);
       const uint32_t p = static_cast<uint32_t>(
           std::upper_bound(cut_keys.begin() + first_cut[top], cut_keys.begin() + first_cut[top + 1],
                            key) -
           cut_keys.begin());
       part_of[i] = p;
-      ++count[c][p];
+      ++count[k][p];
     }
   });
   std::vector<size_t> cut_up(parts + 1, 0);
   for (size_t p = 0, next = 0; p < parts; ++p) {
     cut_up[p] = next;
-    for (size_t c = 0; c < chunks.count; ++c) {
-      const size_t n = count[c][p];
-      count[c][p] = next;
+    for (size_t k = 0; k < chunks.count; ++k) {
+      const size_t n = count[k][p];
+      count[k][p] = next;
       next += n;
     }
   }
   cut_up[parts] = m;
-  PoolArray<Key> up(pool, m);
-  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t c) {
-    std::vector<size_t>& at = count[c];
-    for (size_t i = chunks.begin(c); i < chunks.end(c); ++i) up[at[part_of[i]]++] = unsorted[i];
+  PoolArray<Upsert> up(pool, m);
+  tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
+    std::vector<size_t>& at = count[k];
+    for (size_t i = chunks.begin(k); i < chunks.end(k); ++i) up[at[part_of[i]]++] = unsorted[i];
   });
   part_of.reset();
   unsorted.reset();
@@ -390,34 +449,16 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
     std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
   });
 
-  // 4. The base's entries of users not touched, merged with the upserts.
-  // keep[i]: base entry i stays (its user had no update).
-  PoolArray<uint8_t> keep(pool, old.size);
+  // 6. The base's entries kept, merged with the upserts; each upsert
+  // written keeps its place (in its `cell`, no longer needed).
   std::vector<size_t> at(parts + 1, 0);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t kept = 0;
-    const size_t begin = cut_old[p], end = cut_old[p + 1];
-    if (set->empty()) {
-      std::memset(keep.get() + begin, 1, end - begin);
-      kept = end - begin;
-    } else {
-      // In batches whose places are fetched together (independent misses).
-      constexpr size_t kBatch = 16;
-      for (size_t i = begin; i < end; i += kBatch) {
-        const size_t e = std::min(end, i + kBatch);
-        for (size_t j = i; j < e; ++j) set->Prefetch(old.users[j]);
-        for (size_t j = i; j < e; ++j) {
-          const bool stays = !set->Contains(old.users[j]);
-          keep[j] = stays;
-          kept += stays;
-        }
-      }
-    }
+    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) kept += keep[i] == kKept;
     at[p + 1] = kept + (cut_up[p + 1] - cut_up[p]);
   });
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
   const size_t total = at[parts];
-  set.reset();  // its pages go to the new columns
   // Not zeroed: every entry is written below.
   auto columns = std::make_shared<PooledColumns>();
   columns->n = total;
@@ -427,14 +468,15 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
   uint64_t* const out_users = columns->users;
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
-    const Key* j = up.get() + cut_up[p];
-    const Key* const j_end = up.get() + cut_up[p + 1];
+    Upsert* j = up.get() + cut_up[p];
+    Upsert* const j_end = up.get() + cut_up[p + 1];
     for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
-      if (!keep[i]) continue;
+      if (keep[i] != kKept) continue;
       const Key entry{old.cells[i], old.users[i]};
-      for (; j < j_end && *j < entry; ++j, ++o) {
+      for (; j < j_end && j->key() < entry; ++j, ++o) {
         cells[o] = j->cell;
         out_users[o] = j->user;
+        j->cell = o;
       }
       cells[o] = entry.cell;
       out_users[o++] = entry.user;
@@ -442,7 +484,32 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
     for (; j < j_end; ++j, ++o) {
       cells[o] = j->cell;
       out_users[o] = j->user;
+      j->cell = o;
     }
+  });
+  // `base` is read no more: the caller may drop it (Open: the checkpoint's
+  // mapping) before pos_of_slot is made.
+  if (release_base) release_base();
+
+  // 7. pos_of_slot, every slot written once: each part again, the kept
+  // entries taking, in order, the places its upserts left (kept entry i:
+  // slot i), each upsert its own, a removed user's slot none.
+  auto& pos_of_slot = out.pos_of_slot;
+  pos_of_slot.reserve(c + fresh);
+  PopulateInParallel(pos_of_slot.data(), (c + fresh) * sizeof(uint32_t));
+  pos_of_slot.resize(c + fresh);
+  uint32_t* const pos = pos_of_slot.data();
+  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+    size_t o = at[p];
+    const Upsert* j = up.get() + cut_up[p];
+    const Upsert* const j_end = up.get() + cut_up[p + 1];
+    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
+      if (keep[i] == kRemovedUser) pos[i] = LiveBase::kNoPos;
+      if (keep[i] != kKept) continue;  // kMovedUser: its upsert's place
+      for (; j < j_end && j->cell == o; ++j, ++o) pos[j->slot] = static_cast<uint32_t>(o);
+      pos[i] = static_cast<uint32_t>(o++);
+    }
+    for (; j < j_end; ++j) pos[j->slot] = static_cast<uint32_t>(j->cell);
   });
   up.reset();
   keep.reset();
@@ -453,7 +520,8 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
   if (!merged.ok()) {
     return absl::InternalError(absl::StrCat("the merged base is not in order: ", merged.status().message()));
   }
-  return merged;
+  out.index = *std::move(merged);
+  return out;
 }
 
 }  // namespace internal

@@ -10,11 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "base/huge_pages.h"
+#include "engine/internal/live_slot_table.h"
 #include "engine/location_index.h"
 #include "engine/location_update.h"
 #include "engine/radix_sort.h"
@@ -23,9 +26,11 @@ namespace fanout {
 namespace internal {
 
 // Collects the updates of a log in sequence order, then merges each
-// user's newest one into a base run in one pass:
-//  - as they are added, the updates are spread over 256 buckets by a hash
-//    of the user id (each keeps its updates in log order); each bucket
+// user's newest one into a base run in one pass over the base, making the
+// live index's slots as it goes:
+//  - as they are added, the updates are spread over 256 buckets by the
+//    top bits of the slot table's hash of the user id (LiveSlotTable::
+//    UserHash; each keeps its updates in log order); each bucket
 //    then finds its users' newest updates on its own, in parallel, with a
 //    hash table that stays in cache: an upsert places the user, a remove
 //    drops it (a remove of a user the base does not hold drops nothing);
@@ -34,11 +39,23 @@ namespace internal {
 //    keys, or at a sample of the upserts' when they outnumber the base);
 //    the upserts are spread over the parts in one pass and each part's
 //    sorted by (cell, user) in cache;
-//  - in each part, in parallel, the base's entries whose user any update
-//    touched are dropped from their old place (a hash set of the touched
-//    users, made bucket by bucket) and the rest merged with the part's
-//    upserts straight into the new columns (the base is read once, from
-//    wherever it lies: a checkpoint's mapping needs no copy first).
+//  - before that, the live index's slot table is made from the base's
+//    users (slot i: base entry i) and each user touched is looked up in it
+//    (confirmed by the base's user column): the base entry of one found is
+//    dropped from its old place, and its upsert, if any, takes its slot
+//    along; an upsert of a user not found gets a new slot (the base's size
+//    + k, in bucket order). Looking up the users touched replaces testing
+//    every base entry against a set of them, and the table is the one the
+//    live index needs anyway (MergeWithSlots). A bucket's users have their
+//    home groups in one 1/256 of the table (the buckets are cut by its
+//    hash), so its lookups stay in cache but for the confirming read of
+//    the base's user column, prefetched in batches;
+//  - in each part, in parallel, the base's entries kept are merged with the
+//    part's upserts straight into the new columns (the base is read once,
+//    from wherever it lies: a checkpoint's mapping needs no copy first);
+//  - then, the base read no more (its owner may drop it), each part again
+//    points the slot of each entry written at its place (pos_of_slot; a
+//    removed user's slot at none, as after a live index's merge).
 // The result is exactly the state the updates, applied in order one by one
 // to the base, would leave (tests/engine/log_fold_test.cc checks it
 // against such a model and against the writer path).
@@ -52,26 +69,45 @@ namespace internal {
 //
 // Memory: 16 bytes per update added (the newest updates then take the
 // first 16 bytes per user touched of their bucket's own chunks, and the
-// rest goes back to the pool); while MergeInto runs, 36 per upsert kept
-// (its key twice, unsorted and spread, and its part), 16-32 per user
-// touched (the hash set), one byte per base entry and the new columns (16
-// bytes per entry). Every buffer but the first 64 KiB of each bucket comes
-// from the pool, and the scratch goes back to it as soon as it is spent.
+// rest goes back to the pool); while MergeWithSlots runs, 44 per upsert
+// kept (its key and slot twice, unsorted and spread, and its part), 4 per
+// user touched (its slot), one byte per base entry (what became of it),
+// AddSlots' scratch while the table fills (8 per base entry), and what it
+// returns:
+// the new columns (16 bytes per entry), the slot table (about 6.7 bytes
+// per slot) and pos_of_slot (4 per slot). Every buffer but the first 64
+// KiB of each bucket comes from the pool, and the scratch goes back to it
+// as soon as it is spent.
 //
-// Thread-safety: none (one thread adds; MergeInto runs its work in the
+// Thread-safety: none (one thread adds; MergeWithSlots runs its work in the
 // calling thread's TBB arena).
 //
 // Typical usage:
 //   HugePagePool pool;
 //   LogFold fold(&pool);
 //   for (each batch of the log, in order) fold.Add(batch);
-//   ASSIGN_OR_RETURN(std::unique_ptr<LocationIndex> first_base, fold.MergeInto(checkpoint->run()));
+//   ASSIGN_OR_RETURN(LogFold::FoldedBase first, fold.MergeWithSlots(checkpoint->run()));
+//   ASSIGN_OR_RETURN(auto live, LiveIndexImpl::CreateWithSlots(std::move(first.index),
+//       std::move(first.slot_of), std::move(first.pos_of_slot), options, last_seq));
 class LogFold {
  public:
+  // A live index's first base with its slots (LiveIndexImpl::
+  // CreateWithSlots): base entry i of the folded base's input keeps slot
+  // i, a user new in the log has a slot from the input's size on, and
+  // pos_of_slot[slot] is the slot's entry in `index` (LiveBase::kNoPos for
+  // a removed user's). slot_of finds every user of `index`, confirmed
+  // through index->run().users[pos_of_slot[slot]], and may hold removed
+  // users' slots as dead entries (never confirmed).
+  struct FoldedBase {
+    std::unique_ptr<LocationIndex> index;
+    LiveSlotTable slot_of;
+    std::vector<uint32_t, HugePageAllocator<uint32_t>> pos_of_slot;
+  };
+
   static constexpr int kBucketBits = 8;
   static constexpr size_t kBuckets = size_t{1} << kBucketBits;
 
-  // Its big buffers (the updates added, the scratch of MergeInto, the
+  // Its big buffers (the updates added, the scratch of MergeWithSlots, the
   // result's columns) come from `pool`, which must outlive it (a private
   // pool when null), and the scratch goes back to it: the caller can hand
   // the pool on to what it makes next (Open: the live index's arrays), so
@@ -88,11 +124,20 @@ class LogFold {
   size_t updates() const { return size_; }
 
   // The base with every update added folded in: sorted by (cell, user),
-  // no user twice when `base` has none. REQUIRES: `base` is sorted by
-  // (cell, user). Consumes the updates (updates() is 0 afterwards).
-  // The result's columns are its own (unmapped with it, not given back).
-  // kInternal if the merged columns are out of order (checked in passing;
-  // a bug, not bad input).
+  // no user twice. REQUIRES: `base` is sorted by (cell, user). Consumes the
+  // updates (updates() is 0 afterwards). The result's columns are its own
+  // (unmapped with it, not given back); so are the slot table's and
+  // pos_of_slot's blocks, unless a HugePagePool::Scope is alive when they
+  // are freed. kInvalidArgument if `base` holds a user twice (named), or
+  // would need 2^32 - 1 slots or more; kInternal if the merged columns are
+  // out of order (checked in passing; a bug, not bad input).
+  // `release_base` (may be empty) is called once the merge has read `base`
+  // for the last time, before pos_of_slot is made: Open drops the
+  // checkpoint's mapping there, so that its pages are not held beside it.
+  absl::StatusOr<FoldedBase> MergeWithSlots(const SortedRun& base,
+                                            const std::function<void()>& release_base = {});
+  // MergeWithSlots, the index alone (the slots' memory goes back to the
+  // pool).
   absl::StatusOr<std::unique_ptr<LocationIndex>> MergeInto(const SortedRun& base);
 
  private:

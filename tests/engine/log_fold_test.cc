@@ -451,6 +451,138 @@ TEST(BulkReplayTest, DamagedCheckpointIsRefusedWithAnEmptyOrShortLog) {
   }
 }
 
+// A checkpoint that holds a user twice, with a log long enough to be
+// folded: the fold makes the slot table from the checkpoint's users and
+// refuses it as the writer path does (kDataLoss naming the checkpoint and
+// the user), whether or not the log touches that user.
+TEST(BulkReplayTest, CheckpointWithAUserTwiceIsRefusedBothWays) {
+  for (const bool touched : {false, true}) {
+    SCOPED_TRACE(touched);
+    std::mt19937_64 rng(touched ? 21 : 22);
+    TempDir tmp;
+    const std::string dir = tmp.File("engine");
+    std::vector<UserRecord> base = testing::RandomUsers(21, 3000);
+    auto index = LocationIndex::Build(base, {});
+    ASSERT_TRUE(index.ok());
+    ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+    const uint64_t twice = base[17].user_id;
+    {
+      auto engine = Engine::Open(dir, SmallSegments());
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      std::vector<LocationUpdate> batch = RandomUpdates(rng, 500, base, 20);
+      if (touched) batch.push_back(LocationUpdate::Upsert(RandomPlace(rng, twice)));
+      ASSERT_TRUE((*engine)->Apply(batch).ok());
+    }
+    // The same checkpoint, rewritten with `twice` at a second place.
+    std::vector<std::pair<uint64_t, uint64_t>> entries;
+    for (const UserRecord& r : base) entries.emplace_back(r.ToCellId().id(), r.user_id);
+    entries.emplace_back(RandomPlace(rng, twice).ToCellId().id(), twice);
+    std::sort(entries.begin(), entries.end());
+    auto cells = std::make_shared<std::vector<uint64_t>>();
+    auto users = std::make_shared<std::vector<uint64_t>>();
+    for (const auto& [c, u] : entries) {
+      cells->push_back(c);
+      users->push_back(u);
+    }
+    auto bad = LocationIndex::FromBorrowedColumns(*cells, *users, cells);
+    ASSERT_TRUE(bad.ok()) << bad.status();
+    ASSERT_TRUE(internal::WriteCheckpoint(dir, 0, **bad, SnapshotMetadata{}).ok());
+    const std::string name = internal::CheckpointName(0);
+    ExpectBothReplaysRefuseNaming(dir, name);
+    LiveIndex::Options live_options;
+    live_options.background_maintenance = false;
+    auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+    EXPECT_NE(bulk.status().message().find(absl::StrCat("user ", twice, " appears twice")),
+              std::string::npos)
+        << bulk.status();
+    EXPECT_FALSE(Engine::Open(dir, SmallSegments()).ok());
+  }
+}
+
+// Opened by the bulk replay after a log that touches every user of the
+// checkpoint (moved, removed, removed and placed again; user 0 among
+// them) and adds new ones: the Engine takes updates of known, new and
+// removed users, merges, checkpoints and reopens, as the model says.
+TEST(BulkReplayTest, OpenAfterALogTouchingEveryUserThenUpdatesMergesAndACheckpoint) {
+  TempDir tmp;
+  const std::string dir = tmp.File("engine");
+  std::mt19937_64 rng(77);
+  std::vector<UserRecord> base = testing::RandomUsers(77, 4000);
+  base[0].user_id = 0;
+  auto index = LocationIndex::Build(base, {});
+  ASSERT_TRUE(index.ok());
+  ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+  Model model;
+  for (const UserRecord& r : base) model[r.user_id] = r;
+  std::vector<LocationUpdate> log;
+  std::vector<uint64_t> removed;
+  for (const UserRecord& r : base) {
+    switch (rng() % 4) {
+      case 0:
+        log.push_back(LocationUpdate::Remove(r.user_id));
+        removed.push_back(r.user_id);
+        break;
+      case 1:
+        log.push_back(LocationUpdate::Remove(r.user_id));
+        log.push_back(LocationUpdate::Upsert(RandomPlace(rng, r.user_id)));
+        break;
+      default:
+        log.push_back(LocationUpdate::Upsert(RandomPlace(rng, r.user_id)));
+    }
+  }
+  for (uint64_t i = 0; i < 1500; ++i) {
+    log.push_back(LocationUpdate::Upsert(RandomPlace(rng, (uint64_t{1} << 45) + i)));
+  }
+  std::shuffle(log.begin(), log.end(), rng);
+  EngineOptions options = SmallSegments();
+  options.pause_maintenance_for_testing = true;
+  {
+    auto engine = Engine::Open(dir, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (size_t at = 0; at < log.size(); at += 700) {
+      auto batch = absl::MakeConstSpan(log).subspan(at, std::min<size_t>(700, log.size() - at));
+      ASSERT_TRUE((*engine)->Apply(batch).ok());
+    }
+  }
+  ApplyToModel(log, &model);
+  uint64_t seq = log.size();
+  CheckRecovery(dir, model, seq);
+  {
+    auto engine = Engine::Open(dir, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    EXPECT_EQ((*engine)->GetStats().open.updates_replayed, log.size()) << "folded, not mapped";
+    EXPECT_EQ((*engine)->GetStats().users, model.size());
+    for (int b = 0; b < 4; ++b) {
+      // Known users, removed ones placed again, new ones, removals.
+      std::vector<LocationUpdate> batch;
+      for (int i = 0; i < 400; ++i) {
+        const uint64_t pick = rng() % 4;
+        const uint64_t id = pick == 0   ? removed[rng() % removed.size()]
+                            : pick == 1 ? (uint64_t{1} << 46) + rng() % 1000
+                                        : base[rng() % base.size()].user_id;
+        if (rng() % 6 == 0) {
+          batch.push_back(LocationUpdate::Remove(id));
+        } else {
+          batch.push_back(LocationUpdate::Upsert(RandomPlace(rng, id)));
+        }
+      }
+      auto s = (*engine)->Apply(batch);
+      ASSERT_TRUE(s.ok()) << s.status();
+      seq = *s;
+      ApplyToModel(batch, &model);
+      EXPECT_EQ((*engine)->GetStats().users, model.size());
+      if (b == 1) (*engine)->RunMaintenanceForTesting();
+    }
+    ASSERT_TRUE((*engine)->Checkpoint().ok());
+  }
+  LiveIndex::Options live_options;
+  live_options.background_maintenance = false;
+  auto again = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state.last_seq, seq);
+  EXPECT_EQ(IndexEntries(*internal::MaterialiseSnapshot(again->live->View())), ModelEntries(model));
+}
+
 // Alerts from an Engine opened by the bulk replay: every user whose point
 // (its leaf cell's centre, as the index stores it) is in the area, once,
 // in its mix64 shard; before and after more updates and a merge.
