@@ -480,30 +480,19 @@ TEST(LiveIndexTest, ParallelSlotTableFindsDuplicatesAndEveryUser) {
   auto make = [&](const std::vector<uint64_t>& user_ids) {
     std::vector<std::pair<uint64_t, uint64_t>> entries;
     for (uint64_t id : user_ids) entries.emplace_back(RandomLocation(rng, id).ToCellId().id(), id);
-    std::sort(entries.begin(), entries.end());
-    auto cells = std::make_shared<std::vector<uint64_t>>();
-    auto users = std::make_shared<std::vector<uint64_t>>();
-    for (const auto& [c, u] : entries) {
-      cells->push_back(c);
-      users->push_back(u);
-    }
-    auto index = LocationIndex::FromBorrowedColumns(*cells, *users, cells);
-    EXPECT_TRUE(index.ok()) << index.status();
-    return std::make_pair(*std::move(index), std::make_pair(cells, users));
+    return ::fanout::testing::IndexOfEntries(std::move(entries));
   };
   for (int trial = 0; trial < 4; ++trial) {
     std::vector<uint64_t> twice = ids;
     const uint64_t dup = ids[rng() % kUsers];
     twice.push_back(dup);
-    auto [index, keep] = make(twice);
-    auto live = LiveIndex::Create(std::move(index), Manual());
+    auto live = LiveIndex::Create(make(twice), Manual());
     ASSERT_FALSE(live.ok());
     EXPECT_NE(live.status().message().find(absl::StrCat("user ", dup, " appears twice")),
               std::string::npos)
         << live.status();
   }
-  auto [index, keep] = make(ids);
-  auto live = LiveIndex::Create(std::move(index), Manual());
+  auto live = LiveIndex::Create(make(ids), Manual());
   ASSERT_TRUE(live.ok()) << live.status();
   Model model;
   for (uint64_t id : ids) model.Apply(LocationUpdate::Upsert(RandomLocation(rng, id)));

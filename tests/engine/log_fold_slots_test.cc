@@ -36,12 +36,8 @@ using internal::LogFold;
 using ::fanout::testing::ApplyToModel;
 using ::fanout::testing::IndexEntries;
 using ::fanout::testing::ModelEntries;
+using ::fanout::testing::RandomPlace;
 using Model = ::fanout::testing::UserModel;
-
-UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id) {
-  return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000,
-                    static_cast<int32_t>(rng() % 3600000001) - 1800000000};
-}
 
 // Base users moved, removed, removed then placed again; new users (a pool
 // of ids updated often, and ids seen once); removals of ids never seen;

@@ -38,24 +38,10 @@ using internal::ReplayMode;
 using ::fanout::testing::ApplyToModel;
 using ::fanout::testing::IndexEntries;
 using ::fanout::testing::ModelEntries;
+using ::fanout::testing::RandomPlace;
 using ::fanout::testing::TempDir;
 using Entries = ::fanout::testing::IndexEntryList;
 using Model = ::fanout::testing::UserModel;
-
-UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id) {
-  // Now and then the edges of the coordinate ranges (poles, antimeridian).
-  switch (rng() % 16) {
-    case 0:
-      return UserRecord{id, 900000000, static_cast<int32_t>(rng() % 3600000001) - 1800000000};
-    case 1:
-      return UserRecord{id, -900000000, 1800000000};
-    case 2:
-      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000, -1800000000};
-    default:
-      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000,
-                        static_cast<int32_t>(rng() % 3600000001) - 1800000000};
-  }
-}
 
 // A mix of every kind of update: users of the base moved and removed, a
 // small pool of other ids updated many times, removes of ids never seen,
@@ -477,16 +463,9 @@ TEST(BulkReplayTest, CheckpointWithAUserTwiceIsRefusedBothWays) {
     std::vector<std::pair<uint64_t, uint64_t>> entries;
     for (const UserRecord& r : base) entries.emplace_back(r.ToCellId().id(), r.user_id);
     entries.emplace_back(RandomPlace(rng, twice).ToCellId().id(), twice);
-    std::sort(entries.begin(), entries.end());
-    auto cells = std::make_shared<std::vector<uint64_t>>();
-    auto users = std::make_shared<std::vector<uint64_t>>();
-    for (const auto& [c, u] : entries) {
-      cells->push_back(c);
-      users->push_back(u);
-    }
-    auto bad = LocationIndex::FromBorrowedColumns(*cells, *users, cells);
-    ASSERT_TRUE(bad.ok()) << bad.status();
-    ASSERT_TRUE(internal::WriteCheckpoint(dir, 0, **bad, SnapshotMetadata{}).ok());
+    std::unique_ptr<LocationIndex> bad = ::fanout::testing::IndexOfEntries(std::move(entries));
+    ASSERT_NE(bad, nullptr);
+    ASSERT_TRUE(internal::WriteCheckpoint(dir, 0, *bad, SnapshotMetadata{}).ok());
     const std::string name = internal::CheckpointName(0);
     ExpectBothReplaysRefuseNaming(dir, name);
     LiveIndex::Options live_options;

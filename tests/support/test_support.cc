@@ -50,6 +50,38 @@ TempDir::~TempDir() {
   if (path_ != "/tmp") std::filesystem::remove_all(path_, ec);
 }
 
+UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id) {
+  switch (rng() % 16) {
+    case 0:
+      return UserRecord{id, 900000000, static_cast<int32_t>(rng() % 3600000001) - 1800000000};
+    case 1:
+      return UserRecord{id, -900000000, 1800000000};
+    case 2:
+      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000, -1800000000};
+    default:
+      return UserRecord{id, static_cast<int32_t>(rng() % 1800000001) - 900000000,
+                        static_cast<int32_t>(rng() % 3600000001) - 1800000000};
+  }
+}
+
+std::unique_ptr<LocationIndex> IndexOfEntries(std::vector<std::pair<uint64_t, uint64_t>> entries) {
+  std::sort(entries.begin(), entries.end());
+  struct Columns {
+    std::vector<uint64_t> cells, users;
+  };
+  auto columns = std::make_shared<Columns>();
+  for (const auto& [c, u] : entries) {
+    columns->cells.push_back(c);
+    columns->users.push_back(u);
+  }
+  auto index = LocationIndex::FromBorrowedColumns(columns->cells, columns->users, columns);
+  if (!index.ok()) {
+    ADD_FAILURE() << index.status();
+    return nullptr;
+  }
+  return *std::move(index);
+}
+
 std::vector<UserRecord> RandomUsers(uint64_t seed, size_t n, double lat_lo, double lat_hi,
                                     double lng_lo, double lng_hi) {
   std::mt19937_64 rng(seed);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,14 @@ class TempDir {
 std::vector<UserRecord> RandomUsers(uint64_t seed, size_t n, double lat_lo = -90,
                                     double lat_hi = 90, double lng_lo = -180,
                                     double lng_hi = 180);
+
+// A place for user `id` drawn uniformly in E7 units over the whole valid
+// range, and one time in eight on its edges (a pole, the antimeridian).
+UserRecord RandomPlace(std::mt19937_64& rng, uint64_t id);
+
+// An index of (cell id, user id) entries as given, sorted (a user may appear
+// twice: for tests of what refuses that). Its columns are its own.
+std::unique_ptr<LocationIndex> IndexOfEntries(std::vector<std::pair<uint64_t, uint64_t>> entries);
 
 // Runs the fanout binary with `args` (a shell-quoted string); returns the exit
 // code and fills stdout/stderr when given.
