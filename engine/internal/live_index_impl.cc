@@ -216,12 +216,11 @@ void LiveIndexImpl::MergeLoop() {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
   ::pthread_setname_np(::pthread_self(), "live-merge");
   tbb::task_arena alone(1);
-  absl::Time last_merge = absl::Now();
   while (!WaitOrStop(std::max(options_.freeze_interval, absl::Milliseconds(20)))) {
     if (MergeDue()) {
       alone.execute([this] { MergeImpl(/*yield=*/true); });
-      last_merge = absl::Now();
-    } else if (absl::Now() - last_merge > kReleaseMergePagesAfter) {
+    } else if (absl::GetCurrentTimeNanos() - last_merge_end_ns_.load(std::memory_order_relaxed) >
+               release_merge_pages_after_ns_.load(std::memory_order_relaxed)) {
       merge_pool_->Release();
     }
   }

@@ -121,6 +121,11 @@ class LiveIndexImpl {
   // the base in (no lock of the index held). Thread-safe: the hook is
   // guarded by hook_mu_ and each merge runs a copy.
   void SetMergeHook(std::function<void()> hook);
+  // How long MergeLoop keeps merge_pool_'s pages without a merge
+  // (kReleaseMergePagesAfter unless a test says otherwise).
+  void SetMergePagesReleaseDelay(absl::Duration delay) {
+    release_merge_pages_after_ns_.store(absl::ToInt64Nanoseconds(delay), std::memory_order_relaxed);
+  }
 
  private:
   LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault);
@@ -274,6 +279,13 @@ class LiveIndexImpl {
   // may outlive the index.
   const std::shared_ptr<HugePagePool> merge_pool_ = std::make_shared<HugePagePool>();
   static constexpr absl::Duration kReleaseMergePagesAfter = absl::Seconds(30);
+  // kReleaseMergePagesAfter in nanoseconds, shorter in tests
+  // (LiveIndexTestPeer).
+  std::atomic<int64_t> release_merge_pages_after_ns_{
+      absl::ToInt64Nanoseconds(kReleaseMergePagesAfter)};
+  // When the last merge (background or explicit) ended, or the index was
+  // made: absl::GetCurrentTimeNanos.
+  std::atomic<int64_t> last_merge_end_ns_{absl::GetCurrentTimeNanos()};
   // The base the last merge replaced, its bytes, and those of the runs
   // and record chunks up to its point that it dropped with it, while a
   // view still pins them (Stats::replaced_bytes and part of

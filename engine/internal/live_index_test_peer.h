@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "engine/internal/live_index_impl.h"
 #include "engine/live_index.h"
@@ -39,6 +40,12 @@ class LiveIndexTestPeer {
   // index held, so the hook may apply updates); nullptr: none.
   static void SetMergeHook(LiveIndex& live, std::function<void()> hook) {
     live.impl_->SetMergeHook(std::move(hook));
+  }
+
+  // How long the merge thread keeps the pages of the next merge's base
+  // (LiveIndex::Stats::pooled_bytes) without a merge; 30 s otherwise.
+  static void SetMergePagesReleaseDelay(LiveIndex& live, absl::Duration delay) {
+    live.impl_->SetMergePagesReleaseDelay(delay);
   }
 };
 

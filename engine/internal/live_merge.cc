@@ -319,6 +319,7 @@ void LiveIndexImpl::MergeImpl(bool yield) {
   merge_bytes_.store(0, std::memory_order_relaxed);
   merges_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(merge_seconds_, SecondsSince(start));
+  last_merge_end_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
   merge_running_.store(false, std::memory_order_relaxed);
 }
 

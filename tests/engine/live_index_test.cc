@@ -675,6 +675,31 @@ TEST(LiveIndexTest, MergesReuseThePagesOfTheReplacedBase) {
   EXPECT_EQ(AlertOn(live->View(), *area), model.Expected(*area));
 }
 
+// With no merge for a while, the background merge thread gives the pool's
+// pages back: an idle index holds one base, not two.
+TEST(LiveIndexTest, AnIdleIndexReleasesThePagesKeptForMerges) {
+  std::mt19937_64 rng(22);
+  Model model;
+  uint64_t max_user = 600000;
+  LiveIndex::Options options;
+  options.freeze_interval = absl::Milliseconds(5);
+  auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
+  internal::LiveIndexTestPeer::SetMergePagesReleaseDelay(*live, absl::Seconds(1));
+  std::vector<LocationUpdate> batch = RandomBatch(rng, model, 5000, &max_user);
+  ASSERT_TRUE(live->Apply(batch).ok());
+  for (const LocationUpdate& u : batch) model.Apply(u);
+  live->Merge();
+  EXPECT_GT(live->GetStats().pooled_bytes, 0u);
+  bool released = false;
+  for (int i = 0; i < 3000 && !released; ++i) {  // up to 30 s on a loaded machine
+    absl::SleepFor(absl::Milliseconds(10));
+    released = live->GetStats().pooled_bytes == 0;
+  }
+  EXPECT_TRUE(released);
+  auto area = RandomArea(rng);
+  EXPECT_EQ(AlertOn(live->View(), *area), model.Expected(*area));
+}
+
 // Background work waits while an alert runs over one of the index's
 // snapshots, and catches up once it ends.
 TEST(LiveIndexTest, BackgroundWorkWaitsForRunningAlerts) {
