@@ -35,7 +35,8 @@ void UnmapHuge(void* p, size_t bytes);
 // it again as well (bench/README.md, "Open at 170M, third pass"). For a
 // burst of big, short-lived arrays followed by others about as big (the
 // bulk replay of Open: the fold's scratch, then the live index's per-user
-// arrays), not as a general allocator.
+// arrays; a live index's merges: each builds its base in the pages of the
+// base before last), not as a general allocator.
 //
 // Take can join several kept ranges into one contiguous block (mremap moves
 // their pages without copying), so sizes need not match. Memory from Take

@@ -66,15 +66,15 @@ absl::Status Gap(uint64_t from, uint64_t to, const std::string& before, const st
 // mapping goes).
 std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> mapped_index) {
   const SortedRun mapped = mapped_index->run();
-  std::vector<uint64_t> cells = HugeColumn(mapped.size()), users = HugeColumn(mapped.size());
+  auto columns = std::make_shared<BaseColumns>(mapped.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, mapped.size(), 1 << 18), [&](const auto& r) {
     std::copy(mapped.cells.begin() + r.begin(), mapped.cells.begin() + r.end(),
-              cells.begin() + r.begin());
+              columns->cells() + r.begin());
     std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
-              users.begin() + r.begin());
+              columns->users() + r.begin());
   });
   mapped_index.reset();
-  return LocationIndex::FromTrustedColumns(std::move(cells), std::move(users));
+  return BaseColumns::TrustedIndex(std::move(columns));
 }
 
 // The bulk replay's mapped path (RecoverEngineDirectory): a log of at most

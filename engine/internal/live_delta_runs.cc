@@ -71,13 +71,6 @@ void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records) {
   }
 }
 
-std::shared_ptr<LiveBase> NewLiveBase(const std::shared_ptr<HugePagePool>& pool) {
-  return std::shared_ptr<LiveBase>(new LiveBase, [pool](LiveBase* base) {
-    HugePagePool::Scope scope(pool.get());
-    delete base;
-  });
-}
-
 void FillNotMoved(LiveBase::MovedAt* moved, size_t n) {
   LiveBase::MovedAt fresh(n);
   auto& a = fresh;

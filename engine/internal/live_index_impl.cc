@@ -113,7 +113,10 @@ std::unique_ptr<LiveIndexImpl> LiveIndexImpl::Assemble(
   const size_t n = index->size();
   const size_t slots = pos_of_slot.size();
   std::unique_ptr<LiveIndexImpl> live(new LiveIndexImpl(options, fault));
-  std::shared_ptr<LiveBase> base = NewLiveBase(live->merge_pool_);
+  // Not given back to merge_pool_ when replaced (as merged bases are): the
+  // first base's arrays may be Open's small pages (engine_directory.cc),
+  // which merges must not take for arrays read at random.
+  auto base = std::make_shared<LiveBase>();
   base->base_seq = base_seq;
   FillNotMoved(&base->moved_at, n);
   base->pos_of_slot = std::move(pos_of_slot);

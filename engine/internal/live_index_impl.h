@@ -268,9 +268,10 @@ class LiveIndexImpl {
   // What the merge in progress holds besides the state it replaces: its
   // sorted deltas and the new base while it is built (0 between merges).
   std::atomic<uint64_t> merge_bytes_{0};
-  // Pages for the next merge's base: every base goes back here when its
-  // last reference goes (NewLiveBase), and a merge's scratch too, so a
-  // merge takes the pages of the base before last, already faulted in,
+  // Pages for the next merge's base: every merged base goes back here
+  // when its last reference goes (live_merge.cc, NewLiveBase), and a
+  // merge's scratch too, so a merge takes the pages of the base before
+  // last, already faulted in,
   // instead of fresh ones (on a VM whose host takes freed memory back,
   // fresh pages cost a merge of 170M users more than its own work:
   // bench/README.md, "Merges reuse the replaced base's pages"). Released by

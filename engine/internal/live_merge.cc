@@ -206,37 +206,21 @@ void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, ui
   });
 }
 
-// The columns of a merged base: n entries each, taken from `pool` (not
-// zeroed: the merge writes every one) and given back to it with the base.
-struct PooledColumns {
-  std::shared_ptr<HugePagePool> pool;
-  size_t bytes;
-  uint64_t* cells;
-  uint64_t* users = nullptr;
-  PooledColumns(std::shared_ptr<HugePagePool> from, size_t n)
-      : pool(std::move(from)),
-        bytes(std::max<size_t>(n, 1) * sizeof(uint64_t)),
-        cells(static_cast<uint64_t*>(pool->Take(bytes))) {
-    try {
-      users = static_cast<uint64_t*>(pool->Take(bytes));
-    } catch (...) {
-      pool->Give(cells, bytes);
-      throw;
-    }
-  }
-  ~PooledColumns() {
-    pool->Give(cells, bytes);
-    pool->Give(users, bytes);
-  }
-  PooledColumns(const PooledColumns&) = delete;
-  PooledColumns& operator=(const PooledColumns&) = delete;
-};
+// An empty base whose arrays (moved_at, pos_of_slot, its BaseColumns) go
+// back to `pool` when its last reference goes: they are freed under a
+// HugePagePool::Scope of it.
+std::shared_ptr<LiveBase> NewLiveBase(const std::shared_ptr<HugePagePool>& pool) {
+  return std::shared_ptr<LiveBase>(new LiveBase, [pool](LiveBase* base) {
+    HugePagePool::Scope scope(pool.get());
+    delete base;
+  });
+}
 
 // The new base: `old` without the entries moved at or before m, merged with
 // the delta entries visible at m (sorted, slots in place of seqs). Its
-// arrays and the merge's scratch come from `pool` (the caller's scope)
-// and go back to it. *bytes: what the merge holds meanwhile (for
-// GetStats).
+// arrays and the merge's scratch come from `pool` (a Scope of it must be
+// alive on the calling thread) and go back to it. *bytes: what the merge
+// holds meanwhile (for GetStats).
 std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry> delta,
                                           uint64_t m, size_t slots, Pause pause,
                                           const std::shared_ptr<HugePagePool>& pool,
@@ -251,33 +235,44 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
   bytes->store(delta.capacity() * sizeof(Entry) + base_bytes + inverse_bytes,
                std::memory_order_relaxed);
   std::vector<uint32_t, HugePageAllocator<uint32_t>> old_slot_of = SlotOfEntry(old, pause);
-  auto columns = std::make_shared<PooledColumns>(pool, total);
+  auto columns = std::make_shared<BaseColumns>(total);
   std::shared_ptr<LiveBase> base = NewLiveBase(pool);
   base->base_seq = m;
   base->pos_of_slot.assign(slots, LiveBase::kNoPos);
-  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, columns->cells, columns->users,
-                     base.get());
+  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, columns->cells(),
+                     columns->users(), base.get());
   std::vector<Entry>().swap(delta);
   decltype(old_slot_of)().swap(old_slot_of);
   bytes->store(base_bytes, std::memory_order_relaxed);
   FillNotMoved(&base->moved_at, total);
-  base->index = LocationIndex::FromTrustedColumns(absl::MakeConstSpan(columns->cells, total),
-                                                  absl::MakeConstSpan(columns->users, total),
-                                                  std::shared_ptr<const void>(columns, columns.get()));
+  base->index = BaseColumns::TrustedIndex(std::move(columns));
   return base;
 }
 
 }  // namespace
 
-std::vector<uint64_t> HugeColumn(size_t n) {
-  std::vector<uint64_t> v;
-  v.reserve(n);
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(v.data() + n)) & ~(kHuge - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-  v.resize(n);
-  return v;
+BaseColumns::BaseColumns(size_t n) : n_(n) {
+  HugePageAllocator<uint64_t> alloc;
+  cells_ = alloc.allocate(std::max<size_t>(n, 1));
+  try {
+    users_ = alloc.allocate(std::max<size_t>(n, 1));
+  } catch (...) {
+    alloc.deallocate(cells_, std::max<size_t>(n, 1));
+    throw;
+  }
+}
+
+BaseColumns::~BaseColumns() {
+  HugePageAllocator<uint64_t> alloc;
+  alloc.deallocate(cells_, std::max<size_t>(n_, 1));
+  alloc.deallocate(users_, std::max<size_t>(n_, 1));
+}
+
+std::unique_ptr<LocationIndex> BaseColumns::TrustedIndex(
+    std::shared_ptr<const BaseColumns> columns) {
+  const size_t n = columns->size();
+  const absl::Span<const uint64_t> cells(columns->cells(), n), users(columns->users(), n);
+  return LocationIndex::FromTrustedColumns(cells, users, std::move(columns));
 }
 
 struct LiveIndexImpl::MergePoint {

@@ -103,12 +103,6 @@ struct LiveBase {
   }
 };
 
-// An empty base whose big arrays go back to `pool` when its last reference
-// goes: they are freed under a HugePagePool::Scope of `pool`
-// (HugePageAllocator), as are the columns of a merged base (their owner
-// gives them back there).
-std::shared_ptr<LiveBase> NewLiveBase(const std::shared_ptr<HugePagePool>& pool);
-
 // A delta run's bytes per entry: cell, user, seq and the mark.
 inline constexpr uint64_t kDeltaEntryBytes = 3 * sizeof(uint64_t) + sizeof(uint64_t);
 
@@ -156,12 +150,36 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
 // index's mu_) before the old run may be freed.
 void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records);
 
-// A column of n zeros, on huge pages where the kernel gives them (asked for
-// before its pages are first touched): the writer reads a base's user
-// column at random to confirm slots (live_slot_table.h), and with 4 KiB
-// pages nearly every such read is a TLB miss as well. For the columns of a
-// base (merged, or copied from a checkpoint).
-std::vector<uint64_t> HugeColumn(size_t n);
+// The two columns of a base made in memory (by a merge, by the bulk replay
+// of Open, or copied from a checkpoint's mapping): n entries each, not
+// zeroed (their maker writes every one). Allocated and freed as
+// HugePageAllocator does: from the pool of the HugePagePool::Scope alive on
+// the thread that makes them, and back to the one alive where the last
+// reference goes (a merged base's deleter: its index's merge pool), else
+// mapped fresh on huge pages and unmapped. Huge pages because the writer
+// reads a base's user column at random to confirm slots
+// (live_slot_table.h): with 4 KiB pages nearly every such read is a TLB
+// miss as well. Read-only once written, by any thread.
+class BaseColumns {
+ public:
+  explicit BaseColumns(size_t n);
+  ~BaseColumns();
+  BaseColumns(const BaseColumns&) = delete;
+  BaseColumns& operator=(const BaseColumns&) = delete;
+
+  size_t size() const { return n_; }
+  uint64_t* cells() const { return cells_; }
+  uint64_t* users() const { return users_; }
+
+  // An index over `columns` that keeps them alive, without checking their
+  // order (LocationIndex::FromTrustedColumns).
+  static std::unique_ptr<LocationIndex> TrustedIndex(std::shared_ptr<const BaseColumns> columns);
+
+ private:
+  size_t n_;
+  uint64_t* cells_;
+  uint64_t* users_;
+};
 
 // Replaces *moved with n entries, all kNotMoved (in parallel).
 void FillNotMoved(LiveBase::MovedAt* moved, size_t n);

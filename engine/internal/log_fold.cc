@@ -71,21 +71,6 @@ class PoolArray {
   T* data_;
 };
 
-// The new base's columns, taken from the pool; unmapped with the index
-// (not given back: the pool is gone by then).
-struct PooledColumns {
-  size_t n = 0;
-  uint64_t* cells = nullptr;
-  uint64_t* users = nullptr;
-  PooledColumns() = default;
-  PooledColumns(const PooledColumns&) = delete;
-  PooledColumns& operator=(const PooledColumns&) = delete;
-  ~PooledColumns() {
-    UnmapHuge(cells, std::max<size_t>(n, 1) * sizeof(uint64_t));
-    UnmapHuge(users, std::max<size_t>(n, 1) * sizeof(uint64_t));
-  }
-};
-
 // Mix64 of a salted id, for Newest's table: not correlated with the shard
 // hash, nor with the slot table's, whose top bits picked the bucket.
 uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
@@ -460,12 +445,11 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   for (size_t p = 0; p < parts; ++p) at[p + 1] += at[p];
   const size_t total = at[parts];
   // Not zeroed: every entry is written below.
-  auto columns = std::make_shared<PooledColumns>();
-  columns->n = total;
-  columns->cells = static_cast<uint64_t*>(pool->Take(std::max<size_t>(total, 1) * sizeof(uint64_t)));
-  columns->users = static_cast<uint64_t*>(pool->Take(std::max<size_t>(total, 1) * sizeof(uint64_t)));
-  uint64_t* const cells = columns->cells;
-  uint64_t* const out_users = columns->users;
+  // From the pool (this function's Scope); unmapped with the index, or
+  // given to the pool of a Scope alive where it goes (BaseColumns).
+  auto columns = std::make_shared<BaseColumns>(total);
+  uint64_t* const cells = columns->cells();
+  uint64_t* const out_users = columns->users();
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
     Upsert* j = up.get() + cut_up[p];
@@ -516,7 +500,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   // Checks the order in passing (one sequential read of both columns).
   auto merged = LocationIndex::FromBorrowedColumns(absl::MakeConstSpan(cells, total),
                                                    absl::MakeConstSpan(out_users, total),
-                                                   std::shared_ptr<const void>(columns, columns.get()));
+                                                   std::move(columns));
   if (!merged.ok()) {
     return absl::InternalError(absl::StrCat("the merged base is not in order: ", merged.status().message()));
   }

@@ -634,6 +634,14 @@ TEST(LiveIndexTest, NoBackgroundMergeWhileAViewPinsTheReplacedBase) {
   EXPECT_EQ(AlertOn(live->View(), *area), model.Expected(*area));
 }
 
+// 5,000 random updates applied to `live` and `model`, then a merge.
+void ApplyAndMerge(std::mt19937_64& rng, Model& model, uint64_t* max_user, LiveIndex& live) {
+  std::vector<LocationUpdate> batch = RandomBatch(rng, model, 5000, max_user);
+  ASSERT_TRUE(live.Apply(batch).ok());
+  for (const LocationUpdate& u : batch) model.Apply(u);
+  live.Merge();
+}
+
 // A merge makes its base in the pages of the base before last: a replaced
 // base goes to the index's pool once nothing pins it, and the next merge
 // takes its pages from there, so what the pool holds stays about one base
@@ -645,15 +653,10 @@ TEST(LiveIndexTest, MergesReuseThePagesOfTheReplacedBase) {
   uint64_t max_user = 600000;  // arrays of 2.4-4.8 MB: the pool's 2 MiB units
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), Manual());
   auto area = RandomArea(rng);
-  auto apply_and_merge = [&] {
-    std::vector<LocationUpdate> batch = RandomBatch(rng, model, 5000, &max_user);
-    ASSERT_TRUE(live->Apply(batch).ok());
-    for (const LocationUpdate& u : batch) model.Apply(u);
-    live->Merge();
-  };
+  auto apply_and_merge = [&] { ApplyAndMerge(rng, model, &max_user, *live); };
   EXPECT_EQ(live->GetStats().pooled_bytes, 0u);
-  apply_and_merge();  // the built base's moved_at and pos_of_slot, and the scratch
-  apply_and_merge();  // now a merged base too: columns, moved_at, pos_of_slot
+  apply_and_merge();  // the merge's scratch (the first base is not pooled)
+  apply_and_merge();  // and a merged base: columns, moved_at, pos_of_slot
   const LiveIndex::Stats second = live->GetStats();
   EXPECT_GE(second.pooled_bytes, 600000u * (8 + 8 + 4 + 4));
   EXPECT_GE(second.memory_bytes, second.pooled_bytes + second.base_entries * 16);
@@ -685,10 +688,8 @@ TEST(LiveIndexTest, AnIdleIndexReleasesThePagesKeptForMerges) {
   options.freeze_interval = absl::Milliseconds(5);
   auto live = *LiveIndex::Create(InitialIndex(rng, max_user, &model), options);
   internal::LiveIndexTestPeer::SetMergePagesReleaseDelay(*live, absl::Seconds(1));
-  std::vector<LocationUpdate> batch = RandomBatch(rng, model, 5000, &max_user);
-  ASSERT_TRUE(live->Apply(batch).ok());
-  for (const LocationUpdate& u : batch) model.Apply(u);
-  live->Merge();
+  ApplyAndMerge(rng, model, &max_user, *live);
+  ApplyAndMerge(rng, model, &max_user, *live);  // replaces a merged base: pooled
   EXPECT_GT(live->GetStats().pooled_bytes, 0u);
   bool released = false;
   for (int i = 0; i < 3000 && !released; ++i) {  // up to 30 s on a loaded machine
