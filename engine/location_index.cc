@@ -65,29 +65,36 @@ inline bool IsLeafCell(uint64_t id) { return (id & 1) != 0 && (id >> 61) < 6; }
 }  // namespace
 
 LocationIndex::LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
-                             std::shared_ptr<const void> owner, size_t memory_bytes)
+                             std::shared_ptr<const void> owner, size_t memory_bytes,
+                             absl::Span<const uint8_t> given_mix_low)
     : cells_(cells),
       users_(users),
       owner_(std::move(owner)),
       // Not value-initialized: every byte is written below.
-      mix_low_column_(new uint8_t[users.size()]),
-      mix_low_(mix_low_column_.get(), users.size()),
+      mix_low_column_(given_mix_low.empty() && !users.empty() ? new uint8_t[users.size()]
+                                                             : nullptr),
+      mix_low_(mix_low_column_ != nullptr ? absl::Span<const uint8_t>(mix_low_column_.get(),
+                                                                      users.size())
+                                          : given_mix_low),
       mix_low_blocks_(users.size() / SortedRun::kMixBlock * 256),
       memory_bytes_(memory_bytes + users.size() + mix_low_blocks_.size() * sizeof(uint16_t)) {
   // In units of blocks, so that each block's bytes and counts are one
   // task's (the last block may be partial: bytes, no counts).
   constexpr size_t kBlock = SortedRun::kMixBlock;
-  uint8_t* out = mix_low_column_.get();
+  uint8_t* const out = mix_low_column_.get();  // null: the bytes were given
+  const uint8_t* const mix = mix_low_.data();
   uint16_t* blocks = mix_low_blocks_.data();
   const size_t n = users.size();
   const size_t whole_blocks = n / kBlock, all_blocks = (n + kBlock - 1) / kBlock;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, all_blocks, kGrain / kBlock), [&](const auto& r) {
     for (size_t b = r.begin(); b < r.end(); ++b) {
       const size_t end = std::min(n, (b + 1) * kBlock);
-      for (size_t i = b * kBlock; i < end; ++i) out[i] = static_cast<uint8_t>(Mix64(users[i]));
+      if (out != nullptr) {
+        for (size_t i = b * kBlock; i < end; ++i) out[i] = static_cast<uint8_t>(Mix64(users[i]));
+      }
       if (b >= whole_blocks) continue;
       uint16_t* count = blocks + b * 256;
-      for (size_t i = b * kBlock; i < end; ++i) ++count[out[i]];
+      for (size_t i = b * kBlock; i < end; ++i) ++count[mix[i]];
     }
   });
 }
@@ -107,6 +114,15 @@ std::unique_ptr<LocationIndex> LocationIndex::FromTrustedColumns(absl::Span<cons
                                                                  std::shared_ptr<const void> owner) {
   const size_t bytes = (cells.size() + users.size()) * sizeof(uint64_t);
   return std::unique_ptr<LocationIndex>(new LocationIndex(cells, users, std::move(owner), bytes));
+}
+
+std::unique_ptr<LocationIndex> LocationIndex::FromTrustedColumns(absl::Span<const uint64_t> cells,
+                                                                 absl::Span<const uint64_t> users,
+                                                                 absl::Span<const uint8_t> mix_low,
+                                                                 std::shared_ptr<const void> owner) {
+  const size_t bytes = (cells.size() + users.size()) * sizeof(uint64_t);
+  return std::unique_ptr<LocationIndex>(
+      new LocationIndex(cells, users, std::move(owner), bytes, mix_low));
 }
 
 absl::StatusOr<std::unique_ptr<LocationIndex>> LocationIndex::Build(

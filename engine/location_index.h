@@ -127,6 +127,16 @@ class LocationIndex {
   static std::unique_ptr<LocationIndex> FromTrustedColumns(absl::Span<const uint64_t> cells,
                                                            absl::Span<const uint64_t> users,
                                                            std::shared_ptr<const void> owner);
+  // The same with the hash column too: mix_low[i] == Mix64(users[i]) &
+  // 0xff for every i (SortedRun; not checked), held by `owner` as well. For
+  // code that writes the columns itself and hashes each user as it goes
+  // (the live index's merge): the index then makes only the column's block
+  // counts, instead of reading every user again and holding a column of its
+  // own. REQUIRES: mix_low.size() == users.size().
+  static std::unique_ptr<LocationIndex> FromTrustedColumns(absl::Span<const uint64_t> cells,
+                                                           absl::Span<const uint64_t> users,
+                                                           absl::Span<const uint8_t> mix_low,
+                                                           std::shared_ptr<const void> owner);
 
   LocationIndex(const LocationIndex&) = delete;
   LocationIndex& operator=(const LocationIndex&) = delete;
@@ -140,18 +150,20 @@ class LocationIndex {
   double BytesPerUser() const { return size() ? double(MemoryBytes()) / size() : 0; }
 
  private:
-  // Computes the hash column and its block counts from `users`, in
-  // parallel, whenever an index is made (a fraction of a snapshot's load
-  // time: bench/README.md, "Figures behind code comments").
+  // Computes the hash column (unless `mix_low` gives it) and its block
+  // counts from `users`, in parallel, whenever an index is made (a fraction
+  // of a snapshot's load time: bench/README.md, "Figures behind code
+  // comments").
   LocationIndex(absl::Span<const uint64_t> cells, absl::Span<const uint64_t> users,
-                std::shared_ptr<const void> owner, size_t memory_bytes);
+                std::shared_ptr<const void> owner, size_t memory_bytes,
+                absl::Span<const uint8_t> mix_low = {});
   static std::unique_ptr<LocationIndex> Own(std::vector<uint64_t> cells,
                                             std::vector<uint64_t> users);
 
   absl::Span<const uint64_t> cells_;
   absl::Span<const uint64_t> users_;
-  std::shared_ptr<const void> owner_;  // keeps cells_ and users_ alive
-  std::unique_ptr<uint8_t[]> mix_low_column_;
+  std::shared_ptr<const void> owner_;  // keeps cells_ and users_ (and a given mix_low_) alive
+  std::unique_ptr<uint8_t[]> mix_low_column_;  // null when the maker gave it
   absl::Span<const uint8_t> mix_low_;
   std::vector<uint16_t> mix_low_blocks_;
   size_t memory_bytes_;

@@ -72,6 +72,8 @@ std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> ma
               columns->cells() + r.begin());
     std::copy(mapped.users.begin() + r.begin(), mapped.users.begin() + r.end(),
               columns->users() + r.begin());
+    std::copy(mapped.mix_low.begin() + r.begin(), mapped.mix_low.begin() + r.end(),
+              columns->mix_low() + r.begin());
   });
   mapped_index.reset();
   return BaseColumns::TrustedIndex(std::move(columns));

@@ -177,7 +177,7 @@ std::vector<uint32_t, HugePageAllocator<uint32_t>> SlotOfEntry(const LiveBase& o
 void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, uint32_t limit,
                         const MergeCuts& c, Pause pause,
                         const std::vector<uint32_t, HugePageAllocator<uint32_t>>& old_slot_of,
-                        uint64_t* cells, uint64_t* users, LiveBase* base) {
+                        const BaseColumns& out, LiveBase* base) {
   const SortedRun base_run = old.index->run();
   tbb::parallel_for(size_t{0}, c.parts, [&](size_t p) {
     pause();
@@ -191,13 +191,11 @@ void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, ui
       bool take_base = j == je || (i < ie && std::tie(base_run.cells[i], base_run.users[i]) <
                                                  std::tie(delta[j].cell, delta[j].user));
       if (take_base) {
-        cells[o] = base_run.cells[i];
-        users[o] = base_run.users[i];
+        out.Set(o, base_run.cells[i], base_run.users[i]);
         base->pos_of_slot[old_slot_of[i]] = static_cast<uint32_t>(o);
         ++i;
       } else {
-        cells[o] = delta[j].cell;
-        users[o] = delta[j].user;
+        out.Set(o, delta[j].cell, delta[j].user);
         base->pos_of_slot[delta[j].seq] = static_cast<uint32_t>(o);
         ++j;
       }
@@ -239,8 +237,7 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
   std::shared_ptr<LiveBase> base = NewLiveBase(pool);
   base->base_seq = m;
   base->pos_of_slot.assign(slots, LiveBase::kNoPos);
-  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, columns->cells(),
-                     columns->users(), base.get());
+  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, *columns, base.get());
   std::vector<Entry>().swap(delta);
   decltype(old_slot_of)().swap(old_slot_of);
   bytes->store(base_bytes, std::memory_order_relaxed);
@@ -252,27 +249,38 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
 }  // namespace
 
 BaseColumns::BaseColumns(size_t n) : n_(n) {
+  const size_t m = std::max<size_t>(n, 1);
   HugePageAllocator<uint64_t> alloc;
-  cells_ = alloc.allocate(std::max<size_t>(n, 1));
+  HugePageAllocator<uint8_t> byte_alloc;
+  cells_ = alloc.allocate(m);
   try {
-    users_ = alloc.allocate(std::max<size_t>(n, 1));
+    users_ = alloc.allocate(m);
+    try {
+      mix_low_ = byte_alloc.allocate(m);
+    } catch (...) {
+      alloc.deallocate(users_, m);
+      throw;
+    }
   } catch (...) {
-    alloc.deallocate(cells_, std::max<size_t>(n, 1));
+    alloc.deallocate(cells_, m);
     throw;
   }
 }
 
 BaseColumns::~BaseColumns() {
+  const size_t m = std::max<size_t>(n_, 1);
   HugePageAllocator<uint64_t> alloc;
-  alloc.deallocate(cells_, std::max<size_t>(n_, 1));
-  alloc.deallocate(users_, std::max<size_t>(n_, 1));
+  alloc.deallocate(cells_, m);
+  alloc.deallocate(users_, m);
+  HugePageAllocator<uint8_t>().deallocate(mix_low_, m);
 }
 
 std::unique_ptr<LocationIndex> BaseColumns::TrustedIndex(
     std::shared_ptr<const BaseColumns> columns) {
   const size_t n = columns->size();
   const absl::Span<const uint64_t> cells(columns->cells(), n), users(columns->users(), n);
-  return LocationIndex::FromTrustedColumns(cells, users, std::move(columns));
+  const absl::Span<const uint8_t> mix_low(columns->mix_low(), n);
+  return LocationIndex::FromTrustedColumns(cells, users, mix_low, std::move(columns));
 }
 
 struct LiveIndexImpl::MergePoint {

@@ -17,6 +17,7 @@
 
 #include "base/huge_pages.h"
 #include "engine/location_index.h"
+#include "engine/shard_policy.h"
 
 namespace fanout {
 namespace internal {
@@ -150,9 +151,11 @@ std::shared_ptr<const DeltaRun> RunFromSortedEntries(const std::vector<Entry>& e
 // index's mu_) before the old run may be freed.
 void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records);
 
-// The two columns of a base made in memory (by a merge, by the bulk replay
-// of Open, or copied from a checkpoint's mapping): n entries each, not
-// zeroed (their maker writes every one). Allocated and freed as
+// The columns of a base made in memory (by a merge, by the bulk replay of
+// Open, or copied from a checkpoint's mapping): n cells, users and hash
+// bytes (mix_low, SortedRun), not zeroed (their maker writes every one, the
+// hash byte of each user as it writes it: no second pass over the users,
+// and the byte column's pages come from the pool with the others). Allocated and freed as
 // HugePageAllocator does: from the pool of the HugePagePool::Scope alive on
 // the thread that makes them, and back to the one alive where the last
 // reference goes (a merged base's deleter: its index's merge pool), else
@@ -170,15 +173,23 @@ class BaseColumns {
   size_t size() const { return n_; }
   uint64_t* cells() const { return cells_; }
   uint64_t* users() const { return users_; }
+  uint8_t* mix_low() const { return mix_low_; }
+  // Writes entry i (and its hash byte).
+  void Set(size_t i, uint64_t cell, uint64_t user) const {
+    cells_[i] = cell;
+    users_[i] = user;
+    mix_low_[i] = static_cast<uint8_t>(Mix64(user));
+  }
 
   // An index over `columns` that keeps them alive, without checking their
-  // order (LocationIndex::FromTrustedColumns).
+  // order or hash bytes (LocationIndex::FromTrustedColumns).
   static std::unique_ptr<LocationIndex> TrustedIndex(std::shared_ptr<const BaseColumns> columns);
 
  private:
   size_t n_;
   uint64_t* cells_;
   uint64_t* users_;
+  uint8_t* mix_low_;
 };
 
 // Replaces *moved with n entries, all kNotMoved (in parallel).

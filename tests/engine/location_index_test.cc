@@ -18,6 +18,7 @@
 namespace fanout {
 namespace {
 
+using ::fanout::testing::ExpectHashColumnMatches;
 using ::fanout::testing::RandomUsers;
 
 std::set<uint64_t> Found(const LocationIndex& index, const AlertArea& area) {
@@ -51,18 +52,7 @@ TEST(LocationIndexTest, BuildSortsByCellThenUserAndKeepsEveryUser) {
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, want);
   EXPECT_GE((*index)->MemoryBytes(), 17 * users.size());
-  ASSERT_EQ(run.mix_low.size(), run.size());
-  for (size_t i = 0; i < run.size(); ++i) {
-    ASSERT_EQ(run.mix_low[i], static_cast<uint8_t>(Mix64(run.users[i]))) << i;
-  }
-  // Each whole block's counts of hash bytes; none for the partial last one.
-  constexpr size_t kBlock = SortedRun::kMixBlock;
-  ASSERT_EQ(run.mix_low_blocks.size(), run.size() / kBlock * 256);
-  for (size_t b = 0; b < run.size() / kBlock; ++b) {
-    std::vector<uint16_t> want(256, 0);
-    for (size_t i = b * kBlock; i < (b + 1) * kBlock; ++i) ++want[run.mix_low[i]];
-    ASSERT_TRUE(std::equal(want.begin(), want.end(), run.mix_low_blocks.begin() + b * 256)) << b;
-  }
+  ExpectHashColumnMatches(run);
 }
 
 TEST(LocationIndexTest, DuplicateUserIdsLastRowWins) {

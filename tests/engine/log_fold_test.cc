@@ -36,6 +36,7 @@ using internal::RecoverEngineDirectory;
 using internal::Recovered;
 using internal::ReplayMode;
 using ::fanout::testing::ApplyToModel;
+using ::fanout::testing::ExpectHashColumnMatches;
 using ::fanout::testing::IndexEntries;
 using ::fanout::testing::ModelEntries;
 using ::fanout::testing::RandomPlace;
@@ -92,6 +93,7 @@ void CheckFold(std::mt19937_64& rng, const std::vector<UserRecord>& base_rows,
   std::unique_ptr<LocationIndex> merged = std::move(*merged_or);
   ASSERT_NE(merged, nullptr);
   EXPECT_EQ(IndexEntries(*merged), ModelEntries(model));
+  ExpectHashColumnMatches(merged->run());
   EXPECT_EQ(fold.updates(), 0u);
 }
 

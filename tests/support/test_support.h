@@ -77,6 +77,9 @@ using UserModel = std::map<uint64_t, UserRecord>;
 using IndexEntryList = std::vector<std::pair<uint64_t, uint64_t>>;
 IndexEntryList ModelEntries(const UserModel& model);
 IndexEntryList IndexEntries(const LocationIndex& index);
+// Checks a run's hash column against its users (SortedRun: one byte of
+// Mix64 per entry, and each whole block's counts of them).
+void ExpectHashColumnMatches(const SortedRun& run);
 // Applies `updates` in order: an upsert sets the user's location, a remove
 // erases the user.
 void ApplyToModel(absl::Span<const LocationUpdate> updates, UserModel* model);
