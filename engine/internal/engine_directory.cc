@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -85,6 +86,47 @@ std::unique_ptr<LocationIndex> CopyToHugePages(std::unique_ptr<LocationIndex> ma
 // fold, which rewrites every entry whatever the log holds (a cost per
 // user); bench/README.md, "Open at 170M, second pass".
 constexpr uint64_t kFewUpdatesPerUser = 64;
+
+// The slot table of a checkpoint's users (slot i: entry i), made on a
+// thread of its own while Open reads the log: the fold and LiveIndex's
+// Create both need it, it does not depend on the log, and the log is read
+// on one thread while the other core would idle. Its memory comes from
+// `pool` (which must outlive it). Get waits for it.
+class EarlySlotTable {
+ public:
+  EarlySlotTable(const SortedRun& base, HugePagePool* pool)
+      : thread_([this, users = base.users, pool] {
+          HugePagePool::Scope scope(pool);
+          LiveSlotTable table(users.size());
+          uint64_t duplicate = 0;
+          if (!table.FillFrom(users.data(), users.size(), &duplicate)) {
+            status_ = absl::InvalidArgumentError(
+                absl::StrCat("user ", duplicate, " appears twice in the base index"));
+            return;
+          }
+          table_ = std::move(table);
+        }) {}
+  // Waits for the thread (on every path out of Open).
+  ~EarlySlotTable() { Wait(); }
+  EarlySlotTable(const EarlySlotTable&) = delete;
+  EarlySlotTable& operator=(const EarlySlotTable&) = delete;
+
+  // The table, or kInvalidArgument naming a user the checkpoint holds
+  // twice.
+  absl::StatusOr<LiveSlotTable*> Get() {
+    Wait();
+    if (!status_.ok()) return status_;
+    return &table_;
+  }
+
+ private:
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+  LiveSlotTable table_;
+  absl::Status status_;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 }  // namespace
 
@@ -207,6 +249,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   // grow). Declared before the fold, which gives back to it.
   HugePagePool pool(&PopulateInParallel, HugePagePool::FreshPages::kSmall);
   std::unique_ptr<LogFold> fold;
+  std::unique_ptr<EarlySlotTable> early_table;
   std::vector<LocationUpdate> few;
   const uint64_t few_limit = report.checkpoint_users / kFewUpdatesPerUser;
   bool few_only = true;
@@ -214,6 +257,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     ASSIGN_OR_RETURN(out.live, make_live(CopyToHugePages(std::move(loaded->index)), s));
   } else {
     fold = std::make_unique<LogFold>(&pool);
+    early_table = std::make_unique<EarlySlotTable>(loaded->index->run(), &pool);
   }
   report.load_checkpoint_s = SecondsSince(start);
 
@@ -329,7 +373,15 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     report.read_log_s = SecondsSince(replay_start);
     fold.reset();
     const int64_t live_start = absl::GetCurrentTimeNanos();
-    ASSIGN_OR_RETURN(out.live, make_live(std::move(loaded->index), s));
+    absl::StatusOr<LiveSlotTable*> table = early_table->Get();
+    if (!table.ok()) return not_valid(table.status());
+    {
+      HugePagePool::Scope scope(&pool);
+      auto impl = LiveIndexImpl::Create(std::move(loaded->index), live_options, s,
+                                        LiveIndexFault::kNone, *table);
+      if (!impl.ok()) return not_valid(impl.status());
+      out.live = LiveIndexFactory::Wrap(*std::move(impl));
+    }
     report.make_live_s = SecondsSince(live_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
     constexpr size_t kBatch = size_t{1} << 16;
@@ -350,8 +402,10 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     // from the checkpoint's users: LogFold::MergeWithSlots).
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
-    auto folded =
-        fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); });
+    absl::StatusOr<LiveSlotTable*> table = early_table->Get();
+    if (!table.ok()) return not_valid(table.status());
+    auto folded = fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); },
+                                       *table);
     if (!folded.ok()) {
       if (folded.status().code() == absl::StatusCode::kInvalidArgument) {
         return not_valid(folded.status());

@@ -67,7 +67,7 @@ absl::Status CheckCreateArguments(const LocationIndex* index, const LiveIndex::O
 
 absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
     std::unique_ptr<LocationIndex> index, const LiveIndex::Options& options, uint64_t base_seq,
-    LiveIndexFault fault) {
+    LiveIndexFault fault, LiveSlotTable* filled) {
   absl::Status valid = CheckCreateArguments(index.get(), options);
   if (!valid.ok()) return valid;
   const size_t n = index->size();
@@ -81,11 +81,16 @@ absl::StatusOr<std::unique_ptr<LiveIndexImpl>> LiveIndexImpl::Create(
     for (size_t i = r.begin(); i < r.end(); ++i) pos_of_slot[i] = static_cast<uint32_t>(i);
   });
   // Slot i is base entry i: a candidate slot is confirmed by its entry.
-  LiveSlotTable table(n);
-  uint64_t duplicate = 0;
-  if (!table.FillFrom(index->run().users.data(), n, &duplicate)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("user ", duplicate, " appears twice in the base index"));
+  LiveSlotTable table;
+  if (filled != nullptr) {
+    table = std::move(*filled);
+  } else {
+    table = LiveSlotTable(n);
+    uint64_t duplicate = 0;
+    if (!table.FillFrom(index->run().users.data(), n, &duplicate)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("user ", duplicate, " appears twice in the base index"));
+    }
   }
   return Assemble(std::move(index), std::move(table), std::move(pos_of_slot), options, base_seq,
                   fault);

@@ -86,10 +86,14 @@ enum class LiveIndexFault : uint8_t {
 // stop_mu_, hook_mu_ and replaced_mu_ are leaves.
 class LiveIndexImpl {
  public:
+  // `filled`, when not null, is the slot table of base's users made
+  // already (LiveSlotTable::FillFrom(base->run().users): slot i is entry
+  // i; Open makes it while it reads the log), taken instead of made here.
   static absl::StatusOr<std::unique_ptr<LiveIndexImpl>> Create(std::unique_ptr<LocationIndex> base,
                                                                const LiveIndex::Options& options,
                                                                uint64_t base_seq,
-                                                               LiveIndexFault fault);
+                                                               LiveIndexFault fault,
+                                                               LiveSlotTable* filled = nullptr);
   // Create's result from parts made already (Open's bulk replay,
   // LogFold::MergeWithSlots): `slot_of` maps each user to its slot, and
   // pos_of_slot[slot] is its entry in `base` (kNoPos for a slot whose user

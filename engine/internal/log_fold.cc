@@ -226,7 +226,8 @@ absl::StatusOr<std::unique_ptr<LocationIndex>> LogFold::MergeInto(const SortedRu
 }
 
 absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& base,
-                                                            const std::function<void()>& release_base) {
+                                                            const std::function<void()>& release_base,
+                                                            LiveSlotTable* filled) {
   HugePagePool* const pool = pool_;
   // The slot table's groups, pos_of_slot and AddSlots' scratch come from
   // the pool too (HugePageAllocator).
@@ -251,7 +252,9 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
 
   // 2. The slot table of the base's users: slot i is base entry i.
   FoldedBase out;
-  {
+  if (filled != nullptr) {
+    out.slot_of = std::move(*filled);
+  } else {
     LiveSlotTable table(c);
     uint64_t duplicate = 0;
     if (!table.FillFrom(old.users, c, &duplicate)) {
@@ -435,8 +438,10 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
   });
 
-  // 6. The base's entries kept, merged with the upserts; each upsert
-  // written keeps its place (in its `cell`, no longer needed).
+  // 6. The base's entries kept, merged with the upserts, and pos_of_slot,
+  // every slot written once as the entries are: a kept entry i at its
+  // place (slot i), each upsert at its own, a removed user's slot at none
+  // (a moved user's slot is its upsert's).
   std::vector<size_t> at(parts + 1, 0);
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t kept = 0;
@@ -450,6 +455,11 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   // given to the pool of a Scope alive where it goes (BaseColumns).
   auto columns = std::make_shared<BaseColumns>(total);
   const BaseColumns& out_columns = *columns;
+  auto& pos_of_slot = out.pos_of_slot;
+  pos_of_slot.reserve(c + fresh);
+  PopulateInParallel(pos_of_slot.data(), (c + fresh) * sizeof(uint32_t));
+  pos_of_slot.resize(c + fresh);
+  uint32_t* const pos = pos_of_slot.data();
   // The order is checked as the entries are written (each part's against
   // the one before it, and each part's first against the part before's
   // last, below), not in a second pass over the columns: a merge of two
@@ -457,29 +467,26 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   std::atomic<size_t> first_bad{total};
   tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
     size_t o = at[p];
-    Upsert* j = up.get() + cut_up[p];
-    Upsert* const j_end = up.get() + cut_up[p + 1];
+    const Upsert* j = up.get() + cut_up[p];
+    const Upsert* const j_end = up.get() + cut_up[p + 1];
     Key last{0, 0};
     bool in_order = true;
-    auto write = [&](const Key& key) {
+    auto write = [&](const Key& key, uint32_t slot) {
       in_order &= o == at[p] || last < key;
       last = key;
       out_columns.Set(o, key.cell, key.user);
+      pos[slot] = static_cast<uint32_t>(o++);
     };
     for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
-      if (keep[i] != kKept) continue;
-      const Key entry{old.cells[i], old.users[i]};
-      for (; j < j_end && j->key() < entry; ++j, ++o) {
-        write(j->key());
-        j->cell = o;
+      if (keep[i] != kKept) {
+        if (keep[i] == kRemovedUser) pos[i] = LiveBase::kNoPos;
+        continue;
       }
-      write(entry);
-      ++o;
+      const Key entry{old.cells[i], old.users[i]};
+      for (; j < j_end && j->key() < entry; ++j) write(j->key(), j->slot);
+      write(entry, static_cast<uint32_t>(i));
     }
-    for (; j < j_end; ++j, ++o) {
-      write(j->key());
-      j->cell = o;
-    }
+    for (; j < j_end; ++j) write(j->key(), j->slot);
     if (!in_order) {
       size_t seen = first_bad.load();
       while (at[p] < seen && !first_bad.compare_exchange_weak(seen, at[p])) {
@@ -496,29 +503,8 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     }
   }
   // `base` is read no more: the caller may drop it (Open: the checkpoint's
-  // mapping) before pos_of_slot is made.
+  // mapping).
   if (release_base) release_base();
-
-  // 7. pos_of_slot, every slot written once: each part again, the kept
-  // entries taking, in order, the places its upserts left (kept entry i:
-  // slot i), each upsert its own, a removed user's slot none.
-  auto& pos_of_slot = out.pos_of_slot;
-  pos_of_slot.reserve(c + fresh);
-  PopulateInParallel(pos_of_slot.data(), (c + fresh) * sizeof(uint32_t));
-  pos_of_slot.resize(c + fresh);
-  uint32_t* const pos = pos_of_slot.data();
-  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
-    size_t o = at[p];
-    const Upsert* j = up.get() + cut_up[p];
-    const Upsert* const j_end = up.get() + cut_up[p + 1];
-    for (size_t i = cut_old[p], end = cut_old[p + 1]; i < end; ++i) {
-      if (keep[i] == kRemovedUser) pos[i] = LiveBase::kNoPos;
-      if (keep[i] != kKept) continue;  // kMovedUser: its upsert's place
-      for (; j < j_end && j->cell == o; ++j, ++o) pos[j->slot] = static_cast<uint32_t>(o);
-      pos[i] = static_cast<uint32_t>(o++);
-    }
-    for (; j < j_end; ++j) pos[j->slot] = static_cast<uint32_t>(j->cell);
-  });
   up.reset();
   keep.reset();
   if (first_bad.load() < total) {

@@ -52,10 +52,11 @@ namespace internal {
 //    the base's user column, prefetched in batches;
 //  - in each part, in parallel, the base's entries kept are merged with the
 //    part's upserts straight into the new columns (the base is read once,
-//    from wherever it lies: a checkpoint's mapping needs no copy first);
-//  - then, the base read no more (its owner may drop it), each part again
-//    points the slot of each entry written at its place (pos_of_slot; a
-//    removed user's slot at none, as after a live index's merge).
+//    from wherever it lies: a checkpoint's mapping needs no copy first),
+//    each entry's user hashed into the hash column and its slot pointed at
+//    its place as it is written (pos_of_slot; a removed user's slot at
+//    none, as after a live index's merge); then the base is read no more
+//    (its owner may drop it).
 // The result is exactly the state the updates, applied in order one by one
 // to the base, would leave (tests/engine/log_fold_test.cc checks it
 // against such a model and against the writer path).
@@ -72,10 +73,10 @@ namespace internal {
 // rest goes back to the pool); while MergeWithSlots runs, 44 per upsert
 // kept (its key and slot twice, unsorted and spread, and its part), 4 per
 // user touched (its slot), one byte per base entry (what became of it),
-// AddSlots' scratch while the table fills (8 per base entry), and what it
-// returns:
-// the new columns (16 bytes per entry), the slot table (about 6.7 bytes
-// per slot) and pos_of_slot (4 per slot). Every buffer but the first 64
+// AddSlots' scratch while the table fills (8 per base entry; unless the
+// caller made the table), and what it returns: the new columns (17 bytes
+// per entry with the hash column), the slot table (about 6.7 bytes per
+// slot) and pos_of_slot (4 per slot). Every buffer but the first 64
 // KiB of each bucket comes from the pool, and the scratch goes back to it
 // as soon as it is spent.
 //
@@ -132,10 +133,13 @@ class LogFold {
   // would need 2^32 - 1 slots or more; kInternal if the merged columns are
   // out of order (checked in passing; a bug, not bad input).
   // `release_base` (may be empty) is called once the merge has read `base`
-  // for the last time, before pos_of_slot is made: Open drops the
-  // checkpoint's mapping there, so that its pages are not held beside it.
+  // for the last time: Open drops the checkpoint's mapping there.
+  // `filled`, when not null, is the slot table of base's users made
+  // already (LiveSlotTable::FillFrom(base.users)), taken instead of made
+  // here (Open makes it while it reads the log).
   absl::StatusOr<FoldedBase> MergeWithSlots(const SortedRun& base,
-                                            const std::function<void()>& release_base = {});
+                                            const std::function<void()>& release_base = {},
+                                            LiveSlotTable* filled = nullptr);
   // MergeWithSlots, the index alone (the slots' memory goes back to the
   // pool).
   absl::StatusOr<std::unique_ptr<LocationIndex>> MergeInto(const SortedRun& base);

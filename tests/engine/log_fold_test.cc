@@ -439,44 +439,48 @@ TEST(BulkReplayTest, DamagedCheckpointIsRefusedWithAnEmptyOrShortLog) {
   }
 }
 
-// A checkpoint that holds a user twice, with a log long enough to be
-// folded: the fold makes the slot table from the checkpoint's users and
-// refuses it as the writer path does (kDataLoss naming the checkpoint and
-// the user), whether or not the log touches that user.
+// A checkpoint that holds a user twice: the slot table made from the
+// checkpoint's users (while the log is read) refuses it as the writer path
+// does (kDataLoss naming the checkpoint and the user), with a log long
+// enough to be folded and with a short one (the checkpoint's mapping
+// kept: at most one update per kFewUpdatesPerUser users), whether or not
+// the log touches that user.
 TEST(BulkReplayTest, CheckpointWithAUserTwiceIsRefusedBothWays) {
-  for (const bool touched : {false, true}) {
-    SCOPED_TRACE(touched);
-    std::mt19937_64 rng(touched ? 21 : 22);
-    TempDir tmp;
-    const std::string dir = tmp.File("engine");
-    std::vector<UserRecord> base = testing::RandomUsers(21, 3000);
-    auto index = LocationIndex::Build(base, {});
-    ASSERT_TRUE(index.ok());
-    ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
-    const uint64_t twice = base[17].user_id;
-    {
-      auto engine = Engine::Open(dir, SmallSegments());
-      ASSERT_TRUE(engine.ok()) << engine.status();
-      std::vector<LocationUpdate> batch = RandomUpdates(rng, 500, base, 20);
-      if (touched) batch.push_back(LocationUpdate::Upsert(RandomPlace(rng, twice)));
-      ASSERT_TRUE((*engine)->Apply(batch).ok());
+  for (const bool short_log : {false, true}) {
+    for (const bool touched : {false, true}) {
+      SCOPED_TRACE(absl::StrCat("short log ", short_log, ", touched ", touched));
+      std::mt19937_64 rng(touched ? 21 : 22);
+      TempDir tmp;
+      const std::string dir = tmp.File("engine");
+      std::vector<UserRecord> base = testing::RandomUsers(21, 3000);
+      auto index = LocationIndex::Build(base, {});
+      ASSERT_TRUE(index.ok());
+      ASSERT_TRUE(CreateEngineDirectory(dir, **index, {}, false).ok());
+      const uint64_t twice = base[17].user_id;
+      {
+        auto engine = Engine::Open(dir, SmallSegments());
+        ASSERT_TRUE(engine.ok()) << engine.status();
+        std::vector<LocationUpdate> batch = RandomUpdates(rng, short_log ? 20 : 500, base, 20);
+        if (touched) batch.push_back(LocationUpdate::Upsert(RandomPlace(rng, twice)));
+        ASSERT_TRUE((*engine)->Apply(batch).ok());
+      }
+      // The same checkpoint, rewritten with `twice` at a second place.
+      std::vector<std::pair<uint64_t, uint64_t>> entries;
+      for (const UserRecord& r : base) entries.emplace_back(r.ToCellId().id(), r.user_id);
+      entries.emplace_back(RandomPlace(rng, twice).ToCellId().id(), twice);
+      std::unique_ptr<LocationIndex> bad = ::fanout::testing::IndexOfEntries(std::move(entries));
+      ASSERT_NE(bad, nullptr);
+      ASSERT_TRUE(internal::WriteCheckpoint(dir, 0, *bad, SnapshotMetadata{}).ok());
+      const std::string name = internal::CheckpointName(0);
+      ExpectBothReplaysRefuseNaming(dir, name);
+      LiveIndex::Options live_options;
+      live_options.background_maintenance = false;
+      auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
+      EXPECT_NE(bulk.status().message().find(absl::StrCat("user ", twice, " appears twice")),
+                std::string::npos)
+          << bulk.status();
+      EXPECT_FALSE(Engine::Open(dir, SmallSegments()).ok());
     }
-    // The same checkpoint, rewritten with `twice` at a second place.
-    std::vector<std::pair<uint64_t, uint64_t>> entries;
-    for (const UserRecord& r : base) entries.emplace_back(r.ToCellId().id(), r.user_id);
-    entries.emplace_back(RandomPlace(rng, twice).ToCellId().id(), twice);
-    std::unique_ptr<LocationIndex> bad = ::fanout::testing::IndexOfEntries(std::move(entries));
-    ASSERT_NE(bad, nullptr);
-    ASSERT_TRUE(internal::WriteCheckpoint(dir, 0, *bad, SnapshotMetadata{}).ok());
-    const std::string name = internal::CheckpointName(0);
-    ExpectBothReplaysRefuseNaming(dir, name);
-    LiveIndex::Options live_options;
-    live_options.background_maintenance = false;
-    auto bulk = RecoverEngineDirectory(dir, live_options, ReplayMode::kBulk);
-    EXPECT_NE(bulk.status().message().find(absl::StrCat("user ", twice, " appears twice")),
-              std::string::npos)
-        << bulk.status();
-    EXPECT_FALSE(Engine::Open(dir, SmallSegments()).ok());
   }
 }
 
