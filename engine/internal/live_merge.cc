@@ -155,51 +155,58 @@ size_t CountMergedEntries(const LiveBase& old, uint32_t limit, Pause pause, Merg
   return c.out_at[c.parts];
 }
 
-// The slot of each entry of `old` (the inverse of its pos_of_slot; a base
-// keeps only that one direction, 4 bytes per user less, and a merge
-// inverts it for a while).
-std::vector<uint32_t, HugePageAllocator<uint32_t>> SlotOfEntry(const LiveBase& old, Pause pause) {
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of(old.index->size());
-  const size_t slots = old.pos_of_slot.size();
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, slots, 1 << 16), [&](const auto& r) {
-    pause();
-    for (size_t s = r.begin(); s < r.end(); ++s) {
-      const uint32_t pos = old.pos_of_slot[s];
-      if (pos != LiveBase::kNoPos) slot_of[pos] = static_cast<uint32_t>(s);
-    }
-  });
-  return slot_of;
-}
-
 // Pass 2: each part merges its base entries still visible and its delta
-// entries into the new columns, and points their slots at them
-// (base->pos_of_slot, kNoPos beforehand).
-void WriteMergedColumns(const LiveBase& old, const std::vector<Entry>& delta, uint32_t limit,
-                        const MergeCuts& c, Pause pause,
-                        const std::vector<uint32_t, HugePageAllocator<uint32_t>>& old_slot_of,
-                        const BaseColumns& out, LiveBase* base) {
+// entries into the new columns. It notes where each base entry went
+// (new_pos[i], kNoPos for one dropped) and each delta entry's place (in its
+// `cell`, no longer needed once written).
+void WriteMergedColumns(const LiveBase& old, std::vector<Entry>* delta_entries, uint32_t limit,
+                        const MergeCuts& c, Pause pause, uint32_t* new_pos,
+                        const BaseColumns& out) {
   const SortedRun base_run = old.index->run();
+  std::vector<Entry>& delta = *delta_entries;
   tbb::parallel_for(size_t{0}, c.parts, [&](size_t p) {
     pause();
     size_t o = c.out_at[p], i = c.base_cut[p], j = c.delta_cut[p];
     const size_t ie = c.base_cut[p + 1], je = c.delta_cut[p + 1];
     while (i < ie || j < je) {
       if (i < ie && old.moved_at[i].load(std::memory_order_relaxed) <= limit) {
-        ++i;
+        new_pos[i++] = LiveBase::kNoPos;
         continue;
       }
       bool take_base = j == je || (i < ie && std::tie(base_run.cells[i], base_run.users[i]) <
                                                  std::tie(delta[j].cell, delta[j].user));
       if (take_base) {
         out.Set(o, base_run.cells[i], base_run.users[i]);
-        base->pos_of_slot[old_slot_of[i]] = static_cast<uint32_t>(o);
-        ++i;
+        new_pos[i++] = static_cast<uint32_t>(o);
       } else {
         out.Set(o, delta[j].cell, delta[j].user);
-        base->pos_of_slot[delta[j].seq] = static_cast<uint32_t>(o);
-        ++j;
+        delta[j++].cell = o;
       }
       ++o;
+    }
+  });
+}
+
+// Pass 3: the new base's pos_of_slot, each slot written once, in order: a
+// slot of the old base takes its entry's new place (read through new_pos:
+// one pass of random reads, where pointing each entry's slot at it as it is
+// written needs the inverse of the old pos_of_slot first, two passes of
+// random writes), a newer slot none; then each delta entry's slot its place.
+void PointSlots(const LiveBase& old, const std::vector<Entry>& delta, const uint32_t* new_pos,
+                Pause pause, LiveBase* base) {
+  uint32_t* const pos = base->pos_of_slot.data();
+  const size_t old_slots = old.pos_of_slot.size();
+  const size_t slots = base->pos_of_slot.size();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, slots, 1 << 16), [&](const auto& r) {
+    pause();
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      const uint32_t at = s < old_slots ? old.pos_of_slot[s] : LiveBase::kNoPos;
+      pos[s] = at == LiveBase::kNoPos ? LiveBase::kNoPos : new_pos[at];
+    }
+  });
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, delta.size(), 1 << 16), [&](const auto& r) {
+    for (size_t j = r.begin(); j < r.end(); ++j) {
+      pos[delta[j].seq] = static_cast<uint32_t>(delta[j].cell);
     }
   });
 }
@@ -227,19 +234,25 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
   MergeCuts cuts = CutBaseAndDelta(old.index->run(), delta);
   const size_t total = CountMergedEntries(old, limit, pause, &cuts);
   // The new base's columns, moved_at and hash column (about 17.1 + 4 bytes
-  // an entry) and pos_of_slot; meanwhile, the old base's slot of each entry.
+  // an entry) and pos_of_slot; meanwhile, where each old entry went.
   const uint64_t base_bytes = total * (8 + 8 + 4 + 1) + slots * sizeof(uint32_t);
-  const uint64_t inverse_bytes = old.index->size() * sizeof(uint32_t);
-  bytes->store(delta.capacity() * sizeof(Entry) + base_bytes + inverse_bytes,
+  const uint64_t new_pos_bytes = old.index->size() * sizeof(uint32_t);
+  bytes->store(delta.capacity() * sizeof(Entry) + base_bytes + new_pos_bytes,
                std::memory_order_relaxed);
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> old_slot_of = SlotOfEntry(old, pause);
+  // Not zeroed: WriteMergedColumns writes every element. From the pool of
+  // the Scope alive here, and back to it.
+  const size_t old_entries = std::max<size_t>(old.index->size(), 1);
+  std::unique_ptr<uint32_t, std::function<void(uint32_t*)>> new_pos(
+      HugePageAllocator<uint32_t>().allocate(old_entries),
+      [old_entries](uint32_t* p) { HugePageAllocator<uint32_t>().deallocate(p, old_entries); });
   auto columns = std::make_shared<BaseColumns>(total);
   std::shared_ptr<LiveBase> base = NewLiveBase(pool);
   base->base_seq = m;
-  base->pos_of_slot.assign(slots, LiveBase::kNoPos);
-  WriteMergedColumns(old, delta, limit, cuts, pause, old_slot_of, *columns, base.get());
+  WriteMergedColumns(old, &delta, limit, cuts, pause, new_pos.get(), *columns);
+  base->pos_of_slot.resize(slots);  // zeroed first (a vector's resize), then written
+  PointSlots(old, delta, new_pos.get(), pause, base.get());
   std::vector<Entry>().swap(delta);
-  decltype(old_slot_of)().swap(old_slot_of);
+  new_pos.reset();
   bytes->store(base_bytes, std::memory_order_relaxed);
   FillNotMoved(&base->moved_at, total);
   base->index = BaseColumns::TrustedIndex(std::move(columns));
