@@ -1,0 +1,102 @@
+// Copyright 2026 The fan-out engine authors.
+//
+// The live index's merge (engine/live_index.h, Merge): folding the updates
+// of one merge cycle into a new base, alone on the machine, without the
+// update stream and alerts a load test runs beside it. The index is the
+// generated US population (bench_fixtures.h); each iteration applies a
+// cycle's updates (untimed: moves of random users to random places in the
+// US box, one in twenty a new user), freezes them into a run (untimed),
+// then times Merge(). The first merges of an index make their bases in
+// fresh pages; later ones in the pages of the base before last (the merge
+// pool), as a long-running index does: two warm-up merges come first.
+// Arguments: users, updates per merge. Real time (the merge runs on every
+// core).
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "bench/bench_fixtures.h"
+#include "benchmark/benchmark.h"
+#include "engine/live_index.h"
+#include "engine/location_index.h"
+
+namespace fanout {
+namespace {
+
+std::unique_ptr<LocationIndex> CopyOf(const LocationIndex& index) {
+  const SortedRun run = index.run();
+  return LocationIndex::FromTrustedColumns(
+      std::vector<uint64_t>(run.cells.begin(), run.cells.end()),
+      std::vector<uint64_t>(run.users.begin(), run.users.end()));
+}
+
+// One merge cycle's updates: moves of existing users (ids from the index)
+// and, one in twenty, users new to it.
+std::vector<LocationUpdate> CycleUpdates(std::mt19937_64& rng, const SortedRun& run, size_t n,
+                                         uint64_t* next_new_user) {
+  std::vector<LocationUpdate> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    // The generated population's box: the contiguous US.
+    const auto lat = static_cast<int32_t>(250000000 + rng() % 240000000);
+    const auto lng = static_cast<int32_t>(-1250000000 + rng() % 580000000);
+    const uint64_t user = i % 20 == 19 ? (*next_new_user)++ : run.users[rng() % run.size()];
+    out[i] = LocationUpdate::Upsert({user, lat, lng});
+  }
+  return out;
+}
+
+void ApplyCycle(benchmark::State& state, LiveIndex& live, std::mt19937_64& rng,
+                const SortedRun& run, uint64_t* next_new_user) {
+  const std::vector<LocationUpdate> updates =
+      CycleUpdates(rng, run, static_cast<size_t>(state.range(1)), next_new_user);
+  constexpr size_t kBatch = 1 << 16;
+  for (size_t i = 0; i < updates.size(); i += kBatch) {
+    const size_t n = std::min(kBatch, updates.size() - i);
+    if (!live.Apply(absl::MakeConstSpan(updates).subspan(i, n)).ok()) {
+      state.SkipWithError("Apply failed");
+      return;
+    }
+  }
+  live.Freeze();
+}
+
+void BM_LiveMerge(benchmark::State& state) {
+  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
+  const SortedRun run = population.run();
+  LiveIndex::Options options;
+  options.background_maintenance = false;
+  auto live = LiveIndex::Create(CopyOf(population), options);
+  if (!live.ok()) {
+    state.SkipWithError("Create failed");
+    return;
+  }
+  std::mt19937_64 rng(42);
+  uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
+  for (int warm_up = 0; warm_up < 2; ++warm_up) {
+    ApplyCycle(state, **live, rng, run, &next_new_user);
+    (*live)->Merge();
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    ApplyCycle(state, **live, rng, run, &next_new_user);
+    state.ResumeTiming();
+    (*live)->Merge();
+  }
+  const LiveIndex::Stats st = (*live)->GetStats();
+  state.counters["base_entries"] = static_cast<double>(st.base_entries);
+  state.counters["pooled_MB"] = static_cast<double>(st.pooled_bytes) / 1e6;
+}
+BENCHMARK(BM_LiveMerge)
+    ->Args({2000000, 250000})
+    ->Args({20000000, 2500000})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
+    ->Iterations(5);
+
+}  // namespace
+}  // namespace fanout
+
+BENCHMARK_MAIN();
