@@ -91,12 +91,13 @@ constexpr uint64_t kFewUpdatesPerUser = 64;
 // thread of its own while Open reads the log: the fold and LiveIndex's
 // Create both need it, it does not depend on the log, and the log is read
 // on one thread while the other core would idle. Its memory comes from
-// `pool` (which must outlive it). Get waits for it.
+// `pool` (which must outlive it), or as HugePageAllocator maps it when
+// null. Get waits for it.
 class EarlySlotTable {
  public:
   EarlySlotTable(const SortedRun& base, HugePagePool* pool)
       : thread_([this, users = base.users, pool] {
-          HugePagePool::Scope scope(pool);
+          HugePagePool::Scope scope(pool);  // null: no pool
           LiveSlotTable table(users.size());
           uint64_t duplicate = 0;
           if (!table.FillFrom(users.data(), users.size(), &duplicate)) {
@@ -257,7 +258,6 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     ASSIGN_OR_RETURN(out.live, make_live(CopyToHugePages(std::move(loaded->index)), s));
   } else {
     fold = std::make_unique<LogFold>(&pool);
-    early_table = std::make_unique<EarlySlotTable>(loaded->index->run(), &pool);
   }
   report.load_checkpoint_s = SecondsSince(start);
 
@@ -269,6 +269,24 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     if (segs[i].seq <= s + 1) first = i;
   }
   for (size_t i = 0; i < first; ++i) out.redundant.push_back(segs[i].name);
+  if (fold != nullptr) {
+    // The slot table, made while the log is read. Its pages as the live
+    // index's other arrays will have theirs: from Open's pool (small fresh
+    // pages, until the first merge) when the log will be folded; huge, as
+    // LiveIndex::Create makes them, when it is surely short enough for
+    // the mapped path (at most kUpdateLogRecordSize bytes per update:
+    // the segments' sizes bound the updates they hold).
+    uint64_t log_bytes = 0;
+    for (size_t i = first; i < segs.size(); ++i) {
+      struct stat st;
+      if (::stat(JoinPath(dir, segs[i].name).c_str(), &st) == 0) {
+        log_bytes += static_cast<uint64_t>(st.st_size);
+      }
+    }
+    const bool surely_few = log_bytes / kUpdateLogRecordSize <= few_limit;
+    early_table =
+        std::make_unique<EarlySlotTable>(loaded->index->run(), surely_few ? nullptr : &pool);
+  }
   const int64_t replay_start = absl::GetCurrentTimeNanos();
   uint64_t expected = s + 1;  // the next sequence number the state needs
   std::string previous = newest.name;  // what ends just before `expected`
@@ -375,13 +393,10 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     const int64_t live_start = absl::GetCurrentTimeNanos();
     absl::StatusOr<LiveSlotTable*> table = early_table->Get();
     if (!table.ok()) return not_valid(table.status());
-    {
-      HugePagePool::Scope scope(&pool);
-      auto impl = LiveIndexImpl::Create(std::move(loaded->index), live_options, s,
-                                        LiveIndexFault::kNone, *table);
-      if (!impl.ok()) return not_valid(impl.status());
-      out.live = LiveIndexFactory::Wrap(*std::move(impl));
-    }
+    auto impl = LiveIndexImpl::Create(std::move(loaded->index), live_options, s,
+                                      LiveIndexFault::kNone, *table);
+    if (!impl.ok()) return not_valid(impl.status());
+    out.live = LiveIndexFactory::Wrap(*std::move(impl));
     report.make_live_s = SecondsSince(live_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
     constexpr size_t kBatch = size_t{1} << 16;
