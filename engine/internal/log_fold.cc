@@ -93,6 +93,44 @@ struct __attribute__((packed)) Upsert {
 };
 static_assert(sizeof(Upsert) == 20, "packed");
 
+// Sorts [first, first + n) by (cell, user), in cache (a part's upserts):
+// an LSD radix sort by the bytes of the cell that are not the same in all
+// of them (a part spans a narrow range of cells: their top bytes agree),
+// 8-bit digits, stable; then each run of one cell (two users in one leaf
+// cell: rare) by user. A comparison sort of 20-byte keys makes ~14 passes of
+// branchy compares over a part of 16K; this, about five counting passes.
+void SortUpserts(Upsert* first, size_t n, std::vector<Upsert>* scratch) {
+  if (n < 64) {
+    std::sort(first, first + n);
+    return;
+  }
+  uint64_t differ = 0;
+  const uint64_t cell0 = first[0].cell;
+  for (size_t i = 1; i < n; ++i) differ |= first[i].cell ^ cell0;
+  scratch->resize(n);
+  Upsert* from = first;
+  Upsert* to = scratch->data();
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((differ >> shift) & 0xff) == 0) continue;
+    size_t at[256] = {};
+    for (size_t i = 0; i < n; ++i) ++at[(from[i].cell >> shift) & 0xff];
+    for (size_t d = 0, sum = 0; d < 256; ++d) {
+      const size_t count = at[d];
+      at[d] = sum;
+      sum += count;
+    }
+    for (size_t i = 0; i < n; ++i) to[at[(from[i].cell >> shift) & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != first) std::copy(from, from + n, first);
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && first[j].cell == first[i].cell) ++j;
+    if (j - i > 1) std::sort(first + i, first + j);
+    i = j;
+  }
+}
+
 // What becomes of base entry i (keep[i]): kept; dropped, its user moved
 // (its upsert carries slot i); dropped, its user removed (slot i gets no
 // place).
@@ -371,7 +409,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   // 5. Parts by key, each about as large, merged on their own: cut by the
   // keys of the base (or, when the upserts outnumber it, of a sample of
   // them). The upserts are spread over the parts (one pass, stable) and
-  // each part's sorted in cache.
+  // each part's sorted in cache (SortUpserts).
   const size_t parts = std::clamp<size_t>((old.size + m) >> 16, 1, size_t{1} << 14);
   std::vector<Key> cut_keys;  // part p + 1 starts at cut_keys[p]
   if (old.size >= m) {
@@ -434,9 +472,12 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   });
   part_of.reset();
   unsorted.reset();
-  tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
-    std::sort(up.get() + cut_up[p], up.get() + cut_up[p + 1]);
-  });
+  {
+    tbb::enumerable_thread_specific<std::vector<Upsert>> scratch;
+    tbb::parallel_for(size_t{0}, parts, [&](size_t p) {
+      SortUpserts(up.get() + cut_up[p], cut_up[p + 1] - cut_up[p], &scratch.local());
+    });
+  }
 
   // 6. The base's entries kept, merged with the upserts, and pos_of_slot,
   // every slot written once as the entries are: a kept entry i at its
