@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -97,23 +99,31 @@ class EarlySlotTable {
  public:
   EarlySlotTable(const SortedRun& base, HugePagePool* pool)
       : thread_([this, users = base.users, pool] {
-          HugePagePool::Scope scope(pool);  // null: no pool
-          LiveSlotTable table(users.size());
-          uint64_t duplicate = 0;
-          if (!table.FillFrom(users.data(), users.size(), &duplicate)) {
-            status_ = absl::InvalidArgumentError(
-                absl::StrCat("user ", duplicate, " appears twice in the base index"));
-            return;
+          // No exception may leave a thread: what Open's caller would
+          // have been told (Engine::Open's NoThrow) comes back from Get.
+          try {
+            HugePagePool::Scope scope(pool);  // null: no pool
+            LiveSlotTable table(users.size());
+            uint64_t duplicate = 0;
+            if (!table.FillFrom(users.data(), users.size(), &duplicate)) {
+              status_ = absl::InvalidArgumentError(
+                  absl::StrCat("user ", duplicate, " appears twice in the base index"));
+              return;
+            }
+            table_ = std::move(table);
+          } catch (const std::bad_alloc&) {
+            status_ = absl::ResourceExhaustedError("out of memory making the slot table");
+          } catch (const std::exception& e) {
+            status_ = absl::InternalError(absl::StrCat("making the slot table: ", e.what()));
           }
-          table_ = std::move(table);
         }) {}
   // Waits for the thread (on every path out of Open).
   ~EarlySlotTable() { Wait(); }
   EarlySlotTable(const EarlySlotTable&) = delete;
   EarlySlotTable& operator=(const EarlySlotTable&) = delete;
 
-  // The table, or kInvalidArgument naming a user the checkpoint holds
-  // twice.
+  // The table; kInvalidArgument naming a user the checkpoint holds twice,
+  // or kResourceExhausted when memory ran out.
   absl::StatusOr<LiveSlotTable*> Get() {
     Wait();
     if (!status_.ok()) return status_;
@@ -228,6 +238,9 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   auto not_valid = [&](const absl::Status& st) {
     return absl::DataLossError(
         absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", st.message()));
+  };
+  auto not_valid_or = [&](const absl::Status& st) {
+    return st.code() == absl::StatusCode::kInvalidArgument ? not_valid(st) : st;
   };
   auto make_live = [&](std::unique_ptr<LocationIndex> base,
                        uint64_t base_seq) -> absl::StatusOr<std::unique_ptr<LiveIndex>> {
@@ -392,7 +405,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     fold.reset();
     const int64_t live_start = absl::GetCurrentTimeNanos();
     absl::StatusOr<LiveSlotTable*> table = early_table->Get();
-    if (!table.ok()) return not_valid(table.status());
+    if (!table.ok()) return not_valid_or(table.status());
     auto impl = LiveIndexImpl::Create(std::move(loaded->index), live_options, s,
                                       LiveIndexFault::kNone, *table);
     if (!impl.ok()) return not_valid(impl.status());
@@ -418,7 +431,7 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
     absl::StatusOr<LiveSlotTable*> table = early_table->Get();
-    if (!table.ok()) return not_valid(table.status());
+    if (!table.ok()) return not_valid_or(table.status());
     auto folded = fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); },
                                        *table);
     if (!folded.ok()) {
