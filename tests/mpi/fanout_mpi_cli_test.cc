@@ -7,8 +7,11 @@
 // manifest, --dir), and the failures: a manifest for another rank count or
 // with a damaged part refused on every rank (exit 2), a rank that runs out
 // of memory or is killed mid-alert failing the alert loudly, naming it,
-// with no output written. Runs with 1, 3 and 4 ranks (4 oversubscribe a
-// 2-core machine: --oversubscribe), as root too (CI).
+// with no output written. Runs with 1 and 3 ranks (3 oversubscribe a
+// 2-core machine: --oversubscribe), as root too (CI): one rank, and
+// several with uneven shares. 4 ranks added no case of their own: the
+// merge is unit-tested for 1 to 5 ranks (delivery_merge_test.cc), and the
+// load test still runs 4.
 
 #include <cstdlib>
 #include <random>
@@ -292,7 +295,7 @@ TEST_P(FanoutMpiTest, RankTimingsReportEveryRanksShareOfTheWork) {
   EXPECT_EQ(spinning, GetParam()) << spin.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3, 4),
+INSTANTIATE_TEST_SUITE_P(Ranks, FanoutMpiTest, ::testing::Values(1, 3),
                          [](const auto& info) { return absl::StrCat("np", info.param); });
 
 // Failures, on 3 ranks.
