@@ -8,6 +8,8 @@
 #include <functional>
 #include <mutex>
 #include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace fanout {
@@ -167,6 +169,53 @@ struct HugePageAllocator {
   bool operator==(const HugePageAllocator<U>&) const { return true; }
   template <typename U>
   bool operator!=(const HugePageAllocator<U>&) const { return false; }
+};
+
+// n values of T, not initialised, allocated and freed by
+// HugePageAllocator: from the pool of the HugePagePool::Scope alive on the
+// thread that makes it, and back to the one alive where it is freed (else
+// mapped, and unmapped). For big scratch and columns that their maker
+// writes in full. REQUIRES: T is trivially copyable and destructible.
+// Move-only.
+//
+// Thread-safety: a plain buffer; callers synchronise access.
+template <typename T>
+class HugePageArray {
+ public:
+  static_assert(std::is_trivially_copyable<T>::value && std::is_trivially_destructible<T>::value,
+                "HugePageArray holds plain values");
+  HugePageArray() = default;
+  explicit HugePageArray(size_t n) : size_(n), data_(HugePageAllocator<T>().allocate(Units(n))) {}
+  ~HugePageArray() { reset(); }
+  HugePageArray(HugePageArray&& o) noexcept : size_(o.size_), data_(o.data_) {
+    o.size_ = 0;
+    o.data_ = nullptr;
+  }
+  HugePageArray& operator=(HugePageArray&& o) noexcept {
+    if (this != &o) {
+      reset();
+      std::swap(size_, o.size_);
+      std::swap(data_, o.data_);
+    }
+    return *this;
+  }
+  HugePageArray(const HugePageArray&) = delete;
+  HugePageArray& operator=(const HugePageArray&) = delete;
+
+  // Frees the values (to the pool of the Scope alive here, if any).
+  void reset() {
+    if (data_ != nullptr) HugePageAllocator<T>().deallocate(data_, Units(size_));
+    data_ = nullptr;
+    size_ = 0;
+  }
+  size_t size() const { return size_; }
+  T* get() const { return data_; }
+  T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  static size_t Units(size_t n) { return n == 0 ? 1 : n; }  // never a zero-size block
+  size_t size_ = 0;
+  T* data_ = nullptr;
 };
 
 }  // namespace fanout

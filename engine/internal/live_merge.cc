@@ -241,10 +241,7 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
                std::memory_order_relaxed);
   // Not zeroed: WriteMergedColumns writes every element. From the pool of
   // the Scope alive here, and back to it.
-  const size_t old_entries = std::max<size_t>(old.index->size(), 1);
-  std::unique_ptr<uint32_t, std::function<void(uint32_t*)>> new_pos(
-      HugePageAllocator<uint32_t>().allocate(old_entries),
-      [old_entries](uint32_t* p) { HugePageAllocator<uint32_t>().deallocate(p, old_entries); });
+  HugePageArray<uint32_t> new_pos(old.index->size());
   auto columns = std::make_shared<BaseColumns>(total);
   std::shared_ptr<LiveBase> base = NewLiveBase(pool);
   base->base_seq = m;
@@ -261,32 +258,7 @@ std::shared_ptr<LiveBase> BuildMergedBase(const LiveBase& old, std::vector<Entry
 
 }  // namespace
 
-BaseColumns::BaseColumns(size_t n) : n_(n) {
-  const size_t m = std::max<size_t>(n, 1);
-  HugePageAllocator<uint64_t> alloc;
-  HugePageAllocator<uint8_t> byte_alloc;
-  cells_ = alloc.allocate(m);
-  try {
-    users_ = alloc.allocate(m);
-    try {
-      mix_low_ = byte_alloc.allocate(m);
-    } catch (...) {
-      alloc.deallocate(users_, m);
-      throw;
-    }
-  } catch (...) {
-    alloc.deallocate(cells_, m);
-    throw;
-  }
-}
-
-BaseColumns::~BaseColumns() {
-  const size_t m = std::max<size_t>(n_, 1);
-  HugePageAllocator<uint64_t> alloc;
-  alloc.deallocate(cells_, m);
-  alloc.deallocate(users_, m);
-  HugePageAllocator<uint8_t>().deallocate(mix_low_, m);
-}
+BaseColumns::BaseColumns(size_t n) : cells_(n), users_(n), mix_low_(n) {}
 
 std::unique_ptr<LocationIndex> BaseColumns::TrustedIndex(
     std::shared_ptr<const BaseColumns> columns) {

@@ -37,7 +37,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -280,10 +279,7 @@ bool LiveSlotTable::AddSlots(size_t first, size_t n, UserAt user_at, uint64_t* d
     start[r + 1] = sum;
   }
   // Not zeroed: written in full below, in parallel.
-  HugePageAllocator<uint64_t> order_alloc;
-  const std::unique_ptr<uint64_t[], std::function<void(uint64_t*)>> order(
-      order_alloc.allocate(std::max<size_t>(n, 1)),
-      [&](uint64_t* p) { order_alloc.deallocate(p, std::max<size_t>(n, 1)); });
+  const HugePageArray<uint64_t> order(n);
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     for (size_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) {
       const auto [r, entry] = packed(static_cast<uint32_t>(first + i));

@@ -153,27 +153,24 @@ void ReleaseOldMarks(const DeltaRun& run, const RecordTable& records);
 
 // The columns of a base made in memory (by a merge, by the bulk replay of
 // Open, or copied from a checkpoint's mapping): n cells, users and hash
-// bytes (mix_low, SortedRun), not zeroed (their maker writes every one, the
-// hash byte of each user as it writes it: no second pass over the users,
-// and the byte column's pages come from the pool with the others). Allocated and freed as
-// HugePageAllocator does: from the pool of the HugePagePool::Scope alive on
-// the thread that makes them, and back to the one alive where the last
-// reference goes (a merged base's deleter: its index's merge pool), else
-// mapped fresh on huge pages and unmapped. Huge pages because the writer
+// bytes (mix_low, SortedRun), not zeroed. Their maker writes every entry
+// with Set, which hashes each user as it writes it: no second pass over
+// the users, and the byte column's pages come from the pool with the
+// others. Allocated and freed as HugePageArray: from the pool of the
+// HugePagePool::Scope alive on the thread that makes them, and back to the
+// one alive where the last reference goes (a merged base's deleter: its
+// index's merge pool), else mapped fresh on huge pages and unmapped. Huge pages because the writer
 // reads a base's user column at random to confirm slots
 // (live_slot_table.h): with 4 KiB pages nearly every such read is a TLB
 // miss as well. Read-only once written, by any thread.
 class BaseColumns {
  public:
   explicit BaseColumns(size_t n);
-  ~BaseColumns();
-  BaseColumns(const BaseColumns&) = delete;
-  BaseColumns& operator=(const BaseColumns&) = delete;
 
-  size_t size() const { return n_; }
-  uint64_t* cells() const { return cells_; }
-  uint64_t* users() const { return users_; }
-  uint8_t* mix_low() const { return mix_low_; }
+  size_t size() const { return cells_.size(); }
+  uint64_t* cells() const { return cells_.get(); }
+  uint64_t* users() const { return users_.get(); }
+  uint8_t* mix_low() const { return mix_low_.get(); }
   // Writes entry i (and its hash byte).
   void Set(size_t i, uint64_t cell, uint64_t user) const {
     cells_[i] = cell;
@@ -186,10 +183,9 @@ class BaseColumns {
   static std::unique_ptr<LocationIndex> TrustedIndex(std::shared_ptr<const BaseColumns> columns);
 
  private:
-  size_t n_;
-  uint64_t* cells_;
-  uint64_t* users_;
-  uint8_t* mix_low_;
+  HugePageArray<uint64_t> cells_;
+  HugePageArray<uint64_t> users_;
+  HugePageArray<uint8_t> mix_low_;
 };
 
 // Replaces *moved with n entries, all kNotMoved (in parallel).

@@ -48,30 +48,6 @@ struct Chunks {
   size_t end(size_t c) const { return n * (c + 1) / count; }
 };
 
-// n values of T in memory from `pool`, given back to it when destroyed or
-// reset (not zeroed: what it holds is whatever the pool's pages held).
-template <typename T>
-class PoolArray {
- public:
-  PoolArray(HugePagePool* pool, size_t n)
-      : pool_(pool), bytes_(std::max<size_t>(n, 1) * sizeof(T)),
-        data_(static_cast<T*>(pool->Take(bytes_))) {}
-  ~PoolArray() { reset(); }
-  PoolArray(const PoolArray&) = delete;
-  PoolArray& operator=(const PoolArray&) = delete;
-  void reset() {
-    if (data_ != nullptr) pool_->Give(data_, bytes_);
-    data_ = nullptr;
-  }
-  T* get() const { return data_; }
-  T& operator[](size_t i) const { return data_[i]; }
-
- private:
-  HugePagePool* pool_;
-  size_t bytes_;
-  T* data_;
-};
-
 // Mix64 of a salted id, for Newest's table: not correlated with the shard
 // hash, nor with the slot table's, whose top bits picked the bucket.
 uint64_t Hash(uint64_t user) { return Mix64(user ^ 0x3c6ef372fe94f82bULL); }
@@ -314,8 +290,8 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     up_at[b + 1] = up_at[b] + buckets_[b].upserts;
   }
   const size_t m = up_at[kBuckets];
-  PoolArray<uint32_t> slot_of_touched(pool, touched_at[kBuckets]);
-  PoolArray<uint8_t> keep(pool, c);
+  HugePageArray<uint32_t> slot_of_touched(touched_at[kBuckets]);
+  HugePageArray<uint8_t> keep(c);
   {
     const Chunks chunks(c);
     tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
@@ -361,7 +337,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
         absl::StrCat("a live index holds fewer than 2^32 - 1 users, got ", c + fresh, " slots"));
   }
   {
-    PoolArray<uint64_t> fresh_users(pool, fresh);
+    HugePageArray<uint64_t> fresh_users(fresh);
     tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
       Bucket& bucket = buckets_[b];
       uint32_t* const slots = slot_of_touched.get() + touched_at[b];
@@ -393,7 +369,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
   }
 
   // 4. The upserts' keys, with their slots.
-  PoolArray<Upsert> unsorted(pool, m);
+  HugePageArray<Upsert> unsorted(m);
   tbb::parallel_for(size_t{0}, size_t{kBuckets}, [&](size_t b) {
     Bucket& bucket = buckets_[b];
     const uint32_t* const slots = slot_of_touched.get() + touched_at[b];
@@ -440,7 +416,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     while (k < cut_keys.size() && (cut_keys[k].cell >> (64 - kTopBits)) < t) ++k;
     first_cut[t] = static_cast<uint32_t>(k);
   }
-  PoolArray<uint32_t> part_of(pool, m);
+  HugePageArray<uint32_t> part_of(m);
   const Chunks chunks(m);
   std::vector<std::vector<size_t>> count(chunks.count, std::vector<size_t>(parts, 0));
   tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
@@ -465,7 +441,7 @@ absl::StatusOr<LogFold::FoldedBase> LogFold::MergeWithSlots(const SortedRun& bas
     }
   }
   cut_up[parts] = m;
-  PoolArray<Upsert> up(pool, m);
+  HugePageArray<Upsert> up(m);
   tbb::parallel_for(size_t{0}, chunks.count, [&](size_t k) {
     std::vector<size_t>& at = count[k];
     for (size_t i = chunks.begin(k); i < chunks.end(k); ++i) up[at[part_of[i]]++] = unsorted[i];

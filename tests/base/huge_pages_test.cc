@@ -144,5 +144,34 @@ TEST(HugePagePoolTest, AllocatorDrawsFromTheScopedPool) {
   EXPECT_EQ(pool.stats().kept_bytes, before.kept_bytes);
 }
 
+// A HugePageArray is taken and given back as HugePageAllocator does, once:
+// moving it moves the block, and a moved-from or reset array frees nothing.
+TEST(HugePagePoolTest, ArrayGoesBackToTheScopedPoolOnce) {
+  HugePagePool pool;
+  HugePagePool::Scope scope(&pool);
+  HugePageArray<uint64_t> a(kMiB);  // 8 MiB, from the pool (fresh)
+  EXPECT_EQ(a.size(), kMiB);
+  EXPECT_EQ(pool.stats().fresh_bytes, 8 * kMiB);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = i;
+  HugePageArray<uint64_t> b(std::move(a));
+  EXPECT_EQ(a.get(), nullptr);
+  EXPECT_EQ(b.size(), kMiB);
+  EXPECT_EQ(b[kMiB - 1], kMiB - 1);
+  EXPECT_EQ(pool.stats().kept_bytes, 0u);
+  b.reset();
+  EXPECT_EQ(pool.stats().kept_bytes, 8 * kMiB);
+  b.reset();  // nothing more
+  EXPECT_EQ(pool.stats().kept_bytes, 8 * kMiB);
+  {
+    HugePageArray<uint8_t> c(8 * kMiB);  // the kept pages again
+    EXPECT_EQ(pool.stats().reused_bytes, 8 * kMiB);
+    EXPECT_EQ(pool.stats().kept_bytes, 0u);
+    HugePageArray<uint8_t> empty(0);  // a valid, empty array
+    EXPECT_EQ(empty.size(), 0u);
+    EXPECT_NE(empty.get(), nullptr);
+  }
+  EXPECT_EQ(pool.stats().kept_bytes, 8 * kMiB);
+}
+
 }  // namespace
 }  // namespace fanout
