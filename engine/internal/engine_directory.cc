@@ -239,6 +239,8 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
     return absl::DataLossError(
         absl::StrCat(report.checkpoint_path, ": not a valid checkpoint: ", st.message()));
   };
+  // kInvalidArgument from what reads the checkpoint's entries means the
+  // checkpoint is not valid; anything else (out of memory) stands as it is.
   auto not_valid_or = [&](const absl::Status& st) {
     return st.code() == absl::StatusCode::kInvalidArgument ? not_valid(st) : st;
   };
@@ -426,20 +428,15 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   } else if (fold != nullptr) {
     // Every segment verified and read: one pass makes the first base, read
     // from the checkpoint's mapping, whose pages go as soon as it has been
-    // read, and with it the live index's slots (the slot table made once,
-    // from the checkpoint's users: LogFold::MergeWithSlots).
+    // read, and with it the live index's slots (in the slot table made
+    // from the checkpoint's users while the log was read: EarlySlotTable).
     report.read_log_s = SecondsSince(replay_start);
     const int64_t fold_start = absl::GetCurrentTimeNanos();
     absl::StatusOr<LiveSlotTable*> table = early_table->Get();
     if (!table.ok()) return not_valid_or(table.status());
     auto folded = fold->MergeWithSlots(loaded->index->run(), [&loaded] { loaded->index.reset(); },
                                        *table);
-    if (!folded.ok()) {
-      if (folded.status().code() == absl::StatusCode::kInvalidArgument) {
-        return not_valid(folded.status());
-      }
-      return folded.status();
-    }
+    if (!folded.ok()) return not_valid_or(folded.status());
     fold.reset();
     loaded->index.reset();
     report.fold_s = SecondsSince(fold_start);
