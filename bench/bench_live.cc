@@ -1,6 +1,6 @@
 // Copyright 2026 The fan-out engine authors.
 //
-// The live index's merge (engine/live_index.h, Merge): folding the updates
+// BM_LiveMerge: the live index's merge (engine/live_index.h, Merge): folding the updates
 // of one merge cycle into a new base, alone on the machine, without the
 // update stream and alerts a load test runs beside it. The index is the
 // generated US population (bench_fixtures.h); each iteration applies a
@@ -11,6 +11,14 @@
 // pool), as a long-running index does: two warm-up merges come first.
 // Arguments: users, updates per merge. Real time (the merge runs on every
 // core).
+//
+// BM_LiveApply: the writer path alone (LiveIndex::Apply with the cells
+// computed by the caller, as the Engine does): batches of 1,000 updates
+// drawn as in a merge cycle (and, one in eight, a user moved earlier in
+// the same cycle again), on one thread, with no maintenance running. Each
+// iteration is one cycle's updates (timed) then a freeze and a merge
+// (untimed), so every cycle starts from a fresh base as a live index does.
+// Arguments: users, updates per cycle. Items are updates.
 
 #include <cstdint>
 #include <memory>
@@ -43,6 +51,17 @@ std::vector<LocationUpdate> CycleUpdates(std::mt19937_64& rng, const SortedRun& 
     const auto lng = static_cast<int32_t>(-1250000000 + rng() % 580000000);
     const uint64_t user = i % 20 == 19 ? (*next_new_user)++ : run.users[rng() % run.size()];
     out[i] = LocationUpdate::Upsert({user, lat, lng});
+  }
+  return out;
+}
+
+// CycleUpdates, with one in eight of them moving again a user moved earlier
+// in the cycle: users who report often have chains of updates.
+std::vector<LocationUpdate> CycleWithRepeats(std::mt19937_64& rng, const SortedRun& run, size_t n,
+                                             uint64_t* next_new_user) {
+  std::vector<LocationUpdate> out = CycleUpdates(rng, run, n, next_new_user);
+  for (size_t i = 1; i < n; ++i) {
+    if (rng() % 8 == 0) out[i].location.user_id = out[rng() % i].user_id();
   }
   return out;
 }
@@ -94,6 +113,56 @@ BENCHMARK(BM_LiveMerge)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
+    ->Iterations(5);
+
+void BM_LiveApply(benchmark::State& state) {
+  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
+  const SortedRun run = population.run();
+  LiveIndex::Options options;
+  options.background_maintenance = false;
+  auto live = LiveIndex::Create(CopyOf(population), options);
+  if (!live.ok()) {
+    state.SkipWithError("Create failed");
+    return;
+  }
+  std::mt19937_64 rng(42);
+  uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
+  const size_t n = static_cast<size_t>(state.range(1));
+  // Two cycles merged first: the base is then on huge pages, as after any
+  // merge or an Open.
+  for (int warm_up = 0; warm_up < 2; ++warm_up) {
+    ApplyCycle(state, **live, rng, run, &next_new_user);
+    (*live)->Merge();
+  }
+  constexpr size_t kBatch = 1000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::vector<LocationUpdate> updates = CycleWithRepeats(rng, run, n, &next_new_user);
+    std::vector<uint64_t> cells(n);
+    for (size_t i = 0; i < n; ++i) cells[i] = updates[i].location.ToCellId().id();
+    state.ResumeTiming();
+    for (size_t i = 0; i < n; i += kBatch) {
+      const size_t k = std::min(kBatch, n - i);
+      if (!(*live)->Apply(absl::MakeConstSpan(updates).subspan(i, k),
+                          absl::MakeConstSpan(cells).subspan(i, k)).ok()) {
+        state.SkipWithError("Apply failed");
+        return;
+      }
+    }
+    state.PauseTiming();
+    (*live)->Freeze();
+    (*live)->Merge();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
+  const LiveIndex::Stats st = (*live)->GetStats();
+  state.counters["bytes_per_user"] =
+      static_cast<double>(st.memory_bytes - st.pooled_bytes) / static_cast<double>(st.users);
+}
+BENCHMARK(BM_LiveApply)
+    ->Args({2000000, 250000})
+    ->Args({20000000, 1250000})
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(5);
 
 }  // namespace

@@ -261,8 +261,8 @@ absl::StatusOr<Recovered> RecoverEngineDirectory(const std::string& dir,
   // freed 2 MiB blocks back, a fresh huge page is far dearer than 512 small
   // ones. The cost is TLB misses on the live index's random reads until the
   // first merge, which makes the base, pos_of_slot and moved_at afresh on
-  // huge pages (the slot table and slot_current_ keep theirs until they
-  // grow). Declared before the fold, which gives back to it.
+  // huge pages (the slot table keeps its pages until it grows). Declared
+  // before the fold, which gives back to it.
   HugePagePool pool(&PopulateInParallel, HugePagePool::FreshPages::kSmall);
   std::unique_ptr<LogFold> fold;
   std::unique_ptr<EarlySlotTable> early_table;

@@ -28,18 +28,10 @@ namespace fanout {
 namespace internal {
 namespace {
 
-// slot_current_: the low 31 bits of a sequence number, and a removal flag.
-constexpr uint32_t kRemovedBit = uint32_t{1} << 31;
-constexpr uint32_t kLow31 = kRemovedBit - 1;
-// Updates since the base: below 2^31, so that 31 bits name one.
-constexpr uint64_t kMaxSinceBase = kLow31;
+// Updates since the base: fewer than 2^31, so that moved_at's 32 bits
+// (LiveBase) hold any of them and kNotMoved too.
+constexpr uint64_t kMaxSinceBase = (uint64_t{1} << 31) - 1;
 constexpr uint32_t kNoSlot = LiveSlotTable::kNoSlot;
-
-// The sequence number in (base_seq, base_seq + 2^31) whose low 31 bits are
-// `word`'s; base_seq itself when they are base_seq's.
-uint64_t SeqFromWord(uint32_t word, uint64_t base_seq) {
-  return base_seq + ((word - static_cast<uint32_t>(base_seq)) & kLow31);
-}
 
 }  // namespace
 
@@ -128,12 +120,7 @@ std::unique_ptr<LiveIndexImpl> LiveIndexImpl::Assemble(
   {
     std::lock_guard<std::mutex> lock(live->mu_);
     live->slot_of_ = std::move(slot_of);
-    // Not read while a user's base entry is its current one (kRemovedBit:
-    // the lookup fetches no record for it), nor for a slot without a base
-    // entry (no user: removed).
-    live->slot_current_.reserve(slots);
-    PopulateInParallel(live->slot_current_.data(), slots * sizeof(uint32_t));
-    live->slot_current_.assign(slots, kRemovedBit);
+    live->slots_ = static_cast<uint32_t>(slots);
     base->index = std::move(index);
     live->base_ = base;
     live->records_ = std::make_shared<RecordTable>(base_seq + 1);
@@ -345,8 +332,9 @@ absl::StatusOr<uint64_t> LiveIndexImpl::Apply(absl::Span<const LocationUpdate> u
 }
 
 // Each update reads about five places at random (the slot table, the
-// slot's base position, the entry that confirms the slot's user, the
-// replaced entry's marker, the slot's current number): a cache miss each.
+// slot's base position, the entry that confirms the slot's user, its
+// moved_at, the record it supersedes when the user moved before): a cache
+// miss each.
 // Looking up the whole batch first, one step at a time, lets the misses of
 // each step overlap; the apply loop then finds them in cache. The slots
 // found are final (a slot, once given, is never taken back); users not in
@@ -376,29 +364,31 @@ void LiveIndexImpl::LookUpPieceLocked(absl::Span<const LocationUpdate> updates, 
     for (size_t i = 0; i < n; ++i) {
       const uint32_t c = slot_of_.FirstCandidate(updates[i].user_id());
       slots[i] = c;
-      if (c == kNoSlot) continue;
-      if (c < based) __builtin_prefetch(&base.pos_of_slot[c]);
-      __builtin_prefetch(&slot_current_[c]);
+      if (c != kNoSlot && c < based) __builtin_prefetch(&base.pos_of_slot[c]);
     }
     const SortedRun run = base.index->run();
+    // Candidates with no base entry (new users) are confirmed through
+    // current_of_, few and in cache.
     for (size_t i = 0; i < n; ++i) {
       const uint32_t c = slots[i];
-      if (c == kNoSlot) continue;
-      const uint32_t pos = c < based ? base.pos_of_slot[c] : LiveBase::kNoPos;
-      if (pos != LiveBase::kNoPos) {
-        __builtin_prefetch(&run.users[pos]);
-        __builtin_prefetch(&base.moved_at[pos], 1);
-        if (base_cells != nullptr && base_cells[i] != 0) __builtin_prefetch(&run.cells[pos]);
-      }
-      // The record that confirms the slot (no base entry) or that this
-      // update supersedes (base entry moved); for a slot still at its base
-      // entry the number is stale or kRemovedBit, and this a wasted fetch.
-      const uint32_t word = slot_current_[c];
-      const uint64_t seq = SeqFromWord(word, base.base_seq);
-      if (!(word & kRemovedBit) && seq > base.base_seq && seq >= records_->first_seq() &&
-          seq < records_written_end_) {
-        __builtin_prefetch(&records_->at(seq), 1);
-      }
+      if (c == kNoSlot || c >= based) continue;
+      const uint32_t pos = base.pos_of_slot[c];
+      if (pos == LiveBase::kNoPos) continue;
+      __builtin_prefetch(&run.users[pos]);
+      __builtin_prefetch(&base.moved_at[pos], 1);
+      if (base_cells != nullptr && base_cells[i] != 0) __builtin_prefetch(&run.cells[pos]);
+    }
+    // The head of a moved base entry: most often the record this update
+    // supersedes.
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t c = slots[i];
+      if (c == kNoSlot || c >= based) continue;
+      const uint32_t pos = base.pos_of_slot[c];
+      if (pos == LiveBase::kNoPos) continue;
+      const uint32_t moved = base.moved_at[pos].load(std::memory_order_relaxed);
+      if (moved == LiveBase::kNotMoved) continue;
+      const uint64_t head = base.base_seq + moved;
+      if (head < records_written_end_) __builtin_prefetch(&records_->at(head), 1);
     }
   }
   // The base entry's cell is read here, next to the base entry's user
@@ -422,17 +412,23 @@ uint64_t LiveIndexImpl::CurrentSeqLocked(uint32_t slot) const {
   const LiveBase& base = *base_;
   if (slot < base.pos_of_slot.size()) {
     const uint32_t pos = base.pos_of_slot[slot];
-    if (pos != LiveBase::kNoPos &&
-        base.moved_at[pos].load(std::memory_order_relaxed) == LiveBase::kNotMoved) {
-      return base.base_seq;
+    if (pos != LiveBase::kNoPos) {
+      const uint32_t moved = base.moved_at[pos].load(std::memory_order_relaxed);
+      if (moved == LiveBase::kNotMoved) return base.base_seq;
+      // Moved by update `head` (after the base: records_ holds it). Still
+      // the user's last when nothing superseded it; a removal is never
+      // superseded (the update after it replaces nothing), so current_of_
+      // says whether the user came back.
+      const uint64_t head = base.base_seq + moved;
+      const UpdateRecord& r = records_->at(head);
+      if (r.removed == 0 && r.superseded.load(std::memory_order_relaxed) == kNeverSuperseded) {
+        return head;
+      }
     }
   }
-  // Not at its base entry: its current entry is an update after the base,
-  // or it has none.
-  const uint32_t word = slot_current_[slot];
-  if (word & kRemovedBit) return kNoSeq;
-  const uint64_t seq = SeqFromWord(word, base.base_seq);
-  return seq > base.base_seq ? seq : kNoSeq;
+  const auto it = current_of_.find(slot);
+  if (it == current_of_.end()) return kNoSeq;
+  return records_->at(it->second).removed != 0 ? kNoSeq : it->second;
 }
 
 bool LiveIndexImpl::UserOfSlotLocked(uint32_t slot, uint64_t* user) const {
@@ -445,14 +441,10 @@ bool LiveIndexImpl::UserOfSlotLocked(uint32_t slot, uint64_t* user) const {
     }
   }
   // No base entry: the slot's user is named by its last update, unless that
-  // was merged (a removal). A stale number may land on any update after the
-  // base; only one of this slot's own is the slot's last.
-  const uint64_t seq = SeqFromWord(slot_current_[slot] & kLow31, base.base_seq);
-  if (seq <= base.base_seq || seq < records_->first_seq() || seq >= records_written_end_) {
-    return false;
-  }
-  const UpdateRecord& r = records_->at(seq);
-  if (r.slot != slot) return false;
+  // was merged (a removal: current_of_ then has no key for the slot).
+  const auto it = current_of_.find(slot);
+  if (it == current_of_.end()) return false;
+  const UpdateRecord& r = records_->at(it->second);
   *user = r.user;
   return true;
 }
@@ -510,13 +502,7 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
   // Perhaps added earlier in this batch.
   if (slot == kNoSlot) slot = FindSlotLocked(u.user_id());
   if (slot == kNoSlot && !remove) {
-    slot = static_cast<uint32_t>(slot_current_.size());
-    // Grown by an eighth, not doubled: the new users of a live index are
-    // usually few against its size.
-    if (slot_current_.size() == slot_current_.capacity()) {
-      slot_current_.reserve(slot_current_.size() + slot_current_.size() / 8 + 1024);
-    }
-    slot_current_.push_back(kRemovedBit);  // nothing yet
+    slot = slots_++;  // nothing yet: no base entry, no key in current_of_
     slot_of_.Insert(u.user_id(), slot, [this](uint32_t s, uint64_t* user) {
       return UserOfSlotLocked(s, user);
     });
@@ -538,7 +524,10 @@ void LiveIndexImpl::ApplyOneLocked(const LocationUpdate& u, uint64_t cell, uint6
       users_.fetch_add(1, std::memory_order_relaxed);
     }
     if (current == kNoSeq && previous_cell != nullptr) *previous_cell = 0;
-    slot_current_[slot] = (static_cast<uint32_t>(seq) & kLow31) | (remove ? kRemovedBit : 0);
+    // This update is now the slot's last. When it moved the user off its
+    // base entry, it is the head (moved_at) and says so itself; otherwise
+    // only current_of_ can name it.
+    if (current != base_->base_seq) current_of_[slot] = seq;
   }
   UpdateRecord& r = RecordForAppendLocked(seq);
   r.cell = cell;
@@ -571,8 +560,10 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
   uint64_t bytes = v->base->MemoryBytes() + st.unmerged_bytes;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    st.slots = slot_current_.size();
-    bytes += slot_current_.capacity() * sizeof(uint32_t) + slot_of_.MemoryBytes();
+    st.slots = slots_;
+    // flat_hash_map: a control byte and a (padded) pair per capacity slot.
+    bytes += current_of_.capacity() * (1 + sizeof(std::pair<const uint32_t, uint64_t>)) +
+             slot_of_.MemoryBytes();
   }
   st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);
   st.pooled_bytes = merge_pool_->stats().kept_bytes;

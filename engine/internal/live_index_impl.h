@@ -58,12 +58,12 @@ enum class LiveIndexFault : uint8_t {
 //    them (also while a merge runs, among the runs newer than the merge's);
 //  - per user, a dense slot (slot_of_: user id -> slot, keyless, checked
 //    against the slot's base entry or current record) with its position in
-//    the base (LiveBase::pos_of_slot) and, once it has moved since the
-//    base, the sequence number of its current entry (slot_current_: 31
-//    bits, relative to the base's number, which stays within 2^31 of it).
-//    A user's current entry is its base entry while that is not marked
-//    moved. The merge inverts pos_of_slot for the slot of each old entry
-//    and writes the new base's as it goes.
+//    the base (LiveBase::pos_of_slot). A user's current entry is its base
+//    entry while that is not marked moved; else the update that marked it
+//    (its "head", the record moved_at names) while that is not superseded
+//    and not a removal; else what current_of_ says. The merge inverts
+//    pos_of_slot for the slot of each old entry and writes the new base's
+//    as it goes.
 // An update takes mu_ (short: a hash lookup, one store that marks the
 // replaced entry, one record written; the cell id is computed before the
 // lock), then publishes its sequence number. A view pins the published
@@ -134,7 +134,7 @@ class LiveIndexImpl {
  private:
   LiveIndexImpl(const LiveIndex::Options& options, LiveIndexFault fault);
   // What Create and CreateWithSlots share, once their arguments are
-  // checked: the base's moved_at and slot_current_ (one per slot) made,
+  // checked: the base's moved_at made,
   // the rest moved in, the background threads started.
   static std::unique_ptr<LiveIndexImpl> Assemble(
       std::unique_ptr<LocationIndex> index, LiveSlotTable slot_of,
@@ -164,7 +164,8 @@ class LiveIndexImpl {
   UpdateRecord& RecordForAppendLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What a slot's user has now: its base entry (`seq` <= base_seq), an
   // update record (`seq` > base_seq), or nothing (kNoSeq: removed, or a
-  // removal already merged).
+  // removal already merged). Reads pos_of_slot, moved_at, the head's
+  // record and, for the few slots it names, current_of_.
   uint64_t CurrentSeqLocked(uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The user of `slot` when the index can still name it (its base entry, or
   // its current record while not merged); false for a slot whose user was
@@ -236,10 +237,21 @@ class LiveIndexImpl {
   mutable std::mutex mu_;
   // User id -> slot, keys confirmed through SlotHoldsUserLocked.
   LiveSlotTable slot_of_ ABSL_GUARDED_BY(mu_);
-  // Per slot, when its user's current entry is not its base entry: the low
-  // 31 bits of that update's sequence number, with kRemovedBit when it is
-  // a removal (SlotStateLocked). Big and read at random: on huge pages.
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_current_ ABSL_GUARDED_BY(mu_);
+  // Slots given out: each user ever added has one below this.
+  uint32_t slots_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last update of each slot whose current entry neither its base
+  // entry nor its head can name (CurrentSeqLocked): a user updated again
+  // after the update that moved it off its base entry, a user with no base
+  // entry (new since the base, or removed and merged away, then back), a
+  // user removed then back. The last update may be a removal (no current
+  // entry). No key: the base entry or the head says, or the slot's user is
+  // gone. Updates at or below a merge's point leave it when the merge
+  // swaps its base in (their users are at their new base entries then, or
+  // gone). At most one key per update since the base, and in steady state
+  // a few: most users move at most once a merge cycle, and their head
+  // names their entry. A dense array of the same numbers cost 4 bytes a
+  // user.
+  absl::flat_hash_map<uint32_t, uint64_t> current_of_ ABSL_GUARDED_BY(mu_);
   // Records below this are written (in the batch being applied too).
   uint64_t records_written_end_ ABSL_GUARDED_BY(mu_) = 1;
   std::shared_ptr<LiveBase> base_ ABSL_GUARDED_BY(mu_);

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/time/clock.h"
 #include "engine/internal/live_index_impl.h"
@@ -324,7 +325,7 @@ LiveIndexImpl::MergePoint LiveIndexImpl::ChooseMergePoint() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     point.m = next_seq_ - 1;
-    point.slots = slot_current_.size();
+    point.slots = slots_;
   }
   // Every update up to m is now in the base or a run. Freezes go on while
   // the new base is built, into runs of updates after m, and so do
@@ -374,6 +375,12 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   const int64_t locked_at = absl::GetCurrentTimeNanos();
   std::lock_guard<std::mutex> lock(mu_);
   ReplayMoves(base.get(), *records_, caught_up + 1, next_seq_ - 1, m);
+  // Updates up to m are in the new base (or removed users gone from it):
+  // their slots' current entries are base entries now. A slot updated
+  // after m keeps its key, the last update still; its head in the new base
+  // is its first update after m (ReplayMoves).
+  absl::erase_if(current_of_, [m](const auto& e) { return e.second <= m; });
+  if (current_of_.size() < current_of_.capacity() / 8) current_of_.rehash(0);
   const std::shared_ptr<const LiveBase> old_base = base_;
   const size_t old_chunks = records_->chunks();
   base_ = base;

@@ -418,6 +418,64 @@ TEST(LiveIndexTest, RemoveAndReinsert) {
   EXPECT_EQ(live->GetStats().users, 1u);
 }
 
+// A user's current entry is its base entry, the update that moved it off
+// that entry (its head), or the slot's last update kept aside for the few
+// users the head cannot name (live_index_impl.h, current_of_). Each way a
+// user can get there, before a merge's point, after it (applied while the
+// merge builds its base) and across both, must leave exactly the model's
+// state, before and after the swap and after the next merge.
+TEST(LiveIndexTest, EveryUserIsFoundAtItsLastUpdateAcrossMerges) {
+  std::mt19937_64 rng(5);
+  Model model;
+  std::vector<UserRecord> users;
+  for (uint64_t id = 1; id <= 40; ++id) {
+    users.push_back(RandomLocation(rng, id));
+    model.Apply(LocationUpdate::Upsert(users.back()));
+  }
+  auto live = *LiveIndex::Create(*LocationIndex::Build(users, {}), Manual());
+  auto apply = [&](const std::vector<LocationUpdate>& batch) {
+    ASSERT_TRUE(live->Apply(batch).ok());
+    for (const LocationUpdate& u : batch) model.Apply(u);
+  };
+  auto move = [&](uint64_t user) { return LocationUpdate::Upsert(RandomLocation(rng, user)); };
+  auto remove = [](uint64_t user) { return LocationUpdate::Remove(user); };
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    ExpectSameState(live->View(), model);
+    EXPECT_EQ(live->GetStats().users, model.cells().size());
+  };
+  // Before the merge point: once, twice, removed, removed and back, new,
+  // new and moved, new and removed.
+  apply({move(1), move(2), move(2), remove(3), remove(4), move(4), move(101), move(102),
+         move(102), move(103), remove(103), move(5), move(6), move(6), remove(7), move(7)});
+  check("before the merge");
+  internal::LiveIndexTestPeer::SetMergeHook(*live, [&] {
+    // After the point, for users in each of those states and fresh ones.
+    apply({move(1), move(2), move(3), move(4), remove(101), move(102), move(103), move(5),
+           move(5), remove(6), move(6), move(7), remove(7), move(8), move(8), move(8),
+           remove(9), move(9), move(9), remove(10), move(104), move(104), move(105),
+           remove(105), move(105)});
+    check("during the merge");
+  });
+  live->Merge();
+  internal::LiveIndexTestPeer::SetMergeHook(*live, nullptr);
+  check("after the swap");
+  // Each of them once more, then twice, on the merged base.
+  std::vector<LocationUpdate> again;
+  for (uint64_t user : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 101, 102, 103, 104, 105}) {
+    again.push_back(move(user));
+  }
+  apply(again);
+  check("moved once after the swap");
+  apply(again);
+  apply({remove(8), remove(104), move(104)});
+  check("moved again after the swap");
+  live->Merge();
+  check("after the next merge");
+  apply(again);
+  check("moved after the next merge");
+}
+
 // The slot table keeps no keys (live_slot_table.h): it grows many times
 // from an empty base, rebuilding from what the index can still name, and
 // users removed and merged away (whose slots it can no longer confirm)
