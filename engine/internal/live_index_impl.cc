@@ -426,9 +426,18 @@ uint64_t LiveIndexImpl::CurrentSeqLocked(uint32_t slot) const {
       }
     }
   }
-  const auto it = current_of_.find(slot);
-  if (it == current_of_.end()) return kNoSeq;
-  return records_->at(it->second).removed != 0 ? kNoSeq : it->second;
+  const uint64_t last = LastUpdateLocked(slot);
+  if (last == kNoSeq) return kNoSeq;
+  return records_->at(last).removed != 0 ? kNoSeq : last;
+}
+
+uint64_t LiveIndexImpl::LastUpdateLocked(uint32_t slot) const {
+  if (const auto it = current_of_.find(slot); it != current_of_.end()) return it->second;
+  if (const auto it = current_before_.find(slot);
+      it != current_before_.end() && it->second > base_->base_seq) {
+    return it->second;
+  }
+  return kNoSeq;
 }
 
 bool LiveIndexImpl::UserOfSlotLocked(uint32_t slot, uint64_t* user) const {
@@ -442,10 +451,9 @@ bool LiveIndexImpl::UserOfSlotLocked(uint32_t slot, uint64_t* user) const {
   }
   // No base entry: the slot's user is named by its last update, unless that
   // was merged (a removal: current_of_ then has no key for the slot).
-  const auto it = current_of_.find(slot);
-  if (it == current_of_.end()) return false;
-  const UpdateRecord& r = records_->at(it->second);
-  *user = r.user;
+  const uint64_t last = LastUpdateLocked(slot);
+  if (last == kNoSeq) return false;
+  *user = records_->at(last).user;
   return true;
 }
 
@@ -562,7 +570,8 @@ LiveIndex::Stats LiveIndexImpl::GetStats() const {
     std::lock_guard<std::mutex> lock(mu_);
     st.slots = slots_;
     // flat_hash_map: a control byte and a (padded) pair per capacity slot.
-    bytes += current_of_.capacity() * (1 + sizeof(std::pair<const uint32_t, uint64_t>)) +
+    bytes += (current_of_.capacity() + current_before_.capacity()) *
+                 (1 + sizeof(std::pair<const uint32_t, uint64_t>)) +
              slot_of_.MemoryBytes();
   }
   st.merge_bytes = merge_bytes_.load(std::memory_order_relaxed);

@@ -167,6 +167,9 @@ class LiveIndexImpl {
   // removal already merged). Reads pos_of_slot, moved_at, the head's
   // record and, for the few slots it names, current_of_.
   uint64_t CurrentSeqLocked(uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slot's last update as current_of_ or current_before_ name it, or
+  // kNoSeq.
+  uint64_t LastUpdateLocked(uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The user of `slot` when the index can still name it (its base entry, or
   // its current record while not merged); false for a slot whose user was
   // removed and merged away.
@@ -244,14 +247,23 @@ class LiveIndexImpl {
   // after the update that moved it off its base entry, a user with no base
   // entry (new since the base, or removed and merged away, then back), a
   // user removed then back. The last update may be a removal (no current
-  // entry). No key: the base entry or the head says, or the slot's user is
-  // gone. Updates at or below a merge's point leave it when the merge
-  // swaps its base in (their users are at their new base entries then, or
-  // gone). At most one key per update since the base, and in steady state
-  // a few: most users move at most once a merge cycle, and their head
-  // names their entry. A dense array of the same numbers cost 4 bytes a
-  // user.
+  // entry). No key (LastUpdateLocked): the base entry or the head says, or
+  // the slot's user is gone. In steady state a few keys: most users move
+  // at most once a merge cycle, and their head names their entry (a dense
+  // array of the same numbers cost 4 bytes a user).
+  //
+  // In two generations, so that a merge's swap drops the keys its base
+  // made stale without a pass under the lock: current_of_ holds what was
+  // written since the last swap, current_before_ what was written before
+  // it. A key of current_before_ at or below base_seq is stale (its update
+  // is in the base now: the user is at its base entry, or gone). The swap
+  // drops current_before_ whole: every key in it is older than the swap
+  // before, hence at or below the new base's point, chosen after that.
   absl::flat_hash_map<uint32_t, uint64_t> current_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, uint64_t> current_before_ ABSL_GUARDED_BY(mu_);
+  // current_of_'s size at the last swap: what the next generation is
+  // reserved for, off the lock.
+  std::atomic<size_t> keys_last_cycle_{0};
   // Records below this are written (in the batch being applied too).
   uint64_t records_written_end_ ABSL_GUARDED_BY(mu_) = 1;
   std::shared_ptr<LiveBase> base_ ABSL_GUARDED_BY(mu_);

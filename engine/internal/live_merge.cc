@@ -371,16 +371,22 @@ uint64_t LiveIndexImpl::CatchUpOffLock(LiveBase* base, uint64_t m, bool yield) {
 
 void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint64_t m,
                                      uint64_t caught_up) {
+  // The next generation of current_of_, sized as the last, and the one
+  // dropped: made and freed off the lock (declared before it).
+  absl::flat_hash_map<uint32_t, uint64_t> next_keys, dropped_keys;
+  next_keys.reserve(keys_last_cycle_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> maintenance(maintenance_mu_);
   const int64_t locked_at = absl::GetCurrentTimeNanos();
   std::lock_guard<std::mutex> lock(mu_);
   ReplayMoves(base.get(), *records_, caught_up + 1, next_seq_ - 1, m);
   // Updates up to m are in the new base (or removed users gone from it):
-  // their slots' current entries are base entries now. A slot updated
-  // after m keeps its key, the last update still; its head in the new base
-  // is its first update after m (ReplayMoves).
-  absl::erase_if(current_of_, [m](const auto& e) { return e.second <= m; });
-  if (current_of_.size() < current_of_.capacity() / 8) current_of_.rehash(0);
+  // their keys go stale (LastUpdateLocked). A slot updated after m keeps
+  // its key, the last update still; its head in the new base is its first
+  // update after m (ReplayMoves).
+  keys_last_cycle_.store(current_of_.size(), std::memory_order_relaxed);
+  dropped_keys.swap(current_before_);
+  current_before_.swap(current_of_);
+  current_of_.swap(next_keys);
   const std::shared_ptr<const LiveBase> old_base = base_;
   const size_t old_chunks = records_->chunks();
   base_ = base;
