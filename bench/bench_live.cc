@@ -81,31 +81,45 @@ void ApplyCycle(benchmark::State& state, LiveIndex& live, std::mt19937_64& rng,
   live.Freeze();
 }
 
-void BM_LiveMerge(benchmark::State& state) {
-  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
-  const SortedRun run = population.run();
+// A live index over the generated population of state.range(0) users,
+// without background threads, after two cycles merged (its base then in
+// the pages of a merged base, huge pages, as after any merge or an Open,
+// and the merge pool primed); null (the state skipped) if it cannot be
+// made.
+std::unique_ptr<LiveIndex> WarmLiveIndex(benchmark::State& state, std::mt19937_64& rng,
+                                         const SortedRun& run, uint64_t* next_new_user) {
   LiveIndex::Options options;
   options.background_maintenance = false;
+  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
   auto live = LiveIndex::Create(CopyOf(population), options);
   if (!live.ok()) {
     state.SkipWithError("Create failed");
-    return;
+    return nullptr;
   }
+  for (int warm_up = 0; warm_up < 2; ++warm_up) {
+    ApplyCycle(state, **live, rng, run, next_new_user);
+    (*live)->Merge();
+  }
+  return *std::move(live);
+}
+
+void BM_LiveMerge(benchmark::State& state) {
+  const SortedRun run = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0))).run();
   std::mt19937_64 rng(42);
   uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
-  for (int warm_up = 0; warm_up < 2; ++warm_up) {
-    ApplyCycle(state, **live, rng, run, &next_new_user);
-    (*live)->Merge();
-  }
+  std::unique_ptr<LiveIndex> live = WarmLiveIndex(state, rng, run, &next_new_user);
+  if (live == nullptr) return;
   for (auto _ : state) {
     state.PauseTiming();
-    ApplyCycle(state, **live, rng, run, &next_new_user);
+    ApplyCycle(state, *live, rng, run, &next_new_user);
     state.ResumeTiming();
-    (*live)->Merge();
+    live->Merge();
   }
-  const LiveIndex::Stats st = (*live)->GetStats();
+  const LiveIndex::Stats st = live->GetStats();
   state.counters["base_entries"] = static_cast<double>(st.base_entries);
   state.counters["pooled_MB"] = static_cast<double>(st.pooled_bytes) / 1e6;
+  // The longest a merge held the writer lock (its last replay and swap).
+  state.counters["locked_ms_max"] = st.merge_locked_ms_max;
 }
 BENCHMARK(BM_LiveMerge)
     ->Args({2000000, 250000})
@@ -116,24 +130,12 @@ BENCHMARK(BM_LiveMerge)
     ->Iterations(5);
 
 void BM_LiveApply(benchmark::State& state) {
-  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
-  const SortedRun run = population.run();
-  LiveIndex::Options options;
-  options.background_maintenance = false;
-  auto live = LiveIndex::Create(CopyOf(population), options);
-  if (!live.ok()) {
-    state.SkipWithError("Create failed");
-    return;
-  }
+  const SortedRun run = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0))).run();
   std::mt19937_64 rng(42);
   uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
+  std::unique_ptr<LiveIndex> live = WarmLiveIndex(state, rng, run, &next_new_user);
+  if (live == nullptr) return;
   const size_t n = static_cast<size_t>(state.range(1));
-  // Two cycles merged first: the base is then on huge pages, as after any
-  // merge or an Open.
-  for (int warm_up = 0; warm_up < 2; ++warm_up) {
-    ApplyCycle(state, **live, rng, run, &next_new_user);
-    (*live)->Merge();
-  }
   constexpr size_t kBatch = 1000;
   for (auto _ : state) {
     state.PauseTiming();
@@ -143,19 +145,19 @@ void BM_LiveApply(benchmark::State& state) {
     state.ResumeTiming();
     for (size_t i = 0; i < n; i += kBatch) {
       const size_t k = std::min(kBatch, n - i);
-      if (!(*live)->Apply(absl::MakeConstSpan(updates).subspan(i, k),
+      if (!live->Apply(absl::MakeConstSpan(updates).subspan(i, k),
                           absl::MakeConstSpan(cells).subspan(i, k)).ok()) {
         state.SkipWithError("Apply failed");
         return;
       }
     }
     state.PauseTiming();
-    (*live)->Freeze();
-    (*live)->Merge();
+    live->Freeze();
+    live->Merge();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
-  const LiveIndex::Stats st = (*live)->GetStats();
+  const LiveIndex::Stats st = live->GetStats();
   state.counters["bytes_per_user"] =
       static_cast<double>(st.memory_bytes - st.pooled_bytes) / static_cast<double>(st.users);
 }

@@ -37,17 +37,19 @@ class LiveIndexTestPeer;
 //    entry), every freeze_interval by a freeze thread; two compaction
 //    threads merge them four at a time in size tiers, so there are O(log)
 //    of them;
-//  - per user, a dense slot (an entry in a keyless slot table, its
-//    position in the base and the sequence number of its current entry).
+//  - per user, a dense slot (an entry in a keyless slot table and its
+//    position in the base); for users updated more than once since the
+//    base, and new ones, the sequence number of their last update.
 // An update takes the writer lock for a hash lookup and a few stores, then
 // publishes its sequence number. A view pins the published number S and the
 // current runs: it sees each user where its last update at or before S put
 // it. The merge folds the delta runs into a new base off the writer lock
 // once they pass merge_fraction of the base, and swaps it in.
 //
-// Memory: about 17.1 (the base) + 4 (moved at) + 4 (base position) + 4
-// (current entry) + 6.7 (slot table) bytes per user, plus 56 per update
-// record and 32 per delta entry until merged; a merge holds about 25 more
+// Memory: about 17.1 (the base) + 4 (moved at) + 4 (base position) + 6.7
+// (slot table) bytes per user, plus 56 per update record and 32 per delta
+// entry until merged, and 20-40 (a hash map's) for each user updated twice
+// since the base or new since it; a merge holds about 25 more
 // per user while it builds the new base. GetStats() reports the total;
 // `fanout loadtest` prints it per user (bench/README.md, "Live updates",
 // has the readings).
