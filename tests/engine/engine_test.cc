@@ -562,7 +562,13 @@ TEST(EngineBackpressureTest, ApplyWaitsForMaintenanceInsteadOfFailing) {
   ASSERT_TRUE((*engine)->Apply(absl::MakeSpan(updates).subspan(0, 1000)).ok());
   std::atomic<bool> done{false};
   std::thread maintenance([&] {
-    // Keeps folding until the waiting Apply got through.
+    // Not before the Apply below has begun to wait: folding first (the main
+    // thread can be late by more than any sleep here, under ThreadSanitizer
+    // on a loaded machine) would let it through without a wait. Then keeps
+    // folding until it got through.
+    while (!done.load() && (*engine)->GetStats().backlog_waits == 0) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
     while (!done.load()) {
       absl::SleepFor(absl::Milliseconds(20));
       (*engine)->RunMaintenanceForTesting();
