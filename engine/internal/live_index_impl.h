@@ -209,9 +209,10 @@ class LiveIndexImpl {
   // Replays the moves of updates [from, to] onto `base`.
   void ReplayMoves(LiveBase* base, const RecordTable& table, uint64_t from, uint64_t to,
                    uint64_t m) const;
-  // Under the writer lock: replays the rest, swaps `base` in, keeps the
-  // runs frozen after m.
-  void SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint64_t m, uint64_t caught_up);
+  // Under the writer lock: replays the rest, swaps `base` in (and the
+  // generations of current_of_), keeps the runs frozen after m.
+  void SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint64_t m, uint64_t caught_up)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(merge_mu_);
 
   // --- Background threads (live_index_impl.cc): freezes every
   // freeze_interval; compactions (two threads) as the tiers call for them;
@@ -238,7 +239,7 @@ class LiveIndexImpl {
 
   // Writers.
   mutable std::mutex mu_;
-  // User id -> slot, keys confirmed through SlotHoldsUserLocked.
+  // User id -> slot, keys confirmed through UserOfSlotLocked.
   LiveSlotTable slot_of_ ABSL_GUARDED_BY(mu_);
   // Slots given out: each user ever added has one below this.
   uint32_t slots_ ABSL_GUARDED_BY(mu_) = 0;
@@ -262,8 +263,8 @@ class LiveIndexImpl {
   absl::flat_hash_map<uint32_t, uint64_t> current_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, uint64_t> current_before_ ABSL_GUARDED_BY(mu_);
   // current_of_'s size at the last swap: what the next generation is
-  // reserved for, off the lock.
-  std::atomic<size_t> keys_last_cycle_{0};
+  // reserved for, off mu_. Only merges read and write it.
+  size_t keys_last_cycle_ ABSL_GUARDED_BY(merge_mu_) = 0;
   // Records below this are written (in the batch being applied too).
   uint64_t records_written_end_ ABSL_GUARDED_BY(mu_) = 1;
   std::shared_ptr<LiveBase> base_ ABSL_GUARDED_BY(mu_);

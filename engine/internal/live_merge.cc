@@ -374,7 +374,7 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   // The next generation of current_of_, sized as the last, and the one
   // dropped: made and freed off the lock (declared before it).
   absl::flat_hash_map<uint32_t, uint64_t> next_keys, dropped_keys;
-  next_keys.reserve(keys_last_cycle_.load(std::memory_order_relaxed));
+  next_keys.reserve(keys_last_cycle_);
   std::lock_guard<std::mutex> maintenance(maintenance_mu_);
   const int64_t locked_at = absl::GetCurrentTimeNanos();
   std::lock_guard<std::mutex> lock(mu_);
@@ -383,7 +383,7 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   // their keys go stale (LastUpdateLocked). A slot updated after m keeps
   // its key, the last update still; its head in the new base is its first
   // update after m (ReplayMoves).
-  keys_last_cycle_.store(current_of_.size(), std::memory_order_relaxed);
+  keys_last_cycle_ = current_of_.size();
   dropped_keys.swap(current_before_);
   current_before_.swap(current_of_);
   current_of_.swap(next_keys);
