@@ -1,8 +1,8 @@
 // Copyright 2026 The fan-out engine authors.
 //
-// BM_LiveMerge: the live index's merge (engine/live_index.h, Merge): folding the updates
-// of one merge cycle into a new base, alone on the machine, without the
-// update stream and alerts a load test runs beside it. The index is the
+// BM_LiveMerge: the live index's merge (engine/live_index.h, Merge):
+// folding the updates of one merge cycle into a new base, alone on the
+// machine, without the update stream and alerts a load test runs beside it. The index is the
 // generated US population (bench_fixtures.h); each iteration applies a
 // cycle's updates (untimed: moves of random users to random places in the
 // US box, one in twenty a new user), freezes them into a run (untimed),
@@ -81,41 +81,45 @@ void ApplyCycle(benchmark::State& state, LiveIndex& live, std::mt19937_64& rng,
   live.Freeze();
 }
 
-// A live index over the generated population of state.range(0) users,
-// without background threads, after two cycles merged (its base then in
-// the pages of a merged base, huge pages, as after any merge or an Open,
-// and the merge pool primed); null (the state skipped) if it cannot be
-// made.
-std::unique_ptr<LiveIndex> WarmLiveIndex(benchmark::State& state, std::mt19937_64& rng,
-                                         const SortedRun& run, uint64_t* next_new_user) {
-  LiveIndex::Options options;
-  options.background_maintenance = false;
-  const LocationIndex& population = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)));
-  auto live = LiveIndex::Create(CopyOf(population), options);
-  if (!live.ok()) {
-    state.SkipWithError("Create failed");
-    return nullptr;
+// What both benchmarks start from: a live index over the generated
+// population of state.range(0) users, without background threads, after
+// two cycles merged (its base then in the pages of a merged base, huge
+// pages, as after any merge or an Open, and the merge pool primed); `live`
+// is null (the state skipped) if it cannot be made.
+struct WarmLiveIndex {
+  explicit WarmLiveIndex(benchmark::State& state)
+      : run(bench::UsUsersIndex(static_cast<uint64_t>(state.range(0))).run()) {
+    LiveIndex::Options options;
+    options.background_maintenance = false;
+    auto made = LiveIndex::Create(
+        CopyOf(bench::UsUsersIndex(static_cast<uint64_t>(state.range(0)))), options);
+    if (!made.ok()) {
+      state.SkipWithError("Create failed");
+      return;
+    }
+    live = *std::move(made);
+    for (int warm_up = 0; warm_up < 2; ++warm_up) {
+      ApplyCycle(state, *live, rng, run, &next_new_user);
+      live->Merge();
+    }
   }
-  for (int warm_up = 0; warm_up < 2; ++warm_up) {
-    ApplyCycle(state, **live, rng, run, next_new_user);
-    (*live)->Merge();
-  }
-  return *std::move(live);
-}
+
+  const SortedRun run;
+  std::mt19937_64 rng{42};
+  uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
+  std::unique_ptr<LiveIndex> live;
+};
 
 void BM_LiveMerge(benchmark::State& state) {
-  const SortedRun run = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0))).run();
-  std::mt19937_64 rng(42);
-  uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
-  std::unique_ptr<LiveIndex> live = WarmLiveIndex(state, rng, run, &next_new_user);
-  if (live == nullptr) return;
+  WarmLiveIndex w(state);
+  if (w.live == nullptr) return;
   for (auto _ : state) {
     state.PauseTiming();
-    ApplyCycle(state, *live, rng, run, &next_new_user);
+    ApplyCycle(state, *w.live, w.rng, w.run, &w.next_new_user);
     state.ResumeTiming();
-    live->Merge();
+    w.live->Merge();
   }
-  const LiveIndex::Stats st = live->GetStats();
+  const LiveIndex::Stats st = w.live->GetStats();
   state.counters["base_entries"] = static_cast<double>(st.base_entries);
   state.counters["pooled_MB"] = static_cast<double>(st.pooled_bytes) / 1e6;
   // The longest a merge held the writer lock (its last replay and swap).
@@ -130,34 +134,33 @@ BENCHMARK(BM_LiveMerge)
     ->Iterations(5);
 
 void BM_LiveApply(benchmark::State& state) {
-  const SortedRun run = bench::UsUsersIndex(static_cast<uint64_t>(state.range(0))).run();
-  std::mt19937_64 rng(42);
-  uint64_t next_new_user = uint64_t{1} << 62;  // above the generated ids
-  std::unique_ptr<LiveIndex> live = WarmLiveIndex(state, rng, run, &next_new_user);
-  if (live == nullptr) return;
+  WarmLiveIndex w(state);
+  if (w.live == nullptr) return;
   const size_t n = static_cast<size_t>(state.range(1));
   constexpr size_t kBatch = 1000;
   for (auto _ : state) {
     state.PauseTiming();
-    const std::vector<LocationUpdate> updates = CycleWithRepeats(rng, run, n, &next_new_user);
+    const std::vector<LocationUpdate> updates =
+        CycleWithRepeats(w.rng, w.run, n, &w.next_new_user);
     std::vector<uint64_t> cells(n);
     for (size_t i = 0; i < n; ++i) cells[i] = updates[i].location.ToCellId().id();
     state.ResumeTiming();
     for (size_t i = 0; i < n; i += kBatch) {
       const size_t k = std::min(kBatch, n - i);
-      if (!live->Apply(absl::MakeConstSpan(updates).subspan(i, k),
-                          absl::MakeConstSpan(cells).subspan(i, k)).ok()) {
+      if (!w.live->Apply(absl::MakeConstSpan(updates).subspan(i, k),
+                         absl::MakeConstSpan(cells).subspan(i, k))
+               .ok()) {
         state.SkipWithError("Apply failed");
         return;
       }
     }
     state.PauseTiming();
-    live->Freeze();
-    live->Merge();
+    w.live->Freeze();
+    w.live->Merge();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
-  const LiveIndex::Stats st = live->GetStats();
+  const LiveIndex::Stats st = w.live->GetStats();
   state.counters["bytes_per_user"] =
       static_cast<double>(st.memory_bytes - st.pooled_bytes) / static_cast<double>(st.users);
 }
