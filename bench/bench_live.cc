@@ -2,9 +2,9 @@
 //
 // BM_LiveMerge: the live index's merge (engine/live_index.h, Merge):
 // folding the updates of one merge cycle into a new base, alone on the
-// machine, without the update stream and alerts a load test runs beside it. The index is the
-// generated US population (bench_fixtures.h); each iteration applies a
-// cycle's updates (untimed: moves of random users to random places in the
+// machine, without the update stream and alerts a load test runs beside
+// it. The index is the generated US population (bench_fixtures.h); each
+// iteration applies a cycle's updates (untimed: moves of random users to random places in the
 // US box, one in twenty a new user), freezes them into a run (untimed),
 // then times Merge(). The first merges of an index make their bases in
 // fresh pages; later ones in the pages of the base before last (the merge
