@@ -376,8 +376,10 @@ void LiveIndexImpl::SwapInMergedBase(const std::shared_ptr<LiveBase>& base, uint
   absl::flat_hash_map<uint32_t, uint64_t> next_keys, dropped_keys;
   next_keys.reserve(keys_last_cycle_);
   std::lock_guard<std::mutex> maintenance(maintenance_mu_);
-  const int64_t locked_at = absl::GetCurrentTimeNanos();
   std::lock_guard<std::mutex> lock(mu_);
+  // The writers' stall starts here, not before: waiting for mu_ (while a
+  // writer applies its batch) stalls only this thread.
+  const int64_t locked_at = absl::GetCurrentTimeNanos();
   ReplayMoves(base.get(), *records_, caught_up + 1, next_seq_ - 1, m);
   // Updates up to m are in the new base (or removed users gone from it):
   // their keys go stale (LastUpdateLocked). A slot updated after m keeps
