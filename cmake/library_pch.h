@@ -2,8 +2,9 @@
 //
 // The external headers most of the libraries' sources include, precompiled
 // once per library when the build has no compiler launcher (CMakeLists.txt,
-// FANOUT_PCH): parsing S2's, Abseil's and oneTBB's headers is half of a
-// source's compile, and a clean build such as CI's compiles every source.
+// FANOUT_PCH): parsing S2's, Abseil's and oneTBB's headers is much of a
+// source's compile (bench/README.md, "CI time"), and a clean build such as
+// CI's compiles every source.
 // Only headers from outside the project belong here, so that editing the
 // engine does not rebuild the header; a source still includes what it uses,
 // so it builds the same with FANOUT_PCH=OFF.
